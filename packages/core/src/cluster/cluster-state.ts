@@ -1,0 +1,80 @@
+import type { NodeConfig } from '../config/schema.js';
+import type { ClusterView, NodeState, PerfEstimate } from './node-state.js';
+
+/** Weight of a new sample in the speed estimates (EWMA). */
+const PERF_ALPHA = 0.2;
+
+/**
+ * The live, in-memory picture of the cluster. The monitor and gateway write it; the router reads
+ * it through ClusterView. Plain objects and maps so reads on the routing hot path are cheap.
+ */
+export class ClusterState implements ClusterView {
+  private readonly states = new Map<string, NodeState>();
+  private readonly perfs = new Map<string, PerfEstimate>();
+  private list: NodeState[] = [];
+
+  constructor(nodes: readonly NodeConfig[] = []) {
+    for (const node of nodes) this.addNode(node);
+  }
+
+  addNode(node: Pick<NodeConfig, 'id' | 'maxConcurrency' | 'memoryGb'>, up = true): NodeState {
+    const state: NodeState = {
+      id: node.id,
+      up,
+      loadedModels: undefined,
+      validatedModels: undefined,
+      inFlight: 0,
+      queued: 0,
+      capacity: node.maxConcurrency,
+      memory: node.memoryGb === undefined ? undefined : { totalGb: node.memoryGb },
+      cooldownUntil: 0,
+      lastSeen: 0,
+    };
+    this.states.set(node.id, state);
+    this.list = [...this.states.values()];
+    return state;
+  }
+
+  node(id: string): NodeState | undefined {
+    return this.states.get(id);
+  }
+
+  nodes(): readonly NodeState[] {
+    return this.list;
+  }
+
+  /** Apply a partial update (from the monitor) to one node. */
+  update(id: string, patch: Partial<Omit<NodeState, 'id'>>): NodeState | undefined {
+    const state = this.states.get(id);
+    if (!state) return undefined;
+    Object.assign(state, patch);
+    return state;
+  }
+
+  perf(nodeId: string, modelId: string): PerfEstimate | undefined {
+    return this.perfs.get(`${nodeId}\u0000${modelId}`);
+  }
+
+  /** Seed an estimate (from a benchmark baseline) without counting it as many samples. */
+  seedPerf(nodeId: string, modelId: string, estimate: Omit<PerfEstimate, 'samples'>, samples = 1): void {
+    this.perfs.set(`${nodeId}\u0000${modelId}`, { ...estimate, samples });
+  }
+
+  /** Fold one measured request into the node × model speed estimate. */
+  observePerf(nodeId: string, modelId: string, sample: { ttftMs?: number; decodeTokensPerSec?: number }): void {
+    const key = `${nodeId}\u0000${modelId}`;
+    const prev = this.perfs.get(key);
+    if (!prev) {
+      this.perfs.set(key, {
+        ttftMs: sample.ttftMs ?? 1000,
+        decodeTokensPerSec: sample.decodeTokensPerSec ?? 10,
+        samples: 1,
+      });
+      return;
+    }
+    if (sample.ttftMs !== undefined) prev.ttftMs += PERF_ALPHA * (sample.ttftMs - prev.ttftMs);
+    if (sample.decodeTokensPerSec !== undefined)
+      prev.decodeTokensPerSec += PERF_ALPHA * (sample.decodeTokensPerSec - prev.decodeTokensPerSec);
+    prev.samples += 1;
+  }
+}

@@ -1,0 +1,2 @@
+export * from './node-state.js';
+export * from './cluster-state.js';

@@ -1,0 +1,51 @@
+import type OpenAI from 'openai';
+
+/** Chat messages and request bodies are OpenAI's; BROKE passes them through unchanged. */
+export type ChatMessage = OpenAI.Chat.Completions.ChatCompletionMessageParam;
+export type ChatRequest = OpenAI.Chat.Completions.ChatCompletionCreateParamsNonStreaming;
+export type ChatStreamRequest = OpenAI.Chat.Completions.ChatCompletionCreateParamsStreaming;
+export type ChatCompletion = OpenAI.Chat.Completions.ChatCompletion;
+export type ChatChunk = OpenAI.Chat.Completions.ChatCompletionChunk;
+
+/** What a driver can see on its backend; the router only trusts what is observable. */
+export interface DriverObservability {
+  loadedModels: boolean;
+  queueDepth: boolean;
+  memory: boolean;
+  metrics: boolean;
+}
+
+export interface NodeHealth {
+  ok: boolean;
+  latencyMs: number;
+  error?: string;
+}
+
+export interface NodeMetrics {
+  loadedModels?: string[];
+  queued?: number;
+  running?: number;
+  memory?: { totalGb?: number; freeGb?: number };
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+  timeoutMs?: number;
+}
+
+/**
+ * The small interface every backend implements (mlx_lm.server, mlx-knife, Ollama, llama.cpp,
+ * vLLM, any OpenAI-compatible server). Inference goes through the `openai` SDK.
+ */
+export interface NodeDriver {
+  readonly kind: string;
+  readonly nodeId: string;
+  readonly observes: DriverObservability;
+  health(options?: CallOptions): Promise<NodeHealth>;
+  /** Models the server can serve (its /v1/models or equivalent). */
+  listModels(options?: CallOptions): Promise<string[]>;
+  /** Live metrics, as far as this backend exposes them. */
+  metrics(options?: CallOptions): Promise<NodeMetrics>;
+  chat(request: ChatRequest, options?: CallOptions): Promise<ChatCompletion>;
+  chatStream(request: ChatStreamRequest, options?: CallOptions): AsyncIterable<ChatChunk>;
+}

@@ -1,0 +1,50 @@
+/**
+ * Every error BROKE throws on purpose is a BrokeError: it carries a stable `code`
+ * (for programs), a message (for people) and, where we know it, a `hint` saying how to fix it.
+ */
+export class BrokeError extends Error {
+  readonly code: string;
+  readonly hint: string | undefined;
+  /** HTTP status the gateway should answer with when this error reaches a client. */
+  readonly status: number;
+
+  constructor(code: string, message: string, options: { hint?: string; status?: number; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.hint = options.hint;
+    this.status = options.status ?? 500;
+  }
+
+  /** One line for a terminal: message, then the hint when there is one. */
+  toLine(): string {
+    return this.hint ? `${this.message} (${this.hint})` : this.message;
+  }
+}
+
+/** Bad user input: config files, CLI flags, HTTP bodies. */
+export class ValidationError extends BrokeError {
+  constructor(message: string, options: { hint?: string; field?: string; cause?: unknown } = {}) {
+    super('invalid_request', message, { ...options, status: 400 });
+    this.field = options.field;
+  }
+  readonly field: string | undefined;
+}
+
+/** A node could not be reached or answered badly. */
+export class NodeError extends BrokeError {
+  constructor(
+    readonly nodeId: string,
+    message: string,
+    options: { hint?: string; status?: number; cause?: unknown; code?: string } = {},
+  ) {
+    super(options.code ?? 'node_error', message, { ...options, status: options.status ?? 502 });
+  }
+}
+
+/** No candidate survived the filters, or every candidate is saturated. */
+export class NoRouteError extends BrokeError {
+  constructor(message: string, options: { hint?: string; status?: number; code?: string } = {}) {
+    super(options.code ?? 'no_route', message, { ...options, status: options.status ?? 503 });
+  }
+}

@@ -1,0 +1,7 @@
+// @broke/core public API. Each area has its own folder and barrel; see README "Layout".
+export * from './errors.js';
+export * from './context/index.js';
+export * from './config/index.js';
+export * from './cluster/index.js';
+export * from './drivers/index.js';
+export * from './routing/index.js';

@@ -1,0 +1,75 @@
+import type { AgentContext, TaskType } from '../context/agent-context.js';
+import type { Capability } from '../config/schema.js';
+import type { ChatMessage } from '../drivers/types.js';
+
+/** What the router needs to know about a request (not the whole body). */
+export interface RouteRequest {
+  messages: ChatMessage[];
+  /** `broke-auto`, a profile (`broke-quality`, `broke-latency`...), or a concrete model id to pin. */
+  model?: string;
+  maxTokens?: number;
+  /** Capabilities the request needs (e.g. `tools` when the body has tools, `json` for response_format). */
+  requires?: Capability[];
+}
+
+/** One node × model pair under consideration. */
+export interface Candidate {
+  nodeId: string;
+  modelId: string;
+  /** Name to send in the request's `model` field on that node. */
+  servedName: string;
+}
+
+export interface FilterVerdict {
+  filter: string;
+  removed: Array<Candidate & { reason: string }>;
+}
+
+export interface ScoredCandidate extends Candidate {
+  total: number;
+  /** scorer name → { raw score 0..1, weight, contribution = raw × weight } */
+  scores: Record<string, { score: number; weight: number; contribution: number; note?: string }>;
+}
+
+export interface RouteExplanation {
+  routeId: string;
+  at: string;
+  context: AgentContext;
+  analysis: { complexity: number; taskType: TaskType; promptTokens: number };
+  profile: string;
+  candidates: number;
+  filters: FilterVerdict[];
+  ranked: ScoredCandidate[];
+  chosen: Candidate;
+  explored: boolean;
+  /** Failover attempts appended by the gateway as they happen. */
+  attempts: Array<{ nodeId: string; modelId: string; ok: boolean; error?: string }>;
+  /** One sentence a person can read. */
+  summary: string;
+}
+
+export interface RouteDecision extends Candidate {
+  routeId: string;
+  /** Next best candidates, in order, for failover. */
+  fallbacks: Candidate[];
+  explanation: RouteExplanation;
+}
+
+export interface Outcome {
+  success: boolean;
+  latencyMs?: number;
+  ttftMs?: number;
+  /** Completion tokens generated. */
+  tokens?: number;
+  promptTokens?: number;
+  /** Quality 0..1, when someone judged it. */
+  score?: number;
+  error?: string;
+}
+
+export interface Feedback {
+  /** 0..1, or thumbs. */
+  score?: number;
+  thumbs?: 'up' | 'down';
+  success?: boolean;
+}
