@@ -1,0 +1,3 @@
+export * from './paths.js';
+export * from './ports.js';
+export * from './mlx-node.js';

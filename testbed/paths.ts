@@ -1,0 +1,55 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** Repository root (testbed/ lives directly under it). */
+export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Reusable caches (venv, pip, npm, generated models) live here, never inside the clone. */
+export const cacheDir = process.env.BROKE_CACHE ?? join(homedir(), '.cache', 'broke');
+
+let venvPromise: Promise<string> | undefined;
+
+/** Creates (once per process, and once per requirements hash on the machine) the Python venv. */
+export function ensureVenv(): Promise<string> {
+  venvPromise ??= run('bash', [join(repoRoot, 'scripts/setup-python.sh')], {
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 30 * 60_000,
+  }).then(({ stdout }) => stdout.trim().split('\n').pop() ?? '');
+  return venvPromise;
+}
+
+/** The generated models are keyed by the hash of everything that shapes their bytes. */
+export function modelsDir(): string {
+  const hash = createHash('sha256');
+  for (const file of ['scripts/gen_tiny_model.py', 'testbed/models.json', 'testbed/corpus.txt']) {
+    hash.update(readFileSync(join(repoRoot, file)));
+  }
+  return join(cacheDir, 'models', hash.digest('hex').slice(0, 16));
+}
+
+const modelPromises = new Map<string, Promise<string>>();
+
+/** Folder of a generated test model (`tiny`, `small`, or a scripted one from testbed/models.json). */
+export function ensureModel(name: string): Promise<string> {
+  let promise = modelPromises.get(name);
+  if (!promise) {
+    promise = (async () => {
+      const dir = join(modelsDir(), name);
+      if (existsSync(join(dir, 'config.json'))) return dir;
+      const venv = await ensureVenv();
+      await run(join(venv, 'bin/python'), [join(repoRoot, 'scripts/gen_tiny_model.py'), '--out', modelsDir(), name], {
+        timeout: 10 * 60_000,
+      });
+      return dir;
+    })();
+    modelPromises.set(name, promise);
+  }
+  return promise;
+}
