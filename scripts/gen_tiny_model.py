@@ -22,6 +22,7 @@ Usage: gen_tiny_model.py --out DIR NAME [NAME ...]   (names from testbed/models.
 import argparse
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -243,13 +244,15 @@ def main():
     spec = build_tokenizer(manifest)
     for name in names:
         target = Path(args.out) / name
+        if target.exists():
+            continue  # generated earlier; identical by construction
         tmp = Path(args.out) / f".{name}.tmp-{os.getpid()}"
         generate(name, manifest[name], spec, tmp)
-        if target.exists():
-            continue  # another process finished first; identical by construction
-        os.replace(tmp, target) if not target.exists() else None
+        try:
+            os.rename(tmp, target)  # atomic: readers never see a half-written model
+        except OSError:
+            shutil.rmtree(tmp, ignore_errors=True)  # another process won the race
         print(target)
-
 
 if __name__ == "__main__":
     main()

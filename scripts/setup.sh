@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Installs everything BROKE needs on this machine, idempotently:
+#   Debian packages (when root and missing), npm packages, the pinned Python venv, the generated
+#   test models, and a build of every package. Caches live in ~/.cache/broke (see README).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+export BROKE_CACHE="${BROKE_CACHE:-$HOME/.cache/broke}"
+mkdir -p "$BROKE_CACHE"
+step() { printf '\n== %s\n' "$*" >&2; }
+
+# 1. System packages: sshd for the SSH tests, redis for shared state, a compiler for better-sqlite3.
+missing=()
+[ -x /usr/sbin/sshd ] || missing+=(openssh-server)
+command -v redis-server >/dev/null || missing+=(redis-server)
+command -v g++ >/dev/null || missing+=(g++)
+command -v make >/dev/null || missing+=(make)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    step "installing Debian packages: ${missing[*]}"
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  else
+    echo "warning: missing ${missing[*]}; install them (as root: apt-get install ${missing[*]}) for the SSH/Redis tests" >&2
+  fi
+fi
+
+# 2. Node packages (npm's cache is ~/.cache/broke/npm, set in .npmrc).
+step "npm packages"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-fund --no-audit >&2
+fi
+
+# 3. Python venv with pinned mlx-lm and the agent frameworks.
+step "Python venv"
+VENV="$(bash scripts/setup-python.sh)"
+echo "venv: $VENV" >&2
+
+# 4. Test models, generated locally (no downloads), keyed by the generator's hash.
+step "test models"
+KEY=$(cat scripts/gen_tiny_model.py testbed/models.json testbed/corpus.txt | sha256sum | cut -c1-16)
+MODELS="$BROKE_CACHE/models/$KEY"
+if [ ! -f "$MODELS/.complete" ]; then
+  mkdir -p "$MODELS"
+  "$VENV/bin/python" scripts/gen_tiny_model.py --out "$MODELS" all >&2
+  touch "$MODELS/.complete"
+fi
+echo "models: $MODELS" >&2
+
+# 5. Build every package (dist/ with type declarations).
+step "build"
+npm run -s build >&2
