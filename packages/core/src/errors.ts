@@ -48,3 +48,26 @@ export class NoRouteError extends BrokeError {
     super(options.code ?? 'no_route', message, { ...options, status: options.status ?? 503 });
   }
 }
+
+/** The request named a model no node serves and no virtual model matches (HTTP 404). */
+export class ModelNotFoundError extends BrokeError {
+  constructor(
+    readonly model: string,
+    options: { hint?: string } = {},
+  ) {
+    super('model_not_found', `Unknown model "${model}"`, {
+      hint: options.hint ?? 'use broke-auto, broke-quality, broke-balanced, broke-latency or a model id from GET /v1/models',
+      status: 404,
+    });
+  }
+}
+
+/** A route id the router does not (or no longer) remember (HTTP 404). */
+export class RouteNotFoundError extends BrokeError {
+  constructor(readonly routeId: string) {
+    super('route_not_found', `Unknown route id "${routeId}"`, {
+      hint: 'route ids are kept for the last routes only (routing explanation LRU)',
+      status: 404,
+    });
+  }
+}

@@ -1,0 +1,23 @@
+import type { TaskType } from '../context/agent-context.js';
+import type { ChatMessage } from '../drivers/types.js';
+import { estimateComplexity } from './complexity.js';
+import { classifyTaskType } from './task-type.js';
+import { taskTexts } from './text-of.js';
+import { countMessageTokens, countTokens } from './tokens.js';
+
+export interface PromptAnalysis {
+  /** 0 (trivial) .. 1 (hard). */
+  complexity: number;
+  taskType: TaskType;
+  /** Estimated prompt tokens including chat template overhead. */
+  promptTokens: number;
+}
+
+/** Deterministic, model-free analysis of a chat prompt; costs microseconds for typical prompts. */
+export function analyzePrompt(messages: readonly ChatMessage[], forcedTaskType?: TaskType): PromptAnalysis {
+  const promptTokens = countMessageTokens(messages);
+  const { user, system } = taskTexts(messages);
+  const taskType = forcedTaskType ?? classifyTaskType(user, system);
+  const complexity = estimateComplexity(user, taskType, countTokens(user), messages.length);
+  return { complexity, taskType, promptTokens };
+}

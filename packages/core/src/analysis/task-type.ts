@@ -1,0 +1,119 @@
+import type { TaskType } from '../context/agent-context.js';
+
+/** One cue: a pattern and how much evidence it gives for a task type. */
+interface Cue {
+  pattern: RegExp;
+  weight: number;
+}
+
+/**
+ * Keyword and shape cues per task type. Weights are evidence points; the type with most points
+ * wins, `chat` is the fallback. Leading imperative verbs ("Translate ...", "Summarize ...") are
+ * the strongest cue because they say what the user wants done, not what the text is about.
+ */
+const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
+  code: [
+    { pattern: /```|\b(?:def|func|fn|const|let|var|class|import|return|async|await)\b[^\n]{0,40}[({=:]/, weight: 3 },
+    {
+      pattern:
+        /\b(?:python|javascript|typescript|java|rust|golang|go code|c\+\+|c#|kotlin|swift|ruby|php|bash|shell script|sql|regex|html|css|react|node\.?js|express|django|llvm|vitest|jest|pandas|git|docker|kubernetes|postgres|api)\b/i,
+      weight: 2,
+    },
+    {
+      pattern:
+        /\b(?:function|method|compile[rd]?|bug|debug|refactor|stack ?trace|exception|unit tests?|script|query|endpoint|middleware|implement(?:ation)?|algorithm|data structure|code|variable|loop|for loop|list comprehension|array|string|integer|goroutine|atomics|index(?:es)?)\b/i,
+      weight: 1.5,
+    },
+    { pattern: /\b[A-Za-z_]+(?:\.[A-Za-z_]+)*\(\)|`[^`]+`|TypeError|SyntaxError|undefined|null pointer/, weight: 1.5 },
+  ],
+  math: [
+    { pattern: /\d\s*[-+*/^×÷]\s*\d|\d\s*%|\b\d+x\b|[=]\s*\d|\d+:\d\d|\[\[/, weight: 1.5 },
+    {
+      pattern:
+        /\b(?:solve|calculate|compute|evaluate the integral|integral|derivative|differentiate|equation|probability|eigen\w*|matrix|prime|theorem|prove that|proof|factorial|square root|logarithm|polynomial|perimeter|area|volume|percentage|interest|compounded|sum of|how many ways|catch up|eigenvalues|isomorphic|group of order|differential|decimal|fraction|power of)\b/i,
+      weight: 2.5,
+    },
+    { pattern: /^\s*(?:what is|what's)\s+[\d(]/i, weight: 3 },
+    { pattern: /\bkm\/h|\bmph\b|\$\d|\bcm\b|\bx\s*=|\by'|\bf\(x\)/i, weight: 1 },
+  ],
+  reasoning: [
+    {
+      pattern:
+        /\b(?:why|explain (?:why|your reasoning)|reasoning|step by step|pros and cons|trade-?offs?|should (?:i|we|a)|is it (?:better|a good idea|worth)|analy[sz]e|evaluate the argument|weigh|decide|decision|think (?:it )?through|consider|assess|implications|causes?|confounders?|evidence|backward induction|rational|deduce|infer|logic(?:al)?|deciding|whether|p-value|ship it)\b/i,
+      weight: 2,
+    },
+    { pattern: /\b(?:if .{3,60}, (?:is|what|who|which|then)|who owns which|which is heavier|what would happen)\b/i, weight: 2 },
+    { pattern: /\b(?:help me think|walk (?:me )?through|compared? (?:with|to)|versus|vs\.?)\b/i, weight: 1.5 },
+  ],
+  summarization: [
+    {
+      pattern:
+        /^\s*(?:please\s+)?(?:summari[sz]e|sum up|tl;?dr|recap|condense|synthesi[sz]e|give me (?:the )?(?:main|key) (?:points|takeaways)|(?:please )?provide a (?:brief|short) (?:overview|summary))/i,
+      weight: 5,
+    },
+    {
+      pattern:
+        /\b(?:summary|summari[sz]e|summarising|summarizing|tl;?dr|key points|main points|takeaways|executive summary|recap|condense|in one sentence|brief overview|overview of|in a few words)\b/i,
+      weight: 3,
+    },
+  ],
+  translation: [
+    { pattern: /^\s*(?:please\s+)?(?:translate|locali[sz]e)\b/i, weight: 6 },
+    { pattern: /\b(?:translat\w*|locali[sz]\w*|how do you say|what does '.+' mean|in (?:english|plain english))\b/i, weight: 3 },
+    {
+      pattern:
+        /\b(?:into|to|from) (?:english|spanish|french|german|italian|portuguese|brazilian portuguese|japanese|chinese|korean|russian|arabic|dutch|hindi|polish|swedish|turkish)\b/i,
+      weight: 3,
+    },
+  ],
+  extraction: [
+    { pattern: /^\s*(?:please\s+)?(?:extract|pull out|parse|list (?:all|every)|find (?:all|every)|identify (?:all|every)|fill in)\b/i, weight: 5 },
+    {
+      pattern:
+        /\b(?:extract\w*|pull out|parse|as (?:a )?json|json (?:array|object)|csv|fields?|entities|triples|from (?:this|the following|the) (?:text|paragraph|passage|invoice|note|contract|resume|message|signature|html|log|job ad|excerpt)|(?:phone|order|invoice) number|email address|list every|mentioned in)\b/i,
+      weight: 2,
+    },
+  ],
+  creative: [
+    {
+      pattern:
+        /\b(?:poem|haiku|limerick|sonnet|villanelle|song|lyrics|story|stories|novel|chapter|screenplay|scene|slogan|tagline|tweet|fairy tale|bedtime|birthday message|fantasy|character|rpg|campaign setting|product description|names for)\b/i,
+      weight: 3,
+    },
+    { pattern: /^\s*(?:please\s+)?(?:write|compose|create|come up with|imagine|invent)\b/i, weight: 1.5 },
+    { pattern: /\b(?:funny|poetic|rhym\w*|creative|catchy|fictional|whimsical)\b/i, weight: 1.5 },
+  ],
+};
+
+const TYPES = Object.keys(CUES) as Array<Exclude<TaskType, 'chat'>>;
+
+/** Evidence needed before we stop calling it chat. */
+const MIN_EVIDENCE = 2;
+
+/** Classify the task from the user's text (and, with less weight, the system prompt). */
+export function classifyTaskType(userText: string, systemText = ''): TaskType {
+  // Only the instruction part counts for cues about the request; long pasted material (after a
+  // colon and newline) would otherwise make e.g. a summary of a code review look like code.
+  const head = instructionHead(userText);
+  let best: TaskType = 'chat';
+  let bestScore = MIN_EVIDENCE - 1e-9;
+  for (const type of TYPES) {
+    let score = 0;
+    for (const cue of CUES[type]) {
+      if (cue.pattern.test(head)) score += cue.weight;
+      else if (systemText && cue.pattern.test(systemText)) score += cue.weight * 0.5;
+    }
+    if (score > bestScore) {
+      best = type;
+      bestScore = score;
+    }
+  }
+  return best;
+}
+
+/** The first 400 characters hold the request; code blocks anywhere still count as a code cue. */
+function instructionHead(text: string): string {
+  if (text.length <= 400) return text;
+  const head = text.slice(0, 400);
+  return text.includes('```', 400) ? `${head}\n\`\`\`` : head;
+}
