@@ -1,0 +1,172 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureModel, ensureVenv, freePort, offlineEnv } from '../../../../testbed/index.js';
+import { type Sshd, startSshd } from '../../../../testbed/sshd.js';
+import { SshConnection, type SshTarget } from '../../src/ssh/connection.js';
+import { HostKeyError, SshError } from '../../src/ssh/errors.js';
+import { probeHardware } from '../../src/ssh/hardware.js';
+import { listModelsOnDisk } from '../../src/ssh/models-on-disk.js';
+import { SshPool } from '../../src/ssh/pool.js';
+import { serverStatus, startServer, stopServer, tailLog } from '../../src/ssh/server-control.js';
+
+// Integration: a real OpenSSH server on 127.0.0.1 (testbed/sshd.ts); the "remote" host is this machine.
+describe('SSH against a real loopback sshd', () => {
+  let sshd: Sshd;
+  let target: SshTarget;
+  const tmp = mkdtempSync(join(tmpdir(), 'broke-ssh-test-'));
+  const pool = new SshPool();
+
+  beforeAll(async () => {
+    sshd = await startSshd();
+    target = {
+      host: sshd.host,
+      port: sshd.port,
+      user: sshd.user,
+      privateKeyPath: sshd.privateKeyPath,
+      hostKeyFingerprint: sshd.hostKeyFingerprint,
+    };
+  });
+  afterAll(async () => {
+    await pool.closeAll();
+    await sshd?.stop();
+  });
+
+  it('refuses an unknown host key with a typed error and a hint', async () => {
+    const kh = join(tmp, 'empty_known_hosts');
+    writeFileSync(kh, '');
+    const err = await SshConnection.connect({
+      ...target,
+      hostKeyFingerprint: undefined,
+      knownHostsPath: kh,
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(HostKeyError);
+    expect(err.code).toBe('host_key_unknown');
+    expect(err.toLine()).toContain(sshd.hostKeyFingerprint);
+  });
+
+  it('refuses a wrong pinned fingerprint', async () => {
+    const err = await SshConnection.connect({
+      ...target,
+      hostKeyFingerprint: 'SHA256:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+    }).catch((e) => e);
+    expect(err).toBeInstanceOf(HostKeyError);
+    expect(err.code).toBe('host_key_mismatch');
+  });
+
+  it('accepts the pinned key and a known_hosts line; TOFU records it', async () => {
+    const conn = await SshConnection.connect(target);
+    expect((await conn.run(['echo', 'pinned ok'])).stdout.trim()).toBe('pinned ok');
+    conn.close();
+    const kh = join(tmp, 'known_hosts');
+    writeFileSync(kh, `${sshd.knownHostsLine}\n`);
+    const c2 = await SshConnection.connect({ ...target, hostKeyFingerprint: undefined, knownHostsPath: kh });
+    c2.close();
+    const tofu = join(tmp, 'tofu_known_hosts');
+    const c3 = await SshConnection.connect({
+      ...target,
+      hostKeyFingerprint: undefined,
+      knownHostsPath: tofu,
+      trustOnFirstUse: true,
+    });
+    c3.close();
+    expect(execFileSync('ssh-keygen', ['-F', `[127.0.0.1]:${sshd.port}`, '-f', tofu]).toString()).toContain(
+      'ssh-ed25519',
+    );
+  });
+
+  it('reports a wrong client key and an unreachable port clearly', async () => {
+    const other = join(tmp, 'other_key');
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', other]);
+    const auth = await SshConnection.connect({ ...target, privateKeyPath: other }).catch((e) => e);
+    expect(auth).toBeInstanceOf(SshError);
+    expect(auth.code).toBe('ssh_auth_failed');
+    const port = await freePort();
+    const down = await SshConnection.connect({ ...target, port }).catch((e) => e);
+    expect(down.code).toBe('ssh_unreachable');
+    const missing = await SshConnection.connect({ ...target, privateKeyPath: join(tmp, 'nope') }).catch(
+      (e) => e,
+    );
+    expect(missing.code).toBe('ssh_key_missing');
+  });
+
+  it('pools connections and reconnects after a drop', async () => {
+    const a = await pool.get(target);
+    expect(await pool.get(target)).toBe(a);
+    a.close();
+    const r = await pool.run(target, ['echo', 'again']);
+    expect(r.stdout.trim()).toBe('again');
+    expect(await pool.get(target)).not.toBe(a);
+  });
+
+  it('times out a hanging remote command', async () => {
+    const conn = await pool.get(target);
+    const err = await conn.run(['sleep', '5'], { timeoutMs: 300 }).catch((e) => e);
+    expect(err.code).toBe('ssh_timeout');
+  });
+
+  it("probes this machine's hardware", async () => {
+    const hw = await probeHardware(await pool.get(target));
+    expect(hw.os).toBe('linux');
+    expect(hw.cores).toBeGreaterThan(0);
+    expect(hw.memoryGb).toBeGreaterThan(0);
+  });
+
+  it('lists generated MLX models in a configured folder', async () => {
+    const dir = await ensureModel('tiny');
+    const models = await listModelsOnDisk(await pool.get(target), [dirname(dir)]);
+    const tiny = models.find((m) => m.path === dir);
+    expect(tiny).toMatchObject({ name: 'tiny', source: 'dir' });
+    expect(tiny?.sizeBytes).toBeGreaterThan(0);
+    expect(tiny?.contextLength).toBeGreaterThan(0);
+  });
+
+  it('runs nothing from a hostile model name (x; touch PWNED)', async () => {
+    const pwned = join(tmp, `pwned-${process.pid}`);
+    const hostile = `x; touch ${pwned}`;
+    const conn = await pool.get(target);
+    // The "server" is /bin/echo, so its log shows exactly the argument it received.
+    await startServer(conn, {
+      name: 'hostile',
+      model: hostile,
+      port: 1,
+      command: ['/bin/sh', '-c', 'echo "$1"; sleep 30', 'sh', '{model}'],
+      healthUrl: 'http://127.0.0.1:1/health',
+      readyTimeoutMs: 1500,
+    }).catch(() => undefined);
+    await stopServer(conn, 'hostile');
+    expect(await tailLog(conn, 'hostile')).toContain(hostile);
+    await listModelsOnDisk(conn, [hostile, `$(touch ${pwned})`, `\`touch ${pwned}\``]);
+    await conn.run(['ls', hostile, `$(touch ${pwned})`]);
+    expect(existsSync(pwned)).toBe(false);
+  });
+
+  it('starts, reports and stops a real mlx_lm.server over SSH', async () => {
+    const [venv, model] = await Promise.all([ensureVenv(), ensureModel('tiny')]);
+    const port = await freePort();
+    const conn = await pool.get(target);
+    const env = offlineEnv();
+    const info = await startServer(conn, {
+      name: 'ssh-tiny',
+      model,
+      port,
+      command: [`${venv}/bin/mlx_lm.server`, '--model', '{model}', '--host', '{host}', '--port', '{port}'],
+      env: { HF_HUB_OFFLINE: '1', HF_HOME: env.HF_HOME ?? '' },
+      readyTimeoutMs: 120_000,
+    });
+    try {
+      expect(info.running).toBe(true);
+      const res = await fetch(`http://127.0.0.1:${port}/health`);
+      expect(await res.json()).toEqual({ status: 'ok' });
+      expect((await serverStatus(conn, 'ssh-tiny')).running).toBe(true);
+      const again = await startServer(conn, { name: 'ssh-tiny', model, port }).catch((e) => e);
+      expect(again.code).toBe('server_running');
+    } finally {
+      await stopServer(conn, 'ssh-tiny');
+    }
+    expect((await serverStatus(conn, 'ssh-tiny')).running).toBe(false);
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+  });
+});
