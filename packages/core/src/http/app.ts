@@ -1,0 +1,104 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import type { ClusterState } from '../cluster/cluster-state.js';
+import type { BrokeConfig, NodeConfig } from '../config/schema.js';
+import type { Framework } from '../context/agent-context.js';
+import * as driversModule from '../drivers/index.js';
+import type { NodeDriver } from '../drivers/types.js';
+import { BrokeError } from '../errors.js';
+import { bearerAuth } from './auth.js';
+import type { GatewayBridge } from './bridge.js';
+import { chatCompletions, type ChatDeps } from './chat-completions.js';
+import { getModelHandler, listModelsHandler } from './models.js';
+import { openAIErrorBody, sendError } from './openai-error.js';
+import type { ContextExtractor } from './request-context.js';
+import type { RouterLike } from './router-like.js';
+import { explainHandler, feedbackHandler, healthHandler } from './routes-api.js';
+
+export type DriverSource = ReadonlyMap<string, NodeDriver> | ((node: NodeConfig) => NodeDriver);
+
+export interface GatewayAppOptions {
+  config: BrokeConfig;
+  router: RouterLike;
+  cluster: ClusterState;
+  /** Drivers by node id, or a factory; defaults to the drivers module's `createDriver`. */
+  drivers?: DriverSource;
+  /** Framework bridges mounted under their prefixes, sharing this router and cluster. */
+  bridges?: readonly GatewayBridge[];
+  /** Extractor for the unprefixed API (the standalone bridges use their own here). */
+  extractor?: ContextExtractor;
+  framework?: Framework;
+}
+
+function defaultFactory(): (node: NodeConfig) => NodeDriver {
+  // Read off the module namespace so the gateway builds before or after the drivers land.
+  const create = (driversModule as Record<string, unknown>).createDriver as
+    | ((node: NodeConfig) => NodeDriver)
+    | undefined;
+  if (!create) throw new BrokeError('no_drivers', 'no node drivers available; pass `drivers`', { status: 500 });
+  return create;
+}
+
+/** Drivers are made lazily, once per node, so an unused node costs nothing. */
+function driverLookup(config: BrokeConfig, source: DriverSource | undefined) {
+  if (source && typeof source !== 'function') return (id: string) => source.get(id);
+  const cache = new Map<string, NodeDriver>();
+  const nodes = new Map(config.nodes.map((n) => [n.id, n]));
+  return (id: string) => {
+    let driver = cache.get(id);
+    if (!driver) {
+      const node = nodes.get(id);
+      if (!node) return undefined;
+      driver = (source ?? defaultFactory())(node);
+      cache.set(id, driver);
+    }
+    return driver;
+  };
+}
+
+/** The OpenAI-compatible API under `prefix` ('' for the root). */
+function mountApi(app: Hono, prefix: string, deps: ChatDeps): void {
+  app.post(`${prefix}/v1/chat/completions`, chatCompletions(deps));
+  app.get(`${prefix}/v1/models`, listModelsHandler(deps.router));
+  app.get(`${prefix}/v1/models/:id{.+}`, getModelHandler(deps.router));
+  app.post(`${prefix}/v1/feedback`, feedbackHandler(deps.router));
+  app.get(`${prefix}/v1/routes/:id`, explainHandler(deps.router));
+  app.get(`${prefix}/health`, healthHandler(deps.cluster));
+}
+
+/**
+ * The gateway as a hono app: OpenAI-compatible chat completions routed by BROKE, plus models,
+ * feedback, route explanations and health. `startGateway` serves it; tests call `app.request`.
+ */
+export function createGatewayApp(options: GatewayAppOptions): Hono {
+  const { config, router, cluster } = options;
+  const nodes = new Map(config.nodes.map((n) => [n.id, n]));
+  const base: ChatDeps = {
+    config,
+    router,
+    cluster,
+    driverFor: driverLookup(config, options.drivers),
+    nodeConfig: (id) => nodes.get(id),
+    maxAttempts: config.routing.maxAttempts,
+    ...(options.extractor ? { extractor: options.extractor } : {}),
+    ...(options.framework ? { framework: options.framework } : {}),
+  };
+  const app = new Hono();
+  app.onError((err, c) => sendError(c, err));
+  app.notFound((c) => c.json(openAIErrorBody(404, `Unknown endpoint ${c.req.method} ${c.req.path}`, 'not_found'), 404));
+  app.use('*', bearerAuth(config.gateway.apiKeys, ['/health']));
+  app.use(
+    '*',
+    bodyLimit({
+      maxSize: config.gateway.maxBodyBytes,
+      onError: (c) =>
+        c.json(openAIErrorBody(413, `Request body exceeds ${config.gateway.maxBodyBytes} bytes`, 'body_too_large'), 413),
+    }),
+  );
+  mountApi(app, '', base);
+  for (const bridge of options.bridges ?? []) {
+    const prefix = `/${bridge.prefix.replace(/^\/+|\/+$/g, '')}`;
+    mountApi(app, prefix, { ...base, extractor: bridge.extractor, framework: bridge.framework });
+  }
+  return app;
+}

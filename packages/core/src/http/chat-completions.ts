@@ -1,0 +1,191 @@
+import type { Context } from 'hono';
+import { stream } from 'hono/streaming';
+import type { Capability, BrokeConfig } from '../config/schema.js';
+import type { AgentContext, Framework } from '../context/agent-context.js';
+import type { ChatChunk, ChatCompletion, ChatMessage, ChatRequest, ChatStreamRequest } from '../drivers/types.js';
+import type { Candidate, Outcome, RouteDecision } from '../routing/types.js';
+import { type DispatchDeps, dispatchWithFailover, isNodeTimeout } from './dispatch.js';
+import { openAIErrorBody } from './openai-error.js';
+import { type ContextExtractor, requestAgentContext } from './request-context.js';
+import { type ChatBody, ChatBodySchema, parseRequestBody, parseJsonBody } from './schemas.js';
+import { classifyUpstreamError } from './upstream-error.js';
+
+export interface ChatDeps extends DispatchDeps {
+  config: BrokeConfig;
+  extractor?: ContextExtractor;
+  framework?: Framework;
+}
+
+/** Capabilities a body needs from the model, so the router filters out models that lack them. */
+export function requiredCapabilities(body: ChatBody): Capability[] {
+  const out: Capability[] = [];
+  if (body.tools && body.tools.length > 0) out.push('tools');
+  if (body.response_format && body.response_format.type !== 'text') out.push('json');
+  if (body.stream) out.push('streaming');
+  const hasImage = body.messages.some(
+    (m) => Array.isArray(m.content) && m.content.some((p) => p.type === 'image_url' || p.type === 'input_image'),
+  );
+  if (hasImage) out.push('vision');
+  return out;
+}
+
+/** What the node gets: the client's body unchanged, except the model name and BROKE's metadata. */
+function upstreamBody(body: ChatBody, candidate: Candidate): Record<string, unknown> {
+  const { metadata: _metadata, ...rest } = body;
+  return { ...rest, model: candidate.servedName };
+}
+
+function brokeHeaders(c: Context, decision: RouteDecision, candidate?: Candidate): void {
+  c.header('x-broke-route-id', decision.routeId);
+  if (candidate) {
+    c.header('x-broke-node', candidate.nodeId);
+    c.header('x-broke-model', candidate.modelId);
+  }
+}
+
+function record(deps: ChatDeps, routeId: string, outcome: Outcome): void {
+  // Off the response path: a slow store must never delay or fail the client's answer.
+  deps.router.recordOutcome(routeId, outcome).catch(() => {});
+}
+
+export function chatCompletions(deps: ChatDeps) {
+  return async (c: Context): Promise<Response> => {
+    const body = parseRequestBody(ChatBodySchema, parseJsonBody(await c.req.text()));
+    const ctx: AgentContext = requestAgentContext(body, c.req.raw.headers, {
+      ...(deps.config.defaultContext ? { defaults: deps.config.defaultContext } : {}),
+      ...(deps.extractor ? { extractor: deps.extractor } : {}),
+      ...(deps.framework ? { framework: deps.framework } : {}),
+    });
+    const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+    const decision = deps.router.route(
+      {
+        messages: body.messages as unknown as ChatMessage[],
+        model: body.model,
+        ...(maxTokens ? { maxTokens } : {}),
+        requires: requiredCapabilities(body),
+      },
+      ctx,
+    );
+    brokeHeaders(c, decision);
+    return body.stream ? streamChat(c, deps, body, decision) : completeChat(c, deps, body, decision);
+  };
+}
+
+async function completeChat(c: Context, deps: ChatDeps, body: ChatBody, decision: RouteDecision) {
+  const t0 = performance.now();
+  let started: Awaited<ReturnType<typeof dispatchWithFailover<ChatCompletion>>>;
+  try {
+    started = await dispatchWithFailover(deps, decision, c.req.raw.signal, (driver, cand, signal) => {
+      const req = { ...upstreamBody(body, cand), stream: false } as unknown as ChatRequest;
+      delete (req as { stream_options?: unknown }).stream_options;
+      return driver.chat(req, { signal });
+    });
+  } catch (err) {
+    record(deps, decision.routeId, { success: false, error: String((err as Error).message ?? err) });
+    throw err;
+  }
+  started.finish();
+  const completion = started.value;
+  const latencyMs = performance.now() - t0;
+  record(deps, decision.routeId, {
+    success: true,
+    latencyMs,
+    ttftMs: latencyMs,
+    ...(completion.usage ? { tokens: completion.usage.completion_tokens } : {}),
+    ...(completion.usage ? { promptTokens: completion.usage.prompt_tokens } : {}),
+  });
+  brokeHeaders(c, decision, started.candidate);
+  return c.json({ ...completion, model: started.candidate.modelId });
+}
+
+async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, decision: RouteDecision) {
+  const t0 = performance.now();
+  const wantsUsage = body.stream_options?.include_usage === true;
+  let started: Awaited<ReturnType<typeof dispatchWithFailover<{ iter: AsyncIterator<ChatChunk>; first: IteratorResult<ChatChunk> }>>>;
+  try {
+    started = await dispatchWithFailover(deps, decision, c.req.raw.signal, async (driver, cand, signal) => {
+      // Always ask the node for usage (the router learns from token counts); strip it below
+      // unless the client asked for it too.
+      const req = {
+        ...upstreamBody(body, cand),
+        stream: true,
+        stream_options: { ...(body.stream_options ?? {}), include_usage: true },
+      } as unknown as ChatStreamRequest;
+      const iter = driver.chatStream(req, { signal })[Symbol.asyncIterator]();
+      // Failover is only safe before the client has seen a byte: wait for the node's first chunk.
+      const first = await iter.next();
+      return { iter, first };
+    });
+  } catch (err) {
+    record(deps, decision.routeId, { success: false, error: String((err as Error).message ?? err) });
+    throw err;
+  }
+  const { candidate, controller, finish } = started;
+  const { iter, first } = started.value;
+  const ttftMs = performance.now() - t0;
+  brokeHeaders(c, decision, candidate);
+  c.header('Content-Type', 'text/event-stream; charset=utf-8');
+  c.header('Cache-Control', 'no-cache');
+  c.header('X-Accel-Buffering', 'no');
+
+  return stream(c, async (s) => {
+    s.onAbort(() => controller.abort('client closed the stream'));
+    let usage: ChatChunk['usage'];
+    let chunks = 0;
+    let last: ChatChunk | undefined;
+    let ended = false;
+    try {
+      for (let r = first; !r.done; r = await iter.next()) {
+        const chunk = r.value;
+        last = chunk;
+        if (chunk.usage) usage = chunk.usage;
+        if (chunk.choices.some((ch) => ch.delta?.content || ch.delta?.tool_calls)) chunks += 1;
+        if (chunk.choices.length === 0 && !wantsUsage) continue;
+        const out = wantsUsage || !chunk.usage ? chunk : { ...chunk, usage: undefined };
+        await s.write(`data: ${JSON.stringify({ ...out, model: candidate.modelId })}\n\n`);
+        if (s.aborted) break;
+      }
+      ended = !s.aborted;
+      if (ended) {
+        if (wantsUsage && !usage && last) {
+          // The node ignored include_usage: send an estimate (one token per content chunk).
+          const estimate = { prompt_tokens: 0, completion_tokens: chunks, total_tokens: chunks };
+          const tail = { ...last, choices: [], usage: estimate, model: candidate.modelId };
+          await s.write(`data: ${JSON.stringify(tail)}\n\n`);
+        }
+        await s.write('data: [DONE]\n\n');
+        const latencyMs = performance.now() - t0;
+        record(deps, decision.routeId, {
+          success: true,
+          latencyMs,
+          ttftMs,
+          tokens: usage?.completion_tokens ?? chunks,
+          ...(usage ? { promptTokens: usage.prompt_tokens } : {}),
+        });
+      }
+    } catch (err) {
+      if (s.aborted || c.req.raw.signal.aborted) return; // client left; nothing to tell anyone
+      // Tokens already went out, so failover would duplicate text: end with a clear error event.
+      const failure = classifyUpstreamError(candidate.nodeId, err, isNodeTimeout(controller.signal));
+      const message = `stream from node ${candidate.nodeId} failed after output had started: ${failure.error.message}`;
+      deps.router.noteAttempt(decision.routeId, {
+        nodeId: candidate.nodeId,
+        modelId: candidate.modelId,
+        ok: false,
+        error: message,
+      });
+      record(deps, decision.routeId, { success: false, latencyMs: performance.now() - t0, ttftMs, error: message });
+      try {
+        await s.write(`data: ${JSON.stringify(openAIErrorBody(failure.error.status, message, 'stream_interrupted'))}\n\n`);
+      } catch {
+        // the client may be gone as well
+      }
+    } finally {
+      finish();
+      if (!ended) {
+        controller.abort('stream ended early');
+        iter.return?.().catch(() => {});
+      }
+    }
+  });
+}

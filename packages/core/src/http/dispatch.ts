@@ -1,0 +1,110 @@
+import type { ClusterState } from '../cluster/cluster-state.js';
+import type { NodeConfig } from '../config/schema.js';
+import type { NodeDriver } from '../drivers/types.js';
+import { BrokeError, NoRouteError } from '../errors.js';
+import type { Candidate, RouteDecision } from '../routing/types.js';
+import { acquireSlot, coolDown, type NodeSlot } from './node-slot.js';
+import type { RouterLike } from './router-like.js';
+import { classifyUpstreamError } from './upstream-error.js';
+
+export interface DispatchDeps {
+  cluster: ClusterState;
+  router: RouterLike;
+  driverFor(nodeId: string): NodeDriver | undefined;
+  nodeConfig(nodeId: string): NodeConfig | undefined;
+  maxAttempts: number;
+}
+
+/** A request that reached a node and produced its first result; the caller finishes it. */
+export interface DispatchStarted<T> {
+  candidate: Candidate;
+  value: T;
+  /** Aborts the upstream call (client gone, or the caller gives up). */
+  controller: AbortController;
+  /** Releases the node slot and the timeout; idempotent. */
+  finish(): void;
+}
+
+/** Thrown when the client went away before a node answered: nobody is left to answer. */
+export class ClientGoneError extends BrokeError {
+  constructor() {
+    super('client_closed', 'client closed the request', { status: 499 });
+  }
+}
+
+const TIMEOUT = Symbol('node-timeout');
+
+/**
+ * Tries the chosen candidate, then the fallbacks, until one produces a first result. A node that
+ * fails before that is recorded (noteAttempt) and skipped; `start` must resolve only once the
+ * node has really answered (for streams: the first chunk), so failover never duplicates output.
+ */
+export async function dispatchWithFailover<T>(
+  deps: DispatchDeps,
+  decision: RouteDecision,
+  clientSignal: AbortSignal,
+  start: (driver: NodeDriver, candidate: Candidate, signal: AbortSignal) => Promise<T>,
+): Promise<DispatchStarted<T>> {
+  const candidates: Candidate[] = [decision, ...decision.fallbacks].slice(0, deps.maxAttempts);
+  let lastError: BrokeError | undefined;
+  let saturated = 0;
+  for (const candidate of candidates) {
+    if (clientSignal.aborted) throw new ClientGoneError();
+    const driver = deps.driverFor(candidate.nodeId);
+    if (!driver) {
+      lastError = new NoRouteError(`no driver for node ${candidate.nodeId}`);
+      deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: false, error: 'no driver' });
+      continue;
+    }
+    const slot: NodeSlot | undefined = acquireSlot(deps.cluster, candidate.nodeId);
+    if (!slot) {
+      saturated += 1;
+      deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: false, error: 'saturated' });
+      continue;
+    }
+    const controller = new AbortController();
+    const onClientAbort = () => controller.abort(clientSignal.reason);
+    clientSignal.addEventListener('abort', onClientAbort, { once: true });
+    const timeoutMs = deps.nodeConfig(candidate.nodeId)?.requestTimeoutMs ?? 120_000;
+    const timer = setTimeout(() => controller.abort(TIMEOUT), timeoutMs);
+    timer.unref?.();
+    let done = false;
+    const finish = () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      clientSignal.removeEventListener('abort', onClientAbort);
+      slot.release();
+    };
+    try {
+      const value = await start(driver, candidate, controller.signal);
+      deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: true });
+      return { candidate, value, controller, finish };
+    } catch (err) {
+      finish();
+      if (clientSignal.aborted) throw new ClientGoneError();
+      const failure = classifyUpstreamError(candidate.nodeId, err, controller.signal.reason === TIMEOUT);
+      deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: false, error: failure.error.message });
+      if (failure.cooldown) coolDown(deps.cluster, candidate.nodeId);
+      if (!failure.retry) throw failure.error;
+      lastError = failure.error;
+    }
+  }
+  if (lastError) throw lastError;
+  if (saturated > 0) {
+    throw new NoRouteError('every candidate node is at its concurrency limit', {
+      status: 429,
+      code: 'saturated',
+      hint: 'retry shortly, or raise maxConcurrency',
+    });
+  }
+  throw new NoRouteError('no candidate to try');
+}
+
+function pick(c: Candidate): { nodeId: string; modelId: string } {
+  return { nodeId: c.nodeId, modelId: c.modelId };
+}
+
+export function isNodeTimeout(signal: AbortSignal): boolean {
+  return signal.reason === TIMEOUT;
+}

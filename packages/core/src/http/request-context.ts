@@ -1,0 +1,107 @@
+import { type AgentContext, AgentContextSchema, type Framework } from '../context/agent-context.js';
+import { ValidationError } from '../errors.js';
+import type { ChatBody } from './schemas.js';
+import { formatIssuePath } from './schemas.js';
+
+/**
+ * Reads agent identity from a request the way a framework shapes it (CrewAI's system prompt,
+ * AutoGen's message names...). Bridges supply one; explicit headers and metadata still win.
+ */
+export type ContextExtractor = (body: ChatBody, headers: Headers) => AgentContext;
+
+const HEADER_FIELDS: Array<[header: string, field: keyof AgentContext]> = [
+  ['x-broke-role', 'role'],
+  ['x-broke-team', 'team'],
+  ['x-broke-session', 'sessionId'],
+  ['x-broke-task-type', 'taskType'],
+  ['x-broke-framework', 'framework'],
+];
+
+function validated(raw: Record<string, unknown>, where: string, names: Record<string, string>): AgentContext {
+  const result = AgentContextSchema.safeParse(raw);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const key = issue ? formatIssuePath(issue.path) : '';
+  const field = names[key.split(/[.[]/)[0] ?? ''] ?? key;
+  throw new ValidationError(`Invalid agent context in ${where}: ${field}: ${issue?.message ?? 'invalid'}`, {
+    field,
+  });
+}
+
+export function contextFromHeaders(headers: Headers): AgentContext {
+  const raw: Record<string, unknown> = {};
+  const names: Record<string, string> = {};
+  for (const [header, field] of HEADER_FIELDS) {
+    const value = headers.get(header);
+    if (value !== null && value !== '') {
+      raw[field] = value.trim();
+      names[field] = header;
+    }
+  }
+  const depth = headers.get('x-broke-depth');
+  if (depth !== null && depth !== '') {
+    raw.conversationDepth = Number(depth);
+    names.conversationDepth = 'x-broke-depth';
+  }
+  return Object.keys(raw).length === 0 ? {} : validated(raw, 'headers', names);
+}
+
+/** Body `metadata` accepts snake_case (OpenAI style) and camelCase keys; unknown keys are ignored. */
+const METADATA_KEYS: Record<string, keyof AgentContext> = {
+  role: 'role',
+  team: 'team',
+  session: 'sessionId',
+  session_id: 'sessionId',
+  sessionId: 'sessionId',
+  task_type: 'taskType',
+  taskType: 'taskType',
+  framework: 'framework',
+  conversation_depth: 'conversationDepth',
+  conversationDepth: 'conversationDepth',
+  prior_scores: 'priorScores',
+  priorScores: 'priorScores',
+  tags: 'tags',
+};
+
+export function contextFromMetadata(metadata: Record<string, unknown> | null | undefined): AgentContext {
+  if (!metadata) return {};
+  const raw: Record<string, unknown> = {};
+  const names: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata)) {
+    const field = METADATA_KEYS[key];
+    if (field === undefined || value === undefined || value === null) continue;
+    raw[field] = value;
+    names[field] = `metadata.${key}`;
+  }
+  return Object.keys(raw).length === 0 ? {} : validated(raw, 'metadata', names);
+}
+
+/** Drops undefined so spreading a later source never erases an earlier value. */
+function defined(ctx: AgentContext): AgentContext {
+  return Object.fromEntries(Object.entries(ctx).filter(([, v]) => v !== undefined)) as AgentContext;
+}
+
+/** Precedence, lowest first: config default, framework extractor, body metadata, headers. */
+export function requestAgentContext(
+  body: ChatBody,
+  headers: Headers,
+  options: { defaults?: AgentContext; extractor?: ContextExtractor; framework?: Framework } = {},
+): AgentContext {
+  let extracted: AgentContext = {};
+  if (options.extractor) {
+    try {
+      extracted = options.extractor(body, headers);
+    } catch {
+      // A heuristic that trips on an odd prompt must not fail the request; route without it.
+      extracted = {};
+    }
+  }
+  const ctx: AgentContext = {
+    ...defined(options.defaults ?? {}),
+    ...(options.framework ? { framework: options.framework } : {}),
+    ...defined(extracted),
+    ...defined(contextFromMetadata(body.metadata)),
+    ...defined(contextFromHeaders(headers)),
+  };
+  return ctx;
+}

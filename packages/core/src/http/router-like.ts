@@ -1,0 +1,18 @@
+import type { ModelConfig } from '../config/schema.js';
+import type { AgentContext } from '../context/agent-context.js';
+import type { Feedback, Outcome, RouteDecision, RouteExplanation, RouteRequest } from '../routing/types.js';
+
+/**
+ * The slice of the Router the gateway uses. Written as an interface so the gateway can be tested
+ * with a trivial router and so a custom router can be plugged in; the real `Router` satisfies it.
+ */
+export interface RouterLike {
+  /** Synchronous on purpose: routing reads in-memory state only. Throws BrokeError (404/429/503). */
+  route(req: RouteRequest, ctx?: AgentContext): RouteDecision;
+  recordOutcome(routeId: string, outcome: Outcome): Promise<void>;
+  /** Unknown route id → BrokeError with status 404 (`route_not_found`). */
+  feedback(routeId: string, feedback: Feedback): Promise<void>;
+  explain(routeId: string): RouteExplanation | undefined | Promise<RouteExplanation | undefined>;
+  noteAttempt(routeId: string, attempt: { nodeId: string; modelId: string; ok: boolean; error?: string }): void;
+  listModels(): { virtual: string[]; concrete: ModelConfig[] };
+}

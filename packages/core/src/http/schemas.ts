@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { ValidationError } from '../errors.js';
+
+/**
+ * Request bodies, validated once: these schemas give both the TypeScript types and the 400 errors.
+ * Objects are loose so fields BROKE does not know (server-specific sampling knobs, future OpenAI
+ * fields) pass through to the node untouched.
+ */
+
+const ContentPartSchema = z.looseObject({ type: z.string().min(1) });
+
+export const ChatMessageSchema = z.looseObject({
+  role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
+  content: z.union([z.string(), z.array(ContentPartSchema), z.null()]).optional(),
+  name: z.string().max(256).optional(),
+});
+
+export const ToolSchema = z.looseObject({
+  type: z.string().min(1),
+  function: z.looseObject({ name: z.string().min(1).max(256) }).optional(),
+});
+
+export const ChatBodySchema = z.looseObject({
+  /** `broke-auto` when absent: a client that does not care lets BROKE choose. */
+  model: z.string().min(1).max(256).default('broke-auto'),
+  messages: z.array(ChatMessageSchema).min(1, 'at least one message is required'),
+  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().optional() }).nullish(),
+  max_tokens: z.number().int().min(1).nullish(),
+  max_completion_tokens: z.number().int().min(1).nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  seed: z.number().int().nullish(),
+  n: z.number().int().min(1).max(16).nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(16)]).nullish(),
+  tools: z.array(ToolSchema).max(256).nullish(),
+  tool_choice: z.union([z.string(), z.looseObject({ type: z.string() })]).nullish(),
+  response_format: z.looseObject({ type: z.enum(['text', 'json_object', 'json_schema']) }).nullish(),
+  /** BROKE agent context (role, team, session_id, task_type, ...); stripped before the node sees it. */
+  metadata: z.record(z.string(), z.unknown()).nullish(),
+});
+export type ChatBody = z.infer<typeof ChatBodySchema>;
+
+export const FeedbackBodySchema = z
+  .object({
+    route_id: z.string().min(1).max(200).optional(),
+    routeId: z.string().min(1).max(200).optional(),
+    score: z.number().min(0).max(1).optional(),
+    success: z.boolean().optional(),
+    thumbs: z.enum(['up', 'down']).optional(),
+  })
+  .refine((b) => b.route_id !== undefined || b.routeId !== undefined, {
+    message: 'route_id is required',
+    path: ['route_id'],
+  })
+  .refine((b) => b.score !== undefined || b.success !== undefined || b.thumbs !== undefined, {
+    message: 'give at least one of score, success, thumbs',
+    path: ['score'],
+  });
+export type FeedbackBody = z.infer<typeof FeedbackBodySchema>;
+
+/** `messages[0].role` style path, the way people write it. */
+export function formatIssuePath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
+  return out;
+}
+
+/** Parse or throw a ValidationError naming the first bad field. */
+export function parseRequestBody<S extends z.ZodType>(schema: S, value: unknown, what = 'request body'): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue ? formatIssuePath(issue.path) : '';
+  const message = issue ? issue.message : 'invalid';
+  throw new ValidationError(`Invalid ${what}: ${field ? `${field}: ` : ''}${message}`, {
+    ...(field ? { field } : {}),
+  });
+}
+
+/** JSON.parse that turns syntax errors into a 400 instead of a crash. */
+export function parseJsonBody(text: string): unknown {
+  if (text.trim() === '') throw new ValidationError('Request body is empty; expected a JSON object');
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('Request body is not valid JSON');
+  }
+}

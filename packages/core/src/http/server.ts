@@ -1,0 +1,77 @@
+import type { AddressInfo } from 'node:net';
+import { serve } from '@hono/node-server';
+import type { Hono } from 'hono';
+import { ClusterState } from '../cluster/cluster-state.js';
+import type { BrokeConfig } from '../config/schema.js';
+import { BrokeError } from '../errors.js';
+import * as routingModule from '../routing/index.js';
+import { createGatewayApp, type GatewayAppOptions } from './app.js';
+import { isLoopbackHost } from './auth.js';
+import type { RouterLike } from './router-like.js';
+
+export interface StartGatewayOptions extends Omit<GatewayAppOptions, 'router' | 'cluster'> {
+  config: BrokeConfig;
+  router?: RouterLike;
+  cluster?: ClusterState;
+  /** Override config.gateway.host / port (0 = any free port). */
+  host?: string;
+  port?: number;
+}
+
+export interface RunningGateway {
+  url: string;
+  host: string;
+  port: number;
+  app: Hono;
+  router: RouterLike;
+  cluster: ClusterState;
+  close(): Promise<void>;
+}
+
+type RouterFactory = { create(opts: { config: BrokeConfig; cluster: ClusterState }): Promise<RouterLike> };
+
+async function defaultRouter(config: BrokeConfig, cluster: ClusterState): Promise<RouterLike> {
+  const Router = (routingModule as Record<string, unknown>).Router as RouterFactory | undefined;
+  if (!Router) throw new BrokeError('no_router', 'the router is not available; pass `router`', { status: 500 });
+  return Router.create({ config, cluster });
+}
+
+/** Refuses to listen beyond loopback without API keys: an open gateway spends someone's GPUs. */
+export function assertSafeBind(host: string, apiKeys: readonly string[]): void {
+  if (!isLoopbackHost(host) && apiKeys.length === 0) {
+    throw new BrokeError('insecure_bind', `refusing to listen on ${host} without API keys`, {
+      hint: 'set gateway.apiKeys in broke.yaml, or bind 127.0.0.1',
+      status: 500,
+    });
+  }
+}
+
+export async function startGateway(options: StartGatewayOptions): Promise<RunningGateway> {
+  const { config } = options;
+  const host = options.host ?? config.gateway.host;
+  const port = options.port ?? config.gateway.port;
+  assertSafeBind(host, config.gateway.apiKeys);
+  const cluster = options.cluster ?? new ClusterState(config.nodes);
+  const router = options.router ?? (await defaultRouter(config, cluster));
+  const app = createGatewayApp({ ...options, router, cluster });
+  const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return {
+    url: `http://${urlHost}:${bound}`,
+    host,
+    port: bound,
+    app,
+    router,
+    cluster,
+    close: () =>
+      new Promise<void>((resolve) => {
+        // Streams may be open: drop them rather than wait for long generations to end.
+        (server as { closeAllConnections?: () => void }).closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}
