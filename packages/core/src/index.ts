@@ -5,3 +5,4 @@ export * from './config/index.js';
 export * from './cluster/index.js';
 export * from './drivers/index.js';
 export * from './routing/index.js';
+export * from './http/index.js';
