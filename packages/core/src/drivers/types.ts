@@ -25,7 +25,8 @@ export interface NodeMetrics {
   loadedModels?: string[];
   queued?: number;
   running?: number;
-  memory?: { totalGb?: number; freeGb?: number };
+  /** usedGb: memory held by loaded models (e.g. Ollama /api/ps size_vram). */
+  memory?: { totalGb?: number; freeGb?: number; usedGb?: number };
 }
 
 export interface CallOptions {

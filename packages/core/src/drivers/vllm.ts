@@ -1,0 +1,32 @@
+import { httpGet } from './http.js';
+import { OpenAICompatibleDriver } from './openai-compatible.js';
+import { parsePrometheus, sumMetric } from './prometheus.js';
+import type { CallOptions, NodeMetrics } from './types.js';
+
+/**
+ * vLLM's OpenAI server. Observes: health (/health, empty 200), the served (= loaded) models
+ * (/v1/models), running and waiting requests from Prometheus /metrics
+ * (vllm:num_requests_running / vllm:num_requests_waiting).
+ */
+export class VllmDriver extends OpenAICompatibleDriver {
+  override readonly kind: string = 'vllm';
+  override readonly observes = { loadedModels: true, queueDepth: true, memory: false, metrics: true };
+  protected override healthPath = '/health';
+
+  override async metrics(options: CallOptions = {}): Promise<NodeMetrics> {
+    const [models, prom] = await Promise.all([
+      this.listModels(options).catch(() => undefined),
+      httpGet(`${this.baseUrl}/metrics`, { ...options, headers: this.headers() }).catch(() => undefined),
+    ]);
+    const out: NodeMetrics = {};
+    if (models) out.loadedModels = models;
+    if (prom && prom.status === 200) {
+      const samples = parsePrometheus(prom.text);
+      const waiting = sumMetric(samples, 'vllm:num_requests_waiting');
+      const running = sumMetric(samples, 'vllm:num_requests_running');
+      if (waiting !== undefined) out.queued = waiting;
+      if (running !== undefined) out.running = running;
+    }
+    return out;
+  }
+}
