@@ -8,3 +8,4 @@ export * from './models.js';
 export * from './dispatch.js';
 export * from './app.js';
 export * from './server.js';
+export * from './bridge-cli.js';
