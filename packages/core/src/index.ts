@@ -6,3 +6,6 @@ export * from './cluster/index.js';
 export * from './drivers/index.js';
 export * from './routing/index.js';
 export * from './http/index.js';
+export * from './analysis/index.js';
+export * from './learning/index.js';
+export * from './stores/index.js';

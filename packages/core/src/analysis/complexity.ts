@@ -21,14 +21,20 @@ const EASY_CUES =
   /\b(?:quick(?:ly)?|simple|briefly|one (?:word|sentence|line)|short|hi|hello|hey|thanks|thank you|lol|okay|what is|what's|how do i|few words)\b/gi;
 
 /** Requirement markers: each extra constraint makes the task harder to satisfy at once. */
-const CONSTRAINT_CUES = /\b(?:must|should|ensure|while|including|handle|keep|without|and then|then|also|each|every|both)\b/gi;
+const CONSTRAINT_CUES =
+  /\b(?:must|should|ensure|while|including|handle|keep|without|and then|then|also|each|every|both)\b/gi;
 
 /**
  * Complexity in 0..1 from cheap text features: task type, length, explicit difficulty cues,
  * constraint count, questions, code size and conversation depth. Bands: < 0.35 low,
  * < 0.65 medium, otherwise high (see complexityBand).
  */
-export function estimateComplexity(userText: string, taskType: TaskType, promptTokens: number, turns = 1): number {
+export function estimateComplexity(
+  userText: string,
+  taskType: TaskType,
+  promptTokens: number,
+  turns = 1,
+): number {
   let score = TYPE_BASE[taskType];
   // Length: longer asks carry more requirements; log-scaled so pasted documents do not saturate it.
   score += Math.min(0.35, Math.max(0, Math.log2(Math.max(promptTokens, 1) / 8)) * 0.08);
@@ -39,7 +45,7 @@ export function estimateComplexity(userText: string, taskType: TaskType, promptT
   if (questions > 1) score += Math.min(0.1, (questions - 1) * 0.04);
   if (userText.includes('```')) score += 0.05;
   if (turns > 6) score += Math.min(0.1, (turns - 6) * 0.01);
-  return score < 0 ? 0 : score > 1 ? 1 : score;
+  return score < 0 ? 0 : Math.min(score, 1);
 }
 
 export type ComplexityBand = 'low' | 'medium' | 'high';

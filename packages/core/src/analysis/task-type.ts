@@ -13,7 +13,10 @@ interface Cue {
  */
 const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
   code: [
-    { pattern: /```|\b(?:def|func|fn|const|let|var|class|import|return|async|await)\b[^\n]{0,40}[({=:]/, weight: 3 },
+    {
+      pattern: /```|\b(?:def|func|fn|const|let|var|class|import|return|async|await)\b[^\n]{0,40}[({=:]/,
+      weight: 3,
+    },
     {
       pattern:
         /\b(?:python|javascript|typescript|java|rust|golang|go code|c\+\+|c#|kotlin|swift|ruby|php|bash|shell script|sql|regex|html|css|react|node\.?js|express|django|llvm|vitest|jest|pandas|git|docker|kubernetes|postgres|api)\b/i,
@@ -24,7 +27,10 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
         /\b(?:function|method|compile[rd]?|bug|debug|refactor|stack ?trace|exception|unit tests?|script|query|endpoint|middleware|implement(?:ation)?|algorithm|data structure|code|variable|loop|for loop|list comprehension|array|string|integer|goroutine|atomics|index(?:es)?)\b/i,
       weight: 1.5,
     },
-    { pattern: /\b[A-Za-z_]+(?:\.[A-Za-z_]+)*\(\)|`[^`]+`|TypeError|SyntaxError|undefined|null pointer/, weight: 1.5 },
+    {
+      pattern: /\b[A-Za-z_]+(?:\.[A-Za-z_]+)*\(\)|`[^`]+`|TypeError|SyntaxError|undefined|null pointer/,
+      weight: 1.5,
+    },
   ],
   math: [
     { pattern: /\d\s*[-+*/^×÷]\s*\d|\d\s*%|\b\d+x\b|[=]\s*\d|\d+:\d\d|\[\[/, weight: 1.5 },
@@ -42,8 +48,15 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
         /\b(?:why|explain (?:why|your reasoning)|reasoning|step by step|pros and cons|trade-?offs?|should (?:i|we|a)|is it (?:better|a good idea|worth)|analy[sz]e|evaluate the argument|weigh|decide|decision|think (?:it )?through|consider|assess|implications|causes?|confounders?|evidence|backward induction|rational|deduce|infer|logic(?:al)?|deciding|whether|p-value|ship it)\b/i,
       weight: 2,
     },
-    { pattern: /\b(?:if .{3,60}, (?:is|what|who|which|then)|who owns which|which is heavier|what would happen)\b/i, weight: 2 },
-    { pattern: /\b(?:help me think|walk (?:me )?through|compared? (?:with|to)|versus|vs\.?)\b/i, weight: 1.5 },
+    {
+      pattern:
+        /\b(?:if .{3,60}, (?:is|what|who|which|then)|who owns which|which is heavier|what would happen)\b/i,
+      weight: 2,
+    },
+    {
+      pattern: /\b(?:help me think|walk (?:me )?through|compared? (?:with|to)|versus|vs\.?)\b/i,
+      weight: 1.5,
+    },
   ],
   summarization: [
     {
@@ -59,7 +72,11 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
   ],
   translation: [
     { pattern: /^\s*(?:please\s+)?(?:translate|locali[sz]e)\b/i, weight: 6 },
-    { pattern: /\b(?:translat\w*|locali[sz]\w*|how do you say|what does '.+' mean|in (?:english|plain english))\b/i, weight: 3 },
+    {
+      pattern:
+        /\b(?:translat\w*|locali[sz]\w*|how do you say|what does '.+' mean|in (?:english|plain english))\b/i,
+      weight: 3,
+    },
     {
       pattern:
         /\b(?:into|to|from) (?:english|spanish|french|german|italian|portuguese|brazilian portuguese|japanese|chinese|korean|russian|arabic|dutch|hindi|polish|swedish|turkish)\b/i,
@@ -67,7 +84,11 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
     },
   ],
   extraction: [
-    { pattern: /^\s*(?:please\s+)?(?:extract|pull out|parse|list (?:all|every)|find (?:all|every)|identify (?:all|every)|fill in)\b/i, weight: 5 },
+    {
+      pattern:
+        /^\s*(?:please\s+)?(?:extract|pull out|parse|list (?:all|every)|find (?:all|every)|identify (?:all|every)|fill in)\b/i,
+      weight: 5,
+    },
     {
       pattern:
         /\b(?:extract\w*|pull out|parse|as (?:a )?json|json (?:array|object)|csv|fields?|entities|triples|from (?:this|the following|the) (?:text|paragraph|passage|invoice|note|contract|resume|message|signature|html|log|job ad|excerpt)|(?:phone|order|invoice) number|email address|list every|mentioned in)\b/i,

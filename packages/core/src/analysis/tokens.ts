@@ -98,8 +98,9 @@ export function countMessageTokens(messages: readonly ChatMessage[]): number {
         else if (part.type === 'image_url' || part.type === 'input_audio') total += IMAGE_PART_TOKENS;
       }
     }
-    const toolCalls = (message as { tool_calls?: Array<{ function?: { name?: string; arguments?: string } }> })
-      .tool_calls;
+    const toolCalls = (
+      message as { tool_calls?: Array<{ function?: { name?: string; arguments?: string } }> }
+    ).tool_calls;
     if (toolCalls) {
       for (const call of toolCalls) {
         total += countTokens(call.function?.name ?? '') + countTokens(call.function?.arguments ?? '') + 3;

@@ -1,5 +1,5 @@
-import type { AgentContext, TaskType } from '../context/agent-context.js';
 import type { Capability } from '../config/schema.js';
+import type { AgentContext, TaskType } from '../context/agent-context.js';
 import type { ChatMessage } from '../drivers/types.js';
 
 /** What the router needs to know about a request (not the whole body). */

@@ -1,0 +1,104 @@
+import type { PromptAnalysis } from '../analysis/analyze.js';
+import type { AgentContext } from '../context/agent-context.js';
+import type { PipelineResult } from './pipeline.js';
+import type { RoutingContext, Scorer } from './plugin.js';
+import type { Candidate, RouteExplanation, ScoredCandidate } from './types.js';
+
+/** Fields this implementation adds to RouteExplanation. */
+export interface RouteExplanationExtras {
+  /** Normalised weight per active scorer. */
+  weights: Record<string, number>;
+  /** Kept candidates not listed in `ranked` (only on large clusters). */
+  rankedOmitted: number;
+}
+
+export type DetailedRouteExplanation = RouteExplanation & RouteExplanationExtras;
+
+interface ExplanationInput {
+  routeId: string;
+  now: number;
+  agent: AgentContext;
+  analysis: PromptAnalysis;
+  ctx: RoutingContext;
+  result: PipelineResult;
+  scorers: readonly Scorer[];
+  weights: Float64Array;
+  plain: readonly Candidate[];
+}
+
+/**
+ * Builds the explanation cheaply: scalar fields now, `ranked` and `summary` on first read
+ * (they allocate per candidate and per scorer). Notes are rendered at that first read, from the
+ * stored scores and the cluster state at that moment.
+ */
+export function buildExplanation(input: ExplanationInput): DetailedRouteExplanation {
+  const { result, scorers, weights, plain } = input;
+  let ranked: ScoredCandidate[] | undefined;
+  let summary: string | undefined;
+  const weightsByName: Record<string, number> = {};
+  scorers.forEach((scorer, s) => {
+    weightsByName[scorer.name] = weights[s] as number;
+  });
+  const rank = (): ScoredCandidate[] => {
+    ranked ??= result.top.map((candidate, r) => {
+      const scores: ScoredCandidate['scores'] = {};
+      scorers.forEach((scorer, s) => {
+        const score = result.topScores[r * scorers.length + s] as number;
+        const weight = weights[s] as number;
+        const note = scorer.note ? scorer.note(candidate, score, input.ctx) : undefined;
+        scores[scorer.name] =
+          note === undefined
+            ? { score, weight, contribution: score * weight }
+            : { score, weight, contribution: score * weight, note };
+      });
+      return { ...(plain[candidate.index] as Candidate), total: result.topTotals[r] as number, scores };
+    });
+    return ranked;
+  };
+  return {
+    routeId: input.routeId,
+    at: new Date(input.now).toISOString(),
+    context: input.agent,
+    analysis: input.analysis,
+    profile: input.ctx.profile,
+    candidates: result.candidates,
+    filters: result.verdicts,
+    get ranked() {
+      return rank();
+    },
+    chosen: plain[result.chosen.index] as Candidate,
+    explored: result.explored,
+    attempts: [],
+    get summary() {
+      summary ??= summarise(input, rank());
+      return summary;
+    },
+    weights: weightsByName,
+    rankedOmitted: result.omitted,
+  };
+}
+
+function summarise(input: ExplanationInput, ranked: readonly ScoredCandidate[]): string {
+  const { result } = input;
+  const chosen = ranked[0];
+  if (!chosen) return 'no candidate';
+  const factors = Object.entries(chosen.scores)
+    .sort((a, b) => b[1].contribution - a[1].contribution)
+    .slice(0, 2)
+    .map(([name, entry]) => `${name} ${entry.contribution.toFixed(2)}`)
+    .join(', ');
+  const removed = result.verdicts.reduce(
+    (sum, verdict) => sum + ((verdict as { removedCount?: number }).removedCount ?? verdict.removed.length),
+    0,
+  );
+  const runnerUp = ranked[1];
+  const margin = runnerUp
+    ? `; runner-up ${runnerUp.modelId}@${runnerUp.nodeId} ${runnerUp.total.toFixed(2)}`
+    : '';
+  const explored = result.explored ? ' (exploring)' : '';
+  return (
+    `${input.analysis.taskType} prompt, complexity ${input.analysis.complexity.toFixed(2)}, profile ${input.ctx.profile}: ` +
+    `chose ${chosen.modelId}@${chosen.nodeId}${explored} with total ${chosen.total.toFixed(2)} (top factors: ${factors})` +
+    `${margin}; ${removed} of ${result.candidates} candidates filtered out.`
+  );
+}

@@ -1,0 +1,130 @@
+import type { PromptAnalysis } from '../analysis/analyze.js';
+import type { ClusterView, NodeState, PerfEstimate } from '../cluster/node-state.js';
+import type { BrokeConfig, ModelConfig, NodeConfig, RoleRule } from '../config/schema.js';
+import type { AgentContext } from '../context/agent-context.js';
+import type { BrokeError } from '../errors.js';
+import type { LearnedQuality } from '../learning/learned-quality.js';
+import type { Prng } from '../learning/prng.js';
+import type { AffinityTarget } from '../learning/session-affinity.js';
+import type { Candidate, RouteRequest } from './types.js';
+
+/** A candidate with the static data filters and scorers need, computed once per config. */
+export interface RouteCandidate extends Candidate {
+  /** Position in the router's candidate table (stable while the config is). */
+  readonly index: number;
+  readonly nodeIndex: number;
+  readonly modelIndex: number;
+  readonly node: NodeConfig;
+  readonly model: ModelConfig;
+  /** small 0, medium 1, large 2. */
+  readonly tierRank: number;
+}
+
+/** Everything one routing decision knows; built once per route and shared by all plugins. */
+export interface RoutingContext {
+  readonly request: RouteRequest;
+  readonly agent: AgentContext;
+  readonly analysis: PromptAnalysis;
+  /** Profile whose weights rank the candidates. */
+  readonly profile: string;
+  /** Concrete model id the request pinned, if any. */
+  readonly pinnedModel: string | undefined;
+  /** Role rules matching this request's team, role and task type. */
+  readonly rules: readonly RoleRule[];
+  readonly now: number;
+  readonly config: BrokeConfig;
+  readonly cluster: ClusterView;
+  /** Live node state by RouteCandidate.nodeIndex (read once per route). */
+  readonly nodeStates: ReadonlyArray<NodeState | undefined>;
+  /** Speed estimate by RouteCandidate.index (refreshed incrementally, see PerfCache). */
+  readonly perf: ReadonlyArray<PerfEstimate | undefined>;
+  /** Tokens the reply may use: request max_tokens or a default for estimates. */
+  readonly expectedOutputTokens: number;
+  /** Team and role as stored in the learned statistics (`*` when unknown). */
+  readonly team: string;
+  readonly role: string;
+  readonly learned: LearnedQuality;
+  /** Whether this route samples learned quality (Thompson) instead of using the mean. */
+  readonly explore: boolean;
+  readonly rng: Prng;
+  /** Node × model that served this session before, if any. */
+  readonly affinity: AffinityTarget | undefined;
+}
+
+export interface RemovedCandidate {
+  candidate: RouteCandidate;
+  reason: string;
+}
+
+export interface FilterResult {
+  kept: RouteCandidate[];
+  removed: RemovedCandidate[];
+}
+
+/** Hard constraint: removes candidates that must not serve this request. */
+export interface Filter {
+  readonly name: string;
+  apply(candidates: readonly RouteCandidate[], ctx: RoutingContext): FilterResult;
+  /** The error to throw when this filter removed the last candidates (default: NoRouteError 503). */
+  whenEmpty?(removed: readonly RemovedCandidate[], ctx: RoutingContext): BrokeError;
+}
+
+export interface ScoreResult {
+  /** 0 (worst) .. 1 (best). */
+  score: number;
+  note?: string;
+}
+
+/** Soft preference: a normalised 0..1 score per candidate, weighted by the profile. */
+export interface Scorer {
+  readonly name: string;
+  /** Weight used when the profile does not name this scorer (custom scorers). Default 0. */
+  readonly defaultWeight?: number;
+  /** Once per route, before scoring (precompute per-route data such as the best latency). */
+  prepare?(candidates: readonly RouteCandidate[], ctx: RoutingContext): void;
+  score(candidate: RouteCandidate, ctx: RoutingContext): ScoreResult;
+  /** Allocation-free fast path returning only the score; used by the pipeline when present. */
+  value?(candidate: RouteCandidate, ctx: RoutingContext): number;
+  /** Readable note for a score computed by `value` (built lazily, only for explanations). */
+  note?(candidate: RouteCandidate, score: number, ctx: RoutingContext): string | undefined;
+}
+
+/** Filter that keeps candidates for which `reasonToRemove` returns undefined. */
+export function predicateFilter(
+  name: string,
+  reasonToRemove: (candidate: RouteCandidate, ctx: RoutingContext) => string | undefined,
+): Filter {
+  return {
+    name,
+    apply(candidates, ctx) {
+      const kept: RouteCandidate[] = [];
+      const removed: RemovedCandidate[] = [];
+      for (const candidate of candidates) {
+        const reason = reasonToRemove(candidate, ctx);
+        if (reason === undefined) kept.push(candidate);
+        else removed.push({ candidate, reason });
+      }
+      return { kept, removed };
+    },
+  };
+}
+
+/** Scorer built from a value function and an optional note function. */
+export function valueScorer(
+  name: string,
+  value: (candidate: RouteCandidate, ctx: RoutingContext) => number,
+  note?: (candidate: RouteCandidate, score: number, ctx: RoutingContext) => string | undefined,
+  prepare?: (candidates: readonly RouteCandidate[], ctx: RoutingContext) => void,
+): Scorer {
+  return {
+    name,
+    value,
+    ...(note ? { note } : {}),
+    ...(prepare ? { prepare } : {}),
+    score(candidate, ctx) {
+      const score = value(candidate, ctx);
+      const text = note?.(candidate, score, ctx);
+      return text === undefined ? { score } : { score, note: text };
+    },
+  };
+}

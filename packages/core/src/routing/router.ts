@@ -1,0 +1,313 @@
+import { analyzePrompt, type PromptAnalysis } from '../analysis/analyze.js';
+import type { ClusterState } from '../cluster/cluster-state.js';
+import type { ClusterView, NodeState } from '../cluster/node-state.js';
+import type { BrokeConfig, ModelConfig } from '../config/schema.js';
+import type { AgentContext } from '../context/agent-context.js';
+import { ModelNotFoundError, RouteNotFoundError, ValidationError } from '../errors.js';
+import { BoundedLru } from '../learning/bounded-lru.js';
+import { LearnedQuality } from '../learning/learned-quality.js';
+import { Prng, randomSeed } from '../learning/prng.js';
+import { normaliseRole, normaliseTeam, type QualityStat } from '../learning/quality-stat.js';
+import { rewardOfFeedback, rewardOfOutcome } from '../learning/reward.js';
+import { SessionAffinity } from '../learning/session-affinity.js';
+import type { OutcomeRecord, StatsStore } from '../stores/stats-store.js';
+import { CandidateTable } from './candidate-table.js';
+import { buildExplanation, type DetailedRouteExplanation } from './explanation.js';
+import { defaultFilters } from './filters/index.js';
+import { PerfCache } from './perf-cache.js';
+import { RoutingPipeline } from './pipeline.js';
+import type { Filter, RoutingContext, Scorer } from './plugin.js';
+import { profileNames, resolveWeights } from './profiles.js';
+import { RoleRuleIndex } from './role-rules.js';
+import { RouteIdGenerator } from './route-id.js';
+import { defaultScorers } from './scorers/index.js';
+import type { Feedback, Outcome, RouteDecision, RouteExplanation, RouteRequest } from './types.js';
+import { AUTO_MODEL, selectModel, VIRTUAL_PREFIX } from './virtual-models.js';
+
+/** Reply tokens assumed for latency and context checks when the request sets no max_tokens. */
+const DEFAULT_OUTPUT_TOKENS = 256;
+
+export interface RouterOptions {
+  config: BrokeConfig;
+  cluster: ClusterView & Partial<Pick<ClusterState, 'observePerf'>>;
+  store?: StatsStore;
+  /** Extra filters, run after the built-in ones. */
+  filters?: Filter[];
+  /** Extra scorers; weight from the profile by name, else their defaultWeight. */
+  scorers?: Scorer[];
+  seed?: number;
+  now?: () => number;
+  onDecision?: (e: RouteExplanation) => void;
+  /** Learned statistics to start from (Router.create loads them from the store). */
+  stats?: readonly QualityStat[];
+  /** Route explanations kept for explain/feedback (default 10 000). */
+  explanationCapacity?: number;
+  /** Sessions remembered for affinity (default 100 000). */
+  sessionCapacity?: number;
+}
+
+/** What the router remembers about a route until it falls out of the LRU. */
+interface RouteRecord {
+  explanation: DetailedRouteExplanation;
+  team: string;
+  role: string;
+  sessionId: string | undefined;
+}
+
+/** The core router: synchronous decisions from in-memory state, learning from outcomes. */
+export class Router {
+  private readonly config: BrokeConfig;
+  private readonly cluster: RouterOptions['cluster'];
+  private readonly store: StatsStore | undefined;
+  private readonly table: CandidateTable;
+  private readonly pipeline: RoutingPipeline;
+  private readonly perf: PerfCache;
+  private readonly nodeStates: Array<NodeState | undefined>;
+  private readonly rules: RoleRuleIndex;
+  private readonly profiles: ReadonlySet<string>;
+  private readonly knownModels: ReadonlySet<string>;
+  private readonly weightCache = new Map<string, Float64Array>();
+  private readonly routes: BoundedLru<string, RouteRecord>;
+  private readonly affinity: SessionAffinity;
+  private readonly learned: LearnedQuality;
+  private readonly rng: Prng;
+  private readonly ids = new RouteIdGenerator();
+  private readonly now: () => number;
+  private readonly onDecision: ((e: RouteExplanation) => void) | undefined;
+  private readonly explorationRate: number;
+
+  constructor(opts: RouterOptions) {
+    this.config = opts.config;
+    this.cluster = opts.cluster;
+    this.store = opts.store;
+    this.now = opts.now ?? Date.now;
+    this.onDecision = opts.onDecision;
+    const routing = opts.config.routing;
+    this.rng = new Prng(opts.seed ?? routing.seed ?? randomSeed());
+    this.table = new CandidateTable(opts.config);
+    this.perf = new PerfCache(this.table, opts.cluster);
+    this.nodeStates = new Array(this.table.nodes.length).fill(undefined);
+    this.rules = new RoleRuleIndex(routing.roleRules);
+    this.profiles = new Set(profileNames(routing));
+    this.knownModels = new Set(this.table.servedModels().map((model) => model.id));
+    this.routes = new BoundedLru(opts.explanationCapacity ?? 10_000);
+    this.affinity = new SessionAffinity(opts.sessionCapacity);
+    this.learned = new LearnedQuality(opts.stats ?? []);
+    this.explorationRate = routing.explorationRate;
+    for (const profile of [routing.defaultProfile, ...routing.roleRules.map((rule) => rule.profile)]) {
+      if (profile !== undefined && !this.profiles.has(profile))
+        throw new ValidationError(`Unknown routing profile "${profile}"`, {
+          hint: `use one of ${[...this.profiles].join(', ')} or define it under routing.profiles`,
+          field: 'routing',
+        });
+    }
+    const disabled = new Set(routing.disabled);
+    const filters = [...defaultFilters(), ...(opts.filters ?? [])].filter((f) => !disabled.has(f.name));
+    const scorers = [...defaultScorers(), ...(opts.scorers ?? [])].filter((s) => !disabled.has(s.name));
+    this.pipeline = new RoutingPipeline(filters, scorers);
+  }
+
+  /** Router with the learned statistics loaded from the store. */
+  static async create(opts: RouterOptions): Promise<Router> {
+    const stats = opts.store ? await opts.store.loadStats() : undefined;
+    return new Router(stats ? { ...opts, stats } : opts);
+  }
+
+  /** Choose a node × model for a request. Synchronous and allocation-light; throws BrokeErrors. */
+  route(req: RouteRequest, ctx?: AgentContext): RouteDecision {
+    const agent = ctx ?? this.config.defaultContext ?? {};
+    const selection = selectModel(req.model, this.knownModels, this.profiles);
+    if (selection.kind === 'unknown') throw new ModelNotFoundError(selection.model);
+    const analysis: PromptAnalysis = analyzePrompt(req.messages, agent.taskType);
+    const rules = this.rules.match(agent.team, agent.role, analysis.taskType);
+    let profile = this.config.routing.defaultProfile;
+    for (const rule of rules) if (rule.profile !== undefined) profile = rule.profile;
+    if (selection.kind === 'profile') profile = selection.profile;
+
+    const now = this.now();
+    for (let i = 0; i < this.table.nodes.length; i++)
+      this.nodeStates[i] = this.cluster.node(this.table.nodes[i]?.id as string);
+    this.perf.refreshSome();
+    const routingContext: RoutingContext = {
+      request: req,
+      agent,
+      analysis,
+      profile,
+      pinnedModel: selection.kind === 'pinned' ? selection.modelId : undefined,
+      rules,
+      now,
+      config: this.config,
+      cluster: this.cluster,
+      nodeStates: this.nodeStates,
+      perf: this.perf.entries,
+      expectedOutputTokens: req.maxTokens ?? DEFAULT_OUTPUT_TOKENS,
+      team: normaliseTeam(agent.team),
+      role: normaliseRole(agent.role),
+      learned: this.learned,
+      explore: this.explorationRate > 0 && this.rng.next() < this.explorationRate,
+      rng: this.rng,
+      affinity: this.affinity.lookup(agent.sessionId),
+    };
+    const weights = this.weightsFor(profile, agent.team, agent.role);
+    const result = this.pipeline.run(
+      this.table.candidates,
+      routingContext,
+      weights,
+      this.config.routing.maxAttempts - 1,
+    );
+
+    const routeId = this.ids.next();
+    const explanation = buildExplanation({
+      routeId,
+      now,
+      agent,
+      analysis,
+      ctx: routingContext,
+      result,
+      scorers: this.pipeline.scorers,
+      weights,
+      plain: this.table.plain,
+    });
+    this.routes.set(routeId, {
+      explanation,
+      team: routingContext.team,
+      role: routingContext.role,
+      sessionId: agent.sessionId,
+    });
+    this.affinity.remember(agent.sessionId, result.chosen.nodeId, result.chosen.modelId);
+    this.onDecision?.(explanation);
+    return {
+      nodeId: result.chosen.nodeId,
+      modelId: result.chosen.modelId,
+      servedName: result.chosen.servedName,
+      routeId,
+      fallbacks: result.fallbacks.map((candidate) => this.table.plain[candidate.index] ?? candidate),
+      explanation,
+    };
+  }
+
+  /**
+   * Learn from how a route went. Statistics and speed estimates update at once; the returned
+   * promise resolves when the store has made the outcome durable (the "acknowledged" point).
+   */
+  recordOutcome(routeId: string, outcome: Outcome): Promise<void> {
+    const record = this.routes.peek(routeId);
+    if (!record) return Promise.reject(new RouteNotFoundError(routeId));
+    const served = servedBy(record.explanation);
+    if (this.cluster.observePerf && (outcome.ttftMs !== undefined || outcome.tokens !== undefined)) {
+      const decodeMs = (outcome.latencyMs ?? 0) - (outcome.ttftMs ?? 0);
+      const decodeTokensPerSec =
+        outcome.tokens && decodeMs > 0 ? (outcome.tokens * 1000) / decodeMs : undefined;
+      this.cluster.observePerf(served.nodeId, served.modelId, {
+        ...(outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {}),
+        ...(decodeTokensPerSec !== undefined ? { decodeTokensPerSec } : {}),
+      });
+      const index = this.table.indexOf(served.nodeId, served.modelId);
+      if (index !== undefined) this.perf.refresh(index);
+    }
+    if (outcome.success) this.affinity.remember(record.sessionId, served.nodeId, served.modelId);
+    const reward = rewardOfOutcome(outcome);
+    return this.learn(record, served, reward, 'outcome', outcome);
+  }
+
+  /** Quality feedback on a past route (score 0..1, thumbs, or success). */
+  feedback(routeId: string, fb: Feedback): Promise<void> {
+    const record = this.routes.peek(routeId);
+    if (!record) return Promise.reject(new RouteNotFoundError(routeId));
+    const reward = rewardOfFeedback(fb);
+    if (reward === undefined) return Promise.resolve();
+    return this.learn(record, servedBy(record.explanation), reward, 'feedback', { success: reward >= 0.5 });
+  }
+
+  explain(routeId: string): RouteExplanation | undefined {
+    return this.routes.peek(routeId)?.explanation;
+  }
+
+  /** The gateway reports each failover attempt; unknown (expired) route ids are ignored. */
+  noteAttempt(
+    routeId: string,
+    attempt: { nodeId: string; modelId: string; ok: boolean; error?: string },
+  ): void {
+    const record = this.routes.peek(routeId);
+    if (!record) return;
+    record.explanation.attempts.push({ ...attempt });
+    if (attempt.ok) this.affinity.remember(record.sessionId, attempt.nodeId, attempt.modelId);
+  }
+
+  listModels(): { virtual: string[]; concrete: ModelConfig[] } {
+    return {
+      virtual: [AUTO_MODEL, ...[...this.profiles].map((profile) => `${VIRTUAL_PREFIX}${profile}`)],
+      concrete: this.table.servedModels(),
+    };
+  }
+
+  /** Learned statistics currently in memory. */
+  stats(): QualityStat[] {
+    return [...this.learned.all()].map((stat) => ({ ...stat }));
+  }
+
+  async close(): Promise<void> {
+    await this.store?.flush();
+    await this.store?.close();
+  }
+
+  private learn(
+    record: RouteRecord,
+    served: { nodeId: string; modelId: string },
+    reward: number,
+    kind: OutcomeRecord['kind'],
+    outcome: Outcome,
+  ): Promise<void> {
+    const at = this.now();
+    const taskType = record.explanation.analysis.taskType;
+    const stat = this.learned.update(record.team, record.role, taskType, served.modelId, reward, at);
+    if (!this.store) return Promise.resolve();
+    const entry: OutcomeRecord = {
+      routeId: record.explanation.routeId,
+      kind,
+      at,
+      team: record.team,
+      role: record.role,
+      taskType,
+      nodeId: served.nodeId,
+      modelId: served.modelId,
+      success: outcome.success,
+      reward,
+      ...(outcome.latencyMs !== undefined ? { latencyMs: outcome.latencyMs } : {}),
+      ...(outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {}),
+      ...(outcome.tokens !== undefined ? { tokens: outcome.tokens } : {}),
+      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+    };
+    return Promise.all([this.store.appendOutcome(entry), this.store.upsertStats([stat])]).then(
+      () => undefined,
+    );
+  }
+
+  private weightsFor(profile: string, team: string | undefined, role: string | undefined): Float64Array {
+    const key = `${profile}\u0001${team ?? ''}\u0001${role ?? ''}`;
+    let weights = this.weightCache.get(key);
+    if (!weights) {
+      const named = resolveWeights(this.config.routing, profile, team, role);
+      const scorers = this.pipeline.scorers;
+      weights = new Float64Array(scorers.length);
+      let sum = 0;
+      scorers.forEach((scorer, s) => {
+        const weight = named[scorer.name] ?? scorer.defaultWeight ?? 0;
+        (weights as Float64Array)[s] = weight;
+        sum += weight;
+      });
+      if (sum > 0) for (let s = 0; s < weights.length; s++) weights[s] = (weights[s] as number) / sum;
+      if (this.weightCache.size > 10_000) this.weightCache.clear();
+      this.weightCache.set(key, weights);
+    }
+    return weights;
+  }
+}
+
+/** The node × model that finally served: the last successful attempt, else the last, else chosen. */
+function servedBy(explanation: RouteExplanation): { nodeId: string; modelId: string } {
+  const attempts = explanation.attempts;
+  for (let i = attempts.length - 1; i >= 0; i--)
+    if (attempts[i]?.ok) return attempts[i] as { nodeId: string; modelId: string };
+  return attempts[attempts.length - 1] ?? explanation.chosen;
+}

@@ -1,0 +1,43 @@
+import type { PerfEstimate } from '../../cluster/node-state.js';
+import { type RouteCandidate, type RoutingContext, type Scorer, valueScorer } from '../plugin.js';
+
+/** Speed assumed per tier before any measurement or baseline exists. */
+const DEFAULT_PERF: ReadonlyArray<Omit<PerfEstimate, 'samples'>> = [
+  { ttftMs: 300, decodeTokensPerSec: 60 },
+  { ttftMs: 700, decodeTokensPerSec: 30 },
+  { ttftMs: 1500, decodeTokensPerSec: 12 },
+];
+
+/** Expected milliseconds to finish: time to first token plus decoding the expected reply. */
+export function expectedLatencyMs(candidate: RouteCandidate, ctx: RoutingContext): number {
+  const perf = ctx.perf[candidate.index] ?? (DEFAULT_PERF[candidate.tierRank] as PerfEstimate);
+  const decode = perf.decodeTokensPerSec > 0 ? perf.decodeTokensPerSec : 1;
+  return perf.ttftMs + (ctx.expectedOutputTokens * 1000) / decode;
+}
+
+/**
+ * Relative speed: the fastest remaining candidate scores 1, one twice as slow 0.5. Uses the
+ * cluster's measured TTFT and tokens/s (EWMA, seeded from benchmarks), tier defaults otherwise.
+ */
+export function expectedLatencyScorer(): Scorer {
+  let fastest = 1;
+  return valueScorer(
+    'expected-latency',
+    (candidate, ctx) => {
+      const expected = expectedLatencyMs(candidate, ctx);
+      return expected <= fastest ? 1 : fastest / expected;
+    },
+    (candidate, _score, ctx) => {
+      const measured = ctx.perf[candidate.index] ? 'measured' : 'tier default';
+      return `~${Math.round(expectedLatencyMs(candidate, ctx))} ms for ${ctx.expectedOutputTokens} tokens (${measured})`;
+    },
+    (candidates, ctx) => {
+      fastest = Number.POSITIVE_INFINITY;
+      for (const candidate of candidates) {
+        const expected = expectedLatencyMs(candidate, ctx);
+        if (expected < fastest) fastest = expected;
+      }
+      if (!(fastest > 0)) fastest = 1;
+    },
+  );
+}

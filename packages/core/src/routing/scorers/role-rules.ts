@@ -1,0 +1,38 @@
+import type { RoleRule } from '../../config/schema.js';
+import { type RouteCandidate, type Scorer, valueScorer } from '../plugin.js';
+
+/** Whether a prefer/avoid entry names this candidate: model id, tier, family, node id or label. */
+function names(entry: string, candidate: RouteCandidate): boolean {
+  return (
+    entry === candidate.modelId ||
+    entry === candidate.model.tier ||
+    entry === candidate.model.family ||
+    entry === candidate.nodeId ||
+    candidate.node.labels.includes(entry)
+  );
+}
+
+function preference(rules: readonly RoleRule[], candidate: RouteCandidate): number {
+  let score = 0.5;
+  for (const rule of rules) {
+    if (rule.prefer.some((entry) => names(entry, candidate))) score += 0.5;
+    if (rule.avoid.some((entry) => names(entry, candidate))) score -= 0.5;
+  }
+  return score < 0 ? 0 : Math.min(score, 1);
+}
+
+/** Soft preferences from config role rules: preferred 1, neutral 0.5, avoided 0. */
+export function roleRulesScorer(): Scorer {
+  return valueScorer(
+    'role-rules',
+    (candidate, ctx) => (ctx.rules.length === 0 ? 0.5 : preference(ctx.rules, candidate)),
+    (_candidate, score, ctx) =>
+      ctx.rules.length === 0
+        ? 'no role rule'
+        : score > 0.5
+          ? 'preferred by role rule'
+          : score < 0.5
+            ? 'avoided by role rule'
+            : 'not named by role rules',
+  );
+}

@@ -1,0 +1,4 @@
+export * from './memory-stats-store.js';
+export * from './open-stats-store.js';
+export * from './sqlite-stats-store.js';
+export * from './stats-store.js';

@@ -1,0 +1,200 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { TaskType } from '../context/agent-context.js';
+import { BrokeError } from '../errors.js';
+import type { QualityStat } from '../learning/quality-stat.js';
+import { statKey } from './memory-stats-store.js';
+import type { OutcomeRecord, StatsStore } from './stats-store.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS outcomes (
+  id INTEGER PRIMARY KEY,
+  route_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  team TEXT NOT NULL,
+  role TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  node_id TEXT NOT NULL,
+  model_id TEXT NOT NULL,
+  success INTEGER NOT NULL,
+  reward REAL NOT NULL,
+  latency_ms REAL,
+  ttft_ms REAL,
+  tokens INTEGER,
+  error TEXT
+);
+CREATE INDEX IF NOT EXISTS outcomes_route ON outcomes(route_id);
+CREATE TABLE IF NOT EXISTS quality_stats (
+  team TEXT NOT NULL,
+  role TEXT NOT NULL,
+  task_type TEXT NOT NULL,
+  model_id TEXT NOT NULL,
+  alpha REAL NOT NULL,
+  beta REAL NOT NULL,
+  n INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (team, role, task_type, model_id)
+) WITHOUT ROWID;
+`;
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * SQLite-backed stats with write-behind batching.
+ *
+ * Writes are queued in memory and committed together in one transaction on the next turn of
+ * the event loop, so `route()` never touches the disk and a burst of outcomes costs one fsync.
+ * The promise returned by `appendOutcome` / `upsertStats` / `flush` resolves only after that
+ * transaction has committed: that is what "acknowledged" means.
+ *
+ * WAL + synchronous=FULL: FULL syncs the WAL on every commit, so an acknowledged write survives
+ * kill -9 and also power loss. (NORMAL would survive kill -9 too, since the OS keeps the WAL
+ * pages, but could lose the last commits on power loss; batching makes FULL's fsync cheap.)
+ */
+export class SqliteStatsStore implements StatsStore {
+  private readonly db: Database.Database;
+  private readonly insertOutcome: Database.Statement;
+  private readonly upsertStat: Database.Statement;
+  private readonly commitBatch: (outcomes: OutcomeRecord[], stats: QualityStat[]) => void;
+  private pendingOutcomes: OutcomeRecord[] = [];
+  private pendingStats = new Map<string, QualityStat>();
+  private waiters: Waiter[] = [];
+  private scheduled = false;
+  private closed = false;
+
+  constructor(readonly path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    try {
+      this.db = new Database(path);
+    } catch (cause) {
+      throw new BrokeError('store_open_failed', `Cannot open stats database ${path}`, { cause });
+    }
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.insertOutcome = this.db.prepare(
+      `INSERT INTO outcomes (route_id, kind, at, team, role, task_type, node_id, model_id, success, reward, latency_ms, ttft_ms, tokens, error)
+       VALUES (@routeId, @kind, @at, @team, @role, @taskType, @nodeId, @modelId, @success, @reward, @latencyMs, @ttftMs, @tokens, @error)`,
+    );
+    this.upsertStat = this.db.prepare(
+      `INSERT INTO quality_stats (team, role, task_type, model_id, alpha, beta, n, updated_at)
+       VALUES (@team, @role, @taskType, @modelId, @alpha, @beta, @n, @updatedAt)
+       ON CONFLICT (team, role, task_type, model_id) DO UPDATE SET
+         alpha = excluded.alpha, beta = excluded.beta, n = excluded.n, updated_at = excluded.updated_at`,
+    );
+    this.commitBatch = this.db.transaction((outcomes: OutcomeRecord[], stats: QualityStat[]) => {
+      for (const record of outcomes) {
+        this.insertOutcome.run({
+          latencyMs: null,
+          ttftMs: null,
+          tokens: null,
+          error: null,
+          ...record,
+          success: record.success ? 1 : 0,
+        });
+      }
+      for (const stat of stats) this.upsertStat.run(stat);
+    });
+  }
+
+  async loadStats(): Promise<QualityStat[]> {
+    const rows = this.db
+      .prepare('SELECT team, role, task_type, model_id, alpha, beta, n, updated_at FROM quality_stats')
+      .all() as Array<{
+      team: string;
+      role: string;
+      task_type: TaskType;
+      model_id: string;
+      alpha: number;
+      beta: number;
+      n: number;
+      updated_at: number;
+    }>;
+    return rows.map((row) => ({
+      team: row.team,
+      role: row.role,
+      taskType: row.task_type,
+      modelId: row.model_id,
+      alpha: row.alpha,
+      beta: row.beta,
+      n: row.n,
+      updatedAt: row.updated_at,
+    }));
+  }
+
+  appendOutcome(record: OutcomeRecord): Promise<void> {
+    this.assertOpen();
+    this.pendingOutcomes.push({ ...record });
+    return this.schedule();
+  }
+
+  upsertStats(stats: readonly QualityStat[]): Promise<void> {
+    this.assertOpen();
+    // Only the latest value of each key needs writing; copies so later in-memory updates to the
+    // same objects do not race with the queued write.
+    for (const stat of stats) this.pendingStats.set(statKey(stat), { ...stat });
+    return this.schedule();
+  }
+
+  flush(): Promise<void> {
+    if (this.pendingOutcomes.length === 0 && this.pendingStats.size === 0 && !this.scheduled)
+      return Promise.resolve();
+    return this.schedule();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.commitNow();
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** Outcome rows stored so far (for tests and the CLI). */
+  countOutcomes(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM outcomes').get() as { n: number }).n;
+  }
+
+  private schedule(): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.waiters.push({ resolve, reject });
+      if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.commitNow());
+      }
+    });
+  }
+
+  private commitNow(): void {
+    this.scheduled = false;
+    const outcomes = this.pendingOutcomes;
+    const stats = [...this.pendingStats.values()];
+    const waiters = this.waiters;
+    this.pendingOutcomes = [];
+    this.pendingStats = new Map();
+    this.waiters = [];
+    if (outcomes.length === 0 && stats.length === 0) {
+      for (const waiter of waiters) waiter.resolve();
+      return;
+    }
+    try {
+      this.commitBatch(outcomes, stats);
+    } catch (cause) {
+      const error = new BrokeError('store_write_failed', `Writing routing stats to ${this.path} failed`, {
+        cause,
+      });
+      for (const waiter of waiters) waiter.reject(error);
+      return;
+    }
+    for (const waiter of waiters) waiter.resolve();
+  }
+
+  private assertOpen(): void {
+    if (this.closed) throw new BrokeError('store_closed', 'The stats store is closed');
+  }
+}

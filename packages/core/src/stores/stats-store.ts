@@ -1,0 +1,37 @@
+import type { TaskType } from '../context/agent-context.js';
+import type { QualityStat } from '../learning/quality-stat.js';
+
+/** One recorded outcome or feedback, as appended to the log. */
+export interface OutcomeRecord {
+  routeId: string;
+  kind: 'outcome' | 'feedback';
+  at: number;
+  team: string;
+  role: string;
+  taskType: TaskType;
+  nodeId: string;
+  modelId: string;
+  success: boolean;
+  /** Reward folded into the statistics (0..1). */
+  reward: number;
+  latencyMs?: number;
+  ttftMs?: number;
+  tokens?: number;
+  error?: string;
+}
+
+/**
+ * Where learned statistics live between restarts. Contract:
+ * - `loadStats` is called once at start; the router then works from memory.
+ * - `appendOutcome` / `upsertStats` must not block the caller on disk: implementations queue the
+ *   write and return a promise that resolves once it is durable ("acknowledged").
+ * - `flush` resolves when everything queued so far is durable.
+ * - Calls may interleave freely (a Redis store is async end to end).
+ */
+export interface StatsStore {
+  loadStats(): Promise<QualityStat[]>;
+  appendOutcome(record: OutcomeRecord): Promise<void>;
+  upsertStats(stats: readonly QualityStat[]): Promise<void>;
+  flush(): Promise<void>;
+  close(): Promise<void>;
+}
