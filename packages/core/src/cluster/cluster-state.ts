@@ -61,7 +61,11 @@ export class ClusterState implements ClusterView {
   }
 
   /** Fold one measured request into the node × model speed estimate. */
-  observePerf(nodeId: string, modelId: string, sample: { ttftMs?: number; decodeTokensPerSec?: number }): void {
+  observePerf(
+    nodeId: string,
+    modelId: string,
+    sample: { ttftMs?: number; decodeTokensPerSec?: number },
+  ): void {
     const key = `${nodeId}\u0000${modelId}`;
     const prev = this.perfs.get(key);
     if (!prev) {
