@@ -1,0 +1,314 @@
+import type { AgentContext, Feedback } from '@broke/core';
+import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager';
+import type { BaseLanguageModelInput, StructuredOutputMethodOptions } from '@langchain/core/language_models/base';
+import {
+  BaseChatModel,
+  type BaseChatModelCallOptions,
+  type BaseChatModelParams,
+  type BindToolsInput,
+  type LangSmithParams,
+} from '@langchain/core/language_models/chat_models';
+import type { AIMessageChunk, BaseMessage } from '@langchain/core/messages';
+import type { ChatGenerationChunk, ChatResult } from '@langchain/core/outputs';
+import type { Runnable, RunnableConfig } from '@langchain/core/runnables';
+import type { SerializableSchema } from '@langchain/core/utils/standard_schema';
+import type { ZodV3Like, ZodV4Like } from '@langchain/core/utils/types';
+import type OpenAI from 'openai';
+import { InProcessBackend, type InProcessOptions } from './backend/in-process.js';
+import { RemoteBackend, type RemoteOptions } from './backend/remote.js';
+import type { BackendCall, BrokeBackend, BrokeChatBody, RouteRef } from './backend/types.js';
+import { type BrokeContextFields, contextFromFields, contextFromMetadata, resolveContext } from './context.js';
+import { abortErrorFor } from './errors.js';
+import { toOpenAIMessages } from './messages.js';
+import { type BrokeRouteMetadata, reasonsOf } from './route-metadata.js';
+import { routeChunk, toChatResult, toGenerationChunk } from './response.js';
+import { type BrokeStructuredMethod, structuredOutput } from './structured-output.js';
+import { type OpenAITool, toOpenAITools, toOpenAIToolChoice } from './tools.js';
+
+/** Per-call options: LangChain's, plus the agent context this one call routes by. */
+export interface BrokeChatModelCallOptions extends BaseChatModelCallOptions, BrokeContextFields {
+  /** Tools in OpenAI format (bindTools converts LangChain tools to these). */
+  tools?: OpenAITool[];
+  response_format?: OpenAI.ResponseFormatJSONObject | OpenAI.ResponseFormatJSONSchema | OpenAI.ResponseFormatText;
+  /** `broke-auto` (default), a profile (`broke-quality`, `broke-latency`...) or a model id to pin. */
+  model?: string;
+  maxTokens?: number;
+  temperature?: number;
+}
+
+export interface BrokeChatModelFields extends BaseChatModelParams, BrokeContextFields {
+  /** Remote mode: a BROKE gateway. */
+  gateway?: RemoteOptions;
+  /** In-process mode: core's Router and drivers in this process. */
+  inProcess?: InProcessOptions;
+  /** Any other backend (tests, custom transports). Exactly one of gateway / inProcess / backend. */
+  backend?: BrokeBackend;
+  model?: string;
+  temperature?: number;
+  maxTokens?: number;
+  topP?: number;
+  stop?: string[];
+  /** Attach the router's explanation (reasons) to response_metadata.broke. Default true. */
+  explainRoutes?: boolean;
+}
+
+export interface BrokeStructuredOutputOptions<IncludeRaw extends boolean = false>
+  extends StructuredOutputMethodOptions<IncludeRaw> {
+  method?: BrokeStructuredMethod;
+}
+
+/** Where RunnableConfig.metadata rides along inside the parsed call options (see below). */
+const RUN_METADATA = Symbol('broke.runMetadata');
+type ParsedWithMetadata = { [RUN_METADATA]?: Record<string, unknown> };
+
+/**
+ * A LangChain chat model whose every call is routed by BROKE to a node and model chosen for the
+ * calling agent's role, team and task. One instance can serve a whole chain: each step passes
+ * its own role (call options or RunnableConfig.metadata) and is routed on its own.
+ */
+export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIMessageChunk> {
+  static override lc_name(): string {
+    return 'BrokeChatModel';
+  }
+
+  model: string;
+  temperature: number | undefined;
+  maxTokens: number | undefined;
+  topP: number | undefined;
+  stop: string[] | undefined;
+  explainRoutes: boolean;
+  /** Context every call starts from (constructor fields). */
+  readonly defaults: AgentContext;
+  private readonly makeBackend: () => Promise<BrokeBackend>;
+  private backendPromise: Promise<BrokeBackend> | undefined;
+  readonly mode: 'in-process' | 'remote' | 'custom';
+
+  constructor(fields: BrokeChatModelFields) {
+    super(fields);
+    const given = [fields.gateway, fields.inProcess, fields.backend].filter((x) => x !== undefined).length;
+    if (given !== 1) throw new TypeError('BrokeChatModel needs exactly one of `gateway`, `inProcess` or `backend`');
+    this.model = fields.model ?? 'broke-auto';
+    this.temperature = fields.temperature;
+    this.maxTokens = fields.maxTokens;
+    this.topP = fields.topP;
+    this.stop = fields.stop;
+    this.explainRoutes = fields.explainRoutes ?? true;
+    this.defaults = contextFromFields(fields, 'BrokeChatModel fields');
+    const { gateway, inProcess, backend } = fields;
+    if (backend) {
+      this.mode = backend.mode === 'remote' || backend.mode === 'in-process' ? backend.mode : 'custom';
+      this.makeBackend = async () => backend;
+    } else if (gateway) {
+      this.mode = 'remote';
+      this.makeBackend = async () => new RemoteBackend(gateway);
+    } else {
+      this.mode = 'in-process';
+      // The router loads its store asynchronously; the first call waits for it, later calls don't.
+      this.makeBackend = () => InProcessBackend.create(inProcess as InProcessOptions);
+    }
+  }
+
+  override get callKeys(): string[] {
+    return [
+      ...super.callKeys,
+      'tools',
+      'tool_choice',
+      'response_format',
+      'model',
+      'maxTokens',
+      'temperature',
+      'role',
+      'team',
+      'taskType',
+      'sessionId',
+      'priorScores',
+      'context',
+    ];
+  }
+
+  _llmType(): string {
+    return 'broke';
+  }
+
+  override getLsParams(options: this['ParsedCallOptions']): LangSmithParams {
+    return {
+      ls_provider: 'broke',
+      ls_model_name: options.model ?? this.model,
+      ls_model_type: 'chat',
+      ...(this.temperature !== undefined ? { ls_temperature: this.temperature } : {}),
+      ...(this.maxTokens !== undefined ? { ls_max_tokens: this.maxTokens } : {}),
+      ...(options.stop ? { ls_stop: options.stop } : {}),
+    };
+  }
+
+  /** The backend, created on first use (in-process mode builds the Router then). */
+  backend(): Promise<BrokeBackend> {
+    this.backendPromise ??= this.makeBackend().catch((err) => {
+      this.backendPromise = undefined; // let a later call retry
+      throw err;
+    });
+    return this.backendPromise;
+  }
+
+  // RunnableConfig.metadata never reaches _generate; keep it on the parsed options so each call
+  // can route by the metadata of the chain step it runs in.
+  protected override _separateRunnableConfigFromCallOptionsCompat(
+    options?: Partial<BrokeChatModelCallOptions>,
+  ): [RunnableConfig, this['ParsedCallOptions']] {
+    const [config, callOptions] = super._separateRunnableConfigFromCallOptionsCompat(options);
+    (callOptions as ParsedWithMetadata)[RUN_METADATA] = config.metadata;
+    return [config, callOptions];
+  }
+
+  /** The agent context one call routes by (exposed for tests and debugging). */
+  contextFor(messages: BaseMessage[], options: Partial<this['ParsedCallOptions']> = {}): AgentContext {
+    return resolveContext(
+      {
+        defaults: this.defaults,
+        metadata: contextFromMetadata((options as ParsedWithMetadata)[RUN_METADATA]),
+        call: contextFromFields(options, 'call options'),
+      },
+      messages,
+    );
+  }
+
+  override invocationParams(options?: this['ParsedCallOptions']): Omit<BrokeChatBody, 'messages'> {
+    const toolChoice = toOpenAIToolChoice(options?.tool_choice);
+    const maxTokens = options?.maxTokens ?? this.maxTokens;
+    const temperature = options?.temperature ?? this.temperature;
+    const stop = options?.stop ?? this.stop;
+    return {
+      model: options?.model ?? this.model,
+      ...(temperature !== undefined ? { temperature } : {}),
+      ...(maxTokens !== undefined ? { max_tokens: maxTokens } : {}),
+      ...(this.topP !== undefined ? { top_p: this.topP } : {}),
+      ...(stop && stop.length > 0 ? { stop } : {}),
+      ...(options?.tools && options.tools.length > 0 ? { tools: options.tools } : {}),
+      ...(toolChoice !== undefined && options?.tools?.length ? { tool_choice: toolChoice } : {}),
+      ...(options?.response_format ? { response_format: options.response_format } : {}),
+    };
+  }
+
+  private prepare(messages: BaseMessage[], options: this['ParsedCallOptions']): BackendCall {
+    const signal = options.signal;
+    if (signal?.aborted) throw abortErrorFor(signal);
+    return {
+      body: { ...this.invocationParams(options), messages: toOpenAIMessages(messages) },
+      context: this.contextFor(messages, options),
+      ...(signal ? { signal } : {}),
+    };
+  }
+
+  private async routeMetadata(backend: BrokeBackend, route: RouteRef): Promise<BrokeRouteMetadata> {
+    const meta: BrokeRouteMetadata = { ...route, mode: backend.mode, reasons: [] };
+    if (!this.explainRoutes || !route.routeId) return meta;
+    try {
+      const explanation = await backend.explain(route.routeId);
+      if (explanation) {
+        meta.reasons = reasonsOf(explanation);
+        meta.explanation = explanation;
+      }
+    } catch {
+      // The answer is already here; a missing explanation must not turn it into an error.
+    }
+    return meta;
+  }
+
+  async _generate(
+    messages: BaseMessage[],
+    options: this['ParsedCallOptions'],
+    _runManager?: CallbackManagerForLLMRun,
+  ): Promise<ChatResult> {
+    const call = this.prepare(messages, options);
+    const backend = await this.backend();
+    const { completion, route } = await backend.complete(call);
+    return toChatResult(completion, await this.routeMetadata(backend, route));
+  }
+
+  override async *_streamResponseChunks(
+    messages: BaseMessage[],
+    options: this['ParsedCallOptions'],
+    runManager?: CallbackManagerForLLMRun,
+  ): AsyncGenerator<ChatGenerationChunk> {
+    const call = this.prepare(messages, options);
+    const backend = await this.backend();
+    const { chunks, route } = await backend.stream(call);
+    let id: string | undefined;
+    for await (const chunk of chunks) {
+      id ??= chunk.id;
+      const generation = toGenerationChunk(chunk);
+      if (!generation) continue;
+      yield generation;
+      await runManager?.handleLLMNewToken(generation.text, undefined, undefined, undefined, undefined, {
+        chunk: generation,
+      });
+    }
+    yield routeChunk(await this.routeMetadata(backend, route), id);
+  }
+
+  override bindTools(
+    tools: BindToolsInput[],
+    kwargs?: Partial<BrokeChatModelCallOptions>,
+  ): Runnable<BaseLanguageModelInput, AIMessageChunk, BrokeChatModelCallOptions> {
+    return this.withConfig({ ...(kwargs ?? {}), tools: toOpenAITools(tools) });
+  }
+
+  /** JSON mode for one binding (what withStructuredOutput's jsonMode / jsonSchema use). */
+  withResponseFormat(
+    format: NonNullable<BrokeChatModelCallOptions['response_format']>,
+  ): Runnable<BaseLanguageModelInput, AIMessageChunk, BrokeChatModelCallOptions> {
+    return this.withConfig({ response_format: format });
+  }
+
+  /** Tell the router how good a routed answer was (0..1, or success / thumbs). */
+  async feedback(routeId: string, feedback: number | Feedback): Promise<void> {
+    const backend = await this.backend();
+    await backend.feedback(routeId, typeof feedback === 'number' ? { score: feedback } : feedback);
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors BaseChatModel's overloads
+  override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
+    outputSchema: SerializableSchema<RunOutput>,
+    config?: BrokeStructuredOutputOptions<false>,
+  ): Runnable<BaseLanguageModelInput, RunOutput>;
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors BaseChatModel's overloads
+  override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
+    outputSchema: SerializableSchema<RunOutput>,
+    config?: BrokeStructuredOutputOptions<true>,
+  ): Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }>;
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors BaseChatModel's overloads
+  override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
+    // biome-ignore lint/suspicious/noExplicitAny: JSON schema objects
+    outputSchema: ZodV4Like<RunOutput> | Record<string, any>,
+    config?: BrokeStructuredOutputOptions<false>,
+  ): Runnable<BaseLanguageModelInput, RunOutput>;
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors BaseChatModel's overloads
+  override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
+    // biome-ignore lint/suspicious/noExplicitAny: JSON schema objects
+    outputSchema: ZodV4Like<RunOutput> | Record<string, any>,
+    config?: BrokeStructuredOutputOptions<true>,
+  ): Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }>;
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors BaseChatModel's overloads
+  override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
+    // biome-ignore lint/suspicious/noExplicitAny: JSON schema objects
+    outputSchema: ZodV3Like<RunOutput> | Record<string, any>,
+    config?: BrokeStructuredOutputOptions<false>,
+  ): Runnable<BaseLanguageModelInput, RunOutput>;
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors BaseChatModel's overloads
+  override withStructuredOutput<RunOutput extends Record<string, any> = Record<string, any>>(
+    // biome-ignore lint/suspicious/noExplicitAny: JSON schema objects
+    outputSchema: ZodV3Like<RunOutput> | Record<string, any>,
+    config?: BrokeStructuredOutputOptions<true>,
+  ): Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }>;
+  // biome-ignore lint/suspicious/noExplicitAny: implementation signature
+  override withStructuredOutput(outputSchema: any, config?: BrokeStructuredOutputOptions<boolean>): Runnable<any, any> {
+    return structuredOutput(
+      {
+        bindTools: (tools, kwargs) => this.bindTools(tools, kwargs),
+        withResponseFormat: (format) => this.withResponseFormat(format),
+      },
+      outputSchema,
+      config ?? {},
+    );
+  }
+}

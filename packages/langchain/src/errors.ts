@@ -1,0 +1,46 @@
+import { BrokeError } from '@broke/core';
+
+/**
+ * The caller aborted (AbortSignal) or the LangChain `timeout` elapsed. Typed so agents can tell
+ * "I gave up" apart from "the cluster failed" and skip retries / negative feedback.
+ */
+export class BrokeAbortError extends BrokeError {
+  readonly timedOut: boolean;
+  constructor(options: { timedOut: boolean; cause?: unknown; routeId?: string }) {
+    super(
+      options.timedOut ? 'timeout' : 'aborted',
+      options.timedOut ? 'BROKE request timed out' : 'BROKE request was aborted',
+      { status: options.timedOut ? 504 : 499, cause: options.cause },
+    );
+    this.timedOut = options.timedOut;
+    this.routeId = options.routeId;
+  }
+  readonly routeId: string | undefined;
+}
+
+/** The gateway answered with an error (remote mode); code and status are the gateway's own. */
+export class GatewayError extends BrokeError {
+  constructor(
+    code: string,
+    message: string,
+    options: { status: number; routeId?: string; cause?: unknown; hint?: string },
+  ) {
+    super(code, message, options);
+    this.routeId = options.routeId;
+  }
+  readonly routeId: string | undefined;
+}
+
+/** Whether a signal's reason means a timeout (LangChain's `timeout` uses AbortSignal.timeout). */
+export function isTimeoutReason(reason: unknown): boolean {
+  return reason instanceof Error && (reason.name === 'TimeoutError' || /timed? ?out/i.test(reason.message));
+}
+
+/** The error to throw once `signal` has fired, whatever the transport threw meanwhile. */
+export function abortErrorFor(signal: AbortSignal, routeId?: string): BrokeAbortError {
+  return new BrokeAbortError({
+    timedOut: isTimeoutReason(signal.reason),
+    cause: signal.reason,
+    ...(routeId ? { routeId } : {}),
+  });
+}

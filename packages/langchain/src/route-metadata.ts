@@ -1,0 +1,35 @@
+import type { RouteExplanation } from '@broke/core';
+
+/**
+ * Where a call went and why, as it appears in `response_metadata.broke` (and `llmOutput.broke`).
+ * `reasons` are readable lines: the router's summary, then the chosen candidate's scorer terms.
+ */
+export interface BrokeRouteMetadata {
+  routeId: string;
+  nodeId: string | undefined;
+  modelId: string | undefined;
+  mode: 'in-process' | 'remote';
+  reasons: string[];
+  /** The full explanation, when the router still had it. */
+  explanation?: RouteExplanation;
+}
+
+export function reasonsOf(explanation: RouteExplanation | undefined): string[] {
+  if (!explanation) return [];
+  const out: string[] = [];
+  if (explanation.summary) out.push(explanation.summary);
+  const chosen = explanation.ranked?.find(
+    (c) => c.nodeId === explanation.chosen?.nodeId && c.modelId === explanation.chosen?.modelId,
+  );
+  if (chosen) {
+    const terms = Object.entries(chosen.scores ?? {}).sort(([, a], [, b]) => b.contribution - a.contribution);
+    for (const [scorer, s] of terms) {
+      out.push(`${scorer}: ${s.contribution.toFixed(3)}${s.note ? ` (${s.note})` : ''}`);
+    }
+  }
+  if (explanation.explored) out.push('explored: picked to learn, not only on score');
+  for (const attempt of explanation.attempts ?? []) {
+    if (!attempt.ok) out.push(`failover: ${attempt.nodeId}/${attempt.modelId} failed (${attempt.error ?? 'error'})`);
+  }
+  return out;
+}
