@@ -121,14 +121,22 @@ export const GatewaySchema = z.object({
   port: z.number().int().min(0).max(65535).default(8787),
   /** Required (as `Authorization: Bearer`) when set; mandatory when host is not loopback. */
   apiKeys: z.array(z.string().min(8)).default([]),
-  maxBodyBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .positive()
+    .default(4 * 1024 * 1024),
 });
 export type GatewayConfig = z.infer<typeof GatewaySchema>;
 
 export const StoreSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('sqlite'), path: z.string().default('.broke/stats.db') }),
   z.object({ kind: z.literal('memory') }),
-  z.object({ kind: z.literal('redis'), url: z.string().default('redis://127.0.0.1:6379'), prefix: z.string().default('broke:') }),
+  z.object({
+    kind: z.literal('redis'),
+    url: z.string().default('redis://127.0.0.1:6379'),
+    prefix: z.string().default('broke:'),
+  }),
 ]);
 export type StoreConfig = z.infer<typeof StoreSchema>;
 

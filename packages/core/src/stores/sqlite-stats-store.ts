@@ -129,13 +129,13 @@ export class SqliteStatsStore implements StatsStore {
   }
 
   appendOutcome(record: OutcomeRecord): Promise<void> {
-    this.assertOpen();
+    if (this.closed) return Promise.reject(closedError());
     this.pendingOutcomes.push({ ...record });
     return this.schedule();
   }
 
   upsertStats(stats: readonly QualityStat[]): Promise<void> {
-    this.assertOpen();
+    if (this.closed) return Promise.reject(closedError());
     // Only the latest value of each key needs writing; copies so later in-memory updates to the
     // same objects do not race with the queued write.
     for (const stat of stats) this.pendingStats.set(statKey(stat), { ...stat });
@@ -193,8 +193,8 @@ export class SqliteStatsStore implements StatsStore {
     }
     for (const waiter of waiters) waiter.resolve();
   }
+}
 
-  private assertOpen(): void {
-    if (this.closed) throw new BrokeError('store_closed', 'The stats store is closed');
-  }
+function closedError(): BrokeError {
+  return new BrokeError('store_closed', 'The stats store is closed');
 }
