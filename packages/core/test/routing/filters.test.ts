@@ -1,0 +1,182 @@
+import { describe, expect, it } from 'vitest';
+import type { NodeState } from '../../src/cluster/node-state.js';
+import { ValidationError } from '../../src/errors.js';
+import { CandidateTable } from '../../src/routing/candidate-table.js';
+import {
+  capabilitiesFilter,
+  contextWindowFilter,
+  cooldownFilter,
+  healthFilter,
+  memoryHeadroomFilter,
+  policyPinsFilter,
+  saturationFilter,
+} from '../../src/routing/filters/index.js';
+import type { Filter, RoutingContext } from '../../src/routing/plugin.js';
+import { Router } from '../../src/routing/router.js';
+import { ask, testCluster, testConfig } from './fixtures.js';
+
+const config = testConfig();
+const table = new CandidateTable(config);
+
+function state(id: string, patch: Partial<NodeState> = {}): NodeState {
+  return {
+    id,
+    up: true,
+    loadedModels: undefined,
+    validatedModels: undefined,
+    inFlight: 0,
+    queued: 0,
+    capacity: 4,
+    memory: undefined,
+    cooldownUntil: 0,
+    lastSeen: 0,
+    ...patch,
+  };
+}
+
+function ctxWith(patch: Partial<RoutingContext> = {}): RoutingContext {
+  return {
+    request: ask('hi'),
+    agent: {},
+    analysis: { complexity: 0.2, taskType: 'chat', promptTokens: 10 },
+    profile: 'balanced',
+    pinnedModel: undefined,
+    rules: [],
+    now: 1000,
+    config,
+    nodeStates: [state('a'), state('b')],
+    perf: [],
+    expectedOutputTokens: 256,
+    ...patch,
+  } as RoutingContext;
+}
+
+function removed(filter: Filter, ctx: RoutingContext): string[] {
+  const result = filter.apply(table.candidates, ctx);
+  expect(result.kept.length + result.removed.length).toBe(table.candidates.length);
+  return result.removed.map(
+    (entry) => `${entry.candidate.modelId}@${entry.candidate.nodeId}: ${entry.reason}`,
+  );
+}
+
+describe('filters', () => {
+  it('health removes down nodes, unknown nodes and unvalidated models', () => {
+    expect(removed(healthFilter(), ctxWith())).toEqual([]);
+    const ctx = ctxWith({
+      nodeStates: [state('a', { up: false }), state('b', { validatedModels: ['small'] })],
+    });
+    expect(removed(healthFilter(), ctx)).toEqual([
+      'small@a: node down',
+      'large@a: node down',
+      'medium@b: model not validated on this node',
+      'large@b: model not validated on this node',
+    ]);
+    expect(removed(healthFilter(), ctxWith({ nodeStates: [undefined, state('b')] }))).toHaveLength(2);
+  });
+
+  it('cooldown removes nodes until cooldownUntil', () => {
+    const ctx = ctxWith({
+      nodeStates: [state('a', { cooldownUntil: 1500 }), state('b', { cooldownUntil: 900 })],
+    });
+    expect(removed(cooldownFilter(), ctx)).toEqual([
+      'small@a: cooling down for 500 ms',
+      'large@a: cooling down for 500 ms',
+    ]);
+  });
+
+  it('context-window keeps only models whose window fits prompt (+margin) and reply', () => {
+    const ctx = ctxWith({
+      analysis: { complexity: 0.5, taskType: 'chat', promptTokens: 14_000 },
+      expectedOutputTokens: 1000,
+    });
+    expect(removed(contextWindowFilter(), ctx).map((line) => line.split(':')[0])).toEqual([
+      'small@a',
+      'small@b',
+      'medium@b',
+    ]);
+  });
+
+  it('capabilities removes models lacking a required capability', () => {
+    const ctx = ctxWith({ request: ask('x', { requires: ['tools'] }) });
+    expect(removed(capabilitiesFilter(), ctx)).toEqual(['small@a: lacks tools', 'small@b: lacks tools']);
+  });
+
+  it('memory-headroom removes cold models that do not fit; loaded ones always pass', () => {
+    const ctx = ctxWith({
+      nodeStates: [
+        state('a', { memory: { totalGb: 64, freeGb: 20 } }),
+        state('b', { memory: { totalGb: 32 }, loadedModels: [] }),
+      ],
+    });
+    expect(removed(memoryHeadroomFilter(), ctx)).toEqual([
+      'large@a: cold model needs 40 GiB, 20 GiB free',
+      'large@b: model needs 40 GiB, node has 32 GiB',
+    ]);
+    const warm = ctxWith({
+      nodeStates: [state('a', { memory: { freeGb: 1 }, loadedModels: ['large'] }), state('b')],
+    });
+    expect(removed(memoryHeadroomFilter(), warm)).toEqual([]);
+  });
+
+  it('policy-pins honours a pinned model and role rule pins (ids, tiers, labels)', () => {
+    expect(removed(policyPinsFilter(), ctxWith({ pinnedModel: 'medium' }))).toHaveLength(4);
+    const rule = { role: 'coder', prefer: [], avoid: [], pinModels: ['large', 'small'], pinNodes: ['b'] };
+    expect(removed(policyPinsFilter(), ctxWith({ rules: [rule] })).map((line) => line.split(':')[0])).toEqual(
+      ['small@a', 'large@a', 'medium@b'],
+    );
+  });
+
+  it('saturation removes full nodes and answers 429 when all are full', () => {
+    const ctx = ctxWith({ nodeStates: [state('a', { inFlight: 4 }), state('b', { inFlight: 1 })] });
+    expect(removed(saturationFilter(), ctx)).toEqual([
+      'small@a: saturated (4/4 in flight)',
+      'large@a: saturated (4/4 in flight)',
+    ]);
+  });
+});
+
+describe('router errors and filter wiring', () => {
+  it('throws 404 model_not_found for unknown models, 503 when filtered out, 429 when saturated', () => {
+    const cluster = testCluster(config);
+    const router = new Router({ config, cluster, seed: 1 });
+    expect(() => router.route(ask('hi', { model: 'gpt-9' }))).toThrow(
+      expect.objectContaining({ status: 404, code: 'model_not_found' }),
+    );
+    expect(() => router.route(ask('hi', { requires: ['vision'] }))).toThrow(
+      expect.objectContaining({ status: 503, code: 'no_route' }),
+    );
+    cluster.update('a', { inFlight: 4 });
+    cluster.update('b', { inFlight: 4 });
+    expect(() => router.route(ask('hi'))).toThrow(
+      expect.objectContaining({ status: 429, code: 'saturated' }),
+    );
+    cluster.update('b', { up: false });
+    expect(() => router.route(ask('hi'))).toThrow(expect.objectContaining({ status: 429 }));
+    cluster.update('a', { up: false });
+    expect(() => router.route(ask('hi'))).toThrow(expect.objectContaining({ status: 503 }));
+  });
+
+  it('honours routing.disabled and custom filters', () => {
+    const disabled = testConfig({ routing: { disabled: ['capabilities'] } });
+    const router = new Router({ config: disabled, cluster: testCluster(disabled), seed: 1 });
+    expect(() => router.route(ask('hi', { requires: ['vision'] }))).not.toThrow();
+    const onlyB: Filter = {
+      name: 'only-b',
+      apply: (candidates) => ({
+        kept: candidates.filter((c) => c.nodeId === 'b'),
+        removed: candidates
+          .filter((c) => c.nodeId !== 'b')
+          .map((candidate) => ({ candidate, reason: 'not b' })),
+      }),
+    };
+    const custom = new Router({ config, cluster: testCluster(config), filters: [onlyB], seed: 1 });
+    const decision = custom.route(ask('hi'));
+    expect(decision.nodeId).toBe('b');
+    expect(decision.explanation.filters.find((f) => f.filter === 'only-b')?.removed).toHaveLength(2);
+  });
+
+  it('rejects unknown profiles in config', () => {
+    const bad = testConfig({ routing: { defaultProfile: 'nope' } });
+    expect(() => new Router({ config: bad, cluster: testCluster(bad) })).toThrow(ValidationError);
+  });
+});
