@@ -92,7 +92,8 @@ async function waitForPort(
   throw new Error(`sshd did not open port ${port} within ${timeoutMs} ms`);
 }
 
-export async function startSshd(): Promise<Sshd> {
+/** `addresses`: extra loopback addresses to listen on (e.g. 127.0.0.2), same port. */
+export async function startSshd(options: { addresses?: string[] } = {}): Promise<Sshd> {
   await ensureSshdInstalled();
   // Privilege separation dir, required by sshd even with -D.
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 }).catch(() => undefined);
@@ -111,6 +112,10 @@ export async function startSshd(): Promise<Sshd> {
     cfg,
     [
       `ListenAddress 127.0.0.1:${port}`,
+      ...(options.addresses ?? []).map((a) => {
+        if (!a.startsWith('127.')) throw new Error(`sshd listens on loopback only, not ${a}`);
+        return `ListenAddress ${a}:${port}`;
+      }),
       `HostKey ${hostKey}`,
       `PidFile ${join(dir, 'sshd.pid')}`,
       `AuthorizedKeysFile ${authorized}`,

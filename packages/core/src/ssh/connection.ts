@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Client, type ConnectConfig } from 'ssh2';
 import type { SshConfig } from '../config/schema.js';
 import { SshError } from './errors.js';
-import { expandHome, verifyHostKey } from './host-key.js';
+import { expandHome, fingerprintOf, verifyHostKey } from './host-key.js';
 import { shellCommand } from './quote.js';
 
 export interface ExecResult {
@@ -38,6 +38,8 @@ function defaultKey(): Buffer | undefined {
 /** One authenticated SSH connection with a verified host key. Commands run one exec channel each. */
 export class SshConnection {
   private closedFlag = false;
+  /** Fingerprint of the host key that was verified for this connection. */
+  hostKeyFingerprint = '';
   private constructor(
     private readonly client: Client,
     readonly target: SshTarget,
@@ -72,6 +74,7 @@ export class SshConnection {
     const agent = privateKey === undefined ? process.env.SSH_AUTH_SOCK : undefined;
     if (privateKey === undefined && !agent) privateKey = defaultKey();
     let hostKeyError: unknown;
+    let seen = '';
     const cfg: ConnectConfig = {
       host: target.host,
       port,
@@ -80,6 +83,7 @@ export class SshConnection {
       keepaliveInterval: 15_000,
       keepaliveCountMax: 3,
       hostVerifier: (key: Buffer) => {
+        seen = fingerprintOf(key);
         try {
           verifyHostKey(key, { ...target, port });
           return true;
@@ -97,7 +101,9 @@ export class SshConnection {
       let settled = false;
       client.once('ready', () => {
         settled = true;
-        resolve(new SshConnection(client, target));
+        const conn = new SshConnection(client, target);
+        conn.hostKeyFingerprint = seen;
+        resolve(conn);
       });
       client.once('error', (err: Error & { level?: string; code?: string }) => {
         if (settled) return;

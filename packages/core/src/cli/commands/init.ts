@@ -1,0 +1,243 @@
+import type { Command } from 'commander';
+import { publicModelName } from '../../cluster/baselines.js';
+import type { BrokeConfigInput, DriverKind, NodeConfig } from '../../config/schema.js';
+import { ValidationError } from '../../errors.js';
+import { SshConnection, type SshTarget } from '../../ssh/connection.js';
+import { type HardwareInfo, probeHardware } from '../../ssh/hardware.js';
+import { listModelsOnDisk, type ModelOnDisk } from '../../ssh/models-on-disk.js';
+import { writeConfigFile } from '../config-file.js';
+import { collect, globals } from '../context.js';
+import { DEFAULT_PORTS, detectServer, type FoundServer } from '../discovery.js';
+import { EXIT } from '../exit-codes.js';
+import { table } from '../output.js';
+
+interface InitOptions {
+  host: string[];
+  node: string[];
+  ports?: string;
+  sshUser?: string;
+  sshPort?: string;
+  sshKey?: string;
+  sshFingerprint: string[];
+  knownHosts?: string;
+  trustOnFirstUse?: boolean;
+  modelDir: string[];
+  out?: string;
+  force?: boolean;
+  timeout: string;
+}
+
+export interface HostReport {
+  host: string;
+  ssh?: { ok: boolean; fingerprint?: string; error?: string };
+  hardware?: HardwareInfo;
+  servers: FoundServer[];
+}
+
+export function registerInit(program: Command): void {
+  program
+    .command('init')
+    .description('build broke.yaml from the hosts you name: check SSH, probe hardware, find model servers')
+    .option('--host <host>', 'a host to look for model servers on (repeatable)', collect, [])
+    .option('--node <url>', 'a model server URL to add as is (repeatable)', collect, [])
+    .option('--ports <list>', `ports to probe on each --host (default ${DEFAULT_PORTS.join(',')})`)
+    .option('--ssh-user <user>', 'SSH user; enables SSH checks and the hardware probe')
+    .option('--ssh-port <port>', 'SSH port', '22')
+    .option('--ssh-key <path>', 'SSH private key')
+    .option(
+      '--ssh-fingerprint <fp>',
+      'pinned host key SHA256:..., or HOST=SHA256:... per host (repeatable)',
+      collect,
+      [],
+    )
+    .option('--known-hosts <path>', 'known_hosts file to verify host keys against')
+    .option('--trust-on-first-use', 'accept and record unknown host keys')
+    .option('--model-dir <dir>', 'folder on the nodes holding MLX models (repeatable)', collect, [])
+    .option('-o, --out <path>', 'where to write the config (default: --config path)')
+    .option('--force', 'overwrite an existing file')
+    .option('--timeout <ms>', 'per-probe timeout', '1500')
+    .action(async (opts: InitOptions, cmd: Command) => {
+      const g = globals(cmd);
+      const out = opts.out ?? g.config;
+      if (!opts.host.length && !opts.node.length)
+        throw new ValidationError('init needs at least one --host or --node', {
+          hint: 'e.g. broke-cluster init --host 192.168.1.20 --ssh-user me',
+        });
+      const ports = parsePorts(opts.ports);
+      const timeoutMs = Number(opts.timeout) || 1500;
+      const reports: HostReport[] = [];
+      const bar = g.out.progress(opts.host.length + opts.node.length, 'probing hosts');
+      for (const host of opts.host) {
+        reports.push(await probeHost(host, ports, opts, timeoutMs));
+        bar.tick(host);
+      }
+      for (const url of opts.node) {
+        let parsed: URL;
+        try {
+          parsed = new URL(url);
+        } catch {
+          bar.stop();
+          throw new ValidationError(`--node ${url} is not a URL`, {
+            hint: 'e.g. --node http://10.0.0.5:8080',
+          });
+        }
+        const found = await detectServer(url, timeoutMs);
+        reports.push({
+          host: parsed.hostname,
+          servers: [found ?? { url: url.replace(/\/+$/, ''), kind: 'openai', models: [] }],
+        });
+        bar.tick(url);
+      }
+      bar.stop();
+      for (const r of reports) if (r.ssh && !r.ssh.ok) g.out.warn(`SSH to ${r.host}: ${r.ssh.error}`);
+      const raw = buildConfig(reports, opts);
+      if (!raw.nodes?.length) {
+        g.out.result(
+          { ok: false, hosts: reports },
+          `no model servers found on ${opts.host.join(', ')} (ports ${ports.join(',')})`,
+        );
+        process.exitCode = EXIT.unreachable;
+        return;
+      }
+      writeConfigFile(out, raw, { force: Boolean(opts.force) });
+      const rows = (raw.nodes ?? []).map((n) => [
+        n.id,
+        n.kind ?? 'mlx',
+        n.url,
+        (n.models ?? []).map((m) => m.id).join(', '),
+        n.memoryGb ? `${n.memoryGb} GiB` : '',
+      ]);
+      g.out.result(
+        { ok: true, path: out, nodes: raw.nodes, models: raw.models, hosts: reports },
+        `wrote ${out}\n${table(['node', 'kind', 'url', 'models', 'memory'], rows)}`,
+      );
+    });
+}
+
+function parsePorts(list: string | undefined): number[] {
+  if (!list) return DEFAULT_PORTS;
+  const ports = list.split(',').map((p) => Number(p.trim()));
+  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535))
+    throw new ValidationError(`--ports "${list}" is not a comma-separated list of ports`, {
+      hint: 'e.g. --ports 8080,11434',
+    });
+  return ports;
+}
+
+export function sshTargetFor(
+  host: string,
+  opts: Omit<InitOptions, 'host' | 'node' | 'timeout'>,
+): SshTarget | undefined {
+  if (!opts.sshUser) return undefined;
+  const perHost = opts.sshFingerprint.find((f) => f.startsWith(`${host}=`))?.slice(host.length + 1);
+  const global = opts.sshFingerprint.find((f) => f.startsWith('SHA256:'));
+  const port = Number(opts.sshPort ?? 22);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ValidationError(`--ssh-port ${opts.sshPort} is not a port`);
+  return {
+    host,
+    port,
+    user: opts.sshUser,
+    ...(opts.sshKey ? { privateKeyPath: opts.sshKey } : {}),
+    ...((perHost ?? global) ? { hostKeyFingerprint: perHost ?? global } : {}),
+    ...(opts.knownHosts ? { knownHostsPath: opts.knownHosts } : {}),
+    ...(opts.trustOnFirstUse ? { trustOnFirstUse: true } : {}),
+  };
+}
+
+async function probeHost(
+  host: string,
+  ports: number[],
+  opts: InitOptions,
+  timeoutMs: number,
+): Promise<HostReport> {
+  const report: HostReport = { host, servers: [] };
+  const target = sshTargetFor(host, opts);
+  const disk: ModelOnDisk[] = [];
+  if (target) {
+    try {
+      const conn = await SshConnection.connect(target);
+      try {
+        report.ssh = { ok: true, fingerprint: conn.hostKeyFingerprint };
+        report.hardware = await probeHardware(conn);
+        disk.push(...(await listModelsOnDisk(conn, opts.modelDir).catch(() => [])));
+      } finally {
+        conn.close();
+      }
+    } catch (err) {
+      report.ssh = {
+        ok: false,
+        error: (err as Error & { toLine?: () => string }).toLine?.() ?? (err as Error).message,
+      };
+    }
+  }
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const found = await Promise.all(ports.map((p) => detectServer(`http://${urlHost}:${p}`, timeoutMs)));
+  report.servers = found.filter((f): f is FoundServer => f !== undefined);
+  (report as HostReport & { disk?: ModelOnDisk[] }).disk = disk;
+  return report;
+}
+
+/** Models a server actually serves: for mlx_lm.server the absolute path of its --model. */
+function servedModels(s: FoundServer): Array<{ id: string; servedName?: string; path?: string }> {
+  if (s.kind === 'mlx') {
+    return s.models
+      .filter((m) => m.startsWith('/'))
+      .map((p) => ({ id: publicModelName(p), servedName: p, path: p }));
+  }
+  return s.models.map((m) => ({ id: m }));
+}
+
+function safeId(s: string): string {
+  return s.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^-+|-+$/g, '') || 'node';
+}
+
+export function buildConfig(
+  reports: HostReport[],
+  opts: Omit<InitOptions, 'host' | 'node' | 'timeout'>,
+): BrokeConfigInput {
+  const nodes: NonNullable<BrokeConfigInput['nodes']> = [];
+  const catalog = new Map<string, { id: string; quantization?: string; contextLength?: number }>();
+  const ids = new Set<string>();
+  for (const r of reports) {
+    const disk = (r as HostReport & { disk?: ModelOnDisk[] }).disk ?? [];
+    const target = r.ssh?.ok ? sshTargetFor(r.host, opts) : undefined;
+    for (const s of r.servers) {
+      const port = new URL(s.url).port;
+      let id = safeId(r.hardware?.hostname ?? r.host);
+      if (ids.has(id)) id = safeId(`${r.host}-${port}`);
+      while (ids.has(id)) id = `${id}-x`;
+      ids.add(id);
+      const models = servedModels(s);
+      for (const m of models) {
+        const d = disk.find((x) => x.path === m.path);
+        catalog.set(m.id, {
+          id: m.id,
+          ...(d?.quantization ? { quantization: d.quantization } : {}),
+          ...(d?.contextLength ? { contextLength: d.contextLength } : {}),
+        });
+      }
+      const node: Partial<NodeConfig> & { id: string; url: string; kind: DriverKind } = {
+        id,
+        url: s.url,
+        kind: s.kind,
+        models,
+      };
+      if (r.hardware?.memoryGb) node.memoryGb = r.hardware.memoryGb;
+      const labels = [r.hardware?.os, r.hardware?.arch].filter((x): x is string => Boolean(x));
+      if (labels.length) node.labels = labels;
+      if (target) {
+        // Pin the key we just verified, so later commands refuse a changed one.
+        node.ssh = {
+          ...target,
+          port: target.port ?? 22,
+          hostKeyFingerprint: r.ssh?.fingerprint ?? target.hostKeyFingerprint,
+          trustOnFirstUse: false,
+          connectTimeoutMs: 10_000,
+        } as NodeConfig['ssh'];
+      }
+      nodes.push(node as NodeConfig);
+    }
+  }
+  return { cluster: { name: 'broke' }, nodes, models: [...catalog.values()] };
+}

@@ -1,0 +1,108 @@
+import type { Command } from 'commander';
+import type { NodeConfig } from '../../config/schema.js';
+import { ValidationError } from '../../errors.js';
+import { SshConnection } from '../../ssh/connection.js';
+import { restartServer, serverStatus, startServer, stopServer, tailLog } from '../../ssh/server-control.js';
+import { readConfigFile } from '../config-file.js';
+import { globals } from '../context.js';
+
+function nodeWithSsh(
+  nodes: readonly NodeConfig[],
+  id: string,
+): NodeConfig & { ssh: NonNullable<NodeConfig['ssh']> } {
+  const node = nodes.find((n) => n.id === id);
+  if (!node)
+    throw new ValidationError(`no node "${id}" in the config`, {
+      hint: `nodes: ${nodes.map((n) => n.id).join(', ')}`,
+    });
+  if (!node.ssh)
+    throw new ValidationError(`node "${id}" has no ssh section`, {
+      hint: 'add ssh: {host, user} to manage it',
+    });
+  return node as NodeConfig & { ssh: NonNullable<NodeConfig['ssh']> };
+}
+
+/** `server start|stop|restart|status|logs <node>`: manage a node's model server over SSH. */
+export function registerServer(program: Command): void {
+  const server = program
+    .command('server')
+    .description("start, stop, restart or tail a node's model server over SSH");
+  const withConn = async <T>(
+    cmd: Command,
+    id: string,
+    fn: (conn: SshConnection, node: NodeConfig) => Promise<T>,
+  ) => {
+    const g = globals(cmd);
+    const { config } = readConfigFile(g.config);
+    const node = nodeWithSsh(config.nodes, id);
+    const conn = await SshConnection.connect(node.ssh);
+    try {
+      return { g, result: await fn(conn, node) };
+    } finally {
+      conn.close();
+    }
+  };
+  const startOpts = (c: Command) =>
+    c
+      .argument('<node>', 'node id')
+      .option('--model <path>', "model path on the node (default: the node's first model path)")
+      .option(
+        '--command <word...>',
+        'server argv; {model} {host} {port} are replaced (default: mlx_lm.server ...)',
+      )
+      .option('--bind <host>', 'address the server binds on the node', '127.0.0.1')
+      .option('--ready-timeout <ms>', 'wait this long for /health', '120000');
+  type StartFlags = { model?: string; command?: string[]; bind: string; readyTimeout: string };
+  const startArgs = (node: NodeConfig, o: StartFlags) => {
+    const model = o.model ?? node.models.find((m) => m.path)?.path;
+    if (!model)
+      throw new ValidationError(`node "${node.id}" lists no model path`, { hint: 'pass --model PATH' });
+    const url = new URL(node.url);
+    return {
+      name: node.id,
+      model,
+      host: o.bind,
+      port: Number(url.port || 80),
+      healthUrl: `${node.url.replace(/\/+$/, '')}/health`,
+      readyTimeoutMs: Number(o.readyTimeout) || 120_000,
+      ...(o.command ? { command: o.command } : {}),
+    };
+  };
+  startOpts(
+    server.command('start').description('start the model server (nohup, pid and log under ~/.broke)'),
+  ).action(async (id: string, o: StartFlags, cmd: Command) => {
+    const { g, result } = await withConn(cmd, id, (c, n) => startServer(c, startArgs(n, o)));
+    g.out.result(result, `started ${id} (pid ${result.pid}), log ~/${result.logPath}`);
+  });
+  startOpts(server.command('restart').description('stop then start the model server')).action(
+    async (id: string, o: StartFlags, cmd: Command) => {
+      const { g, result } = await withConn(cmd, id, (c, n) => restartServer(c, startArgs(n, o)));
+      g.out.result(result, `restarted ${id} (pid ${result.pid})`);
+    },
+  );
+  server
+    .command('stop')
+    .description('stop the model server (TERM, then KILL)')
+    .argument('<node>', 'node id')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const { g, result } = await withConn(cmd, id, (c) => stopServer(c, id));
+      g.out.result(result, `stopped ${id}`);
+    });
+  server
+    .command('status')
+    .description('is the managed server running')
+    .argument('<node>', 'node id')
+    .action(async (id: string, _o: unknown, cmd: Command) => {
+      const { g, result } = await withConn(cmd, id, (c) => serverStatus(c, id));
+      g.out.result(result, result.running ? `${id} running (pid ${result.pid})` : `${id} not running`);
+    });
+  server
+    .command('logs')
+    .description('tail the server log')
+    .argument('<node>', 'node id')
+    .option('-n, --lines <n>', 'lines', '50')
+    .action(async (id: string, o: { lines: string }, cmd: Command) => {
+      const { g, result } = await withConn(cmd, id, (c) => tailLog(c, id, Number(o.lines) || 50));
+      g.out.result({ log: result }, result.trimEnd());
+    });
+}
