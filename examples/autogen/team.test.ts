@@ -1,7 +1,11 @@
 import { bridge as autogenBridge } from '@broke/autogen-bridge';
 import { bridge as crewaiBridge } from '@broke/crewai-bridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainOverHttp, type MlxCluster, startMlxCluster } from '../../packages/core/test/http/support/mlx-cluster.js';
+import {
+  explainOverHttp,
+  type MlxCluster,
+  startMlxCluster,
+} from '../../packages/core/test/http/support/mlx-cluster.js';
 import { runPython } from '../../packages/core/test/http/support/python.js';
 
 /**
@@ -33,8 +37,17 @@ describe('AutoGen team over real mlx_lm.server nodes', () => {
 
     const routes = c.decisions.filter((d) => d.context.framework === 'autogen');
     expect(routes).toHaveLength(6);
-    const explained = await Promise.all(routes.map((d) => explainOverHttp(`${c.gateway.url}/autogen`, d.routeId)));
-    expect(explained.map((e) => e.context.role)).toEqual(['planner', 'coder', 'critic', 'planner', 'coder', 'critic']);
+    const explained = await Promise.all(
+      routes.map((d) => explainOverHttp(`${c.gateway.url}/autogen`, d.routeId)),
+    );
+    expect(explained.map((e) => e.context.role)).toEqual([
+      'planner',
+      'coder',
+      'critic',
+      'planner',
+      'coder',
+      'critic',
+    ]);
     expect(explained.map((e) => e.context.conversationDepth)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(new Set(explained.map((e) => e.context.sessionId)).size).toBe(1);
     for (const e of explained) expect(e.attempts.at(-1)).toMatchObject({ ok: true });
@@ -74,7 +87,10 @@ describe('AutoGen team over real mlx_lm.server nodes', () => {
         }),
       });
       await res.json();
-      return { routeId: res.headers.get('x-broke-route-id') as string, model: res.headers.get('x-broke-model') as string };
+      return {
+        routeId: res.headers.get('x-broke-route-id') as string,
+        model: res.headers.get('x-broke-model') as string,
+      };
     };
     const first = await ask();
     // The team's successful turns taught the router that this model is fine for the coder:
@@ -91,9 +107,8 @@ describe('AutoGen team over real mlx_lm.server nodes', () => {
     // Read both decisions back over HTTP: the thumbs-down model's learned quality for the coder
     // fell, and it now ranks below the alternative on quality (speed may still favour it).
     const quality = async (routeId: string, model: string) =>
-      (await explainOverHttp(`${c.gateway.url}/autogen`, routeId)).ranked.find((r) => r.modelId === model)?.scores[
-        'learned-quality'
-      ]?.score ?? Number.NaN;
+      (await explainOverHttp(`${c.gateway.url}/autogen`, routeId)).ranked.find((r) => r.modelId === model)
+        ?.scores['learned-quality']?.score ?? Number.NaN;
     const other = first.model === 'tiny-a' ? 'tiny-b' : 'tiny-a';
     expect(await quality(after.routeId, first.model)).toBeLessThan(await quality(first.routeId, first.model));
     expect(await quality(after.routeId, first.model)).toBeLessThan(await quality(after.routeId, other));

@@ -1,7 +1,11 @@
 import { bridge as autogenBridge } from '@broke/autogen-bridge';
 import { bridge as crewaiBridge } from '@broke/crewai-bridge';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainOverHttp, type MlxCluster, startMlxCluster } from '../../packages/core/test/http/support/mlx-cluster.js';
+import {
+  explainOverHttp,
+  type MlxCluster,
+  startMlxCluster,
+} from '../../packages/core/test/http/support/mlx-cluster.js';
 import { runPython } from '../../packages/core/test/http/support/python.js';
 
 /**
@@ -47,11 +51,18 @@ describe('CrewAI crew over real mlx_lm.server nodes', () => {
       const res = await fetch(`${base}/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-broke-role': 'Writer', 'x-broke-team': 'newsroom' },
-        body: JSON.stringify({ model: 'broke-auto', messages: [{ role: 'user', content: 'Write a line.' }], max_tokens: 4 }),
+        body: JSON.stringify({
+          model: 'broke-auto',
+          messages: [{ role: 'user', content: 'Write a line.' }],
+          max_tokens: 4,
+        }),
       });
       expect(res.status).toBe(200);
       await res.json();
-      return { routeId: res.headers.get('x-broke-route-id') as string, model: res.headers.get('x-broke-model') as string };
+      return {
+        routeId: res.headers.get('x-broke-route-id') as string,
+        model: res.headers.get('x-broke-model') as string,
+      };
     };
     const before = await ask();
     const bad = before.model;
@@ -73,7 +84,8 @@ describe('CrewAI crew over real mlx_lm.server nodes', () => {
     const after = await ask();
     expect(after.model).not.toBe(bad);
     const explanation = await explainOverHttp(c.gateway.url, after.routeId);
-    const quality = (model: string) => explanation.ranked.find((r) => r.modelId === model)?.scores['learned-quality']?.score ?? NaN;
+    const quality = (model: string) =>
+      explanation.ranked.find((r) => r.modelId === model)?.scores['learned-quality']?.score ?? NaN;
     const other = explanation.ranked.find((r) => r.modelId !== bad)?.modelId as string;
     expect(quality(bad)).toBeLessThan(quality(other));
   });

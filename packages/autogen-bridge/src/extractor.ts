@@ -25,7 +25,9 @@ export function roleFromSystemMessage(system: string): string | undefined {
 export function groupChatSession(body: Pick<ChatBody, 'messages'>): string | undefined {
   const first = body.messages.find((m) => m.role === 'user');
   if (!first) return undefined;
-  const digest = createHash('sha256').update(`${first.name ?? ''}\u0000${text(first.content)}`).digest('hex');
+  const digest = createHash('sha256')
+    .update(`${first.name ?? ''}\u0000${text(first.content)}`)
+    .digest('hex');
   return `autogen-${digest.slice(0, 16)}`;
 }
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type Captured, startCaptureServer } from '../../core/test/http/support/capture-server.js';
 import { runPython } from '../../core/test/http/support/python.js';
 import { autogenExtractor } from '../src/index.js';
@@ -14,7 +14,10 @@ let result: Awaited<ReturnType<typeof runPython>>;
 beforeAll(async () => {
   const server = await startCaptureServer('ok');
   try {
-    result = await runPython('examples/autogen/team.py', { BROKE_BASE_URL: `${server.url}/v1`, BROKE_ROUNDS: '2' });
+    result = await runPython('examples/autogen/team.py', {
+      BROKE_BASE_URL: `${server.url}/v1`,
+      BROKE_ROUNDS: '2',
+    });
     captured = server.captured;
   } finally {
     await server.close();
@@ -24,14 +27,21 @@ beforeAll(async () => {
 describe('AutoGen wire format (installed version)', () => {
   it('the team finished, round robin, one request per turn', () => {
     expect(result.code, result.stderr).toBe(0);
-    expect(result.json).toMatchObject({ ok: true, sources: ['user', 'planner', 'coder', 'critic', 'planner', 'coder', 'critic'] });
+    expect(result.json).toMatchObject({
+      ok: true,
+      sources: ['user', 'planner', 'coder', 'critic', 'planner', 'coder', 'critic'],
+    });
     expect(captured).toHaveLength(6);
   });
 
   it('sends system_message first, other agents as named user messages, own turns as assistant', () => {
     const msgs = captured[3]?.body.messages as Msg[];
     expect(msgs[0]).toEqual({ role: 'system', content: 'You are the planner. Break the task into steps.' });
-    expect(msgs[1]).toEqual({ role: 'user', name: 'user', content: 'Write a function that reverses a string.' });
+    expect(msgs[1]).toEqual({
+      role: 'user',
+      name: 'user',
+      content: 'Write a function that reverses a string.',
+    });
     expect(msgs[2]).toMatchObject({ role: 'assistant', content: 'ok' });
     expect(msgs.slice(3).map((m) => [m.role, m.name])).toEqual([
       ['user', 'coder'],
@@ -40,7 +50,11 @@ describe('AutoGen wire format (installed version)', () => {
   });
 
   it('streams with stream_options when model_client_stream is on', () => {
-    expect(captured[1]?.body).toMatchObject({ stream: true, stream_options: { include_usage: true }, max_tokens: 16 });
+    expect(captured[1]?.body).toMatchObject({
+      stream: true,
+      stream_options: { include_usage: true },
+      max_tokens: 16,
+    });
   });
 
   it('the extractor gives role, depth and one session for the whole group chat', () => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { type Captured, startCaptureServer } from '../../core/test/http/support/capture-server.js';
 import { runPython } from '../../core/test/http/support/python.js';
 import { crewaiExtractor, parseCrewAIPrompt } from '../src/index.js';
@@ -33,9 +33,21 @@ describe('CrewAI wire format (installed version)', () => {
   it('sends "You are {role}. {backstory}\\nYour personal goal is: {goal}" as the system prompt', () => {
     const systems = captured.map((c) => (c.body.messages as Array<{ role: string; content: string }>)[0]);
     expect(systems.map((m) => m?.role)).toEqual(['system', 'system', 'system']);
-    expect(systems[0]?.content.startsWith('You are Researcher. You dig up accurate facts.\nYour personal goal is: Find three facts about routing\n')).toBe(true);
-    expect(systems[1]?.content.startsWith('You are Writer. You write clear prose.\nYour personal goal is: Write a short paragraph about routing\n')).toBe(true);
-    expect(systems[2]?.content.startsWith('You are Reviewer. You are a strict editor.\nYour personal goal is: Check the paragraph about routing for errors\n')).toBe(true);
+    expect(
+      systems[0]?.content.startsWith(
+        'You are Researcher. You dig up accurate facts.\nYour personal goal is: Find three facts about routing\n',
+      ),
+    ).toBe(true);
+    expect(
+      systems[1]?.content.startsWith(
+        'You are Writer. You write clear prose.\nYour personal goal is: Write a short paragraph about routing\n',
+      ),
+    ).toBe(true);
+    expect(
+      systems[2]?.content.startsWith(
+        'You are Reviewer. You are a strict editor.\nYour personal goal is: Check the paragraph about routing for errors\n',
+      ),
+    ).toBe(true);
   });
 
   it('sends the task as a user message with "Current Task:"', () => {
@@ -56,7 +68,10 @@ describe('CrewAI wire format (installed version)', () => {
   it('the extractor reads role, goal and task from what CrewAI really sent', () => {
     const prompts = captured.map((c) => parseCrewAIPrompt(c.body as never));
     expect(prompts.map((p) => p?.role)).toEqual(['Researcher', 'Writer', 'Reviewer']);
-    expect(prompts[0]).toMatchObject({ goal: 'Find three facts about routing', task: 'List three facts about routing.' });
+    expect(prompts[0]).toMatchObject({
+      goal: 'Find three facts about routing',
+      task: 'List three facts about routing.',
+    });
     const ctx = crewaiExtractor(captured[1]?.body as never, new Headers());
     expect(ctx).toMatchObject({ role: 'Writer', framework: 'crewai', conversationDepth: 0 });
     expect(ctx.tags).toContain('goal:Write a short paragraph about routing');

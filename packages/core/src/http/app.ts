@@ -8,7 +8,7 @@ import type { NodeDriver } from '../drivers/types.js';
 import { BrokeError } from '../errors.js';
 import { bearerAuth } from './auth.js';
 import type { GatewayBridge } from './bridge.js';
-import { chatCompletions, type ChatDeps } from './chat-completions.js';
+import { type ChatDeps, chatCompletions } from './chat-completions.js';
 import { getModelHandler, listModelsHandler } from './models.js';
 import { openAIErrorBody, sendError } from './openai-error.js';
 import type { ContextExtractor } from './request-context.js';
@@ -35,7 +35,8 @@ function defaultFactory(): (node: NodeConfig) => NodeDriver {
   const create = (driversModule as Record<string, unknown>).createDriver as
     | ((node: NodeConfig) => NodeDriver)
     | undefined;
-  if (!create) throw new BrokeError('no_drivers', 'no node drivers available; pass `drivers`', { status: 500 });
+  if (!create)
+    throw new BrokeError('no_drivers', 'no node drivers available; pass `drivers`', { status: 500 });
   return create;
 }
 
@@ -85,14 +86,19 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
   };
   const app = new Hono();
   app.onError((err, c) => sendError(c, err));
-  app.notFound((c) => c.json(openAIErrorBody(404, `Unknown endpoint ${c.req.method} ${c.req.path}`, 'not_found'), 404));
+  app.notFound((c) =>
+    c.json(openAIErrorBody(404, `Unknown endpoint ${c.req.method} ${c.req.path}`, 'not_found'), 404),
+  );
   app.use('*', bearerAuth(config.gateway.apiKeys, ['/health']));
   app.use(
     '*',
     bodyLimit({
       maxSize: config.gateway.maxBodyBytes,
       onError: (c) =>
-        c.json(openAIErrorBody(413, `Request body exceeds ${config.gateway.maxBodyBytes} bytes`, 'body_too_large'), 413),
+        c.json(
+          openAIErrorBody(413, `Request body exceeds ${config.gateway.maxBodyBytes} bytes`, 'body_too_large'),
+          413,
+        ),
     }),
   );
   mountApi(app, '', base);

@@ -16,14 +16,20 @@ function same(a: string, b: string): boolean {
 }
 
 /** `Authorization: Bearer <key>` against the configured keys; no keys configured → open. */
-export function bearerAuth(keys: readonly string[], open: readonly string[] = ['/health']): MiddlewareHandler {
+export function bearerAuth(
+  keys: readonly string[],
+  open: readonly string[] = ['/health'],
+): MiddlewareHandler {
   return async (c, next) => {
     if (keys.length === 0 || open.includes(c.req.path)) return next();
     const header = c.req.header('authorization') ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     const given = match?.[1]?.trim();
     if (!given || !keys.some((k) => same(k, given))) {
-      return c.json(openAIErrorBody(401, 'Missing or invalid API key (Authorization: Bearer <key>)', 'invalid_api_key'), 401);
+      return c.json(
+        openAIErrorBody(401, 'Missing or invalid API key (Authorization: Bearer <key>)', 'invalid_api_key'),
+        401,
+      );
     }
     return next();
   };

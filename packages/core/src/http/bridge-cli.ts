@@ -12,14 +12,20 @@ export async function readBrokeConfig(path: string): Promise<BrokeConfig> {
   try {
     raw = parseYaml(await readFile(path, 'utf8'));
   } catch (err) {
-    throw new BrokeError('config_unreadable', `cannot read ${path}: ${(err as Error).message}`, { status: 400 });
+    throw new BrokeError('config_unreadable', `cannot read ${path}: ${(err as Error).message}`, {
+      status: 400,
+    });
   }
   const result = BrokeConfigSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
-    throw new BrokeError('invalid_config', `${path}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`, {
-      status: 400,
-    });
+    throw new BrokeError(
+      'invalid_config',
+      `${path}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
+      {
+        status: 400,
+      },
+    );
   }
   return result.data;
 }
@@ -32,11 +38,19 @@ export async function startBridge(
   bridge: GatewayBridge,
   options: Omit<Parameters<typeof startGateway>[0], 'extractor' | 'framework' | 'bridges'>,
 ): Promise<RunningGateway> {
-  return startGateway({ ...options, extractor: bridge.extractor, framework: bridge.framework, bridges: [bridge] });
+  return startGateway({
+    ...options,
+    extractor: bridge.extractor,
+    framework: bridge.framework,
+    bridges: [bridge],
+  });
 }
 
 /** The whole `broke-*-bridge` command: flags, config, serve, clean shutdown on signals. */
-export async function runBridgeCli(bridge: GatewayBridge, argv = process.argv.slice(2)): Promise<RunningGateway> {
+export async function runBridgeCli(
+  bridge: GatewayBridge,
+  argv = process.argv.slice(2),
+): Promise<RunningGateway> {
   const { values } = parseArgs({
     args: argv,
     options: {

@@ -1,13 +1,19 @@
 import type { Context } from 'hono';
 import { stream } from 'hono/streaming';
-import type { Capability, BrokeConfig } from '../config/schema.js';
+import type { BrokeConfig, Capability } from '../config/schema.js';
 import type { AgentContext, Framework } from '../context/agent-context.js';
-import type { ChatChunk, ChatCompletion, ChatMessage, ChatRequest, ChatStreamRequest } from '../drivers/types.js';
+import type {
+  ChatChunk,
+  ChatCompletion,
+  ChatMessage,
+  ChatRequest,
+  ChatStreamRequest,
+} from '../drivers/types.js';
 import type { Candidate, Outcome, RouteDecision } from '../routing/types.js';
 import { type DispatchDeps, dispatchWithFailover, isNodeTimeout } from './dispatch.js';
 import { openAIErrorBody } from './openai-error.js';
 import { type ContextExtractor, requestAgentContext } from './request-context.js';
-import { type ChatBody, ChatBodySchema, parseRequestBody, parseJsonBody } from './schemas.js';
+import { type ChatBody, ChatBodySchema, parseJsonBody, parseRequestBody } from './schemas.js';
 import { classifyUpstreamError } from './upstream-error.js';
 
 export interface ChatDeps extends DispatchDeps {
@@ -23,7 +29,8 @@ export function requiredCapabilities(body: ChatBody): Capability[] {
   if (body.response_format && body.response_format.type !== 'text') out.push('json');
   if (body.stream) out.push('streaming');
   const hasImage = body.messages.some(
-    (m) => Array.isArray(m.content) && m.content.some((p) => p.type === 'image_url' || p.type === 'input_image'),
+    (m) =>
+      Array.isArray(m.content) && m.content.some((p) => p.type === 'image_url' || p.type === 'input_image'),
   );
   if (hasImage) out.push('vision');
   return out;
@@ -101,7 +108,11 @@ async function completeChat(c: Context, deps: ChatDeps, body: ChatBody, decision
 async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, decision: RouteDecision) {
   const t0 = performance.now();
   const wantsUsage = body.stream_options?.include_usage === true;
-  let started: Awaited<ReturnType<typeof dispatchWithFailover<{ iter: AsyncIterator<ChatChunk>; first: IteratorResult<ChatChunk> }>>>;
+  let started: Awaited<
+    ReturnType<
+      typeof dispatchWithFailover<{ iter: AsyncIterator<ChatChunk>; first: IteratorResult<ChatChunk> }>
+    >
+  >;
   try {
     started = await dispatchWithFailover(deps, decision, c.req.raw.signal, async (driver, cand, signal) => {
       // Always ask the node for usage (the router learns from token counts); strip it below
@@ -174,9 +185,16 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, decision: 
         ok: false,
         error: message,
       });
-      record(deps, decision.routeId, { success: false, latencyMs: performance.now() - t0, ttftMs, error: message });
+      record(deps, decision.routeId, {
+        success: false,
+        latencyMs: performance.now() - t0,
+        ttftMs,
+        error: message,
+      });
       try {
-        await s.write(`data: ${JSON.stringify(openAIErrorBody(failure.error.status, message, 'stream_interrupted'))}\n\n`);
+        await s.write(
+          `data: ${JSON.stringify(openAIErrorBody(failure.error.status, message, 'stream_interrupted'))}\n\n`,
+        );
       } catch {
         // the client may be gone as well
       }

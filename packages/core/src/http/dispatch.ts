@@ -84,7 +84,11 @@ export async function dispatchWithFailover<T>(
       finish();
       if (clientSignal.aborted) throw new ClientGoneError();
       const failure = classifyUpstreamError(candidate.nodeId, err, controller.signal.reason === TIMEOUT);
-      deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: false, error: failure.error.message });
+      deps.router.noteAttempt(decision.routeId, {
+        ...pick(candidate),
+        ok: false,
+        error: failure.error.message,
+      });
       if (failure.cooldown) coolDown(deps.cluster, candidate.nodeId);
       if (!failure.retry) throw failure.error;
       lastError = failure.error;

@@ -17,7 +17,8 @@ export interface GatewayModelInfo {
 }
 
 export function gatewayModelInfo(models: readonly ModelConfig[]): GatewayModelInfo {
-  const has = (cap: string) => models.length > 0 && models.every((m) => m.capabilities.includes(cap as never));
+  const has = (cap: string) =>
+    models.length > 0 && models.every((m) => m.capabilities.includes(cap as never));
   return {
     vision: has('vision'),
     function_calling: has('tools'),
@@ -61,7 +62,12 @@ export function gatewayModelEntries(router: RouterLike): GatewayModelEntry[] {
         object: 'model',
         created: 0,
         owned_by: 'broke',
-        broke: { kind: 'concrete', capabilities: m.capabilities, contextLength: m.contextLength, tier: m.tier },
+        broke: {
+          kind: 'concrete',
+          capabilities: m.capabilities,
+          contextLength: m.contextLength,
+          tier: m.tier,
+        },
         model_info: gatewayModelInfo([m]),
       }),
     ),

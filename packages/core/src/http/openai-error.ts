@@ -16,7 +16,12 @@ function typeFor(status: number): string {
   return 'server_error';
 }
 
-export function openAIErrorBody(status: number, message: string, code: string | null, param: string | null = null) {
+export function openAIErrorBody(
+  status: number,
+  message: string,
+  code: string | null,
+  param: string | null = null,
+) {
   return { error: { message, type: typeFor(status), param, code } } satisfies OpenAIErrorBody;
 }
 

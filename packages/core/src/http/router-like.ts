@@ -13,6 +13,9 @@ export interface RouterLike {
   /** Unknown route id → BrokeError with status 404 (`route_not_found`). */
   feedback(routeId: string, feedback: Feedback): Promise<void>;
   explain(routeId: string): RouteExplanation | undefined | Promise<RouteExplanation | undefined>;
-  noteAttempt(routeId: string, attempt: { nodeId: string; modelId: string; ok: boolean; error?: string }): void;
+  noteAttempt(
+    routeId: string,
+    attempt: { nodeId: string; modelId: string; ok: boolean; error?: string },
+  ): void;
   listModels(): { virtual: string[]; concrete: ModelConfig[] };
 }

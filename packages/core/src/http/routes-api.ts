@@ -3,7 +3,7 @@ import type { ClusterState } from '../cluster/cluster-state.js';
 import { BrokeError } from '../errors.js';
 import type { Feedback } from '../routing/types.js';
 import type { RouterLike } from './router-like.js';
-import { FeedbackBodySchema, parseRequestBody, parseJsonBody } from './schemas.js';
+import { FeedbackBodySchema, parseJsonBody, parseRequestBody } from './schemas.js';
 
 /** POST /v1/feedback: a caller's judgement of a route's answer, which the router learns from. */
 export function feedbackHandler(router: RouterLike) {
@@ -32,7 +32,9 @@ export function explainHandler(router: RouterLike) {
 
 export function healthHandler(cluster: ClusterState) {
   return (c: Context) => {
-    const nodes = cluster.nodes().map((n) => ({ id: n.id, up: n.up, inFlight: n.inFlight, capacity: n.capacity }));
+    const nodes = cluster
+      .nodes()
+      .map((n) => ({ id: n.id, up: n.up, inFlight: n.inFlight, capacity: n.capacity }));
     return c.json({ status: 'ok', nodes });
   };
 }

@@ -62,12 +62,17 @@ export type FeedbackBody = z.infer<typeof FeedbackBodySchema>;
 /** `messages[0].role` style path, the way people write it. */
 export function formatIssuePath(path: readonly PropertyKey[]): string {
   let out = '';
-  for (const part of path) out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
+  for (const part of path)
+    out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
   return out;
 }
 
 /** Parse or throw a ValidationError naming the first bad field. */
-export function parseRequestBody<S extends z.ZodType>(schema: S, value: unknown, what = 'request body'): z.infer<S> {
+export function parseRequestBody<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  what = 'request body',
+): z.infer<S> {
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];

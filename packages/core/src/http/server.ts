@@ -32,7 +32,8 @@ type RouterFactory = { create(opts: { config: BrokeConfig; cluster: ClusterState
 
 async function defaultRouter(config: BrokeConfig, cluster: ClusterState): Promise<RouterLike> {
   const Router = (routingModule as Record<string, unknown>).Router as RouterFactory | undefined;
-  if (!Router) throw new BrokeError('no_router', 'the router is not available; pass `router`', { status: 500 });
+  if (!Router)
+    throw new BrokeError('no_router', 'the router is not available; pass `router`', { status: 500 });
   return Router.create({ config, cluster });
 }
 

@@ -44,7 +44,10 @@ export function classifyUpstreamError(nodeId: string, err: unknown, timedOut: bo
   }
   if (status === 429 || status === 503) {
     return {
-      error: new NodeError(nodeId, `node ${nodeId} is busy: ${messageOf(err)}`, { status: 503, code: 'node_busy' }),
+      error: new NodeError(nodeId, `node ${nodeId} is busy: ${messageOf(err)}`, {
+        status: 503,
+        code: 'node_busy',
+      }),
       retry: true,
       cooldown: false,
     };

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { createGatewayApp } from '../../src/index.js';
-import { chatBody, setup } from './helpers.js';
+import { chatBody, readJson, setup } from './helpers.js';
 
 const json = { 'content-type': 'application/json' };
 
@@ -13,7 +13,17 @@ function gw(overrides = {}) {
 async function post(app: ReturnType<typeof gw>, body: string, path = '/v1/chat/completions') {
   const res = await app.request(path, { method: 'POST', headers: json, body });
   const text = await res.text();
-  return { status: res.status, text, json: (() => { try { return JSON.parse(text); } catch { return undefined; } })() };
+  return {
+    status: res.status,
+    text,
+    json: (() => {
+      try {
+        return JSON.parse(text);
+      } catch {
+        return undefined;
+      }
+    })(),
+  };
 }
 
 describe('bad input', () => {
@@ -48,12 +58,20 @@ describe('bad input', () => {
   it('404 in OpenAI shape for an unknown path', async () => {
     const res = await app.request('/v1/completions/legacy');
     expect(res.status).toBe(404);
-    expect((await res.json()).error.code).toBe('not_found');
+    expect((await readJson(res)).error.code).toBe('not_found');
   });
 
   it('fuzz: no body ever yields a 5xx or a crash', async () => {
     const message = fc.record(
-      { role: fc.oneof(fc.constantFrom('system', 'user', 'assistant', 'tool'), fc.string()), content: fc.oneof(fc.string(), fc.constant(null), fc.integer(), fc.array(fc.jsonValue(), { maxLength: 3 })) },
+      {
+        role: fc.oneof(fc.constantFrom('system', 'user', 'assistant', 'tool'), fc.string()),
+        content: fc.oneof(
+          fc.string(),
+          fc.constant(null),
+          fc.integer(),
+          fc.array(fc.jsonValue(), { maxLength: 3 }),
+        ),
+      },
       { requiredKeys: [] },
     );
     const body = fc.oneof(
@@ -70,20 +88,33 @@ describe('bad input', () => {
             stop: fc.oneof(fc.string(), fc.array(fc.string()), fc.integer()),
             tools: fc.jsonValue(),
             response_format: fc.jsonValue(),
-            metadata: fc.oneof(fc.dictionary(fc.constantFrom('role', 'task_type', 'session_id', 'tags', 'x'), fc.jsonValue()), fc.jsonValue()),
+            metadata: fc.oneof(
+              fc.dictionary(fc.constantFrom('role', 'task_type', 'session_id', 'tags', 'x'), fc.jsonValue()),
+              fc.jsonValue(),
+            ),
           },
           { requiredKeys: [] },
         )
         .map((v) => JSON.stringify(v)),
     );
     await fc.assert(
-      fc.asyncProperty(body, fc.dictionary(fc.constantFrom('x-broke-role', 'x-broke-task-type', 'x-broke-depth'), fc.string()), async (b, headers) => {
-        const safeHeaders = Object.fromEntries(Object.entries(headers).filter(([, v]) => /^[\x20-\x7e]*$/.test(v)));
-        const res = await app.request('/v1/chat/completions', { method: 'POST', headers: { ...json, ...safeHeaders }, body: b });
-        const text = await res.text();
-        expect(res.status).toBeLessThan(500);
-        if (res.status >= 400) expect(JSON.parse(text).error.message).toEqual(expect.any(String));
-      }),
+      fc.asyncProperty(
+        body,
+        fc.dictionary(fc.constantFrom('x-broke-role', 'x-broke-task-type', 'x-broke-depth'), fc.string()),
+        async (b, headers) => {
+          const safeHeaders = Object.fromEntries(
+            Object.entries(headers).filter(([, v]) => /^[\x20-\x7e]*$/.test(v)),
+          );
+          const res = await app.request('/v1/chat/completions', {
+            method: 'POST',
+            headers: { ...json, ...safeHeaders },
+            body: b,
+          });
+          const text = await res.text();
+          expect(res.status).toBeLessThan(500);
+          if (res.status >= 400) expect(JSON.parse(text).error.message).toEqual(expect.any(String));
+        },
+      ),
       { numRuns: 300 },
     );
   });

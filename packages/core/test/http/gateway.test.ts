@@ -1,19 +1,24 @@
 import { describe, expect, it } from 'vitest';
 import { createGatewayApp } from '../../src/index.js';
-import { chatBody, setup, sseData } from './helpers.js';
+import { chatBody, must, readJson, setup, sseData } from './helpers.js';
 
 const json = { 'content-type': 'application/json' };
 
 function app(overrides = {}) {
   const s = setup(overrides);
-  return { ...s, app: createGatewayApp({ config: s.config, router: s.router, cluster: s.cluster, drivers: s.drivers }) };
+  return {
+    ...s,
+    app: createGatewayApp({ config: s.config, router: s.router, cluster: s.cluster, drivers: s.drivers }),
+  };
 }
 
 describe('POST /v1/chat/completions (non-streaming)', () => {
   it('passes sampling, tools and format fields through and swaps in the served model name', async () => {
     const { app: gw, drivers } = app();
     const extra = {
-      tools: [{ type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } }],
+      tools: [
+        { type: 'function', function: { name: 'lookup', parameters: { type: 'object', properties: {} } } },
+      ],
       tool_choice: 'auto',
       response_format: { type: 'json_object' },
       stop: ['\nObservation:'],
@@ -22,7 +27,11 @@ describe('POST /v1/chat/completions (non-streaming)', () => {
       top_k: 20,
       metadata: { role: 'writer' },
     };
-    const res = await gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody(extra) });
+    const res = await gw.request('/v1/chat/completions', {
+      method: 'POST',
+      headers: json,
+      body: chatBody(extra),
+    });
     expect(res.status).toBe(200);
     expect(res.headers.get('x-broke-node')).toBe('a');
     expect(res.headers.get('x-broke-model')).toBe('m1');
@@ -31,7 +40,7 @@ describe('POST /v1/chat/completions (non-streaming)', () => {
     const { metadata: _m, ...forwarded } = extra;
     expect(sent).toMatchObject({ ...forwarded, model: 'served-m1', max_tokens: 8, stream: false });
     expect(sent).not.toHaveProperty('metadata');
-    const body = await res.json();
+    const body = await readJson(res);
     expect(body.choices[0].message.content).toBe('hello');
     expect(body.model).toBe('m1');
   });
@@ -39,7 +48,7 @@ describe('POST /v1/chat/completions (non-streaming)', () => {
   it('records an outcome with tokens and latency', async () => {
     const { app: gw, router } = app();
     const res = await gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody() });
-    await res.json();
+    await readJson(res);
     expect(router.outcomes[0]?.outcome).toMatchObject({ success: true, tokens: 1, promptTokens: 3 });
   });
 });
@@ -47,7 +56,11 @@ describe('POST /v1/chat/completions (non-streaming)', () => {
 describe('streaming', () => {
   it('streams SSE chunks and [DONE]; usage only when stream_options.include_usage', async () => {
     const { app: gw, drivers } = app();
-    const res = await gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody({ stream: true }) });
+    const res = await gw.request('/v1/chat/completions', {
+      method: 'POST',
+      headers: json,
+      body: chatBody({ stream: true }),
+    });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const data = sseData(await res.text());
     expect(data.at(-1)).toBe('[DONE]');
@@ -62,26 +75,34 @@ describe('streaming', () => {
       headers: json,
       body: chatBody({ stream: true, stream_options: { include_usage: true } }),
     });
-    const chunks2 = sseData(await res2.text()).slice(0, -1).map((d) => JSON.parse(d));
+    const chunks2 = sseData(await res2.text())
+      .slice(0, -1)
+      .map((d) => JSON.parse(d));
     expect(chunks2.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 2 } });
   });
 
   it('synthesises a usage chunk when the node ignores include_usage', async () => {
     const { app: gw, drivers } = app();
-    drivers.get('a')!.mode = { kind: 'ok', usage: false, chunks: ['x', 'y', 'z'] };
+    must(drivers.get('a')).mode = { kind: 'ok', usage: false, chunks: ['x', 'y', 'z'] };
     const res = await gw.request('/v1/chat/completions', {
       method: 'POST',
       headers: json,
       body: chatBody({ stream: true, stream_options: { include_usage: true } }),
     });
-    const chunks = sseData(await res.text()).slice(0, -1).map((d) => JSON.parse(d));
+    const chunks = sseData(await res.text())
+      .slice(0, -1)
+      .map((d) => JSON.parse(d));
     expect(chunks.at(-1)?.usage).toMatchObject({ completion_tokens: 3 });
   });
 
   it('ends with an error event when the node fails after output started (no failover)', async () => {
     const { app: gw, drivers, router } = app();
-    drivers.get('a')!.mode = { kind: 'failMid', after: 2 };
-    const res = await gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody({ stream: true }) });
+    must(drivers.get('a')).mode = { kind: 'failMid', after: 2 };
+    const res = await gw.request('/v1/chat/completions', {
+      method: 'POST',
+      headers: json,
+      body: chatBody({ stream: true }),
+    });
     expect(res.status).toBe(200);
     const data = sseData(await res.text());
     expect(data).not.toContain('[DONE]');
@@ -95,15 +116,19 @@ describe('streaming', () => {
 
 describe('failover', () => {
   it('retries the next candidate when a node fails before the first token, and explains it', async () => {
-    const { app: gw, drivers, router, cluster } = app();
-    drivers.get('a')!.mode = { kind: 'fail' };
+    const { app: gw, drivers, cluster } = app();
+    must(drivers.get('a')).mode = { kind: 'fail' };
     for (const stream of [false, true]) {
-      const res = await gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody({ stream }) });
+      const res = await gw.request('/v1/chat/completions', {
+        method: 'POST',
+        headers: json,
+        body: chatBody({ stream }),
+      });
       expect(res.status).toBe(200);
       expect(res.headers.get('x-broke-node')).toBe('b');
       await res.text();
       const routeId = res.headers.get('x-broke-route-id') as string;
-      const explained = await (await gw.request(`/v1/routes/${routeId}`)).json();
+      const explained = await await readJson(gw.request(`/v1/routes/${routeId}`));
       expect(explained.attempts).toEqual([
         expect.objectContaining({ nodeId: 'a', ok: false, error: expect.stringMatching(/unreachable/) }),
         expect.objectContaining({ nodeId: 'b', ok: true }),
@@ -116,10 +141,10 @@ describe('failover', () => {
 
   it('is bounded by routing.maxAttempts and answers 502 when every node fails', async () => {
     const { app: gw, drivers } = app({ routing: { maxAttempts: 1 } });
-    drivers.get('a')!.mode = { kind: 'fail' };
+    must(drivers.get('a')).mode = { kind: 'fail' };
     const res = await gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody() });
     expect(res.status).toBe(502);
-    expect((await res.json()).error).toMatchObject({ code: 'node_unreachable', type: 'upstream_error' });
+    expect((await readJson(res)).error).toMatchObject({ code: 'node_unreachable', type: 'upstream_error' });
     expect(drivers.get('b')?.requests).toHaveLength(0);
   });
 
@@ -127,16 +152,23 @@ describe('failover', () => {
     const s = app({
       nodes: [{ id: 'a', url: 'http://127.0.0.1:9', models: [{ id: 'm1' }], requestTimeoutMs: 50 }],
     });
-    s.drivers.get('a')!.mode = { kind: 'hang' };
-    const res = await s.app.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody() });
+    must(s.drivers.get('a')).mode = { kind: 'hang' };
+    const res = await s.app.request('/v1/chat/completions', {
+      method: 'POST',
+      headers: json,
+      body: chatBody(),
+    });
     expect(res.status).toBe(504);
-    expect((await res.json()).error.code).toBe('node_timeout');
+    expect((await readJson(res)).error.code).toBe('node_timeout');
     expect(s.drivers.get('a')?.signals[0]?.aborted).toBe(true);
   });
 
   it('does not fail over when the node rejects the request as invalid (400)', async () => {
     const { app: gw, drivers } = app();
-    drivers.get('a')!.mode = { kind: 'fail', error: Object.assign(new Error('bad stop'), { status: 400 }) };
+    must(drivers.get('a')).mode = {
+      kind: 'fail',
+      error: Object.assign(new Error('bad stop'), { status: 400 }),
+    };
     const res = await gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody() });
     expect(res.status).toBe(400);
     expect(drivers.get('b')?.requests).toHaveLength(0);
@@ -153,9 +185,13 @@ describe('concurrency limits', () => {
     await new Promise((r) => setTimeout(r, 30));
     expect(cluster.node('a')?.inFlight).toBe(2);
     expect(cluster.node('b')?.inFlight).toBe(2);
-    const extra = await gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody() });
+    const extra = await gw.request('/v1/chat/completions', {
+      method: 'POST',
+      headers: json,
+      body: chatBody(),
+    });
     expect(extra.status).toBe(429);
-    expect((await extra.json()).error.code).toBe('saturated');
+    expect((await readJson(extra)).error.code).toBe('saturated');
     const done = await Promise.all(pending);
     expect(done.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(cluster.node('a')?.inFlight).toBe(0);
@@ -171,14 +207,19 @@ describe('agent context', () => {
     });
     expect(res.status).toBe(200);
     const id = res.headers.get('x-broke-route-id');
-    return (await (await gw.request(`/v1/routes/${id}`)).json()).context;
+    return (await await readJson(gw.request(`/v1/routes/${id}`))).context;
   }
 
   it('reads headers and metadata; headers win', async () => {
     const { app: gw } = app();
     const ctx = await contextOf(
       gw,
-      { 'X-Broke-Role': 'researcher', 'X-Broke-Team': 'blue', 'X-Broke-Session': 's1', 'X-Broke-Task-Type': 'code' },
+      {
+        'X-Broke-Role': 'researcher',
+        'X-Broke-Team': 'blue',
+        'X-Broke-Session': 's1',
+        'X-Broke-Task-Type': 'code',
+      },
       { metadata: { role: 'ignored', task_type: 'math', conversation_depth: 3, tags: ['x'] } },
     );
     expect(ctx).toEqual({
@@ -193,7 +234,10 @@ describe('agent context', () => {
 
   it('uses config.defaultContext under everything else', async () => {
     const { app: gw } = app({ defaultContext: { team: 'default-team', role: 'generalist' } });
-    expect(await contextOf(gw, { 'x-broke-role': 'critic' })).toEqual({ team: 'default-team', role: 'critic' });
+    expect(await contextOf(gw, { 'x-broke-role': 'critic' })).toEqual({
+      team: 'default-team',
+      role: 'critic',
+    });
   });
 
   it('rejects an invalid task type header, naming it', async () => {
@@ -204,18 +248,23 @@ describe('agent context', () => {
       body: chatBody(),
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).error.param).toBe('x-broke-task-type');
+    expect((await readJson(res)).error.param).toBe('x-broke-task-type');
   });
 });
 
 describe('models, feedback, routes, health', () => {
   it('lists virtual and concrete models with capability info', async () => {
     const { app: gw } = app();
-    const body = await (await gw.request('/v1/models')).json();
+    const body = await await readJson(gw.request('/v1/models'));
     const ids = body.data.map((m: { id: string }) => m.id);
     expect(ids).toEqual(['broke-auto', 'broke-quality', 'broke-balanced', 'broke-latency', 'm1']);
     const m1 = body.data.find((m: { id: string }) => m.id === 'm1');
-    expect(m1.model_info).toMatchObject({ function_calling: true, json_output: true, vision: false, family: 'llama' });
+    expect(m1.model_info).toMatchObject({
+      function_calling: true,
+      json_output: true,
+      vision: false,
+      family: 'llama',
+    });
     expect((await gw.request('/v1/models/m1')).status).toBe(200);
     expect((await gw.request('/v1/models/nope')).status).toBe(404);
   });
@@ -224,7 +273,11 @@ describe('models, feedback, routes, health', () => {
     const { app: gw, router } = app();
     const res = await gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody() });
     const id = res.headers.get('x-broke-route-id');
-    const ok = await gw.request('/v1/feedback', { method: 'POST', headers: json, body: JSON.stringify({ route_id: id, score: 0.9 }) });
+    const ok = await gw.request('/v1/feedback', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ route_id: id, score: 0.9 }),
+    });
     expect(ok.status).toBe(200);
     expect(router.feedbacks[0]).toEqual({ routeId: id, feedback: { score: 0.9 } });
     const missing = await gw.request('/v1/feedback', {
@@ -233,15 +286,19 @@ describe('models, feedback, routes, health', () => {
       body: JSON.stringify({ route_id: 'nope', success: true }),
     });
     expect(missing.status).toBe(404);
-    const bad = await gw.request('/v1/feedback', { method: 'POST', headers: json, body: JSON.stringify({ route_id: id, score: 3 }) });
+    const bad = await gw.request('/v1/feedback', {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ route_id: id, score: 3 }),
+    });
     expect(bad.status).toBe(400);
-    expect((await bad.json()).error.param).toBe('score');
+    expect((await readJson(bad)).error.param).toBe('score');
     expect((await gw.request('/v1/routes/nope')).status).toBe(404);
   });
 
   it('reports health', async () => {
     const { app: gw } = app();
-    const body = await (await gw.request('/health')).json();
+    const body = await await readJson(gw.request('/health'));
     expect(body.status).toBe('ok');
     expect(body.nodes).toHaveLength(2);
   });

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import {
   type AgentContext,
-  BrokeConfigSchema,
   type BrokeConfigInput,
+  BrokeConfigSchema,
   BrokeError,
   type Candidate,
   type ChatChunk,
@@ -23,8 +23,18 @@ import {
 export function testConfig(overrides: Partial<BrokeConfigInput> = {}) {
   return BrokeConfigSchema.parse({
     nodes: [
-      { id: 'a', url: 'http://127.0.0.1:9', models: [{ id: 'm1', servedName: 'served-m1' }], maxConcurrency: 2 },
-      { id: 'b', url: 'http://127.0.0.1:9', models: [{ id: 'm1', servedName: 'served-m1-b' }], maxConcurrency: 2 },
+      {
+        id: 'a',
+        url: 'http://127.0.0.1:9',
+        models: [{ id: 'm1', servedName: 'served-m1' }],
+        maxConcurrency: 2,
+      },
+      {
+        id: 'b',
+        url: 'http://127.0.0.1:9',
+        models: [{ id: 'm1', servedName: 'served-m1-b' }],
+        maxConcurrency: 2,
+      },
     ],
     models: [{ id: 'm1', capabilities: ['streaming', 'tools', 'json'], family: 'llama' }],
     store: { kind: 'memory' },
@@ -77,7 +87,8 @@ export class StubRouter implements RouterLike {
     this.outcomes.push({ routeId, outcome });
   }
   async feedback(routeId: string, feedback: Feedback) {
-    if (!this.explanations.has(routeId)) throw new BrokeError('route_not_found', 'unknown route', { status: 404 });
+    if (!this.explanations.has(routeId))
+      throw new BrokeError('route_not_found', 'unknown route', { status: 404 });
     this.feedbacks.push({ routeId, feedback });
   }
   explain(routeId: string) {
@@ -87,7 +98,10 @@ export class StubRouter implements RouterLike {
     this.explanations.get(routeId)?.attempts.push(attempt);
   }
   listModels() {
-    return { virtual: ['broke-auto', 'broke-quality', 'broke-balanced', 'broke-latency'], concrete: this.models };
+    return {
+      virtual: ['broke-auto', 'broke-quality', 'broke-balanced', 'broke-latency'],
+      concrete: this.models,
+    };
   }
 }
 
@@ -132,7 +146,8 @@ export class StubDriver implements NodeDriver {
     this.requests.push(req as unknown as Record<string, unknown>);
     if (signal) this.signals.push(signal);
     const m = this.mode;
-    if (m.kind === 'fail') throw m.error ?? Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
+    if (m.kind === 'fail')
+      throw m.error ?? Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' });
     if (m.kind === 'hang') await sleep(1e9, signal);
     if (m.kind === 'ok' && m.firstDelayMs) await sleep(m.firstDelayMs, signal);
   }
@@ -144,11 +159,21 @@ export class StubDriver implements NodeDriver {
       object: 'chat.completion',
       created: 1,
       model: String(req.model),
-      choices: [{ index: 0, finish_reason: 'stop', logprobs: null, message: { role: 'assistant', content: text, refusal: null } }],
+      choices: [
+        {
+          index: 0,
+          finish_reason: 'stop',
+          logprobs: null,
+          message: { role: 'assistant', content: text, refusal: null },
+        },
+      ],
       usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 },
     };
   }
-  async *chatStream(req: ChatStreamRequest, options: { signal?: AbortSignal } = {}): AsyncIterable<ChatChunk> {
+  async *chatStream(
+    req: ChatStreamRequest,
+    options: { signal?: AbortSignal } = {},
+  ): AsyncIterable<ChatChunk> {
     await this.before(req, options.signal);
     const m = this.mode;
     const chunks = m.kind === 'ok' ? (m.chunks ?? ['hel', 'lo']) : ['a', 'b', 'c', 'd', 'e', 'f'];
@@ -162,7 +187,11 @@ export class StubDriver implements NodeDriver {
     }
     yield chunk(String(req.model), {}, 'stop');
     if (m.kind !== 'ok' || m.usage !== false) {
-      yield { ...chunk(String(req.model), {}, null), choices: [], usage: { prompt_tokens: 3, completion_tokens: chunks.length, total_tokens: 3 + chunks.length } };
+      yield {
+        ...chunk(String(req.model), {}, null),
+        choices: [],
+        usage: { prompt_tokens: 3, completion_tokens: chunks.length, total_tokens: 3 + chunks.length },
+      };
     }
   }
 }
@@ -195,4 +224,19 @@ export function sseData(text: string): string[] {
 }
 
 export const chatBody = (extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ model: 'broke-auto', messages: [{ role: 'user', content: 'hi' }], max_tokens: 8, ...extra });
+  JSON.stringify({
+    model: 'broke-auto',
+    messages: [{ role: 'user', content: 'hi' }],
+    max_tokens: 8,
+    ...extra,
+  });
+
+// biome-ignore lint/suspicious/noExplicitAny: tests read response JSON loosely
+export type Json = any;
+export const readJson = async (res: Response | Promise<Response>): Promise<Json> => (await res).json();
+
+/** The value, or a test failure saying it was missing. */
+export function must<T>(value: T | undefined | null, what = 'value'): T {
+  if (value === undefined || value === null) throw new Error(`missing ${what}`);
+  return value;
+}

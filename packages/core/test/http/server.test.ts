@@ -1,7 +1,7 @@
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type RunningGateway, startGateway } from '../../src/index.js';
-import { setup } from './helpers.js';
+import { must, setup } from './helpers.js';
 
 let gateway: RunningGateway | undefined;
 afterEach(async () => {
@@ -11,7 +11,13 @@ afterEach(async () => {
 
 async function start(overrides = {}) {
   const s = setup(overrides);
-  gateway = await startGateway({ config: s.config, router: s.router, cluster: s.cluster, drivers: s.drivers, port: 0 });
+  gateway = await startGateway({
+    config: s.config,
+    router: s.router,
+    cluster: s.cluster,
+    drivers: s.drivers,
+    port: 0,
+  });
   const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'unused-key', maxRetries: 0 });
   return { ...s, gateway, client };
 }
@@ -44,7 +50,7 @@ describe('startGateway with the official openai Node client', () => {
 
   it('streams for real: the first chunk arrives long before the node finishes', async () => {
     const { client, drivers } = await start();
-    drivers.get('a')!.mode = { kind: 'ok', chunks: ['a', 'b', 'c', 'd', 'e'], delayMs: 120 };
+    must(drivers.get('a')).mode = { kind: 'ok', chunks: ['a', 'b', 'c', 'd', 'e'], delayMs: 120 };
     const t0 = performance.now();
     const stream = await client.chat.completions.create({
       model: 'broke-auto',
@@ -62,7 +68,7 @@ describe('startGateway with the official openai Node client', () => {
 
   it('a client disconnect aborts the upstream call and frees the node slot', async () => {
     const { client, drivers, cluster, router } = await start();
-    const driver = drivers.get('a')!;
+    const driver = must(drivers.get('a'));
     driver.mode = { kind: 'ok', chunks: Array.from({ length: 100 }, (_, i) => `t${i}`), delayMs: 50 };
     const abort = new AbortController();
     const stream = await client.chat.completions.create(
@@ -79,7 +85,7 @@ describe('startGateway with the official openai Node client', () => {
       // the SDK may end quietly or throw on abort; either way the client is gone
     }
     expect(seen).toBeLessThan(10);
-    const signal = driver.signals[0]!;
+    const signal = must(driver.signals[0]);
     const deadline = Date.now() + 2000;
     while (!signal.aborted && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
     expect(signal.aborted).toBe(true);
@@ -93,7 +99,14 @@ describe('binding and API keys', () => {
   it('refuses to listen beyond loopback without API keys', async () => {
     const s = setup();
     await expect(
-      startGateway({ config: s.config, router: s.router, cluster: s.cluster, drivers: s.drivers, host: '0.0.0.0', port: 0 }),
+      startGateway({
+        config: s.config,
+        router: s.router,
+        cluster: s.cluster,
+        drivers: s.drivers,
+        host: '0.0.0.0',
+        port: 0,
+      }),
     ).rejects.toMatchObject({ code: 'insecure_bind' });
   });
 

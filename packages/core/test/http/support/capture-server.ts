@@ -19,8 +19,17 @@ export async function startCaptureServer(reply: string) {
     req.on('end', () => {
       if (req.method === 'GET') {
         res.setHeader('content-type', 'application/json');
-        const model_info = { vision: false, function_calling: false, json_output: false, structured_output: false, family: 'unknown', multiple_system_messages: true };
-        res.end(JSON.stringify({ id: 'broke-auto', object: 'model', created: 0, owned_by: 'broke', model_info }));
+        const model_info = {
+          vision: false,
+          function_calling: false,
+          json_output: false,
+          structured_output: false,
+          family: 'unknown',
+          multiple_system_messages: true,
+        };
+        res.end(
+          JSON.stringify({ id: 'broke-auto', object: 'model', created: 0, owned_by: 'broke', model_info }),
+        );
         return;
       }
       const body = JSON.parse(raw || '{}') as Record<string, unknown>;
@@ -32,7 +41,9 @@ export async function startCaptureServer(reply: string) {
           `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
         res.write(chunk({ role: 'assistant', content: reply }, null));
         res.write(chunk({}, 'stop'));
-        res.write(`data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })}\n\n`);
+        res.write(
+          `data: ${JSON.stringify({ ...base, object: 'chat.completion.chunk', choices: [], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } })}\n\n`,
+        );
         res.end('data: [DONE]\n\n');
         return;
       }

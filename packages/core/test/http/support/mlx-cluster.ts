@@ -1,8 +1,9 @@
 import { type MlxNode, startMlxNode } from '../../../../../testbed/index.js';
 import {
-  BrokeConfigSchema,
   type BrokeConfigInput,
+  BrokeConfigSchema,
   ClusterState,
+  type DriverSource,
   type GatewayBridge,
   type RouteExplanation,
   Router,
@@ -25,10 +26,18 @@ export interface MlxCluster {
  * the gateway with the given bridges mounted. Loopback only; stop() kills everything it started.
  */
 export async function startMlxCluster(
-  options: { nodes?: number; bridges?: GatewayBridge[]; config?: Partial<BrokeConfigInput>; model?: string } = {},
+  options: {
+    nodes?: number;
+    bridges?: GatewayBridge[];
+    config?: Partial<BrokeConfigInput>;
+    model?: string;
+    drivers?: DriverSource;
+  } = {},
 ): Promise<MlxCluster> {
   const count = options.nodes ?? 2;
-  const nodes = await Promise.all(Array.from({ length: count }, () => startMlxNode({ model: options.model ?? 'tiny' })));
+  const nodes = await Promise.all(
+    Array.from({ length: count }, () => startMlxNode({ model: options.model ?? 'tiny' })),
+  );
   try {
     const ids = nodes.map((_, i) => String.fromCharCode(97 + i));
     const config = BrokeConfigSchema.parse({
@@ -40,7 +49,12 @@ export async function startMlxCluster(
         maxConcurrency: 8,
         requestTimeoutMs: 60_000,
       })),
-      models: ids.map((id) => ({ id: `tiny-${id}`, tier: 'small', contextLength: 4096, capabilities: ['streaming'] })),
+      models: ids.map((id) => ({
+        id: `tiny-${id}`,
+        tier: 'small',
+        contextLength: 4096,
+        capabilities: ['streaming'],
+      })),
       routing: { explorationRate: 0, seed: 7, maxAttempts: 3 },
       store: { kind: 'memory' },
       ...options.config,
@@ -48,7 +62,14 @@ export async function startMlxCluster(
     const cluster = new ClusterState(config.nodes);
     const decisions: RouteExplanation[] = [];
     const router = new Router({ config, cluster, onDecision: (e) => decisions.push(e) });
-    const gateway = await startGateway({ config, router, cluster, port: 0, bridges: options.bridges ?? [] });
+    const gateway = await startGateway({
+      config,
+      router,
+      cluster,
+      port: 0,
+      bridges: options.bridges ?? [],
+      ...(options.drivers ? { drivers: options.drivers } : {}),
+    });
     return {
       nodes,
       gateway,

@@ -29,7 +29,11 @@ export interface PyResult {
 }
 
 /** Runs a Python script from the repo with the project venv; the last stdout line is JSON. */
-export async function runPython(script: string, env: Record<string, string>, timeoutMs = 240_000): Promise<PyResult> {
+export async function runPython(
+  script: string,
+  env: Record<string, string>,
+  timeoutMs = 240_000,
+): Promise<PyResult> {
   const venv = await ensureVenv();
   return new Promise((resolve) => {
     const child = spawn(join(venv, 'bin/python'), [join(repoRoot, script)], {
