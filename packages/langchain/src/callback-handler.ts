@@ -9,6 +9,8 @@ import type { BrokeRouteMetadata } from './route-metadata.js';
 export interface BrokeRunRecord {
   runId: string;
   parentRunId: string | undefined;
+  /** Enclosing runs, nearest first (a few levels), for blaming a failing step on its calls. */
+  ancestors: string[];
   routeId: string | undefined;
   nodeId: string | undefined;
   modelId: string | undefined;
@@ -51,7 +53,13 @@ function routeOf(output: LLMResult): BrokeRouteMetadata | undefined {
 export class BrokeFeedbackHandler extends BaseCallbackHandler {
   name = 'BrokeFeedbackHandler';
   readonly records: BrokeRunRecord[] = [];
-  private readonly started = new Map<string, { t0: number; parentRunId: string | undefined }>();
+  private readonly started = new Map<string, { t0: number; parentRunId: string | undefined; ancestors: string[] }>();
+  /** Parent of each open chain run, so a model call knows its enclosing steps. */
+  private readonly chainParents = new Map<string, string | undefined>();
+  /** Chain runs that already failed: their parents' errors are the same failure propagating. */
+  private readonly failed = new Set<string>();
+  private static readonly MAX_RECORDS = 1000;
+  private static readonly BLAME_DEPTH = 3;
   private readonly pending = new Set<Promise<void>>();
   private readonly options: Required<Omit<BrokeFeedbackHandlerOptions, 'onRecord'>> &
     Pick<BrokeFeedbackHandlerOptions, 'onRecord'>;
@@ -60,7 +68,9 @@ export class BrokeFeedbackHandler extends BaseCallbackHandler {
     private readonly target: FeedbackTarget,
     options: BrokeFeedbackHandlerOptions = {},
   ) {
-    super();
+    // Run in line with the chain (not in LangChain's background queue), so records are complete
+    // when invoke() returns; the handlers only do map updates, the feedback itself is not awaited.
+    super({ _awaitHandler: true });
     this.options = { reportSuccess: true, blameParentErrors: true, ...options };
   }
 
@@ -70,19 +80,41 @@ export class BrokeFeedbackHandler extends BaseCallbackHandler {
     runId: string,
     parentRunId?: string,
   ): void {
-    this.started.set(runId, { t0: performance.now(), parentRunId });
+    const ancestors: string[] = [];
+    for (let id = parentRunId; id !== undefined && ancestors.length < BrokeFeedbackHandler.BLAME_DEPTH; ) {
+      ancestors.push(id);
+      id = this.chainParents.get(id);
+    }
+    this.started.set(runId, { t0: performance.now(), parentRunId, ancestors });
   }
 
-  private finish(runId: string, fields: Omit<BrokeRunRecord, 'runId' | 'parentRunId' | 'latencyMs'>): BrokeRunRecord {
+  override handleChainStart(
+    _chain: Serialized,
+    _inputs: unknown,
+    runId: string,
+    // LangChain passes the parent run id 4th here, whatever the declared parameter names say.
+    parentRunId?: string,
+  ): void {
+    this.chainParents.set(runId, parentRunId);
+  }
+
+  override handleChainEnd(_outputs: unknown, runId: string): void {
+    this.chainParents.delete(runId);
+    this.failed.delete(runId); // a fallback handled the child's error
+  }
+
+  private finish(runId: string, fields: Omit<BrokeRunRecord, 'runId' | 'parentRunId' | 'latencyMs' | 'ancestors'>): BrokeRunRecord {
     const start = this.started.get(runId);
     this.started.delete(runId);
     const record: BrokeRunRecord = {
       runId,
       parentRunId: start?.parentRunId,
+      ancestors: start?.ancestors ?? [],
       latencyMs: start ? performance.now() - start.t0 : 0,
       ...fields,
     };
     this.records.push(record);
+    if (this.records.length > BrokeFeedbackHandler.MAX_RECORDS) this.records.shift();
     this.options.onRecord?.(record);
     return record;
   }
@@ -112,12 +144,24 @@ export class BrokeFeedbackHandler extends BaseCallbackHandler {
     this.send(record, { success: false });
   }
 
-  override handleChainError(err: unknown, runId: string): void {
-    if (!this.options.blameParentErrors) return;
+  override handleChainError(err: unknown, runId: string, parentRunId?: string): void {
+    const parent = parentRunId ?? this.chainParents.get(runId);
+    this.chainParents.delete(runId);
+    // Errors surface bottom-up: only the step where it started is news, its ancestors just relay it.
+    const relayed = this.failed.has(runId);
+    this.failed.delete(runId);
+    if (parent !== undefined) this.failed.add(parent);
+    if (relayed || !this.options.blameParentErrors || parent === undefined) return;
+    // Blame calls made in the same step as the failing run (model → parser in one sequence): the
+    // call sits under the failing run's parent, or is its cousin (each wrapped once, as in the
+    // structured-output pipeline). Calls from earlier steps of an outer chain are not blamed.
+    const grandparent = this.chainParents.get(parent);
+    const sameStep = (a: string[]) =>
+      a[0] === parent || a[1] === parent || (grandparent !== undefined && a[1] === grandparent);
     for (const record of this.records) {
-      if (record.parentRunId !== runId || !record.success || !record.routeId) continue;
+      if (!record.success || !record.routeId || !sameStep(record.ancestors)) continue;
       record.success = false;
-      record.error = `step failed after the answer: ${(err as Error)?.message ?? String(err)}`;
+      record.error = `a later step failed on this answer: ${(err as Error)?.message ?? String(err)}`;
       this.send(record, { success: false });
     }
   }
