@@ -65,6 +65,12 @@ export function registerInit(program: Command): void {
         });
       const ports = parsePorts(opts.ports);
       const timeoutMs = Number(opts.timeout) || 1500;
+      for (const url of opts.node) {
+        if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
+          throw new ValidationError(`--node ${url} is not a URL`, {
+            hint: 'e.g. --node http://10.0.0.5:8080',
+          });
+      }
       const reports: HostReport[] = [];
       const bar = g.out.progress(opts.host.length + opts.node.length, 'probing hosts');
       for (const host of opts.host) {
