@@ -3,9 +3,8 @@ import { bodyLimit } from 'hono/body-limit';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { BrokeConfig, NodeConfig } from '../config/schema.js';
 import type { Framework } from '../context/agent-context.js';
-import * as driversModule from '../drivers/index.js';
+import { createDriver } from '../drivers/factory.js';
 import type { NodeDriver } from '../drivers/types.js';
-import { BrokeError } from '../errors.js';
 import { bearerAuth } from './auth.js';
 import type { GatewayBridge } from './bridge.js';
 import { type ChatDeps, chatCompletions } from './chat-completions.js';
@@ -30,16 +29,6 @@ export interface GatewayAppOptions {
   framework?: Framework;
 }
 
-function defaultFactory(): (node: NodeConfig) => NodeDriver {
-  // Read off the module namespace so the gateway builds before or after the drivers land.
-  const create = (driversModule as Record<string, unknown>).createDriver as
-    | ((node: NodeConfig) => NodeDriver)
-    | undefined;
-  if (!create)
-    throw new BrokeError('no_drivers', 'no node drivers available; pass `drivers`', { status: 500 });
-  return create;
-}
-
 /** Drivers are made lazily, once per node, so an unused node costs nothing. */
 function driverLookup(config: BrokeConfig, source: DriverSource | undefined) {
   if (source && typeof source !== 'function') return (id: string) => source.get(id);
@@ -50,7 +39,7 @@ function driverLookup(config: BrokeConfig, source: DriverSource | undefined) {
     if (!driver) {
       const node = nodes.get(id);
       if (!node) return undefined;
-      driver = (source ?? defaultFactory())(node);
+      driver = source ? source(node) : createDriver(node);
       cache.set(id, driver);
     }
     return driver;

@@ -32,3 +32,18 @@ export async function loadBridges(names: readonly string[]): Promise<GatewayBrid
   }
   return out;
 }
+
+/** The bridges that are installed next to core; a missing package is simply skipped. */
+export async function loadInstalledBridges(
+  names: readonly string[] = Object.keys(PACKAGES),
+): Promise<GatewayBridge[]> {
+  const out: GatewayBridge[] = [];
+  for (const name of names) {
+    try {
+      out.push(...(await loadBridges([name])));
+    } catch {
+      // not installed in this deployment
+    }
+  }
+  return out;
+}

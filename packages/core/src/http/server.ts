@@ -4,15 +4,23 @@ import type { Hono } from 'hono';
 import { ClusterState } from '../cluster/cluster-state.js';
 import type { BrokeConfig } from '../config/schema.js';
 import { BrokeError } from '../errors.js';
-import * as routingModule from '../routing/index.js';
+import { Router } from '../routing/router.js';
+import { openStatsStore } from '../stores/open-stats-store.js';
 import { createGatewayApp, type GatewayAppOptions } from './app.js';
 import { isLoopbackHost } from './auth.js';
+import { type GatewayBridge, loadInstalledBridges } from './bridge.js';
 import type { RouterLike } from './router-like.js';
 
-export interface StartGatewayOptions extends Omit<GatewayAppOptions, 'router' | 'cluster'> {
+export interface StartGatewayOptions extends Omit<GatewayAppOptions, 'router' | 'cluster' | 'bridges'> {
   config: BrokeConfig;
+  /** Defaults to a Router over the configured stats store (closed with the gateway). */
   router?: RouterLike;
   cluster?: ClusterState;
+  /**
+   * Bridges mounted under their prefixes. Default: every installed one (@broke/crewai-bridge at
+   * /crewai, @broke/autogen-bridge at /autogen). Pass [] for none.
+   */
+  bridges?: readonly GatewayBridge[];
   /** Override config.gateway.host / port (0 = any free port). */
   host?: string;
   port?: number;
@@ -26,15 +34,6 @@ export interface RunningGateway {
   router: RouterLike;
   cluster: ClusterState;
   close(): Promise<void>;
-}
-
-type RouterFactory = { create(opts: { config: BrokeConfig; cluster: ClusterState }): Promise<RouterLike> };
-
-async function defaultRouter(config: BrokeConfig, cluster: ClusterState): Promise<RouterLike> {
-  const Router = (routingModule as Record<string, unknown>).Router as RouterFactory | undefined;
-  if (!Router)
-    throw new BrokeError('no_router', 'the router is not available; pass `router`', { status: 500 });
-  return Router.create({ config, cluster });
 }
 
 /** Refuses to listen beyond loopback without API keys: an open gateway spends someone's GPUs. */
@@ -53,8 +52,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const port = options.port ?? config.gateway.port;
   assertSafeBind(host, config.gateway.apiKeys);
   const cluster = options.cluster ?? new ClusterState(config.nodes);
-  const router = options.router ?? (await defaultRouter(config, cluster));
-  const app = createGatewayApp({ ...options, router, cluster });
+  // A router we made is ours to close (it owns the store); a router passed in is the caller's.
+  const owned = options.router
+    ? undefined
+    : await Router.create({ config, cluster, store: openStatsStore(config.store) });
+  const router: RouterLike = options.router ?? (owned as Router);
+  const bridges = options.bridges ?? (await loadInstalledBridges());
+  const app = createGatewayApp({ ...options, router, cluster, bridges });
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
     s.once('error', reject);
@@ -72,7 +76,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       new Promise<void>((resolve) => {
         // Streams may be open: drop them rather than wait for long generations to end.
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
-        server.close(() => resolve());
+        server.close(() => {
+          if (owned) owned.close().then(resolve, resolve);
+          else resolve();
+        });
       }),
   };
 }
