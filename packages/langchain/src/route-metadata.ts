@@ -33,3 +33,9 @@ export function reasonsOf(explanation: RouteExplanation | undefined): string[] {
   }
   return out;
 }
+
+/** The route of a message BrokeChatModel produced (undefined for any other message). */
+export function routeOf(message: { response_metadata?: unknown }): BrokeRouteMetadata | undefined {
+  const metadata = message.response_metadata as Record<string, unknown> | undefined;
+  return metadata?.broke as BrokeRouteMetadata | undefined;
+}
