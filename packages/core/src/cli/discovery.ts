@@ -46,7 +46,7 @@ export async function detectServer(url: string, timeoutMs = 1500): Promise<Found
       | undefined;
     return { url: base, kind: 'ollama', models: (tags?.models ?? []).map((m) => m.name) };
   }
-  if (!models || models.status !== 200) return undefined;
+  if (models?.status !== 200) return undefined;
   const ids = modelIds(models.text);
   const props = await get(`${base}/props`, timeoutMs);
   if (
