@@ -116,22 +116,46 @@ async function main() {
     const first = await runRound(client, gateway.url, 'Round 1: cold start (complexity tiers, measured speed, load)');
 
     // A scripted judge: review work is better on the large model; everything else is fine anywhere.
-    for (const { job, explanation } of first) {
-      const large = explanation.chosen.modelId === 'broke-small';
-      const score = job.role === 'code_reviewer' ? (large ? 0.95 : 0.1) : large ? 0.7 : 0.8;
-      await fetch(`${gateway.url}/v1/feedback`, {
+    const judge = (role: string, modelId: string) =>
+      role === 'code_reviewer' ? (modelId === 'broke-small' ? 0.95 : 0.1) : modelId === 'broke-small' ? 0.7 : 0.8;
+    const sendFeedback = (routeId: string, score: number) =>
+      fetch(`${gateway.url}/v1/feedback`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ routeId: explanation.routeId, score }),
+        body: JSON.stringify({ routeId, score }),
       });
+    for (const { job, explanation } of first) await sendFeedback(explanation.routeId, judge(job.role, explanation.chosen.modelId));
+
+    // A short working session for the reviewer, every answer scored by the judge.
+    const reviews = workload.filter((j) => j.role === 'code_reviewer');
+    const used: Record<string, number> = {};
+    for (let i = 0; i < 30; i++) {
+      const job = reviews[i % reviews.length] as Job;
+      const { response } = await client.chat.completions
+        .create(
+          { model: 'broke-auto', messages: [{ role: 'user', content: job.prompt }], max_tokens: 4 },
+          { headers: { 'X-Broke-Role': job.role, 'X-Broke-Team': team } },
+        )
+        .withResponse();
+      const model = response.headers.get('x-broke-model') ?? '?';
+      used[model] = (used[model] ?? 0) + 1;
+      await sendFeedback(response.headers.get('x-broke-route-id') ?? '', judge(job.role, model));
     }
-    console.log('\nposted feedback for every route (scripted judge: reviewers do better on the large model)');
+    console.log(`\n30 more code_reviewer requests, each scored by a scripted judge that prefers broke-small for review work;`);
+    console.log(`models used while learning: ${JSON.stringify(used)}`);
     const second = await runRound(client, gateway.url, 'Round 2: after feedback');
 
     const changed = second.filter((r, i) => r.explanation.chosen.modelId !== first[i]?.explanation.chosen.modelId);
     console.log(`\n${changed.length} of ${second.length} routes changed after feedback.`);
-    console.log('Full explanation of the last route:');
-    console.log(JSON.stringify(second.at(-1)?.explanation, null, 2));
+    const last = second.filter((r) => r.job.role === 'code_reviewer').at(-1)?.explanation;
+    if (last) {
+      console.log(`\nWhy the last code_reviewer request went to ${last.chosen.modelId}@${last.chosen.nodeId} (route ${last.routeId}):`);
+      for (const candidate of last.ranked) {
+        const parts = Object.entries(candidate.scores).map(([name, s]) => `${name} ${s.contribution.toFixed(2)}`);
+        console.log(`  ${candidate.modelId}@${candidate.nodeId} total ${candidate.total.toFixed(2)} = ${parts.join(' + ')}`);
+      }
+      console.log(`  full explanation: GET ${gateway.url}/v1/routes/${last.routeId}`);
+    }
   } finally {
     await closeGateway?.();
     await Promise.all(nodes.map((n) => n.stop()));
