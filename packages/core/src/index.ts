@@ -1,11 +1,25 @@
 // @broke/core public API. Each area has its own folder and barrel; see README "Layout".
-export * from './errors.js';
-export * from './context/index.js';
-export * from './config/index.js';
-export * from './cluster/index.js';
-export * from './drivers/index.js';
-export * from './routing/index.js';
-export * from './http/index.js';
+
 export * from './analysis/index.js';
+export {
+  buildProgram,
+  DEFAULT_PORTS,
+  detectServer,
+  EXIT,
+  exitCodeFor,
+  type FoundServer,
+  runCli,
+  STANDARD_SUITE,
+  SUITE_NAME,
+  toCommunity,
+} from './cli/index.js';
+export * from './cluster/index.js';
+export * from './config/index.js';
+export * from './context/index.js';
+export * from './drivers/index.js';
+export * from './errors.js';
+export * from './http/index.js';
 export * from './learning/index.js';
+export * from './routing/index.js';
+export * from './ssh/index.js';
 export * from './stores/index.js';

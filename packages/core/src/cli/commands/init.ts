@@ -158,15 +158,22 @@ async function probeHost(
   timeoutMs: number,
 ): Promise<HostReport> {
   const report: HostReport = { host, servers: [] };
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  const found = await Promise.all(ports.map((p) => detectServer(`http://${urlHost}:${p}`, timeoutMs)));
+  report.servers = found.filter((f): f is FoundServer => f !== undefined);
   const target = sshTargetFor(host, opts);
   const disk: ModelOnDisk[] = [];
   if (target) {
+    // Served MLX model folders are scanned too, for their quantisation and context length.
+    const servedDirs = report.servers.flatMap((s) =>
+      servedModels(s).flatMap((m) => (m.path ? [m.path] : [])),
+    );
     try {
       const conn = await SshConnection.connect(target);
       try {
         report.ssh = { ok: true, fingerprint: conn.hostKeyFingerprint };
         report.hardware = await probeHardware(conn);
-        disk.push(...(await listModelsOnDisk(conn, opts.modelDir).catch(() => [])));
+        disk.push(...(await listModelsOnDisk(conn, [...opts.modelDir, ...servedDirs]).catch(() => [])));
       } finally {
         conn.close();
       }
@@ -177,9 +184,6 @@ async function probeHost(
       };
     }
   }
-  const urlHost = host.includes(':') ? `[${host}]` : host;
-  const found = await Promise.all(ports.map((p) => detectServer(`http://${urlHost}:${p}`, timeoutMs)));
-  report.servers = found.filter((f): f is FoundServer => f !== undefined);
   (report as HostReport & { disk?: ModelOnDisk[] }).disk = disk;
   return report;
 }
