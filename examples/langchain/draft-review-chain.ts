@@ -59,7 +59,9 @@ export async function runDraftReview(model: BrokeChatModel, topic: string) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { BrokeChatModel } = await import('@broke/langchain');
-  const model = new BrokeChatModel({ gateway: { url: process.env.BROKE_GATEWAY ?? 'http://127.0.0.1:8787' } });
+  const model = new BrokeChatModel({
+    gateway: { url: process.env.BROKE_GATEWAY ?? 'http://127.0.0.1:8787' },
+  });
   const { result } = await runDraftReview(model, process.argv[2] ?? 'BROKE');
   console.log(JSON.stringify(result, (k, v) => (k === 'explanation' ? undefined : v), 2));
 }

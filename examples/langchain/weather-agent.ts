@@ -27,15 +27,24 @@ export interface AgentRun {
   steps: Array<{ role: string; route: BrokeRouteMetadata }>;
 }
 
-export async function runWeatherAgent(model: BrokeChatModel, question: string, maxSteps = 4): Promise<AgentRun> {
+export async function runWeatherAgent(
+  model: BrokeChatModel,
+  question: string,
+  maxSteps = 4,
+): Promise<AgentRun> {
   const planner = model.bindTools([getWeather]);
-  const messages: BaseMessage[] = [new SystemMessage('You answer weather questions using tools.'), new HumanMessage(question)];
+  const messages: BaseMessage[] = [
+    new SystemMessage('You answer weather questions using tools.'),
+    new HumanMessage(question),
+  ];
   const steps: AgentRun['steps'] = [];
   let toolResultsIn = false;
   for (let step = 0; step < maxSteps; step++) {
     // Planning routes to a tools-capable model; answering (tool results in hand) to a writer.
     const role = toolResultsIn ? 'writer' : 'planner';
-    const ai = toolResultsIn ? await model.invoke(messages, { role }) : await planner.invoke(messages, { role });
+    const ai = toolResultsIn
+      ? await model.invoke(messages, { role })
+      : await planner.invoke(messages, { role });
     steps.push({ role, route: ai.response_metadata.broke as BrokeRouteMetadata });
     messages.push(ai);
     if (!ai.tool_calls?.length) return { answer: ai.text, messages, steps };
@@ -67,7 +76,9 @@ export function weatherCreateAgent(model: BrokeChatModel) {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { BrokeChatModel } = await import('@broke/langchain');
-  const model = new BrokeChatModel({ gateway: { url: process.env.BROKE_GATEWAY ?? 'http://127.0.0.1:8787' } });
+  const model = new BrokeChatModel({
+    gateway: { url: process.env.BROKE_GATEWAY ?? 'http://127.0.0.1:8787' },
+  });
   const run = await runWeatherAgent(model, process.argv[2] ?? 'Weather in Paris?');
   console.log(run.answer);
   for (const s of run.steps) console.log(`${s.role} → ${s.route.nodeId}/${s.route.modelId}`);

@@ -53,7 +53,10 @@ function routeOf(output: LLMResult): BrokeRouteMetadata | undefined {
 export class BrokeFeedbackHandler extends BaseCallbackHandler {
   name = 'BrokeFeedbackHandler';
   readonly records: BrokeRunRecord[] = [];
-  private readonly started = new Map<string, { t0: number; parentRunId: string | undefined; ancestors: string[] }>();
+  private readonly started = new Map<
+    string,
+    { t0: number; parentRunId: string | undefined; ancestors: string[] }
+  >();
   /** Parent of each open chain run, so a model call knows its enclosing steps. */
   private readonly chainParents = new Map<string, string | undefined>();
   /** Chain runs that already failed: their parents' errors are the same failure propagating. */
@@ -103,7 +106,10 @@ export class BrokeFeedbackHandler extends BaseCallbackHandler {
     this.failed.delete(runId); // a fallback handled the child's error
   }
 
-  private finish(runId: string, fields: Omit<BrokeRunRecord, 'runId' | 'parentRunId' | 'latencyMs' | 'ancestors'>): BrokeRunRecord {
+  private finish(
+    runId: string,
+    fields: Omit<BrokeRunRecord, 'runId' | 'parentRunId' | 'latencyMs' | 'ancestors'>,
+  ): BrokeRunRecord {
     const start = this.started.get(runId);
     this.started.delete(runId);
     const record: BrokeRunRecord = {

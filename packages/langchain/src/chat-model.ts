@@ -1,6 +1,9 @@
 import type { AgentContext, Feedback } from '@broke/core';
 import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager';
-import type { BaseLanguageModelInput, StructuredOutputMethodOptions } from '@langchain/core/language_models/base';
+import type {
+  BaseLanguageModelInput,
+  StructuredOutputMethodOptions,
+} from '@langchain/core/language_models/base';
 import {
   BaseChatModel,
   type BaseChatModelCallOptions,
@@ -17,19 +20,27 @@ import type OpenAI from 'openai';
 import { InProcessBackend, type InProcessOptions } from './backend/in-process.js';
 import { RemoteBackend, type RemoteOptions } from './backend/remote.js';
 import type { BackendCall, BrokeBackend, BrokeChatBody, RouteRef } from './backend/types.js';
-import { type BrokeContextFields, contextFromFields, contextFromMetadata, resolveContext } from './context.js';
+import {
+  type BrokeContextFields,
+  contextFromFields,
+  contextFromMetadata,
+  resolveContext,
+} from './context.js';
 import { abortErrorFor } from './errors.js';
 import { toOpenAIMessages } from './messages.js';
-import { type BrokeRouteMetadata, reasonsOf } from './route-metadata.js';
 import { routeChunk, toChatResult, toGenerationChunk } from './response.js';
+import { type BrokeRouteMetadata, reasonsOf } from './route-metadata.js';
 import { type BrokeStructuredMethod, structuredOutput } from './structured-output.js';
-import { type OpenAITool, toOpenAITools, toOpenAIToolChoice } from './tools.js';
+import { type OpenAITool, toOpenAIToolChoice, toOpenAITools } from './tools.js';
 
 /** Per-call options: LangChain's, plus the agent context this one call routes by. */
 export interface BrokeChatModelCallOptions extends BaseChatModelCallOptions, BrokeContextFields {
   /** Tools in OpenAI format (bindTools converts LangChain tools to these). */
   tools?: OpenAITool[];
-  response_format?: OpenAI.ResponseFormatJSONObject | OpenAI.ResponseFormatJSONSchema | OpenAI.ResponseFormatText;
+  response_format?:
+    | OpenAI.ResponseFormatJSONObject
+    | OpenAI.ResponseFormatJSONSchema
+    | OpenAI.ResponseFormatText;
   /** `broke-auto` (default), a profile (`broke-quality`, `broke-latency`...) or a model id to pin. */
   model?: string;
   maxTokens?: number;
@@ -86,7 +97,8 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
   constructor(fields: BrokeChatModelFields) {
     super(fields);
     const given = [fields.gateway, fields.inProcess, fields.backend].filter((x) => x !== undefined).length;
-    if (given !== 1) throw new TypeError('BrokeChatModel needs exactly one of `gateway`, `inProcess` or `backend`');
+    if (given !== 1)
+      throw new TypeError('BrokeChatModel needs exactly one of `gateway`, `inProcess` or `backend`');
     this.model = fields.model ?? 'broke-auto';
     this.temperature = fields.temperature;
     this.maxTokens = fields.maxTokens;
@@ -300,8 +312,10 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
     outputSchema: ZodV3Like<RunOutput> | Record<string, any>,
     config?: BrokeStructuredOutputOptions<true>,
   ): Runnable<BaseLanguageModelInput, { raw: BaseMessage; parsed: RunOutput }>;
-  // biome-ignore lint/suspicious/noExplicitAny: implementation signature
-  override withStructuredOutput(outputSchema: any, config?: BrokeStructuredOutputOptions<boolean>): Runnable<any, any> {
+  override withStructuredOutput(
+    outputSchema: unknown,
+    config?: BrokeStructuredOutputOptions<boolean>,
+  ): Runnable<BaseLanguageModelInput, unknown> {
     return structuredOutput(
       {
         bindTools: (tools, kwargs) => this.bindTools(tools, kwargs),

@@ -46,9 +46,12 @@ export function contextFromFields(fields: BrokeContextFields | undefined, where:
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const field = issue?.path.join('.') ?? '';
-    throw new ValidationError(`Invalid BROKE agent context in ${where}: ${field}: ${issue?.message ?? 'invalid'}`, {
-      field,
-    });
+    throw new ValidationError(
+      `Invalid BROKE agent context in ${where}: ${field}: ${issue?.message ?? 'invalid'}`,
+      {
+        field,
+      },
+    );
   }
   return parsed.data;
 }

@@ -22,21 +22,26 @@ function userContent(content: MessageContent): string | ContentPart[] {
   const parts: ContentPart[] = [];
   for (const block of content) {
     if (typeof block === 'string') parts.push({ type: 'text', text: block });
-    else if (block.type === 'text' && typeof block.text === 'string') parts.push({ type: 'text', text: block.text });
+    else if (block.type === 'text' && typeof block.text === 'string')
+      parts.push({ type: 'text', text: block.text });
     else if (block.type === 'image_url') {
       const img = block.image_url as string | { url: string; detail?: 'auto' | 'low' | 'high' };
       parts.push({ type: 'image_url', image_url: typeof img === 'string' ? { url: img } : img });
     } else if (block.type === 'image') {
       // LangChain v1 standard image block: url, or base64 data with a mime type.
       const b = block as { url?: string; data?: string; mimeType?: string; mime_type?: string };
-      const url = b.url ?? (b.data ? `data:${b.mimeType ?? b.mime_type ?? 'image/png'};base64,${b.data}` : undefined);
+      const url =
+        b.url ?? (b.data ? `data:${b.mimeType ?? b.mime_type ?? 'image/png'};base64,${b.data}` : undefined);
       if (url) parts.push({ type: 'image_url', image_url: { url } });
     }
   }
   return parts;
 }
 
-function openAIToolCall(call: ToolCall, index: number): OpenAI.Chat.Completions.ChatCompletionMessageToolCall {
+function openAIToolCall(
+  call: ToolCall,
+  index: number,
+): OpenAI.Chat.Completions.ChatCompletionMessageToolCall {
   return {
     id: call.id ?? `call_${index}`,
     type: 'function',
@@ -72,7 +77,8 @@ export function toOpenAIMessage(message: BaseMessage): ChatMessage {
       // ChatMessage with a free-form role: map the usual names, refuse the rest.
       const role = (message as { role?: string }).role;
       if (role === 'user' || role === 'human') return { role: 'user', content: userContent(message.content) };
-      if (role === 'assistant' || role === 'ai') return { role: 'assistant', content: textOf(message.content) };
+      if (role === 'assistant' || role === 'ai')
+        return { role: 'assistant', content: textOf(message.content) };
       if (role === 'system') return { role: 'system', content: textOf(message.content) };
       throw new ValidationError(`Unsupported chat message role "${role}"`, { field: 'role' });
     }

@@ -34,7 +34,13 @@ function parseToolCalls(calls: NonNullable<ChatCompletion['choices'][number]['me
       const args = raw.trim() === '' ? {} : JSON.parse(raw);
       valid.push({ id: call.id, name: call.function.name, args, type: 'tool_call' });
     } catch (error) {
-      invalid.push({ id: call.id, name: call.function.name, args: raw, error: String(error), type: 'invalid_tool_call' });
+      invalid.push({
+        id: call.id,
+        name: call.function.name,
+        args: raw,
+        error: String(error),
+        type: 'invalid_tool_call',
+      });
     }
   }
   return { valid, invalid };
@@ -97,7 +103,11 @@ export function toGenerationChunk(chunk: ChatChunk): ChatGenerationChunk | undef
     ...(usage ? { usage_metadata: usage } : {}),
     response_metadata: finish ? { finish_reason: finish } : {},
   });
-  return new ChatGenerationChunk({ text, message, ...(finish ? { generationInfo: { finish_reason: finish } } : {}) });
+  return new ChatGenerationChunk({
+    text,
+    message,
+    ...(finish ? { generationInfo: { finish_reason: finish } } : {}),
+  });
 }
 
 /** The closing chunk: route metadata once (chunk metadata merges by concatenating strings). */

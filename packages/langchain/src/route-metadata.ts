@@ -29,7 +29,8 @@ export function reasonsOf(explanation: RouteExplanation | undefined): string[] {
   }
   if (explanation.explored) out.push('explored: picked to learn, not only on score');
   for (const attempt of explanation.attempts ?? []) {
-    if (!attempt.ok) out.push(`failover: ${attempt.nodeId}/${attempt.modelId} failed (${attempt.error ?? 'error'})`);
+    if (!attempt.ok)
+      out.push(`failover: ${attempt.nodeId}/${attempt.modelId} failed (${attempt.error ?? 'error'})`);
   }
   return out;
 }

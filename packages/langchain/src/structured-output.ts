@@ -1,4 +1,4 @@
-import { BrokeError } from '@broke/core';
+import { BrokeError, ValidationError } from '@broke/core';
 import type { BaseLanguageModelInput, ToolDefinition } from '@langchain/core/language_models/base';
 import {
   assembleStructuredOutputPipeline,
@@ -22,11 +22,13 @@ export type BrokeStructuredMethod = 'auto' | 'functionCalling' | 'jsonMode' | 'j
 
 /** What the chat model must offer for structured output (kept small so this file stays independent). */
 export interface StructuredHost {
-  bindTools(tools: ToolDefinition[], kwargs: { tool_choice: string }): Runnable<BaseLanguageModelInput, BaseMessage>;
-  withResponseFormat(format: OpenAI.ResponseFormatJSONObject | OpenAI.ResponseFormatJSONSchema): Runnable<
-    BaseLanguageModelInput,
-    BaseMessage
-  >;
+  bindTools(
+    tools: ToolDefinition[],
+    kwargs: { tool_choice: string },
+  ): Runnable<BaseLanguageModelInput, BaseMessage>;
+  withResponseFormat(
+    format: OpenAI.ResponseFormatJSONObject | OpenAI.ResponseFormatJSONSchema,
+  ): Runnable<BaseLanguageModelInput, BaseMessage>;
 }
 
 export interface StructuredOptions {
@@ -44,7 +46,10 @@ function isNoRoute(err: unknown): boolean {
 export function structuredOutput(host: StructuredHost, schema: any, options: StructuredOptions = {}) {
   const method = options.method ?? 'auto';
   if (!['auto', 'functionCalling', 'jsonMode', 'jsonSchema'].includes(method)) {
-    throw new Error(`Unknown structured output method "${method}"; use auto, functionCalling, jsonMode or jsonSchema`);
+    throw new ValidationError(`Unknown structured output method "${method}"`, {
+      field: 'method',
+      hint: 'use auto, functionCalling, jsonMode or jsonSchema',
+    });
   }
   const isTyped = isInteropZodSchema(schema) || isSerializableSchema(schema);
   const jsonSchema = (isTyped ? toJsonSchema(schema) : schema) as Record<string, unknown>;
@@ -53,7 +58,8 @@ export function structuredOutput(host: StructuredHost, schema: any, options: Str
     (!isTyped && typeof schema.title === 'string' ? schema.title : undefined) ??
     (!isTyped && typeof schema.name === 'string' ? schema.name : undefined) ??
     'extract';
-  const description = (isTyped ? getSchemaDescription(schema) : schema.description) ?? 'Answer in this shape.';
+  const description =
+    (isTyped ? getSchemaDescription(schema) : schema.description) ?? 'Answer in this shape.';
   const includeRaw = options.includeRaw === true;
   const runName = includeRaw ? 'StructuredOutputRunnable' : 'StructuredOutput';
 
@@ -70,7 +76,8 @@ export function structuredOutput(host: StructuredHost, schema: any, options: Str
   const toolParser = createFunctionCallingParser(schema, name);
   const contentParser = createContentParser(schema);
 
-  if (method === 'functionCalling') return assembleStructuredOutputPipeline(viaTools, toolParser, includeRaw, runName);
+  if (method === 'functionCalling')
+    return assembleStructuredOutputPipeline(viaTools, toolParser, includeRaw, runName);
   if (method !== 'auto') return assembleStructuredOutputPipeline(viaJson, contentParser, includeRaw, runName);
 
   // Either answer shape is fine in auto mode: a tool call by that name, or JSON in the text.

@@ -1,11 +1,22 @@
 import { ModelNotFoundError, RouteNotFoundError } from '@broke/core';
 import { BaseCallbackHandler } from '@langchain/core/callbacks/base';
-import { AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage } from '@langchain/core/messages';
+import {
+  AIMessage,
+  type AIMessageChunk,
+  HumanMessage,
+  SystemMessage,
+  ToolMessage,
+} from '@langchain/core/messages';
 import { ChatPromptTemplate } from '@langchain/core/prompts';
 import { tool } from '@langchain/core/tools';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { BrokeAbortError, type BrokeChatModel, BrokeFeedbackHandler, type BrokeRouteMetadata } from '../src/index.js';
+import {
+  BrokeAbortError,
+  type BrokeChatModel,
+  BrokeFeedbackHandler,
+  type BrokeRouteMetadata,
+} from '../src/index.js';
 import { MODES, type ModeHarness, startCluster, startMode, type TestCluster } from './harness.js';
 
 // Modelled on LangChain's standard chat-model integration tests, run against real mlx_lm.server
@@ -60,7 +71,11 @@ describe.each(MODES)('BrokeChatModel conformance (%s)', (mode) => {
     expect(route.routeId).toMatch(/\S/);
     expect(route).toMatchObject({ nodeId: 'n-hello', modelId: 'hello', mode });
     expect(route.reasons.length).toBeGreaterThan(0);
-    expect(route.explanation?.context).toMatchObject({ role: 'greeter', team: 'conformance', framework: 'langchain' });
+    expect(route.explanation?.context).toMatchObject({
+      role: 'greeter',
+      team: 'conformance',
+      framework: 'langchain',
+    });
     expect(res.response_metadata.finish_reason).toBe('stop');
   });
 
@@ -122,7 +137,10 @@ describe.each(MODES)('BrokeChatModel conformance (%s)', (mode) => {
     const history = [
       new SystemMessage('You are terse.'),
       new HumanMessage('Weather in Paris?'),
-      new AIMessage({ content: '', tool_calls: [{ id: 'call_1', name: 'get_weather', args: { city: 'Paris' } }] }),
+      new AIMessage({
+        content: '',
+        tool_calls: [{ id: 'call_1', name: 'get_weather', args: { city: 'Paris' } }],
+      }),
       new ToolMessage({ content: 'Sunny, 21C', tool_call_id: 'call_1' }),
       new HumanMessage('Thanks! And you?'),
     ];
@@ -133,14 +151,21 @@ describe.each(MODES)('BrokeChatModel conformance (%s)', (mode) => {
     expect(ctx?.sessionId).toMatch(/^lc-/);
     // Same opening, later turn: same session (affinity keeps the conversation on its node).
     const again = await model.invoke([...history, res, new HumanMessage('Bye')]);
-    expect(brokeOf(again).explanation?.context).toMatchObject({ sessionId: ctx?.sessionId, conversationDepth: 2 });
+    expect(brokeOf(again).explanation?.context).toMatchObject({
+      sessionId: ctx?.sessionId,
+      conversationDepth: 2,
+    });
   });
 
   it('bindTools: tool_calls on invoke, tool_call_chunks while streaming', async () => {
     const withTools = model.bindTools([getWeather]);
     const res = await withTools.invoke('Weather in Paris?', { role: 'weather' });
     expect(res.tool_calls).toHaveLength(1);
-    expect(res.tool_calls?.[0]).toMatchObject({ name: 'get_weather', args: { city: 'Paris' }, type: 'tool_call' });
+    expect(res.tool_calls?.[0]).toMatchObject({
+      name: 'get_weather',
+      args: { city: 'Paris' },
+      type: 'tool_call',
+    });
     expect(res.tool_calls?.[0]?.id).toBeTruthy();
     expect(res.response_metadata.finish_reason).toBe('tool_calls');
 
@@ -164,7 +189,10 @@ describe.each(MODES)('BrokeChatModel conformance (%s)', (mode) => {
 
   it('withStructuredOutput: zod via tool calling, JSON schema, JSON mode, auto fallback, includeRaw', async () => {
     const viaTools = model.withStructuredOutput(Verdict, { name: 'Verdict', method: 'functionCalling' });
-    expect(await viaTools.invoke('Rate it', { role: 'judge' } as never)).toEqual({ answer: 42, confidence: 0.9 });
+    expect(await viaTools.invoke('Rate it', { role: 'judge' } as never)).toEqual({
+      answer: 42,
+      confidence: 0.9,
+    });
 
     const judge = h.model({ role: 'judge' });
     const auto = judge.withStructuredOutput(Verdict, { name: 'Verdict' });
@@ -176,7 +204,10 @@ describe.each(MODES)('BrokeChatModel conformance (%s)', (mode) => {
       properties: { answer: { type: 'number' }, confidence: { type: 'number' } },
       required: ['answer', 'confidence'],
     };
-    expect(await judge.withStructuredOutput(jsonSchema).invoke('Rate it')).toEqual({ answer: 42, confidence: 0.9 });
+    expect(await judge.withStructuredOutput(jsonSchema).invoke('Rate it')).toEqual({
+      answer: 42,
+      confidence: 0.9,
+    });
 
     const jsonJudge = h.model({ role: 'json-judge' });
     const jsonMode = jsonJudge.withStructuredOutput(Verdict, { method: 'jsonMode' });
@@ -189,7 +220,9 @@ describe.each(MODES)('BrokeChatModel conformance (%s)', (mode) => {
       confidence: 0.9,
     });
 
-    const raw = await judge.withStructuredOutput(Verdict, { name: 'Verdict', includeRaw: true }).invoke('Rate it');
+    const raw = await judge
+      .withStructuredOutput(Verdict, { name: 'Verdict', includeRaw: true })
+      .invoke('Rate it');
     expect(raw.parsed).toEqual({ answer: 42, confidence: 0.9 });
     expect(brokeOf(raw.raw as AIMessage).modelId).toBe('lc-verdict');
   });
@@ -230,7 +263,10 @@ describe.each(MODES)('BrokeChatModel conformance (%s)', (mode) => {
       },
     });
     const feedback = new BrokeFeedbackHandler(model);
-    for await (const _ of await model.stream('hi', { callbacks: [spy, feedback], metadata: { step: 'greet' } })) {
+    for await (const _ of await model.stream('hi', {
+      callbacks: [spy, feedback],
+      metadata: { step: 'greet' },
+    })) {
       // drain
     }
     expect(events).toEqual(['start', 'end']);
@@ -248,12 +284,14 @@ describe.each(MODES)('BrokeChatModel conformance (%s)', (mode) => {
     expect(feedback.records[1]?.routeId).toBe(brokeOf(res).routeId);
 
     // An error is recorded; a later step rejecting the answer is blamed on its route.
-    await expect(model.invoke('hi', { callbacks: [feedback], model: 'no-such-model' })).rejects.toBeInstanceOf(
-      ModelNotFoundError,
-    );
+    await expect(
+      model.invoke('hi', { callbacks: [feedback], model: 'no-such-model' }),
+    ).rejects.toBeInstanceOf(ModelNotFoundError);
     expect(feedback.records[2]).toMatchObject({ success: false });
     const strict = model.withStructuredOutput(z.object({ answer: z.string() }), { name: 'Verdict' });
-    await expect(strict.invoke('Rate it', { callbacks: [feedback], role: 'judge' } as never)).rejects.toThrow();
+    await expect(
+      strict.invoke('Rate it', { callbacks: [feedback], role: 'judge' } as never),
+    ).rejects.toThrow();
     await feedback.flush();
     const blamed = feedback.records[3];
     expect(blamed).toMatchObject({ success: false, modelId: 'lc-verdict', feedback: { success: false } });

@@ -1,6 +1,18 @@
-import { type BrokeConfig, BrokeConfigSchema, type ModelConfig, type RunningGateway, startGateway } from '@broke/core';
+import {
+  type BrokeConfig,
+  BrokeConfigSchema,
+  type ModelConfig,
+  type RunningGateway,
+  startGateway,
+} from '@broke/core';
 import { type MlxNode, startMlxNode } from '../../../testbed/index.js';
-import { type BrokeBackend, BrokeChatModel, type BrokeChatModelFields, InProcessBackend, RemoteBackend } from '../src/index.js';
+import {
+  type BrokeBackend,
+  BrokeChatModel,
+  type BrokeChatModelFields,
+  InProcessBackend,
+  RemoteBackend,
+} from '../src/index.js';
 
 export type Mode = 'in-process' | 'remote';
 export const MODES: Mode[] = ['in-process', 'remote'];
@@ -41,7 +53,12 @@ export async function startCluster(specs: NodeSpec[]): Promise<TestCluster> {
       models: [{ id: s.model, path: nodes[s.model]?.modelPath }],
       requestTimeoutMs: 60_000,
     })),
-    models: specs.map((s) => ({ id: s.model, capabilities: s.capabilities, tier: 'small', contextLength: 4096 })),
+    models: specs.map((s) => ({
+      id: s.model,
+      capabilities: s.capabilities,
+      tier: 'small',
+      contextLength: 4096,
+    })),
     routing: {
       explorationRate: 0,
       seed: 1,

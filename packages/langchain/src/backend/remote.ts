@@ -43,7 +43,8 @@ function fromGateway(err: unknown, signal: AbortSignal | undefined): unknown {
   const code = (body.code ?? err.code ?? 'gateway_error') as string;
   const message = body.message ?? err.message;
   const routeId = err.headers?.get('x-broke-route-id') ?? undefined;
-  if (code === 'no_route' || code === 'saturated') return new NoRouteError(message, { status: err.status, code });
+  if (code === 'no_route' || code === 'saturated')
+    return new NoRouteError(message, { status: err.status, code });
   if (code === 'model_not_found') return new ModelNotFoundError(message.match(/"([^"]+)"/)?.[1] ?? message);
   if (code === 'invalid_request' && err.status === 400) {
     return new ValidationError(message, body.param ? { field: body.param, cause: err } : { cause: err });
@@ -112,9 +113,13 @@ export class RemoteBackend implements BrokeBackend {
             // The gateway reports a failure after output started as an error event in the stream.
             const failure = (chunk as unknown as { error?: { message?: string; code?: string } }).error;
             if (failure) {
-              throw new GatewayError(failure.code ?? 'stream_interrupted', failure.message ?? 'stream failed', {
-                status: 502,
-              });
+              throw new GatewayError(
+                failure.code ?? 'stream_interrupted',
+                failure.message ?? 'stream failed',
+                {
+                  status: 502,
+                },
+              );
             }
             yield chunk;
           }
@@ -151,7 +156,8 @@ export class RemoteBackend implements BrokeBackend {
   async explain(routeId: string): Promise<RouteExplanation | undefined> {
     const res = await this.request('GET', `/v1/routes/${encodeURIComponent(routeId)}`);
     if (res.status === 404) return undefined;
-    if (!res.ok) throw new GatewayError('gateway_error', `GET /v1/routes failed: ${res.status}`, { status: res.status });
+    if (!res.ok)
+      throw new GatewayError('gateway_error', `GET /v1/routes failed: ${res.status}`, { status: res.status });
     return (await res.json()) as RouteExplanation;
   }
 }
