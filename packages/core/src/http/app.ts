@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { BrokeConfig, NodeConfig } from '../config/schema.js';
 import type { Framework } from '../context/agent-context.js';
 import { createDriver } from '../drivers/factory.js';
 import type { NodeDriver } from '../drivers/types.js';
 import { bearerAuth } from './auth.js';
+import { limitBody } from './body-limit.js';
 import type { GatewayBridge } from './bridge.js';
 import { type ChatDeps, chatCompletions } from './chat-completions.js';
 import { getModelHandler, listModelsHandler } from './models.js';
@@ -79,17 +79,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     c.json(openAIErrorBody(404, `Unknown endpoint ${c.req.method} ${c.req.path}`, 'not_found'), 404),
   );
   app.use('*', bearerAuth(config.gateway.apiKeys, ['/health']));
-  app.use(
-    '*',
-    bodyLimit({
-      maxSize: config.gateway.maxBodyBytes,
-      onError: (c) =>
-        c.json(
-          openAIErrorBody(413, `Request body exceeds ${config.gateway.maxBodyBytes} bytes`, 'body_too_large'),
-          413,
-        ),
-    }),
-  );
+  app.use('*', limitBody(config.gateway.maxBodyBytes));
   mountApi(app, '', base);
   for (const bridge of options.bridges ?? []) {
     const prefix = `/${bridge.prefix.replace(/^\/+|\/+$/g, '')}`;

@@ -55,6 +55,27 @@ describe('bad input', () => {
     expect(res.json.error.code).toBe('body_too_large');
   });
 
+  it('413 for a chunked body (no Content-Length) that grows past the limit', async () => {
+    const big = new TextEncoder().encode(
+      chatBody({ messages: [{ role: 'user', content: 'y'.repeat(20_000) }] }),
+    );
+    const body = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < big.length; i += 1000) controller.enqueue(big.slice(i, i + 1000));
+        controller.close();
+      },
+    });
+    const req = new Request('http://gw/v1/chat/completions', {
+      method: 'POST',
+      headers: json,
+      body,
+      duplex: 'half',
+    } as RequestInit);
+    expect(req.headers.get('content-length')).toBeNull();
+    const res = await app.request(req);
+    expect(res.status).toBe(413);
+  });
+
   it('404 in OpenAI shape for an unknown path', async () => {
     const res = await app.request('/v1/completions/legacy');
     expect(res.status).toBe(404);

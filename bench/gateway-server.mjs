@@ -1,0 +1,15 @@
+// The gateway under test, in its own process so its RSS and event loop are its own.
+// argv[2]: JSON of the node list. Prints the URL on stdout.
+import { BrokeConfigSchema, startGateway } from '@broke/core';
+
+const nodes = JSON.parse(process.argv[2]);
+const config = BrokeConfigSchema.parse({
+  nodes: nodes.map((n) => ({ ...n, maxConcurrency: 512, requestTimeoutMs: 120_000 })),
+  models: nodes.map((n) => ({ id: n.models[0].id, tier: 'small' })),
+  routing: { explorationRate: 0, seed: 1 },
+  store: { kind: 'memory' },
+});
+const gw = await startGateway({ config, port: 0, bridges: [] });
+console.log(gw.url);
+process.on('SIGINT', () => gw.close().then(() => process.exit(0)));
+process.on('SIGTERM', () => gw.close().then(() => process.exit(0)));

@@ -1,0 +1,20 @@
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { openAIErrorBody } from './openai-error.js';
+
+/**
+ * 413 for bodies over `maxBytes`. A declared Content-Length is checked up front for free; only
+ * bodies without one (chunked) pay for hono's counting stream wrapper.
+ */
+export function limitBody(maxBytes: number): MiddlewareHandler {
+  const tooLarge = openAIErrorBody(413, `Request body exceeds ${maxBytes} bytes`, 'body_too_large');
+  const counting = bodyLimit({ maxSize: maxBytes, onError: (c) => c.json(tooLarge, 413) });
+  return async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
+    const declared = c.req.header('content-length');
+    if (declared === undefined) return counting(c, next);
+    const length = Number(declared);
+    if (!Number.isFinite(length) || length > maxBytes) return c.json(tooLarge, 413);
+    return next();
+  };
+}
