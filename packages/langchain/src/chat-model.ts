@@ -26,7 +26,7 @@ import {
   contextFromMetadata,
   resolveContext,
 } from './context.js';
-import { abortErrorFor } from './errors.js';
+import { abortErrorFor, BrokeAbortError } from './errors.js';
 import { toOpenAIMessages } from './messages.js';
 import { routeChunk, toChatResult, toGenerationChunk } from './response.js';
 import { type BrokeRouteMetadata, reasonsOf } from './route-metadata.js';
@@ -66,6 +66,12 @@ export interface BrokeChatModelFields extends BaseChatModelParams, BrokeContextF
 export interface BrokeStructuredOutputOptions<IncludeRaw extends boolean = false>
   extends StructuredOutputMethodOptions<IncludeRaw> {
   method?: BrokeStructuredMethod;
+}
+
+/** Whatever a backend threw once the caller's signal fired, the caller gets a BrokeAbortError. */
+function typedAbort(err: unknown, signal: AbortSignal | undefined): unknown {
+  if (!signal?.aborted || err instanceof BrokeAbortError) return err;
+  return abortErrorFor(signal, (err as { routeId?: string })?.routeId);
 }
 
 /** Where RunnableConfig.metadata rides along inside the parsed call options (see below). */
@@ -233,8 +239,12 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
   ): Promise<ChatResult> {
     const call = this.prepare(messages, options);
     const backend = await this.backend();
-    const { completion, route } = await backend.complete(call);
-    return toChatResult(completion, await this.routeMetadata(backend, route));
+    try {
+      const { completion, route } = await backend.complete(call);
+      return toChatResult(completion, await this.routeMetadata(backend, route));
+    } catch (err) {
+      throw typedAbort(err, options.signal);
+    }
   }
 
   override async *_streamResponseChunks(
@@ -244,16 +254,22 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
   ): AsyncGenerator<ChatGenerationChunk> {
     const call = this.prepare(messages, options);
     const backend = await this.backend();
-    const { chunks, route } = await backend.stream(call);
+    let route: RouteRef;
     let id: string | undefined;
-    for await (const chunk of chunks) {
-      id ??= chunk.id;
-      const generation = toGenerationChunk(chunk);
-      if (!generation) continue;
-      yield generation;
-      await runManager?.handleLLMNewToken(generation.text, undefined, undefined, undefined, undefined, {
-        chunk: generation,
-      });
+    try {
+      const stream = await backend.stream(call);
+      route = stream.route;
+      for await (const chunk of stream.chunks) {
+        id ??= chunk.id;
+        const generation = toGenerationChunk(chunk);
+        if (!generation) continue;
+        yield generation;
+        await runManager?.handleLLMNewToken(generation.text, undefined, undefined, undefined, undefined, {
+          chunk: generation,
+        });
+      }
+    } catch (err) {
+      throw typedAbort(err, options.signal);
     }
     yield routeChunk(await this.routeMetadata(backend, route), id);
   }
