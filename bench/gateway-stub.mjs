@@ -8,8 +8,7 @@ export function startStub({ delayMs = 20, chunks = 8, host = '127.0.0.1', port =
   const usage = `data: {"id":"stub","object":"chat.completion.chunk","created":1,"model":"stub","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":${chunks},"total_tokens":${chunks + 5}}}\n\n`;
   const stop =
     'data: {"id":"stub","object":"chat.completion.chunk","created":1,"model":"stub","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n';
-  const body =
-    Array.from({ length: chunks }, (_, i) => chunk(i)).join('') + stop + usage + 'data: [DONE]\n\n';
+  const body = `${Array.from({ length: chunks }, (_, i) => chunk(i)).join('')}${stop}${usage}data: [DONE]\n\n`;
   const completion = JSON.stringify({
     id: 'stub',
     object: 'chat.completion',

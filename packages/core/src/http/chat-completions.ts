@@ -1,5 +1,4 @@
 import type { Context } from 'hono';
-import { stream } from 'hono/streaming';
 import type { BrokeConfig, Capability } from '../config/schema.js';
 import type { AgentContext, Framework } from '../context/agent-context.js';
 import type {
@@ -14,6 +13,7 @@ import { type DispatchDeps, dispatchWithFailover, isNodeTimeout } from './dispat
 import { openAIErrorBody } from './openai-error.js';
 import { type ContextExtractor, requestAgentContext } from './request-context.js';
 import { type ChatBody, ChatBodySchema, parseJsonBody, parseRequestBody } from './schemas.js';
+import { sendSse } from './sse-sink.js';
 import { classifyUpstreamError } from './upstream-error.js';
 
 export interface ChatDeps extends DispatchDeps {
@@ -134,12 +134,16 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, decision: 
   const { candidate, controller, finish } = started;
   const { iter, first } = started.value;
   const ttftMs = performance.now() - t0;
-  brokeHeaders(c, decision, candidate);
-  c.header('Content-Type', 'text/event-stream; charset=utf-8');
-  c.header('Cache-Control', 'no-cache');
-  c.header('X-Accel-Buffering', 'no');
+  const headers = {
+    'content-type': 'text/event-stream; charset=utf-8',
+    'cache-control': 'no-cache',
+    'x-accel-buffering': 'no',
+    'x-broke-route-id': decision.routeId,
+    'x-broke-node': candidate.nodeId,
+    'x-broke-model': candidate.modelId,
+  };
 
-  return stream(c, async (s) => {
+  return sendSse(c, headers, async (s) => {
     s.onAbort(() => controller.abort('client closed the stream'));
     let usage: ChatChunk['usage'];
     let chunks = 0;

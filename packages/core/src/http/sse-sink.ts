@@ -1,0 +1,64 @@
+import { once } from 'node:events';
+import type { ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { Context } from 'hono';
+import { stream } from 'hono/streaming';
+
+/** Where SSE events go: the Node socket directly, or hono's portable stream. */
+export interface SseSink {
+  write(event: string): Promise<void>;
+  readonly aborted: boolean;
+  onAbort(listener: () => void): void;
+}
+
+/**
+ * Sends an SSE response produced by `pump`. Under @hono/node-server the events are written
+ * straight to the Node response (no web-stream hop per chunk: this is the gateway's hot path);
+ * elsewhere (app.request in tests, other runtimes) hono's stream helper is used.
+ */
+export function sendSse(
+  c: Context,
+  headers: Record<string, string>,
+  pump: (sink: SseSink) => Promise<void>,
+): Response {
+  const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
+  if (outgoing && typeof outgoing.writeHead === 'function') {
+    outgoing.writeHead(200, headers);
+    outgoing.flushHeaders();
+    let aborted = false;
+    const listeners: Array<() => void> = [];
+    outgoing.once('close', () => {
+      if (outgoing.writableFinished) return;
+      aborted = true;
+      for (const l of listeners) l();
+    });
+    const sink: SseSink = {
+      get aborted() {
+        return aborted;
+      },
+      onAbort: (l) => listeners.push(l),
+      async write(event) {
+        if (aborted) return;
+        // Respect backpressure so a slow client cannot make the gateway buffer a whole reply.
+        if (!outgoing.write(event)) await Promise.race([once(outgoing, 'drain'), once(outgoing, 'close')]);
+      },
+    };
+    void pump(sink).finally(() => {
+      if (!outgoing.writableEnded) outgoing.end();
+    });
+    return RESPONSE_ALREADY_SENT;
+  }
+  for (const [k, v] of Object.entries(headers)) c.header(k, v);
+  return stream(c, async (s) => {
+    const sink: SseSink = {
+      get aborted() {
+        return s.aborted;
+      },
+      onAbort: (l) => s.onAbort(l),
+      async write(event) {
+        await s.write(event);
+      },
+    };
+    await pump(sink);
+  });
+}
