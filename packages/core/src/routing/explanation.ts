@@ -35,10 +35,7 @@ export function buildExplanation(input: ExplanationInput): DetailedRouteExplanat
   const { result, scorers, weights, plain } = input;
   let ranked: ScoredCandidate[] | undefined;
   let summary: string | undefined;
-  const weightsByName: Record<string, number> = {};
-  scorers.forEach((scorer, s) => {
-    weightsByName[scorer.name] = weights[s] as number;
-  });
+  const weightsByName = namedWeights(scorers, weights);
   const rank = (): ScoredCandidate[] => {
     ranked ??= result.top.map((candidate, r) => {
       const scores: ScoredCandidate['scores'] = {};
@@ -57,7 +54,9 @@ export function buildExplanation(input: ExplanationInput): DetailedRouteExplanat
   };
   return {
     routeId: input.routeId,
-    at: new Date(input.now).toISOString(),
+    get at() {
+      return new Date(input.now).toISOString();
+    },
     context: input.agent,
     analysis: input.analysis,
     profile: input.ctx.profile,
@@ -76,6 +75,19 @@ export function buildExplanation(input: ExplanationInput): DetailedRouteExplanat
     weights: weightsByName,
     rankedOmitted: result.omitted,
   };
+}
+
+const namedWeightCache = new WeakMap<Float64Array, Record<string, number>>();
+
+/** Weights by scorer name; cached per weight vector (the router caches those per profile). */
+function namedWeights(scorers: readonly Scorer[], weights: Float64Array): Record<string, number> {
+  let named = namedWeightCache.get(weights);
+  if (!named) {
+    named = {};
+    for (let s = 0; s < scorers.length; s++) named[(scorers[s] as Scorer).name] = weights[s] as number;
+    namedWeightCache.set(weights, Object.freeze(named));
+  }
+  return named;
 }
 
 function summarise(input: ExplanationInput, ranked: readonly ScoredCandidate[]): string {

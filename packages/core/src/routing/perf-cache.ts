@@ -1,6 +1,13 @@
 import type { ClusterView, PerfEstimate } from '../cluster/node-state.js';
 import type { CandidateTable } from './candidate-table.js';
 
+/** Speed estimates by candidate index as flat arrays (measured[i] = 0: no estimate yet). */
+export interface PerfTable {
+  ttftMs: Float64Array;
+  decodeTokensPerSec: Float64Array;
+  measured: Uint8Array;
+}
+
 /** Entries re-read from the cluster per route; bounds the per-route cost on big clusters. */
 const REFRESH_PER_ROUTE = 64;
 
@@ -12,13 +19,21 @@ const REFRESH_PER_ROUTE = 64;
  */
 export class PerfCache {
   readonly entries: Array<PerfEstimate | undefined>;
+  /** The same numbers in flat arrays: scoring thousands of candidates stays cache-friendly. */
+  readonly flat: PerfTable;
   private cursor = 0;
 
   constructor(
     private readonly table: CandidateTable,
     private readonly cluster: ClusterView,
   ) {
-    this.entries = new Array(table.candidates.length).fill(undefined);
+    const size = table.candidates.length;
+    this.entries = new Array(size).fill(undefined);
+    this.flat = {
+      ttftMs: new Float64Array(size),
+      decodeTokensPerSec: new Float64Array(size),
+      measured: new Uint8Array(size),
+    };
     this.refreshAll();
   }
 
@@ -36,7 +51,12 @@ export class PerfCache {
 
   refresh(index: number): void {
     const candidate = this.table.candidates[index];
-    if (candidate) this.entries[index] = this.cluster.perf(candidate.nodeId, candidate.modelId);
+    if (!candidate) return;
+    const perf = this.cluster.perf(candidate.nodeId, candidate.modelId);
+    this.entries[index] = perf;
+    this.flat.measured[index] = perf ? 1 : 0;
+    this.flat.ttftMs[index] = perf?.ttftMs ?? 0;
+    this.flat.decodeTokensPerSec[index] = perf?.decodeTokensPerSec ?? 0;
   }
 
   refreshAll(): void {

@@ -15,9 +15,9 @@ export interface PipelineResult {
   explored: boolean;
   /** The best kept candidates (best first) with their totals and per-scorer raw scores. */
   top: RouteCandidate[];
-  topTotals: Float64Array;
+  topTotals: number[];
   /** Row per `top` entry, column per active scorer. */
-  topScores: Float64Array;
+  topScores: number[];
   /** Kept candidates not in `top` (not detailed in the explanation). */
   omitted: number;
 }
@@ -107,12 +107,12 @@ export class RoutingPipeline {
     const fallbacks = pickFallbacks(top, (i) => (kept[i] as RouteCandidate).nodeId, maxFallbacks);
 
     const detailed = top.length > EXPLAINED_CANDIDATES ? top.slice(0, EXPLAINED_CANDIDATES) : top;
-    const topTotals = new Float64Array(detailed.length);
-    const topScores = new Float64Array(detailed.length * scorerCount);
-    for (let r = 0; r < detailed.length; r++) {
-      const i = detailed[r] as number;
-      topTotals[r] = totals[i] as number;
-      topScores.set(scores.subarray(i * scorerCount, (i + 1) * scorerCount), r * scorerCount);
+    // Plain arrays: cheaper than small typed arrays to allocate, and these outlive the route.
+    const topTotals: number[] = [];
+    const topScores: number[] = [];
+    for (const i of detailed) {
+      topTotals.push(totals[i] as number);
+      for (let s = 0; s < scorerCount; s++) topScores.push(scores[i * scorerCount + s] as number);
     }
     return {
       candidates: all.length,

@@ -6,6 +6,7 @@ import type { BrokeError } from '../errors.js';
 import type { LearnedQuality } from '../learning/learned-quality.js';
 import type { Prng } from '../learning/prng.js';
 import type { AffinityTarget } from '../learning/session-affinity.js';
+import type { PerfTable } from './perf-cache.js';
 import type { Candidate, RouteRequest } from './types.js';
 
 /** A candidate with the static data filters and scorers need, computed once per config. */
@@ -38,6 +39,8 @@ export interface RoutingContext {
   readonly nodeStates: ReadonlyArray<NodeState | undefined>;
   /** Speed estimate by RouteCandidate.index (refreshed incrementally, see PerfCache). */
   readonly perf: ReadonlyArray<PerfEstimate | undefined>;
+  /** The same estimates as flat arrays by RouteCandidate.index (optional for hand-built contexts). */
+  readonly perfTable?: PerfTable;
   /** Tokens the reply may use: request max_tokens or a default for estimates. */
   readonly expectedOutputTokens: number;
   /** Team and role as stored in the learned statistics (`*` when unknown). */
@@ -97,12 +100,23 @@ export function predicateFilter(
   return {
     name,
     apply(candidates, ctx) {
-      const kept: RouteCandidate[] = [];
-      const removed: RemovedCandidate[] = [];
-      for (const candidate of candidates) {
-        const reason = reasonToRemove(candidate, ctx);
-        if (reason === undefined) kept.push(candidate);
-        else removed.push({ candidate, reason });
+      // Common case first: nothing removed, so hand back the same array without allocating.
+      let i = 0;
+      let reason: string | undefined;
+      for (; i < candidates.length; i++) {
+        reason = reasonToRemove(candidates[i] as RouteCandidate, ctx);
+        if (reason !== undefined) break;
+      }
+      if (i === candidates.length) return { kept: candidates as RouteCandidate[], removed: [] };
+      const kept = candidates.slice(0, i);
+      const removed: RemovedCandidate[] = [
+        { candidate: candidates[i] as RouteCandidate, reason: reason as string },
+      ];
+      for (i++; i < candidates.length; i++) {
+        const candidate = candidates[i] as RouteCandidate;
+        const why = reasonToRemove(candidate, ctx);
+        if (why === undefined) kept.push(candidate);
+        else removed.push({ candidate, reason: why });
       }
       return { kept, removed };
     },

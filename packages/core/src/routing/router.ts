@@ -140,6 +140,7 @@ export class Router {
       cluster: this.cluster,
       nodeStates: this.nodeStates,
       perf: this.perf.entries,
+      perfTable: this.perf.flat,
       expectedOutputTokens: req.maxTokens ?? DEFAULT_OUTPUT_TOKENS,
       team: normaliseTeam(agent.team),
       role: normaliseRole(agent.role),

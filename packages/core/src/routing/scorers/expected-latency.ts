@@ -10,6 +10,14 @@ const DEFAULT_PERF: ReadonlyArray<Omit<PerfEstimate, 'samples'>> = [
 
 /** Expected milliseconds to finish: time to first token plus decoding the expected reply. */
 export function expectedLatencyMs(candidate: RouteCandidate, ctx: RoutingContext): number {
+  const table = ctx.perfTable;
+  if (table && table.measured[candidate.index] === 1) {
+    const decode = table.decodeTokensPerSec[candidate.index] as number;
+    return (
+      (table.ttftMs[candidate.index] as number) +
+      (ctx.expectedOutputTokens * 1000) / (decode > 0 ? decode : 1)
+    );
+  }
   const perf = ctx.perf[candidate.index] ?? (DEFAULT_PERF[candidate.tierRank] as PerfEstimate);
   const decode = perf.decodeTokensPerSec > 0 ? perf.decodeTokensPerSec : 1;
   return perf.ttftMs + (ctx.expectedOutputTokens * 1000) / decode;
@@ -21,10 +29,12 @@ export function expectedLatencyMs(candidate: RouteCandidate, ctx: RoutingContext
  */
 export function expectedLatencyScorer(): Scorer {
   let fastest = 1;
+  // Computed once per candidate in prepare, read back by value.
+  let expectedByIndex: Float64Array = new Float64Array(0);
   return valueScorer(
     'expected-latency',
-    (candidate, ctx) => {
-      const expected = expectedLatencyMs(candidate, ctx);
+    (candidate) => {
+      const expected = expectedByIndex[candidate.index] as number;
       return expected <= fastest ? 1 : fastest / expected;
     },
     (candidate, _score, ctx) => {
@@ -34,10 +44,19 @@ export function expectedLatencyScorer(): Scorer {
     (candidates, ctx) => {
       fastest = Number.POSITIVE_INFINITY;
       for (const candidate of candidates) {
+        if (candidate.index >= expectedByIndex.length)
+          expectedByIndex = grow(expectedByIndex, candidate.index + 1);
         const expected = expectedLatencyMs(candidate, ctx);
+        expectedByIndex[candidate.index] = expected;
         if (expected < fastest) fastest = expected;
       }
       if (!(fastest > 0)) fastest = 1;
     },
   );
+}
+
+function grow(array: Float64Array, size: number): Float64Array {
+  const grown = new Float64Array(Math.max(size, array.length * 2));
+  grown.set(array);
+  return grown;
 }

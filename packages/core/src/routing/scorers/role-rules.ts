@@ -12,11 +12,16 @@ function names(entry: string, candidate: RouteCandidate): boolean {
   );
 }
 
+function namesAny(entries: readonly string[], candidate: RouteCandidate): boolean {
+  for (const entry of entries) if (names(entry, candidate)) return true;
+  return false;
+}
+
 function preference(rules: readonly RoleRule[], candidate: RouteCandidate): number {
   let score = 0.5;
   for (const rule of rules) {
-    if (rule.prefer.some((entry) => names(entry, candidate))) score += 0.5;
-    if (rule.avoid.some((entry) => names(entry, candidate))) score -= 0.5;
+    if (namesAny(rule.prefer, candidate)) score += 0.5;
+    if (namesAny(rule.avoid, candidate)) score -= 0.5;
   }
   return score < 0 ? 0 : Math.min(score, 1);
 }

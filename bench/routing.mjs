@@ -1,0 +1,161 @@
+// Routing-decision benchmark. Run after `npm run build`:
+//   node --expose-gc bench/routing.mjs
+// Writes bench/results/routing.md (p50/p99 per decision by cluster size, memory per 1M outcomes).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { BrokeConfigSchema, ClusterState, Router } from '@broke/core';
+
+const PROMPTS = [
+  'Hi! How are you today?',
+  'Write a Python function that parses an ISO date and returns the weekday, with unit tests.',
+  'Prove that there are infinitely many primes of the form 4k + 3. Give a rigorous proof.',
+  'Summarize the key points of this email thread for my manager: the vendor slips two weeks because of a chip shortage; finance approves air freight for 50 units.',
+  'Translate this customer email into German, keeping a polite, formal tone: I ordered a jacket two weeks ago and it has not arrived.',
+  'Extract the names, companies and job titles from this paragraph and return JSON.',
+];
+const ROLES = ['planner', 'coder', 'code_reviewer', 'researcher', 'writer'];
+const TIERS = ['small', 'medium', 'large'];
+
+/** Deterministic pseudo-random numbers so runs are comparable. */
+function lcg(seed) {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 4294967296;
+  };
+}
+
+function buildCluster(nodeCount, modelCount) {
+  const random = lcg(nodeCount * 31 + modelCount);
+  const models = Array.from({ length: modelCount }, (_, m) => ({
+    id: `model-${m}`,
+    tier: TIERS[m % 3],
+    contextLength: 32768,
+    capabilities: ['streaming', 'json', 'tools'],
+    memoryGb: 4 + m * 4,
+  }));
+  const config = BrokeConfigSchema.parse({
+    nodes: Array.from({ length: nodeCount }, (_, n) => ({
+      id: `node-${n}`,
+      url: `http://10.${(n >> 8) & 255}.${n & 255}.1:8080`,
+      models: models.map((model) => ({ id: model.id })),
+      maxConcurrency: 8,
+      memoryGb: 128,
+    })),
+    models,
+    routing: {
+      explorationRate: 0.1,
+      roleRules: [{ role: 'code_reviewer', prefer: ['large'], avoid: ['small'] }],
+    },
+    store: { kind: 'memory' },
+  });
+  const cluster = new ClusterState(config.nodes);
+  for (const node of config.nodes) {
+    cluster.update(node.id, {
+      inFlight: Math.floor(random() * 8),
+      queued: 0,
+      loadedModels: models.filter(() => random() < 0.5).map((model) => model.id),
+      memory: { totalGb: 128, freeGb: 40 + random() * 80 },
+    });
+    for (const model of models) {
+      cluster.seedPerf(node.id, model.id, {
+        ttftMs: 100 + random() * 900,
+        decodeTokensPerSec: 10 + random() * 90,
+      });
+    }
+  }
+  return { config, cluster };
+}
+
+function percentile(sorted, p) {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+function benchDecisions(nodeCount, modelCount, decisions) {
+  const { config, cluster } = buildCluster(nodeCount, modelCount);
+  const router = new Router({ config, cluster, seed: 42 });
+  const requests = PROMPTS.map((content) => ({ messages: [{ role: 'user', content }], maxTokens: 512 }));
+  const contexts = ROLES.map((role, i) => ({ role, team: 'bench', sessionId: `s-${i}` }));
+  const run = (i) => router.route(requests[i % requests.length], contexts[i % contexts.length]);
+  for (let i = 0; i < Math.min(5000, decisions); i++) run(i); // warm up the JIT
+  const samples = new Float64Array(decisions);
+  for (let i = 0; i < decisions; i++) {
+    const start = process.hrtime.bigint();
+    run(i);
+    samples[i] = Number(process.hrtime.bigint() - start) / 1000;
+  }
+  samples.sort();
+  return {
+    label: `${nodeCount} nodes × ${modelCount} models`,
+    candidates: nodeCount * modelCount,
+    decisions,
+    p50: percentile(samples, 50),
+    p99: percentile(samples, 99),
+    max: samples[samples.length - 1],
+  };
+}
+
+function heapMb() {
+  globalThis.gc?.();
+  globalThis.gc?.();
+  return process.memoryUsage().heapUsed / 1048576;
+}
+
+async function benchOutcomeMemory(outcomes) {
+  const { config, cluster } = buildCluster(4, 4);
+  const router = new Router({ config, cluster, seed: 1 });
+  const request = { messages: [{ role: 'user', content: PROMPTS[1] }], maxTokens: 256 };
+  // Warm up to the steady state: the explanation LRU (10k routes) full.
+  for (let i = 0; i < 20_000; i++) router.route(request, { role: ROLES[i % 5], team: `team-${i % 3}` });
+  const before = heapMb();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < outcomes; i++) {
+    const decision = router.route(request, { role: ROLES[i % 5], team: `team-${i % 3}` });
+    router.recordOutcome(decision.routeId, {
+      success: i % 7 !== 0,
+      latencyMs: 900,
+      ttftMs: 150,
+      tokens: 120,
+    });
+    if (i % 50_000 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const after = heapMb();
+  return { outcomes, before, after, delta: after - before, keys: router.stats().length, seconds };
+}
+
+const startLoad = os.loadavg();
+const results = [benchDecisions(4, 4, 50_000), benchDecisions(64, 8, 20_000), benchDecisions(1000, 8, 2_000)];
+const memory = await benchOutcomeMemory(1_000_000);
+
+const cpus = os.cpus();
+const fmt = (n) => (n >= 1000 ? `${(n / 1000).toFixed(2)} ms` : `${n.toFixed(1)} µs`);
+const lines = [
+  '# Routing decision benchmark',
+  '',
+  `- Date: ${new Date().toISOString()}`,
+  `- Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 1073741824).toFixed(1)} GiB RAM, ${os.platform()} ${os.release()}`,
+  `- Load average at start (1/5/15 min): ${startLoad.map((n) => n.toFixed(2)).join(' / ')} — the reference machine is shared, so numbers include contention`,
+  `- Node ${process.version}; command: \`npm run build && node --expose-gc bench/routing.mjs\``,
+  '- Each decision: prompt analysis, all filters, all 7 scorers, picker, explanation (lazy parts not rendered); 10% exploring routes.',
+  '',
+  '| Cluster | Candidates | Decisions | p50 | p99 | max | Target p99 |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ...results.map(
+    (r) =>
+      `| ${r.label} | ${r.candidates} | ${r.decisions} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${r.candidates <= 16 ? '< 50 µs' : r.candidates >= 8000 ? '< 1 ms' : '–'} |`,
+  ),
+  '',
+  '## Memory per 1M recorded outcomes (in-memory aggregates, no store)',
+  '',
+  '| Outcomes | Heap before | Heap after | Growth | Stat keys | Time (route + record) |',
+  '| ---: | ---: | ---: | ---: | ---: | ---: |',
+  `| ${memory.outcomes.toLocaleString('en')} | ${memory.before.toFixed(1)} MiB | ${memory.after.toFixed(1)} MiB | ${memory.delta.toFixed(1)} MiB | ${memory.keys} | ${memory.seconds.toFixed(1)} s |`,
+  '',
+  'Learned statistics are aggregates per (team, role, task type, model), so memory grows with the number of',
+  'distinct keys, not with outcomes; route explanations are an LRU capped at 10 000 (already full before measuring).',
+  globalThis.gc ? '' : '\n(run with --expose-gc for exact heap numbers)',
+];
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/routing.md', import.meta.url), `${lines.join('\n').trimEnd()}\n`);
+console.log(lines.join('\n'));
