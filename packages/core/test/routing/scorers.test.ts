@@ -18,7 +18,13 @@ import { ask, testConfig } from './fixtures.js';
 
 const config = testConfig();
 const table = new CandidateTable(config);
-const [smallA, largeA, smallB, mediumB, largeB] = table.candidates as RouteCandidate[] & { length: 5 };
+const [smallA, largeA, smallB, mediumB, largeB] = table.candidates as [
+  RouteCandidate,
+  RouteCandidate,
+  RouteCandidate,
+  RouteCandidate,
+  RouteCandidate,
+];
 
 function state(id: string, patch: Partial<NodeState> = {}): NodeState {
   return {
