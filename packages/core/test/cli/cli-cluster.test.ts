@@ -3,7 +3,7 @@ import { hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { type MlxNode, startMlxNode } from '../../../../testbed/index.js';
+import { ensureVenv, freePort, type MlxNode, offlineEnv, startMlxNode } from '../../../../testbed/index.js';
 import { type Sshd, startSshd } from '../../../../testbed/sshd.js';
 import { CommunityBaselineSchema } from '../../src/cluster/baseline-schema.js';
 import { loadBaselines } from '../../src/cluster/baselines.js';
@@ -216,6 +216,82 @@ describe('broke-cluster on a loopback cluster', () => {
       await watch.waitFor((l) => nodeUp(l, idA) === true, 30_000, down.index + 1);
     } finally {
       await watch.stop();
+    }
+  });
+
+  it('server start/stop: manages a real mlx_lm.server over SSH with a configured command', async () => {
+    const venv = await ensureVenv();
+    const port = await freePort();
+    const managed = join(dir, 'managed.yaml');
+    const nodeA = loadConfig(cfg).nodes.find((n) => n.url === a.url);
+    writeFileSync(
+      managed,
+      stringify({
+        nodes: [
+          {
+            id: 'managed',
+            url: `http://127.0.0.1:${port}`,
+            models: [{ id: 'tiny', path: a.modelPath }],
+            ssh: nodeA?.ssh,
+          },
+        ],
+      }),
+    );
+    const start = await cli([
+      '-c',
+      managed,
+      'server',
+      'start',
+      'managed',
+      '--command',
+      JSON.stringify([
+        `${venv}/bin/mlx_lm.server`,
+        '--model',
+        '{model}',
+        '--host',
+        '{host}',
+        '--port',
+        '{port}',
+      ]),
+      '--env',
+      'HF_HUB_OFFLINE=1',
+      '--env',
+      `HF_HOME=${offlineEnv().HF_HOME}`,
+    ]);
+    try {
+      expect(start.code, start.stderr).toBe(0);
+      expect(start.stdout).toMatch(/started managed \(pid \d+\)/);
+      expect((await fetch(`http://127.0.0.1:${port}/health`)).ok).toBe(true);
+      const status = await cli(['-c', managed, 'server', 'status', 'managed']);
+      expect(status.stdout).toMatch(/managed running/);
+      const logs = await cli(['-c', managed, 'server', 'logs', 'managed', '-n', '5']);
+      expect(logs.code).toBe(0);
+    } finally {
+      const stop = await cli(['-c', managed, 'server', 'stop', 'managed']);
+      expect(stop.code, stop.stderr).toBe(0);
+    }
+    await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+  });
+
+  it('serve: starts the gateway with monitor and baselines, and routes a chat', async () => {
+    const serve = cliStream(['-c', cfg, 'serve', '--port', '0']);
+    try {
+      const { line } = await serve.waitFor((l) => l.startsWith('BROKE gateway on'), 60_000);
+      const url = /on (http:\/\/\S+)/.exec(line)?.[1] as string;
+      expect(line).toMatch(/\(2 baseline priors\)/);
+      const res = await fetch(`${url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'broke-auto',
+          messages: [{ role: 'user', content: 'hi' }],
+          max_tokens: 8,
+        }),
+      });
+      expect(res.status, await res.clone().text()).toBe(200);
+      expect(((await res.json()) as { choices: unknown[] }).choices).toHaveLength(1);
+    } finally {
+      await serve.stop();
     }
   });
 });

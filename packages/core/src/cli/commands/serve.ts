@@ -2,7 +2,9 @@ import type { Command } from 'commander';
 import { baselineBaseDir, loadBaselines } from '../../cluster/baselines.js';
 import { ClusterState } from '../../cluster/cluster-state.js';
 import { ClusterMonitor } from '../../cluster/monitor.js';
+import { sshMemoryProbe } from '../../cluster/ssh-memory.js';
 import { BrokeError } from '../../errors.js';
+import { SshPool } from '../../ssh/pool.js';
 import { readConfigFile } from '../config-file.js';
 import { globals } from '../context.js';
 
@@ -35,10 +37,12 @@ export function registerServe(program: Command): void {
         baseDir: baselineBaseDir(file.path),
         nodes: file.config.nodes,
       });
+      const pool = new SshPool();
       const monitor = new ClusterMonitor({
         nodes: file.config.nodes,
         monitor: file.config.monitor,
         state: cluster,
+        memoryProbe: sshMemoryProbe(pool),
       });
       monitor.on('node-down', (e) => g.out.info(`node ${e.nodeId} down: ${e.error ?? ''}`));
       monitor.on('node-up', (e) =>
@@ -58,7 +62,7 @@ export function registerServe(program: Command): void {
       );
       await new Promise<void>((resolve) => {
         const stop = () => {
-          void Promise.all([monitor.stop(), gw.close()]).then(() => resolve());
+          void Promise.all([monitor.stop(), gw.close(), pool.closeAll()]).then(() => resolve());
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);

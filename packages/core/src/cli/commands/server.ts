@@ -4,7 +4,7 @@ import { ValidationError } from '../../errors.js';
 import { SshConnection } from '../../ssh/connection.js';
 import { restartServer, serverStatus, startServer, stopServer, tailLog } from '../../ssh/server-control.js';
 import { readConfigFile } from '../config-file.js';
-import { globals } from '../context.js';
+import { collect, globals } from '../context.js';
 
 function nodeWithSsh(
   nodes: readonly NodeConfig[],
@@ -47,12 +47,13 @@ export function registerServer(program: Command): void {
       .argument('<node>', 'node id')
       .option('--model <path>', "model path on the node (default: the node's first model path)")
       .option(
-        '--command <word...>',
-        'server argv; {model} {host} {port} are replaced (default: mlx_lm.server ...)',
+        '--command <argv>',
+        'server command: a JSON array or space-separated words; {model} {host} {port} are replaced (default: mlx_lm.server --model {model} --host {host} --port {port})',
       )
+      .option('--env <KEY=VALUE>', 'environment for the server (repeatable)', collect, [])
       .option('--bind <host>', 'address the server binds on the node', '127.0.0.1')
       .option('--ready-timeout <ms>', 'wait this long for /health', '120000');
-  type StartFlags = { model?: string; command?: string[]; bind: string; readyTimeout: string };
+  type StartFlags = { model?: string; command?: string; env: string[]; bind: string; readyTimeout: string };
   const startArgs = (node: NodeConfig, o: StartFlags) => {
     const model = o.model ?? node.models.find((m) => m.path)?.path;
     if (!model)
@@ -65,7 +66,8 @@ export function registerServer(program: Command): void {
       port: Number(url.port || 80),
       healthUrl: `${node.url.replace(/\/+$/, '')}/health`,
       readyTimeoutMs: Number(o.readyTimeout) || 120_000,
-      ...(o.command ? { command: o.command } : {}),
+      ...(o.command ? { command: parseCommand(o.command) } : {}),
+      env: parseEnv(o.env),
     };
   };
   startOpts(
@@ -105,4 +107,33 @@ export function registerServer(program: Command): void {
       const { g, result } = await withConn(cmd, id, (c) => tailLog(c, id, Number(o.lines) || 50));
       g.out.result({ log: result }, result.trimEnd());
     });
+}
+
+function parseCommand(text: string): string[] {
+  if (text.trim().startsWith('[')) {
+    let argv: unknown;
+    try {
+      argv = JSON.parse(text);
+    } catch {
+      argv = undefined;
+    }
+    if (!Array.isArray(argv) || !argv.length || argv.some((w) => typeof w !== 'string'))
+      throw new ValidationError('--command is not a JSON array of strings', {
+        hint: '["mlx_lm.server","--model","{model}"]',
+      });
+    return argv as string[];
+  }
+  const words = text.trim().split(/\s+/).filter(Boolean);
+  if (!words.length) throw new ValidationError('--command is empty');
+  return words;
+}
+
+function parseEnv(pairs: string[]): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const p of pairs) {
+    const at = p.indexOf('=');
+    if (at < 1) throw new ValidationError(`--env ${p} is not KEY=VALUE`);
+    env[p.slice(0, at)] = p.slice(at + 1);
+  }
+  return env;
 }

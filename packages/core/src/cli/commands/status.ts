@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { ClusterMonitor } from '../../cluster/monitor.js';
 import type { NodeState } from '../../cluster/node-state.js';
+import { sshMemoryProbe } from '../../cluster/ssh-memory.js';
 import type { BrokeConfig } from '../../config/schema.js';
+import { SshPool } from '../../ssh/pool.js';
 import { readConfigFile } from '../config-file.js';
 import { globals } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -29,35 +31,50 @@ export function registerStatus(program: Command): void {
         ...config.monitor,
         ...(opts.interval ? { intervalMs: Number(opts.interval) } : {}),
       };
+      const pool = new SshPool();
       const monitor = new ClusterMonitor({
         nodes: config.nodes,
         monitor: monitorCfg,
         validate: opts.validate,
+        memoryProbe: sshMemoryProbe(pool),
       });
-      if (!opts.watch) {
-        await monitor.pollOnce();
-        print(g, config, monitor.state.nodes());
-        if (monitor.state.nodes().some((n) => !n.up)) process.exitCode = EXIT.failed;
-        return;
+      try {
+        if (opts.watch)
+          await watch(g, config, monitor, opts.count ? Number(opts.count) : Number.POSITIVE_INFINITY);
+        else {
+          await monitor.pollOnce();
+          print(g, config, monitor.state.nodes());
+          if (monitor.state.nodes().some((n) => !n.up)) process.exitCode = EXIT.failed;
+        }
+      } finally {
+        await pool.closeAll();
       }
-      const max = opts.count ? Number(opts.count) : Number.POSITIVE_INFINITY;
-      let polls = 0;
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          void monitor.stop().then(resolve);
-        };
-        monitor.on('poll', ({ states }) => {
-          polls += 1;
-          if (g.out.tty) g.out.raw('\x1b[2J\x1b[H');
-          if (!g.json) g.out.raw(`${new Date().toISOString()}\n`);
-          print(g, config, states, true);
-          if (polls >= max) done();
-        });
-        process.once('SIGINT', done);
-        process.once('SIGTERM', done);
-        monitor.start();
-      });
     });
+}
+
+/** Redraw (TTY) or append (pipe, JSON lines) after every poll round until SIGINT/SIGTERM or `max` rounds. */
+function watch(
+  g: ReturnType<typeof globals>,
+  config: BrokeConfig,
+  monitor: ClusterMonitor,
+  max: number,
+): Promise<void> {
+  let polls = 0;
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      void monitor.stop().then(resolve);
+    };
+    monitor.on('poll', ({ states }) => {
+      polls += 1;
+      if (g.out.tty) g.out.raw('\x1b[2J\x1b[H');
+      if (!g.json) g.out.raw(`${new Date().toISOString()}\n`);
+      print(g, config, states, true);
+      if (polls >= max) done();
+    });
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+    monitor.start();
+  });
 }
 
 function print(
