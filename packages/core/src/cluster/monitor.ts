@@ -190,7 +190,7 @@ export class ClusterMonitor extends EventEmitter<MonitorEvents> {
   }
 
   /** Probe every configured model; returns the ids that passed. */
-  async validateNode(t: Track): Promise<string[]> {
+  private async validateNode(t: Track): Promise<string[]> {
     const ok: string[] = [];
     for (const m of t.node.models) {
       const result = await probeModel(t.driver, m.id, {

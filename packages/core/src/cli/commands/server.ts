@@ -51,9 +51,9 @@ export function registerServer(program: Command): void {
         'server command: a JSON array or space-separated words; {model} {host} {port} are replaced (default: mlx_lm.server --model {model} --host {host} --port {port})',
       )
       .option('--env <KEY=VALUE>', 'environment for the server (repeatable)', collect, [])
-      .option('--bind <host>', 'address the server binds on the node', '127.0.0.1')
+      .option('--bind <host>', 'address the server binds on the node (default: the host of the node URL)')
       .option('--ready-timeout <ms>', 'wait this long for /health', '120000');
-  type StartFlags = { model?: string; command?: string; env: string[]; bind: string; readyTimeout: string };
+  type StartFlags = { model?: string; command?: string; env: string[]; bind?: string; readyTimeout: string };
   const startArgs = (node: NodeConfig, o: StartFlags) => {
     const model = o.model ?? node.models.find((m) => m.path)?.path;
     if (!model)
@@ -62,7 +62,7 @@ export function registerServer(program: Command): void {
     return {
       name: node.id,
       model,
-      host: o.bind,
+      host: o.bind ?? url.hostname.replace(/^\[|\]$/g, ''),
       port: Number(url.port || 80),
       healthUrl: `${node.url.replace(/\/+$/, '')}/health`,
       readyTimeoutMs: Number(o.readyTimeout) || 120_000,
