@@ -11,7 +11,9 @@ const prompts: Array<{ prompt: string }> = JSON.parse(
 const extras = [
   readFileSync(new URL('../../src/analysis/tokens.ts', import.meta.url), 'utf8'),
   readFileSync(new URL('../../src/config/schema.ts', import.meta.url), 'utf8'),
-  JSON.stringify({ users: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `user${i}`, score: i * 1.5 })) }),
+  JSON.stringify({
+    users: Array.from({ length: 20 }, (_, i) => ({ id: i, name: `user${i}`, score: i * 1.5 })),
+  }),
   'The quick brown fox jumps over the lazy dog. '.repeat(40),
   '3.14159 2.71828 1.41421 1234567890 98765 42 7 '.repeat(10),
 ];
