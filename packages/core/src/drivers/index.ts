@@ -1,5 +1,4 @@
 export * from './factory.js';
-export * from './http.js';
 export * from './llamacpp.js';
 export * from './mlx.js';
 export * from './mlx-knife.js';

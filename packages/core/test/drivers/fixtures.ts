@@ -159,6 +159,15 @@ export const LLAMACPP: Routes = {
       ],
     },
   },
+  'GET /props': {
+    json: {
+      default_generation_settings: { n_ctx: 4096, params: { temperature: 0.8, top_k: 40 } },
+      total_slots: 2,
+      model_path: 'qwen2.5-7b-instruct-q4_k_m.gguf',
+      chat_template: '{% for message in messages %}...{% endfor %}',
+      build_info: 'b6123-0123abcd',
+    },
+  },
   'GET /slots': {
     json: [
       { id: 0, id_task: 12, n_ctx: 4096, speculative: false, is_processing: true, params: { n_predict: -1 } },
