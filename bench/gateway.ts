@@ -12,6 +12,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
+import { createDriver } from '@broke/core';
 import { startMlxNode } from '../testbed/index.js';
 // @ts-expect-error plain ESM helper without types
 import { startStub } from './gateway-stub.mjs';
@@ -172,6 +173,31 @@ async function maxRps(base: string, model: string) {
   return samples.filter((s) => s.ok).length / seconds;
 }
 
+/** The node driver alone (openai SDK over undici), in this process: the gateway's upstream client cost. */
+async function driverOnly(url: string, concurrency: number, total: number) {
+  const driver = createDriver({ id: 'd', url, kind: 'openai', models: [{ id: 'm', servedName: 'stub' }] });
+  const req = {
+    model: 'stub',
+    stream: true as const,
+    max_tokens: 8,
+    messages: [{ role: 'user' as const, content: 'Say hi.' }],
+  };
+  const times: number[] = [];
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next++ < total) {
+        const t0 = performance.now();
+        for await (const _ of driver.chatStream(req)) {
+          // drain
+        }
+        times.push(performance.now() - t0);
+      }
+    }),
+  );
+  return { p50: pct(times, 50), p99: pct(times, 99) };
+}
+
 const stub = await startStub({ delayMs: 20, chunks: 8 });
 const stubZero = await startStub({ delayMs: 0, chunks: 8 });
 const stubNodes = [
@@ -179,6 +205,7 @@ const stubNodes = [
 ];
 const stubGw = await startGatewayProcess(stubNodes);
 const rows: Row[] = [];
+const driverRows: Array<{ c: number; p50: number; p99: number }> = [];
 let rpsGateway = 0;
 let rpsDirect = 0;
 try {
@@ -189,6 +216,7 @@ try {
       perLevel: (c) => (quick ? Math.max(100, c * 4) : Math.max(400, c * 8)),
     })),
   );
+  for (const c of [1, 16]) driverRows.push({ c, ...(await driverOnly(stub.url, c, quick ? 100 : 400)) });
   const zeroGw = await startGatewayProcess([
     { id: 'stub0', url: stubZero.url, kind: 'openai', models: [{ id: 'stub0', servedName: 'stub' }] },
   ]);
@@ -250,6 +278,12 @@ const lines = [
   ),
   '',
   `Max throughput (stub with no delay, 8 chunks, 64 concurrent streams): direct ${rpsDirect.toFixed(0)} req/s, through the gateway **${rpsGateway.toFixed(0)} req/s**.`,
+  '',
+  `Upstream client alone (the node driver: openai SDK over undici, no gateway) against the same stub: ${driverRows
+    .map((r) => `${r.c} stream(s) total p50 / p99 ${f(r.p50)} / ${f(r.p99)} ms`)
+    .join(
+      '; ',
+    )} — compare with the direct column to see how much of the added latency is the SDK call itself.`,
   '',
   `Gateway RSS at 128 concurrent streams: ${rows
     .filter((r) => r.rssMb !== undefined)
