@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_STOP_TOKENS, StopTokenCleaner } from '../../src/drivers/stop-tokens.js';
 
@@ -62,5 +63,47 @@ describe('StopTokenCleaner', () => {
       text: 'The answer is 42.',
       stopped: true,
     });
+  });
+});
+
+describe('StopTokenCleaner (property)', () => {
+  it('streaming in any chunks equals cleaning the whole text', () => {
+    const piece = fc.constantFrom(
+      'a',
+      ' ',
+      '<',
+      '|',
+      '/',
+      's',
+      '>',
+      'im_end',
+      'eot_id',
+      '</s>',
+      '<|end|>',
+      '<|im',
+      '_end|>',
+      'é',
+    );
+    fc.assert(
+      fc.property(
+        fc.array(piece, { maxLength: 30 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (pieces, cuts) => {
+          const text = pieces.join('');
+          const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((x, y) => x - y);
+          const chunks: string[] = [];
+          let prev = 0;
+          for (const p of points) {
+            chunks.push(text.slice(prev, p));
+            prev = p;
+          }
+          chunks.push(text.slice(prev));
+          const whole = StopTokenCleaner.clean(text);
+          expect(streamed(chunks)).toEqual(whole);
+          for (const t of DEFAULT_STOP_TOKENS) expect(whole.text).not.toContain(t);
+        },
+      ),
+      { numRuns: 500 },
+    );
   });
 });
