@@ -93,7 +93,9 @@ export class SshConnection {
         }
       },
       ...(privateKey !== undefined ? { privateKey } : {}),
-      ...(options.passphrase ? { passphrase: options.passphrase } : {}),
+      ...((options.passphrase ?? process.env.BROKE_SSH_PASSPHRASE)
+        ? { passphrase: options.passphrase ?? process.env.BROKE_SSH_PASSPHRASE }
+        : {}),
       ...(agent ? { agent } : {}),
     };
     return new Promise((resolve, reject) => {
@@ -112,7 +114,22 @@ export class SshConnection {
         if (hostKeyError) return reject(hostKeyError);
         reject(describeConnectError(name, err));
       });
-      client.connect(cfg);
+      try {
+        client.connect(cfg);
+      } catch (err) {
+        // ssh2 throws synchronously for keys it cannot use (encrypted without passphrase, garbage).
+        settled = true;
+        const msg = (err as Error).message;
+        reject(
+          new SshError(name, `cannot use the SSH key for ${name}: ${msg}`, {
+            code: 'ssh_key_invalid',
+            hint: /passphrase/i.test(msg)
+              ? 'load the key into ssh-agent, or set BROKE_SSH_PASSPHRASE'
+              : 'check ssh.privateKeyPath points at an OpenSSH private key',
+            cause: err,
+          }),
+        );
+      }
     });
   }
 
