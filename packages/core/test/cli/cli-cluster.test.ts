@@ -1,5 +1,5 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { homedir, hostname, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
@@ -271,6 +271,7 @@ describe('broke-cluster on a loopback cluster', () => {
       expect(stop.code, stop.stderr).toBe(0);
     }
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
+    rmSync(join(homedir(), '.broke/logs/managed.log'), { force: true });
   });
 
   it('serve: starts the gateway with monitor and baselines, and routes a chat', async () => {

@@ -30,6 +30,11 @@ describe('SSH against a real loopback sshd', () => {
     };
   });
   afterAll(async () => {
+    // The "remote" home is ours: remove the logs the server tests left in ~/.broke/logs.
+    if (target)
+      await pool
+        .run(target, ['rm', '-f', '.broke/logs/hostile.log', '.broke/logs/ssh-tiny.log'])
+        .catch(() => undefined);
     await pool.closeAll();
     await sshd?.stop();
   });
