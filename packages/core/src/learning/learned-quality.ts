@@ -28,7 +28,10 @@ export class LearnedQuality {
     return this.slice(team, role, taskType)?.get(modelId);
   }
 
-  /** Fold one reward (0..1) into the statistics; returns the updated entry. */
+  /**
+   * Fold one reward (0..1) into the statistics with a weight in pseudo-observations (1 for a
+   * judged score, less for implicit success); returns the updated entry.
+   */
   update(
     team: string,
     role: string,
@@ -36,15 +39,36 @@ export class LearnedQuality {
     modelId: string,
     reward: number,
     at: number,
+    weight = 1,
   ): QualityStat {
     let stat = this.get(team, role, taskType, modelId);
     if (!stat) {
       stat = { team, role, taskType, modelId, alpha: 0, beta: 0, n: 0, updatedAt: at };
       this.put(stat);
     }
-    stat.alpha += reward;
-    stat.beta += 1 - reward;
+    stat.alpha += weight * reward;
+    stat.beta += weight * (1 - reward);
     stat.n += 1;
+    stat.updatedAt = at;
+    return stat;
+  }
+
+  /** Take back an observation folded in earlier (superseded evidence); returns the entry. */
+  retract(
+    team: string,
+    role: string,
+    taskType: TaskType,
+    modelId: string,
+    reward: number,
+    at: number,
+    weight: number,
+  ): QualityStat | undefined {
+    const stat = this.get(team, role, taskType, modelId);
+    if (!stat) return undefined;
+    // Clamp: float drift must never leave negative evidence behind.
+    stat.alpha = Math.max(0, stat.alpha - weight * reward);
+    stat.beta = Math.max(0, stat.beta - weight * (1 - reward));
+    stat.n = Math.max(0, stat.n - 1);
     stat.updatedAt = at;
     return stat;
   }
@@ -67,6 +91,11 @@ export class LearnedQuality {
 
 function* allStats(slices: Map<string, Map<string, QualityStat>>): IterableIterator<QualityStat> {
   for (const slice of slices.values()) yield* slice.values();
+}
+
+/** Evidence behind a statistic, in pseudo-observations (judged scores count 1 each). */
+export function evidenceOf(stat: QualityStat | undefined): number {
+  return stat ? stat.alpha + stat.beta : 0;
 }
 
 /** Posterior mean given a prior mean and the evidence (if any). */

@@ -1,8 +1,9 @@
 import type { TaskType } from '../context/agent-context.js';
 
 /**
- * Learned evidence for one (team, role, taskType, model): fractional successes (alpha) and
- * failures (beta), without the prior. Unknown team or role is stored as `*`.
+ * Learned evidence for one (team, role, taskType, model): weighted fractional successes (alpha)
+ * and failures (beta), without the prior. A judged score adds 1 to alpha + beta, an implicit
+ * success or failure IMPLICIT_WEIGHT (see reward.ts). Unknown team or role is stored as `*`.
  */
 export interface QualityStat {
   team: string;
@@ -11,7 +12,7 @@ export interface QualityStat {
   modelId: string;
   alpha: number;
   beta: number;
-  /** Observations folded in (outcomes + feedback). */
+  /** Observations folded in (outcomes + feedback; superseded implicit outcomes are taken out). */
   n: number;
   /** ms epoch of the last update. */
   updatedAt: number;

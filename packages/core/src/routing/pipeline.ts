@@ -1,6 +1,7 @@
 import { NoRouteError } from '../errors.js';
-import { argMax, EXPLAINED_CANDIDATES, pickFallbacks, topIndices } from './picker.js';
+import { EXPLAINED_CANDIDATES, pickFallbacks, topIndices } from './picker.js';
 import type { Filter, RemovedCandidate, RouteCandidate, RoutingContext, Scorer } from './plugin.js';
+import type { LearnedQualityScorer } from './scorers/learned-quality.js';
 import type { FilterVerdict } from './types.js';
 
 /** Removed candidates listed per filter in an explanation; the rest are only counted. */
@@ -20,6 +21,8 @@ export interface PipelineResult {
   topScores: number[];
   /** Kept candidates not in `top` (not detailed in the explanation). */
   omitted: number;
+  /** Weights this route used: the profile's, rescaled by scorers' weightScale, summing to 1. */
+  weights: Float64Array;
 }
 
 /**
@@ -29,16 +32,16 @@ export interface PipelineResult {
  *   2. filters     each removes what must not serve this request, with a reason; the filter that
  *                  removes the last candidates picks the error (503 no_route, 429 saturated)
  *   3. scorers     each scores every survivor 0..1; weights come from the profile
- *   4. picker      weighted sum, best first; fallbacks prefer other nodes; on exploring routes
- *                  the learned-quality scorer samples (Thompson) and we record whether that
- *                  changed the pick compared with exploiting the means
+ *   4. picker      weighted sum (weights rescaled per route by weightScale, e.g. learned
+ *                  quality by its confidence), best first; fallbacks prefer other nodes; on
+ *                  exploring routes the model with the best Thompson sample is served and we
+ *                  record whether that changed the pick compared with exploiting the means
  *
  * The same arrays are reused across routes, so a decision allocates little beyond its result.
  */
 export class RoutingPipeline {
   private scores = new Float64Array(0);
   private totals = new Float64Array(0);
-  private exploitTotals = new Float64Array(0);
 
   constructor(
     readonly filters: readonly Filter[],
@@ -71,39 +74,57 @@ export class RoutingPipeline {
     const count = kept.length;
     const scorerCount = this.scorers.length;
     this.ensureCapacity(count, scorerCount);
-    const { scores, totals, exploitTotals } = this;
-    totals.fill(0, 0, count);
-    let exploreColumn = -1;
+    const { scores, totals } = this;
+    let routeWeights = weights;
+    let explorer: LearnedQualityScorer | undefined;
     for (let s = 0; s < scorerCount; s++) {
       const scorer = this.scorers[s] as Scorer;
-      const weight = weights[s] as number;
       scorer.prepare?.(kept, ctx);
       for (let i = 0; i < count; i++) {
         const candidate = kept[i] as RouteCandidate;
         const raw = scorer.value ? scorer.value(candidate, ctx) : scorer.score(candidate, ctx).score;
-        const score = raw >= 0 ? Math.min(raw, 1) : 0; // NaN and negatives become 0
-        scores[i * scorerCount + s] = score;
-        totals[i] = (totals[i] as number) + weight * score;
+        scores[i * scorerCount + s] = raw >= 0 ? Math.min(raw, 1) : 0; // NaN and negatives become 0
       }
-      if (ctx.explore && 'exploitValue' in scorer) exploreColumn = s;
+      const scale = scorer.weightScale?.() ?? 1;
+      if (scale !== 1 && scale >= 0 && Number.isFinite(scale)) {
+        if (routeWeights === weights) routeWeights = weights.slice();
+        routeWeights[s] = (routeWeights[s] as number) * scale;
+      }
+      if (ctx.explore && isLearnedQuality(scorer)) explorer = scorer;
+    }
+    if (routeWeights !== weights) normalise(routeWeights);
+    for (let i = 0; i < count; i++) {
+      let total = 0;
+      for (let s = 0; s < scorerCount; s++)
+        total += (routeWeights[s] as number) * (scores[i * scorerCount + s] as number);
+      totals[i] = total;
     }
 
-    // 4. Picker.
+    // 4. Picker. Exploring routes (Thompson): serve the model with the best posterior sample, on
+    // its best-ranked node; `explored` says whether that differs from the exploiting pick.
     const top = topIndices(totals, count, Math.max(EXPLAINED_CANDIDATES, maxFallbacks + 1));
     const best = top[0] as number;
-    let explored = false;
-    if (exploreColumn >= 0) {
-      const scorer = this.scorers[exploreColumn] as Scorer & { exploitValue(c: RouteCandidate): number };
-      const weight = weights[exploreColumn] as number;
+    let chosen = best;
+    if (explorer) {
+      let bestSample = -1;
       for (let i = 0; i < count; i++) {
-        const sampled = scores[i * scorerCount + exploreColumn] as number;
-        exploitTotals[i] =
-          (totals[i] as number) + weight * (scorer.exploitValue(kept[i] as RouteCandidate) - sampled);
+        const sample = explorer.sampleValue(kept[i] as RouteCandidate);
+        if (
+          sample > bestSample ||
+          (sample === bestSample && (totals[i] as number) > (totals[chosen] as number))
+        ) {
+          bestSample = sample;
+          chosen = i;
+        }
       }
-      explored =
-        (kept[argMax(exploitTotals, count)] as RouteCandidate).modelId !==
-        (kept[best] as RouteCandidate).modelId;
+      if (chosen !== best) {
+        const at = top.indexOf(chosen);
+        if (at >= 0) top.splice(at, 1);
+        else top.pop();
+        top.unshift(chosen);
+      }
     }
+    const explored = (kept[chosen] as RouteCandidate).modelId !== (kept[best] as RouteCandidate).modelId;
     const fallbacks = pickFallbacks(top, (i) => (kept[i] as RouteCandidate).nodeId, maxFallbacks);
 
     const detailed = top.length > EXPLAINED_CANDIDATES ? top.slice(0, EXPLAINED_CANDIDATES) : top;
@@ -117,23 +138,33 @@ export class RoutingPipeline {
     return {
       candidates: all.length,
       verdicts,
-      chosen: kept[best] as RouteCandidate,
+      chosen: kept[chosen] as RouteCandidate,
       fallbacks: fallbacks.map((i) => kept[i] as RouteCandidate),
       explored,
       top: detailed.map((i) => kept[i] as RouteCandidate),
       topTotals,
       topScores,
       omitted: count - detailed.length,
+      weights: routeWeights,
     };
   }
 
   private ensureCapacity(count: number, scorerCount: number): void {
     if (this.totals.length < count) {
       this.totals = new Float64Array(count);
-      this.exploitTotals = new Float64Array(count);
     }
     if (this.scores.length < count * scorerCount) this.scores = new Float64Array(count * scorerCount);
   }
+}
+
+function isLearnedQuality(scorer: Scorer): scorer is LearnedQualityScorer {
+  return 'sampleValue' in scorer;
+}
+
+function normalise(weights: Float64Array): void {
+  let sum = 0;
+  for (let s = 0; s < weights.length; s++) sum += weights[s] as number;
+  if (sum > 0) for (let s = 0; s < weights.length; s++) weights[s] = (weights[s] as number) / sum;
 }
 
 function verdictOf(filter: string, removed: readonly RemovedCandidate[]): FilterVerdict {

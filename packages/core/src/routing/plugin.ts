@@ -88,6 +88,12 @@ export interface Scorer {
   score(candidate: RouteCandidate, ctx: RoutingContext): ScoreResult;
   /** Allocation-free fast path returning only the score; used by the pipeline when present. */
   value?(candidate: RouteCandidate, ctx: RoutingContext): number;
+  /**
+   * Multiplier for this scorer's weight on the current route, read after prepare (default 1);
+   * the route's weights are renormalised to sum 1 afterwards. Learned quality uses it to pull
+   * harder as its evidence grows.
+   */
+  weightScale?(): number;
   /** Readable note for a score computed by `value` (built lazily, only for explanations). */
   note?(candidate: RouteCandidate, score: number, ctx: RoutingContext): string | undefined;
 }

@@ -8,7 +8,7 @@ import { BoundedLru } from '../learning/bounded-lru.js';
 import { LearnedQuality } from '../learning/learned-quality.js';
 import { Prng, randomSeed } from '../learning/prng.js';
 import { normaliseRole, normaliseTeam, type QualityStat } from '../learning/quality-stat.js';
-import { rewardOfFeedback, rewardOfOutcome } from '../learning/reward.js';
+import { type Evidence, evidenceOfFeedback, evidenceOfOutcome } from '../learning/reward.js';
 import { SessionAffinity } from '../learning/session-affinity.js';
 import type { OutcomeRecord, StatsStore } from '../stores/stats-store.js';
 import { CandidateTable } from './candidate-table.js';
@@ -52,6 +52,10 @@ interface RouteRecord {
   team: string;
   role: string;
   sessionId: string | undefined;
+  /** Implicit evidence (success/failure) this route folded in, until judged feedback replaces it. */
+  implicit?: { modelId: string; reward: number; weight: number };
+  /** Judged (score/thumbs) evidence has arrived for this route: implicit outcomes no longer count. */
+  judged?: boolean;
 }
 
 /** The core router: synchronous decisions from in-memory state, learning from outcomes. */
@@ -166,7 +170,7 @@ export class Router {
       ctx: routingContext,
       result,
       scorers: this.pipeline.scorers,
-      weights,
+      weights: result.weights,
       plain: this.table.plain,
     });
     this.routes.set(routeId, {
@@ -207,17 +211,18 @@ export class Router {
       if (index !== undefined) this.perf.refresh(index);
     }
     if (outcome.success) this.affinity.remember(record.sessionId, served.nodeId, served.modelId);
-    const reward = rewardOfOutcome(outcome);
-    return this.learn(record, served, reward, 'outcome', outcome);
+    return this.learn(record, served, evidenceOfOutcome(outcome), 'outcome', outcome);
   }
 
   /** Quality feedback on a past route (score 0..1, thumbs, or success). */
   feedback(routeId: string, fb: Feedback): Promise<void> {
     const record = this.routes.peek(routeId);
     if (!record) return Promise.reject(new RouteNotFoundError(routeId));
-    const reward = rewardOfFeedback(fb);
-    if (reward === undefined) return Promise.resolve();
-    return this.learn(record, servedBy(record.explanation), reward, 'feedback', { success: reward >= 0.5 });
+    const evidence = evidenceOfFeedback(fb);
+    if (evidence === undefined) return Promise.resolve();
+    return this.learn(record, servedBy(record.explanation), evidence, 'feedback', {
+      success: evidence.reward >= 0.5,
+    });
   }
 
   explain(routeId: string): RouteExplanation | undefined {
@@ -252,16 +257,44 @@ export class Router {
     await this.store?.close();
   }
 
+  /**
+   * Fold evidence into the statistics. Judged evidence (weight 1) is the quality signal; implicit
+   * success/failure is weak (IMPLICIT_WEIGHT) and only stands in until someone judges the route:
+   * judged feedback takes the route's implicit contribution back out, and implicit outcomes that
+   * arrive after a judgement add nothing (they still update speed estimates and the log).
+   */
   private learn(
     record: RouteRecord,
     served: { nodeId: string; modelId: string },
-    reward: number,
+    evidence: Evidence,
     kind: OutcomeRecord['kind'],
     outcome: Outcome,
   ): Promise<void> {
     const at = this.now();
     const taskType = record.explanation.analysis.taskType;
-    const stat = this.learned.update(record.team, record.role, taskType, served.modelId, reward, at);
+    const { team, role } = record;
+    const changed: QualityStat[] = [];
+    const previous = record.implicit;
+    if (previous && (evidence.explicit || !record.judged)) {
+      // Superseded: by a judgement, or by a newer implicit outcome for the same route.
+      record.implicit = undefined;
+      const stat = this.learned.retract(
+        team,
+        role,
+        taskType,
+        previous.modelId,
+        previous.reward,
+        at,
+        previous.weight,
+      );
+      if (stat && previous.modelId !== served.modelId) changed.push(stat);
+    }
+    const reward = evidence.reward;
+    if (evidence.explicit || !record.judged) {
+      changed.push(this.learned.update(team, role, taskType, served.modelId, reward, at, evidence.weight));
+      if (evidence.explicit) record.judged = true;
+      else record.implicit = { modelId: served.modelId, reward, weight: evidence.weight };
+    }
     if (!this.store) return Promise.resolve();
     const entry: OutcomeRecord = {
       routeId: record.explanation.routeId,
@@ -279,9 +312,9 @@ export class Router {
       ...(outcome.tokens !== undefined ? { tokens: outcome.tokens } : {}),
       ...(outcome.error !== undefined ? { error: outcome.error } : {}),
     };
-    return Promise.all([this.store.appendOutcome(entry), this.store.upsertStats([stat])]).then(
-      () => undefined,
-    );
+    const writes = [this.store.appendOutcome(entry)];
+    if (changed.length > 0) writes.push(this.store.upsertStats(changed));
+    return Promise.all(writes).then(() => undefined);
   }
 
   private weightsFor(profile: string, team: string | undefined, role: string | undefined): Float64Array {

@@ -120,12 +120,26 @@ describe('scorers', () => {
     expect(primed[mediumB.index]).toBe(0.99);
   });
 
-  it('learned-quality samples on exploring routes and keeps the mean as exploit value', () => {
+  it('learned-quality samples on exploring routes and keeps the mean as its score', () => {
     const scorer = learnedQualityScorer();
     const ctx = ctxWith({ explore: true });
     scorer.prepare?.(table.candidates, ctx);
-    const sampled = scorer.value?.(largeB, ctx);
-    expect(sampled).not.toBe(scorer.exploitValue(largeB));
+    expect(scorer.sampleValue(largeB)).not.toBe(scorer.exploitValue(largeB));
+    expect(scorer.value?.(largeB, ctx)).toBe(scorer.exploitValue(largeB));
+  });
+
+  it('learned-quality pulls harder as judged evidence grows', () => {
+    const scorer = learnedQualityScorer();
+    scorer.prepare?.(table.candidates, ctxWith());
+    expect(scorer.weightScale?.()).toBe(1);
+    const learned = new LearnedQuality();
+    for (let i = 0; i < 10; i++) learned.update('*', '*', 'chat', 'small', 0, i);
+    scorer.prepare?.(table.candidates, ctxWith({ learned }));
+    expect(scorer.weightScale?.()).toBeCloseTo(2); // 10 judged = half of the maximum boost
+    const weak = new LearnedQuality();
+    for (let i = 0; i < 10; i++) weak.update('*', '*', 'chat', 'small', 1, i, 0.2);
+    scorer.prepare?.(table.candidates, ctxWith({ learned: weak }));
+    expect(scorer.weightScale?.()).toBeCloseTo(1 + (2 * 2) / 12); // implicit evidence counts 0.2 each
   });
 
   it('session-affinity prefers the session node × model and fades with load', () => {

@@ -1,17 +1,41 @@
 import { priorQuality } from '../../learning/cold-start.js';
-import { posteriorMean, posteriorSample } from '../../learning/learned-quality.js';
+import { evidenceOf, posteriorMean, posteriorSample } from '../../learning/learned-quality.js';
 import type { RouteCandidate, RoutingContext, Scorer } from '../plugin.js';
 
 /**
- * Learned quality of the model for this (team, role, taskType): the Beta posterior mean, or on
- * exploring routes a Thompson sample from it. Cold start: the prior comes from the caller's
- * priorScores when given, else from tier × complexity (see learning/cold-start.ts).
- * Values are computed once per model per route (not per node).
+ * Evidence (judged observations) at which the learned-quality weight has grown half-way to its
+ * maximum: confidence = evidence / (evidence + CONFIDENCE_HALF_EVIDENCE).
  */
-export function learnedQualityScorer(): Scorer & { exploitValue(candidate: RouteCandidate): number } {
+export const CONFIDENCE_HALF_EVIDENCE = 10;
+/** At full confidence the learned-quality weight is (1 + LEARNED_WEIGHT_BOOST) × the profile's. */
+export const LEARNED_WEIGHT_BOOST = 2;
+
+/** The learned-quality scorer plus what the pipeline needs for confidence and exploration. */
+export interface LearnedQualityScorer extends Scorer {
+  /** Posterior mean (what exploiting routes rank by). */
+  exploitValue(candidate: RouteCandidate): number;
+  /** Thompson sample drawn in prepare on exploring routes (the mean otherwise). */
+  sampleValue(candidate: RouteCandidate): number;
+}
+
+/**
+ * Learned quality of the model for this (team, role, taskType): the Beta posterior mean. Cold
+ * start: the prior comes from the caller's priorScores when given, else from tier × complexity
+ * (see learning/cold-start.ts). Values are computed once per model per route (not per node).
+ *
+ * Its pull grows with confidence: the route's weight for this scorer is multiplied by
+ * 1 + LEARNED_WEIGHT_BOOST × E / (E + CONFIDENCE_HALF_EVIDENCE), E the evidence behind the
+ * candidates' models, so a well-measured quality gap outweighs latency and session affinity in
+ * `balanced` (in `latency`, where its base weight is small, speed still dominates).
+ *
+ * On exploring routes prepare also draws a Thompson sample per model; the pipeline then serves
+ * the model with the best sample (see pipeline.ts).
+ */
+export function learnedQualityScorer(): LearnedQualityScorer {
   let means = new Float64Array(0);
   let samples = new Float64Array(0);
-  let counts = new Float64Array(0);
+  let evidence = new Float64Array(0);
+  let scale = 1;
   let explore = false;
 
   function prepare(candidates: readonly RouteCandidate[], ctx: RoutingContext): void {
@@ -20,34 +44,43 @@ export function learnedQualityScorer(): Scorer & { exploitValue(candidate: Route
     if (means.length < models) {
       means = new Float64Array(models);
       samples = new Float64Array(models);
-      counts = new Float64Array(models);
+      evidence = new Float64Array(models);
     }
     means.fill(-1, 0, models);
     explore = ctx.explore;
     const slice = ctx.learned.slice(ctx.team, ctx.role, ctx.analysis.taskType);
     const priors = ctx.agent.priorScores;
+    let total = 0;
     for (const candidate of candidates) {
       const m = candidate.modelIndex;
       if (means[m] !== -1) continue;
       const prior = priors?.[candidate.modelId] ?? priorQuality(candidate.tierRank, ctx.analysis.complexity);
       const stat = slice?.get(candidate.modelId);
-      means[m] = posteriorMean(prior, stat);
-      counts[m] = stat?.n ?? 0;
-      if (explore) samples[m] = posteriorSample(prior, stat, ctx.rng);
+      const mean = posteriorMean(prior, stat);
+      means[m] = mean;
+      evidence[m] = evidenceOf(stat);
+      total += evidence[m] as number;
+      samples[m] = explore ? posteriorSample(prior, stat, ctx.rng) : mean;
     }
+    scale = 1 + (LEARNED_WEIGHT_BOOST * total) / (total + CONFIDENCE_HALF_EVIDENCE);
   }
 
   function value(candidate: RouteCandidate): number {
-    return explore ? (samples[candidate.modelIndex] as number) : (means[candidate.modelIndex] as number);
+    return means[candidate.modelIndex] as number;
   }
 
   return {
     name: 'learned-quality',
     prepare,
     value,
-    exploitValue: (candidate) => means[candidate.modelIndex] as number,
+    weightScale: () => scale,
+    exploitValue: value,
+    sampleValue: (candidate) => samples[candidate.modelIndex] as number,
     score: (candidate) => ({ score: value(candidate) }),
-    note: (candidate, score, ctx) =>
-      `${ctx.explore ? 'sampled' : 'mean'} ${score.toFixed(2)} for ${ctx.role}/${ctx.analysis.taskType} on ${candidate.modelId}`,
+    note: (candidate, score, ctx) => {
+      const stat = ctx.learned.get(ctx.team, ctx.role, ctx.analysis.taskType, candidate.modelId);
+      const measured = stat ? `${evidenceOf(stat).toFixed(1)} evidence` : 'prior only';
+      return `mean ${score.toFixed(2)} (${measured}) for ${ctx.role}/${ctx.analysis.taskType} on ${candidate.modelId}`;
+    },
   };
 }
