@@ -14,13 +14,27 @@ export class CandidateTable {
   readonly plain: Candidate[] = [];
   readonly nodes: NodeConfig[];
   readonly models: ModelConfig[] = [];
+  // Static per-candidate data in typed arrays (filled once), so loops over thousands of
+  // candidates read numbers instead of chasing config objects.
+  nodeOf = new Int32Array(0);
+  modelOf = new Int32Array(0);
+  tierOf = new Uint8Array(0);
+  contextOf = new Float64Array(0);
+  /** Model memory in GiB; NaN when the config does not say. */
+  memoryOf = new Float64Array(0);
+  /** Capability bits (CAPABILITY_BITS) of the candidate's model. */
+  capsOf = new Uint32Array(0);
+  /** Node memory from config in GiB, by node index; NaN when unknown. */
+  nodeMemory = new Float64Array(0);
   private readonly modelIndex = new Map<string, number>();
   private readonly byPair = new Map<string, number>();
+  private readonly nodeIndex = new Map<string, number>();
 
   constructor(config: BrokeConfig) {
     this.nodes = config.nodes;
     for (const model of config.models) this.addModel(model);
     config.nodes.forEach((node, nodeIndex) => {
+      if (!this.nodeIndex.has(node.id)) this.nodeIndex.set(node.id, nodeIndex);
       for (const served of node.models) {
         const modelIndex =
           this.modelIndex.get(served.id) ?? this.addModel(ModelSchema.parse({ id: served.id }));
@@ -42,12 +56,36 @@ export class CandidateTable {
         this.byPair.set(pairKey(node.id, model.id), index);
       }
     });
+    const size = this.candidates.length;
+    this.nodeOf = new Int32Array(size);
+    this.modelOf = new Int32Array(size);
+    this.tierOf = new Uint8Array(size);
+    this.contextOf = new Float64Array(size);
+    this.memoryOf = new Float64Array(size);
+    this.capsOf = new Uint32Array(size);
+    for (const c of this.candidates) {
+      this.nodeOf[c.index] = c.nodeIndex;
+      this.modelOf[c.index] = c.modelIndex;
+      this.tierOf[c.index] = c.tierRank;
+      this.contextOf[c.index] = c.model.contextLength;
+      this.memoryOf[c.index] = c.model.memoryGb ?? Number.NaN;
+      this.capsOf[c.index] = capabilityBits(c.model.capabilities);
+    }
+    this.nodeMemory = Float64Array.from(this.nodes, (node) => node.memoryGb ?? Number.NaN);
   }
 
   /** Model ids at least one node serves. */
   servedModels(): ModelConfig[] {
     const served = new Set(this.candidates.map((candidate) => candidate.modelIndex));
     return this.models.filter((_, index) => served.has(index));
+  }
+
+  nodeIndexOf(nodeId: string): number | undefined {
+    return this.nodeIndex.get(nodeId);
+  }
+
+  modelIndexOf(modelId: string): number | undefined {
+    return this.modelIndex.get(modelId);
   }
 
   indexOf(nodeId: string, modelId: string): number | undefined {
@@ -61,6 +99,20 @@ export class CandidateTable {
     this.modelIndex.set(model.id, this.models.length - 1);
     return this.models.length - 1;
   }
+}
+
+/** Bit per capability, for one-AND capability checks. */
+export const CAPABILITY_BITS: Readonly<Record<string, number>> = {
+  tools: 1,
+  json: 2,
+  vision: 4,
+  streaming: 8,
+};
+
+export function capabilityBits(capabilities: readonly string[] | undefined): number {
+  let bits = 0;
+  if (capabilities) for (const capability of capabilities) bits |= CAPABILITY_BITS[capability] ?? 1 << 30;
+  return bits;
 }
 
 function pairKey(nodeId: string, modelId: string): string {

@@ -8,14 +8,14 @@ export interface PerfTable {
   measured: Uint8Array;
 }
 
-/** Entries re-read from the cluster per route; bounds the per-route cost on big clusters. */
-const REFRESH_PER_ROUTE = 64;
+/** Entries re-read from the cluster per route; bounds the per-route cost (a string key each). */
+const REFRESH_PER_ROUTE = 8;
 
 /**
  * Speed estimates by candidate index. ClusterView.perf builds a string key per call, too slow
- * for thousands of candidates per route, so each route re-reads only the next 64 entries
+ * for thousands of candidates per route, so each route re-reads only the next 8 entries
  * (round robin) and outcomes refresh their own entry at once. On a cluster with N candidates an
- * external seedPerf is visible after at most N/64 routes.
+ * external seedPerf is visible after at most N/8 routes.
  */
 export class PerfCache {
   readonly entries: Array<PerfEstimate | undefined>;
@@ -39,11 +39,7 @@ export class PerfCache {
 
   refreshSome(): void {
     const size = this.entries.length;
-    if (size <= REFRESH_PER_ROUTE) {
-      this.refreshAll();
-      return;
-    }
-    for (let i = 0; i < REFRESH_PER_ROUTE; i++) {
+    for (let i = 0; i < REFRESH_PER_ROUTE && i < size; i++) {
       this.refresh(this.cursor);
       this.cursor = this.cursor + 1 === size ? 0 : this.cursor + 1;
     }

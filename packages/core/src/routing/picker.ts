@@ -24,12 +24,12 @@ export function topIndices(totals: Float64Array, count: number, limit: number): 
  */
 export function pickFallbacks(
   ranked: readonly number[],
-  nodeOf: (i: number) => string,
+  nodeOf: (i: number) => string | number,
   max: number,
 ): number[] {
   if (max <= 0 || ranked.length < 2) return [];
   const chosenNode = nodeOf(ranked[0] as number);
-  const usedNodes = new Set([chosenNode]);
+  const usedNodes = new Set<string | number>([chosenNode]);
   const picked: number[] = [];
   for (let r = 1; r < ranked.length && picked.length < max; r++) {
     const node = nodeOf(ranked[r] as number);

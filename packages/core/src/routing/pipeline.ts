@@ -1,4 +1,5 @@
 import { NoRouteError } from '../errors.js';
+import type { CandidateTable } from './candidate-table.js';
 import { EXPLAINED_CANDIDATES, pickFallbacks, topIndices } from './picker.js';
 import type { Filter, RemovedCandidate, RouteCandidate, RoutingContext, Scorer } from './plugin.js';
 import type { LearnedQualityScorer } from './scorers/learned-quality.js';
@@ -16,9 +17,9 @@ export interface PipelineResult {
   explored: boolean;
   /** The best kept candidates (best first) with their totals and per-scorer raw scores. */
   top: RouteCandidate[];
-  topTotals: number[];
+  topTotals: Float64Array;
   /** Row per `top` entry, column per active scorer. */
-  topScores: number[];
+  topScores: Float64Array;
   /** Kept candidates not in `top` (not detailed in the explanation). */
   omitted: number;
   /** Weights this route used: the profile's, rescaled by scorers' weightScale, summing to 1. */
@@ -40,8 +41,13 @@ export interface PipelineResult {
  * The same arrays are reused across routes, so a decision allocates little beyond its result.
  */
 export class RoutingPipeline {
+  /** Kept candidates as table indices, compacted in place by each filter. */
+  private idx = new Int32Array(0);
+  /** Score matrix, column-major: scores[s * stride + k] for scorer s and kept candidate k. */
   private scores = new Float64Array(0);
+  private stride = 0;
   private totals = new Float64Array(0);
+  private readonly removed: number[] = [];
 
   constructor(
     readonly filters: readonly Filter[],
@@ -49,42 +55,53 @@ export class RoutingPipeline {
   ) {}
 
   run(
-    all: readonly RouteCandidate[],
+    table: CandidateTable,
     ctx: RoutingContext,
     weights: Float64Array,
     maxFallbacks: number,
   ): PipelineResult {
-    // 2. Filters.
-    let kept: readonly RouteCandidate[] = all;
-    const verdicts: FilterVerdict[] = [];
-    for (const filter of this.filters) {
-      const result = filter.apply(kept, ctx);
-      if (result.removed.length > 0) verdicts.push(verdictOf(filter.name, result.removed));
-      if (result.kept.length === 0 && kept.length > 0) {
-        throw (
-          filter.whenEmpty?.(result.removed, ctx) ?? noRouteError(filter.name, result.removed, all.length)
-        );
-      }
-      kept = result.kept;
-    }
-    if (kept.length === 0)
-      throw new NoRouteError('No node serves any model', { hint: 'check nodes[].models' });
+    const all = table.candidates;
+    const size = all.length;
+    if (this.idx.length < size) this.idx = new Int32Array(size);
+    const idx = this.idx;
+    for (let i = 0; i < size; i++) idx[i] = i;
 
-    // 3. Scorers: column by column so each scorer's loop stays monomorphic.
-    const count = kept.length;
+    // 2. Filters: in-place compaction of the index array.
+    let count = size;
+    let verdicts: FilterVerdict[] | undefined;
+    const removed = this.removed;
+    for (const filter of this.filters) {
+      removed.length = 0;
+      const before = count;
+      count =
+        filter.compact && filter.reason
+          ? filter.compact(idx, count, ctx, removed)
+          : slowFilter(filter, idx, count, all, ctx, removed);
+      if (removed.length > 0) {
+        verdicts ??= [];
+        verdicts.push(verdictOf(filter, removed, all, ctx));
+      }
+      if (count === 0 && before > 0) {
+        const entries = removed.map((i) => ({
+          candidate: all[i] as RouteCandidate,
+          reason: reasonOf(filter, all[i] as RouteCandidate, ctx),
+        }));
+        throw filter.whenEmpty?.(entries, ctx) ?? noRouteError(filter.name, entries, size);
+      }
+    }
+    if (count === 0) throw new NoRouteError('No node serves any model', { hint: 'check nodes[].models' });
+
+    // 3. Scorers: each fills its column of the score matrix in its own loop.
     const scorerCount = this.scorers.length;
     this.ensureCapacity(count, scorerCount);
-    const { scores, totals } = this;
+    const { scores, totals, stride } = this;
     let routeWeights = weights;
     let explorer: LearnedQualityScorer | undefined;
     for (let s = 0; s < scorerCount; s++) {
       const scorer = this.scorers[s] as Scorer;
-      scorer.prepare?.(kept, ctx);
-      for (let i = 0; i < count; i++) {
-        const candidate = kept[i] as RouteCandidate;
-        const raw = scorer.value ? scorer.value(candidate, ctx) : scorer.score(candidate, ctx).score;
-        scores[i * scorerCount + s] = raw >= 0 ? Math.min(raw, 1) : 0; // NaN and negatives become 0
-      }
+      const offset = s * stride;
+      if (scorer.scoreAll) scorer.scoreAll(idx, count, ctx, scores, offset);
+      else slowScores(scorer, idx, count, all, ctx, scores, offset);
       const scale = scorer.weightScale?.() ?? 1;
       if (scale !== 1 && scale >= 0 && Number.isFinite(scale)) {
         if (routeWeights === weights) routeWeights = weights.slice();
@@ -93,11 +110,17 @@ export class RoutingPipeline {
       if (ctx.explore && isLearnedQuality(scorer)) explorer = scorer;
     }
     if (routeWeights !== weights) normalise(routeWeights);
-    for (let i = 0; i < count; i++) {
-      let total = 0;
-      for (let s = 0; s < scorerCount; s++)
-        total += (routeWeights[s] as number) * (scores[i * scorerCount + s] as number);
-      totals[i] = total;
+    // Weighted sum, clamping each score to 0..1 on the way (NaN and negatives become 0).
+    totals.fill(0, 0, count);
+    for (let s = 0; s < scorerCount; s++) {
+      const weight = routeWeights[s] as number;
+      const offset = s * stride;
+      for (let k = 0; k < count; k++) {
+        let score = scores[offset + k] as number;
+        if (!(score >= 0)) score = scores[offset + k] = 0;
+        else if (score > 1) score = scores[offset + k] = 1;
+        totals[k] = (totals[k] as number) + weight * score;
+      }
     }
 
     // 4. Picker. Exploring routes (Thompson): serve the model with the best posterior sample, on
@@ -107,14 +130,14 @@ export class RoutingPipeline {
     let chosen = best;
     if (explorer) {
       let bestSample = -1;
-      for (let i = 0; i < count; i++) {
-        const sample = explorer.sampleValue(kept[i] as RouteCandidate);
+      for (let k = 0; k < count; k++) {
+        const sample = explorer.sampleAt(idx[k] as number);
         if (
           sample > bestSample ||
-          (sample === bestSample && (totals[i] as number) > (totals[chosen] as number))
+          (sample === bestSample && (totals[k] as number) > (totals[chosen] as number))
         ) {
           bestSample = sample;
-          chosen = i;
+          chosen = k;
         }
       }
       if (chosen !== best) {
@@ -124,36 +147,98 @@ export class RoutingPipeline {
         top.unshift(chosen);
       }
     }
-    const explored = (kept[chosen] as RouteCandidate).modelId !== (kept[best] as RouteCandidate).modelId;
-    const fallbacks = pickFallbacks(top, (i) => (kept[i] as RouteCandidate).nodeId, maxFallbacks);
+    const chosenCandidate = all[idx[chosen] as number] as RouteCandidate;
+    const explored = chosenCandidate.modelIndex !== (all[idx[best] as number] as RouteCandidate).modelIndex;
+    const fallbackPositions = pickFallbacks(
+      top,
+      (k) => (all[idx[k] as number] as RouteCandidate).nodeIndex,
+      maxFallbacks,
+    );
 
-    const detailed = top.length > EXPLAINED_CANDIDATES ? top.slice(0, EXPLAINED_CANDIDATES) : top;
-    // Plain arrays: cheaper than small typed arrays to allocate, and these outlive the route.
-    const topTotals: number[] = [];
-    const topScores: number[] = [];
-    for (const i of detailed) {
-      topTotals.push(totals[i] as number);
-      for (let s = 0; s < scorerCount; s++) topScores.push(scores[i * scorerCount + s] as number);
+    // Keep only what an explanation needs: the top rows of the score matrix.
+    const detailed = Math.min(top.length, EXPLAINED_CANDIDATES);
+    const topCandidates: RouteCandidate[] = new Array(detailed);
+    const topTotals = new Float64Array(detailed);
+    const topScores = new Float64Array(detailed * scorerCount);
+    for (let r = 0; r < detailed; r++) {
+      const k = top[r] as number;
+      topCandidates[r] = all[idx[k] as number] as RouteCandidate;
+      topTotals[r] = totals[k] as number;
+      for (let s = 0; s < scorerCount; s++) topScores[r * scorerCount + s] = scores[s * stride + k] as number;
     }
+    const fallbacks: RouteCandidate[] = new Array(fallbackPositions.length);
+    for (let f = 0; f < fallbackPositions.length; f++)
+      fallbacks[f] = all[idx[fallbackPositions[f] as number] as number] as RouteCandidate;
     return {
-      candidates: all.length,
-      verdicts,
-      chosen: kept[chosen] as RouteCandidate,
-      fallbacks: fallbacks.map((i) => kept[i] as RouteCandidate),
+      candidates: size,
+      verdicts: verdicts ?? NO_VERDICTS,
+      chosen: chosenCandidate,
+      fallbacks,
       explored,
-      top: detailed.map((i) => kept[i] as RouteCandidate),
+      top: topCandidates,
       topTotals,
       topScores,
-      omitted: count - detailed.length,
+      omitted: count - detailed,
       weights: routeWeights,
     };
   }
 
   private ensureCapacity(count: number, scorerCount: number): void {
-    if (this.totals.length < count) {
-      this.totals = new Float64Array(count);
+    if (this.totals.length < count) this.totals = new Float64Array(count);
+    if (this.stride < count || this.scores.length < this.stride * scorerCount) {
+      this.stride = Math.max(count, this.stride);
+      this.scores = new Float64Array(this.stride * scorerCount);
     }
-    if (this.scores.length < count * scorerCount) this.scores = new Float64Array(count * scorerCount);
+  }
+}
+
+/** Shared empty verdict list (explanations copy nothing from it). */
+const NO_VERDICTS: FilterVerdict[] = [];
+
+/** A filter without `compact` (custom plugins): run `apply` on candidate objects. */
+function slowFilter(
+  filter: Filter,
+  idx: Int32Array,
+  count: number,
+  all: readonly RouteCandidate[],
+  ctx: RoutingContext,
+  removed: number[],
+): number {
+  const candidates: RouteCandidate[] = new Array(count);
+  for (let k = 0; k < count; k++) candidates[k] = all[idx[k] as number] as RouteCandidate;
+  const result = filter.apply(candidates, ctx);
+  slowReasons.set(filter, result.removed);
+  for (const entry of result.removed) removed.push(entry.candidate.index);
+  for (let k = 0; k < result.kept.length; k++) idx[k] = (result.kept[k] as RouteCandidate).index;
+  return result.kept.length;
+}
+
+/** Reasons from the last `apply` of filters without `reason`. */
+const slowReasons = new WeakMap<Filter, readonly RemovedCandidate[]>();
+
+function reasonOf(filter: Filter, candidate: RouteCandidate, ctx: RoutingContext): string {
+  if (filter.reason) return filter.reason(candidate, ctx) ?? 'removed';
+  return slowReasons.get(filter)?.find((entry) => entry.candidate === candidate)?.reason ?? 'removed';
+}
+
+/** A scorer without `scoreAll` (custom plugins): prepare, then value or score per candidate. */
+function slowScores(
+  scorer: Scorer,
+  idx: Int32Array,
+  count: number,
+  all: readonly RouteCandidate[],
+  ctx: RoutingContext,
+  out: Float64Array,
+  offset: number,
+): void {
+  if (scorer.prepare) {
+    const candidates: RouteCandidate[] = new Array(count);
+    for (let k = 0; k < count; k++) candidates[k] = all[idx[k] as number] as RouteCandidate;
+    scorer.prepare(candidates, ctx);
+  }
+  for (let k = 0; k < count; k++) {
+    const candidate = all[idx[k] as number] as RouteCandidate;
+    out[offset + k] = scorer.value ? scorer.value(candidate, ctx) : scorer.score(candidate, ctx).score;
   }
 }
 
@@ -167,16 +252,24 @@ function normalise(weights: Float64Array): void {
   if (sum > 0) for (let s = 0; s < weights.length; s++) weights[s] = (weights[s] as number) / sum;
 }
 
-function verdictOf(filter: string, removed: readonly RemovedCandidate[]): FilterVerdict {
+function verdictOf(
+  filter: Filter,
+  removed: readonly number[],
+  all: readonly RouteCandidate[],
+  ctx: RoutingContext,
+): FilterVerdict {
   const listed = removed.length > LISTED_REMOVALS ? removed.slice(0, LISTED_REMOVALS) : removed;
   const verdict: FilterVerdict & { removedCount?: number } = {
-    filter,
-    removed: listed.map(({ candidate, reason }) => ({
-      nodeId: candidate.nodeId,
-      modelId: candidate.modelId,
-      servedName: candidate.servedName,
-      reason,
-    })),
+    filter: filter.name,
+    removed: listed.map((i) => {
+      const candidate = all[i] as RouteCandidate;
+      return {
+        nodeId: candidate.nodeId,
+        modelId: candidate.modelId,
+        servedName: candidate.servedName,
+        reason: reasonOf(filter, candidate, ctx),
+      };
+    }),
   };
   if (listed.length < removed.length) verdict.removedCount = removed.length;
   return verdict;

@@ -6,6 +6,8 @@ import type { BrokeError } from '../errors.js';
 import type { LearnedQuality } from '../learning/learned-quality.js';
 import type { Prng } from '../learning/prng.js';
 import type { AffinityTarget } from '../learning/session-affinity.js';
+import type { CandidateTable } from './candidate-table.js';
+import type { LiveTable } from './live-table.js';
 import type { PerfTable } from './perf-cache.js';
 import type { Candidate, RouteRequest } from './types.js';
 
@@ -52,6 +54,9 @@ export interface RoutingContext {
   readonly rng: Prng;
   /** Node × model that served this session before, if any. */
   readonly affinity: AffinityTarget | undefined;
+  /** Static per-candidate arrays and live per-node arrays (set by the router; batch paths use them). */
+  readonly table?: CandidateTable;
+  readonly live?: LiveTable;
 }
 
 export interface RemovedCandidate {
@@ -68,6 +73,14 @@ export interface FilterResult {
 export interface Filter {
   readonly name: string;
   apply(candidates: readonly RouteCandidate[], ctx: RoutingContext): FilterResult;
+  /**
+   * Fast path used by the pipeline when present: keep candidates in place in `idx[0..count)`
+   * (table indices, order preserved), push the removed table indices onto `removed`, return the
+   * new count. Needs ctx.table and ctx.live. `reason` then explains each removal.
+   */
+  compact?(idx: Int32Array, count: number, ctx: RoutingContext, removed: number[]): number;
+  /** Why this filter removes a candidate (undefined: kept). Required with `compact`. */
+  reason?(candidate: RouteCandidate, ctx: RoutingContext): string | undefined;
   /** The error to throw when this filter removed the last candidates (default: NoRouteError 503). */
   whenEmpty?(removed: readonly RemovedCandidate[], ctx: RoutingContext): BrokeError;
 }
@@ -86,6 +99,12 @@ export interface Scorer {
   /** Once per route, before scoring (precompute per-route data such as the best latency). */
   prepare?(candidates: readonly RouteCandidate[], ctx: RoutingContext): void;
   score(candidate: RouteCandidate, ctx: RoutingContext): ScoreResult;
+  /**
+   * Batch fast path used by the pipeline when present (instead of prepare + value per
+   * candidate): score the candidates idx[0..count) (table indices) into out[offset + k], 0..1.
+   * Needs ctx.table and ctx.live.
+   */
+  scoreAll?(idx: Int32Array, count: number, ctx: RoutingContext, out: Float64Array, offset: number): void;
   /** Allocation-free fast path returning only the score; used by the pipeline when present. */
   value?(candidate: RouteCandidate, ctx: RoutingContext): number;
   /**
@@ -129,18 +148,29 @@ export function predicateFilter(
   };
 }
 
+/** Filter with a batch `compact` loop and the per-candidate `reason` (also backing `apply`). */
+export function fastFilter(
+  name: string,
+  reason: (candidate: RouteCandidate, ctx: RoutingContext) => string | undefined,
+  compact: (idx: Int32Array, count: number, ctx: RoutingContext, removed: number[]) => number,
+): Filter {
+  return { ...predicateFilter(name, reason), reason, compact };
+}
+
 /** Scorer built from a value function and an optional note function. */
 export function valueScorer(
   name: string,
   value: (candidate: RouteCandidate, ctx: RoutingContext) => number,
   note?: (candidate: RouteCandidate, score: number, ctx: RoutingContext) => string | undefined,
   prepare?: (candidates: readonly RouteCandidate[], ctx: RoutingContext) => void,
+  scoreAll?: Scorer['scoreAll'],
 ): Scorer {
   return {
     name,
     value,
     ...(note ? { note } : {}),
     ...(prepare ? { prepare } : {}),
+    ...(scoreAll ? { scoreAll } : {}),
     score(candidate, ctx) {
       const score = value(candidate, ctx);
       const text = note?.(candidate, score, ctx);

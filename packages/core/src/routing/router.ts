@@ -1,7 +1,7 @@
 import { analyzePrompt, type PromptAnalysis } from '../analysis/analyze.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { ClusterView, NodeState } from '../cluster/node-state.js';
-import type { BrokeConfig, ModelConfig } from '../config/schema.js';
+import type { BrokeConfig, ModelConfig, NodeConfig } from '../config/schema.js';
 import type { AgentContext } from '../context/agent-context.js';
 import { ModelNotFoundError, RouteNotFoundError, ValidationError } from '../errors.js';
 import { BoundedLru } from '../learning/bounded-lru.js';
@@ -14,6 +14,7 @@ import type { OutcomeRecord, StatsStore } from '../stores/stats-store.js';
 import { CandidateTable } from './candidate-table.js';
 import { buildExplanation, type DetailedRouteExplanation } from './explanation.js';
 import { defaultFilters } from './filters/index.js';
+import { LiveTable } from './live-table.js';
 import { PerfCache } from './perf-cache.js';
 import { RoutingPipeline } from './pipeline.js';
 import type { Filter, RoutingContext, Scorer } from './plugin.js';
@@ -26,6 +27,8 @@ import { AUTO_MODEL, selectModel, VIRTUAL_PREFIX } from './virtual-models.js';
 
 /** Reply tokens assumed for latency and context checks when the request sets no max_tokens. */
 const DEFAULT_OUTPUT_TOKENS = 256;
+/** Node states re-looked up per route (see refreshNodeStates). */
+const NODE_LOOKUPS_PER_ROUTE = 16;
 
 export interface RouterOptions {
   config: BrokeConfig;
@@ -66,6 +69,9 @@ export class Router {
   private readonly table: CandidateTable;
   private readonly pipeline: RoutingPipeline;
   private readonly perf: PerfCache;
+  private readonly live: LiveTable;
+  private missingNodes = true;
+  private nodeCursor = 0;
   private readonly nodeStates: Array<NodeState | undefined>;
   private readonly rules: RoleRuleIndex;
   private readonly profiles: ReadonlySet<string>;
@@ -90,6 +96,7 @@ export class Router {
     this.rng = new Prng(opts.seed ?? routing.seed ?? randomSeed());
     this.table = new CandidateTable(opts.config);
     this.perf = new PerfCache(this.table, opts.cluster);
+    this.live = new LiveTable(this.table);
     this.nodeStates = new Array(this.table.nodes.length).fill(undefined);
     this.rules = new RoleRuleIndex(routing.roleRules);
     this.profiles = new Set(profileNames(routing));
@@ -129,8 +136,8 @@ export class Router {
     if (selection.kind === 'profile') profile = selection.profile;
 
     const now = this.now();
-    for (let i = 0; i < this.table.nodes.length; i++)
-      this.nodeStates[i] = this.cluster.node(this.table.nodes[i]?.id as string);
+    this.refreshNodeStates();
+    this.live.refresh(this.nodeStates);
     this.perf.refreshSome();
     const routingContext: RoutingContext = {
       request: req,
@@ -152,10 +159,12 @@ export class Router {
       explore: this.explorationRate > 0 && this.rng.next() < this.explorationRate,
       rng: this.rng,
       affinity: this.affinity.lookup(agent.sessionId),
+      table: this.table,
+      live: this.live,
     };
     const weights = this.weightsFor(profile, agent.team, agent.role);
     const result = this.pipeline.run(
-      this.table.candidates,
+      this.table,
       routingContext,
       weights,
       this.config.routing.maxAttempts - 1,
@@ -245,6 +254,33 @@ export class Router {
       virtual: [AUTO_MODEL, ...[...this.profiles].map((profile) => `${VIRTUAL_PREFIX}${profile}`)],
       concrete: this.table.servedModels(),
     };
+  }
+
+  /**
+   * Node states are objects the cluster updates in place, so the router keeps references and
+   * re-looks up only NODE_LOOKUPS_PER_ROUTE of them per route (round robin; all of them while any
+   * is missing), which catches nodes added or replaced later without a Map lookup per node.
+   */
+  private refreshNodeStates(): void {
+    const nodes = this.table.nodes;
+    const states = this.nodeStates;
+    if (this.missingNodes) {
+      let missing = false;
+      for (let i = 0; i < nodes.length; i++) {
+        const state = this.cluster.node((nodes[i] as NodeConfig).id);
+        states[i] = state;
+        if (!state) missing = true;
+      }
+      this.missingNodes = missing;
+      return;
+    }
+    for (let n = 0; n < NODE_LOOKUPS_PER_ROUTE && n < nodes.length; n++) {
+      const i = this.nodeCursor;
+      const state = this.cluster.node((nodes[i] as NodeConfig).id);
+      states[i] = state;
+      if (!state) this.missingNodes = true;
+      this.nodeCursor = i + 1 === nodes.length ? 0 : i + 1;
+    }
   }
 
   /** Learned statistics currently in memory. */

@@ -1,15 +1,27 @@
 import { TOKEN_ESTIMATE_MARGIN } from '../../analysis/tokens.js';
-import { type Filter, predicateFilter } from '../plugin.js';
+import { type Filter, fastFilter, type RouteCandidate, type RoutingContext } from '../plugin.js';
 
 /**
  * Removes models whose context window cannot hold the prompt plus the reply. The prompt
  * estimate is inflated by the token estimator's error margin so a low estimate cannot overflow.
  */
 export function contextWindowFilter(): Filter {
-  return predicateFilter('context-window', (candidate, ctx) => {
-    const needed =
-      Math.ceil(ctx.analysis.promptTokens * (1 + TOKEN_ESTIMATE_MARGIN)) + ctx.expectedOutputTokens;
+  const neededFor = (ctx: RoutingContext) =>
+    Math.ceil(ctx.analysis.promptTokens * (1 + TOKEN_ESTIMATE_MARGIN)) + ctx.expectedOutputTokens;
+  const reason = (candidate: RouteCandidate, ctx: RoutingContext) => {
+    const needed = neededFor(ctx);
     const window = candidate.model.contextLength;
     return needed > window ? `needs ~${needed} tokens, context window is ${window}` : undefined;
+  };
+  return fastFilter('context-window', reason, (idx, count, ctx, removed) => {
+    const needed = neededFor(ctx);
+    const windows = (ctx.table as NonNullable<RoutingContext['table']>).contextOf;
+    let kept = 0;
+    for (let k = 0; k < count; k++) {
+      const i = idx[k] as number;
+      if ((windows[i] as number) >= needed) idx[kept++] = i;
+      else removed.push(i);
+    }
+    return kept;
   });
 }

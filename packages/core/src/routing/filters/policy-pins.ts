@@ -1,11 +1,11 @@
-import { type Filter, predicateFilter } from '../plugin.js';
+import { type Filter, fastFilter, type RouteCandidate, type RoutingContext } from '../plugin.js';
 
 /**
  * Hard pins: a concrete model id in the request, and role rules' pinModels / pinNodes.
  * pinModels match a model id or a tier; pinNodes match a node id or one of its labels.
  */
 export function policyPinsFilter(): Filter {
-  return predicateFilter('policy-pins', (candidate, ctx) => {
+  const reason = (candidate: RouteCandidate, ctx: RoutingContext) => {
     if (ctx.pinnedModel !== undefined && candidate.modelId !== ctx.pinnedModel)
       return `request pinned model ${ctx.pinnedModel}`;
     for (const rule of ctx.rules) {
@@ -21,5 +21,18 @@ export function policyPinsFilter(): Filter {
         return `role rule "${rule.role}" pins nodes ${nodes.join(', ')}`;
     }
     return undefined;
+  };
+  return fastFilter('policy-pins', reason, (idx, count, ctx, removed) => {
+    let pins = ctx.pinnedModel !== undefined;
+    for (const rule of ctx.rules) if (rule.pinModels || rule.pinNodes) pins = true;
+    if (!pins) return count;
+    const candidates = (ctx.table as NonNullable<RoutingContext['table']>).candidates;
+    let kept = 0;
+    for (let k = 0; k < count; k++) {
+      const i = idx[k] as number;
+      if (reason(candidates[i] as RouteCandidate, ctx) === undefined) idx[kept++] = i;
+      else removed.push(i);
+    }
+    return kept;
   });
 }

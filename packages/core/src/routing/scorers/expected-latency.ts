@@ -52,6 +52,27 @@ export function expectedLatencyScorer(): Scorer {
       }
       if (!(fastest > 0)) fastest = 1;
     },
+    (idx, count, ctx, out, offset) => {
+      const table = ctx.table as NonNullable<typeof ctx.table>;
+      const perf = ctx.perfTable;
+      const tokensMs = ctx.expectedOutputTokens * 1000;
+      let best = Number.POSITIVE_INFINITY;
+      for (let k = 0; k < count; k++) {
+        const i = idx[k] as number;
+        let expected: number;
+        if (perf && perf.measured[i] === 1) {
+          const decode = perf.decodeTokensPerSec[i] as number;
+          expected = (perf.ttftMs[i] as number) + tokensMs / (decode > 0 ? decode : 1);
+        } else expected = expectedLatencyMs(table.candidates[i] as RouteCandidate, ctx);
+        out[offset + k] = expected;
+        if (expected < best) best = expected;
+      }
+      if (!(best > 0)) best = 1;
+      for (let k = 0; k < count; k++) {
+        const expected = out[offset + k] as number;
+        out[offset + k] = expected <= best ? 1 : best / expected;
+      }
+    },
   );
 }
 

@@ -1,5 +1,10 @@
 import { priorQuality } from '../../learning/cold-start.js';
-import { evidenceOf, posteriorMean, posteriorSample } from '../../learning/learned-quality.js';
+import {
+  evidenceOf,
+  type LearnedQuality,
+  posteriorMean,
+  posteriorSample,
+} from '../../learning/learned-quality.js';
 import type { RouteCandidate, RoutingContext, Scorer } from '../plugin.js';
 
 /**
@@ -16,6 +21,8 @@ export interface LearnedQualityScorer extends Scorer {
   exploitValue(candidate: RouteCandidate): number;
   /** Thompson sample drawn in prepare on exploring routes (the mean otherwise). */
   sampleValue(candidate: RouteCandidate): number;
+  /** The same by table index, after scoreAll. */
+  sampleAt(index: number): number;
 }
 
 /**
@@ -37,10 +44,11 @@ export function learnedQualityScorer(): LearnedQualityScorer {
   let evidence = new Float64Array(0);
   let scale = 1;
   let explore = false;
+  let total = 0;
+  let slice: ReturnType<LearnedQuality['slice']>;
+  let modelOfRoute: Int32Array | undefined;
 
-  function prepare(candidates: readonly RouteCandidate[], ctx: RoutingContext): void {
-    let models = 0;
-    for (const candidate of candidates) if (candidate.modelIndex >= models) models = candidate.modelIndex + 1;
+  function reset(models: number, ctx: RoutingContext): void {
     if (means.length < models) {
       means = new Float64Array(models);
       samples = new Float64Array(models);
@@ -48,21 +56,48 @@ export function learnedQualityScorer(): LearnedQualityScorer {
     }
     means.fill(-1, 0, models);
     explore = ctx.explore;
-    const slice = ctx.learned.slice(ctx.team, ctx.role, ctx.analysis.taskType);
-    const priors = ctx.agent.priorScores;
-    let total = 0;
-    for (const candidate of candidates) {
-      const m = candidate.modelIndex;
-      if (means[m] !== -1) continue;
-      const prior = priors?.[candidate.modelId] ?? priorQuality(candidate.tierRank, ctx.analysis.complexity);
-      const stat = slice?.get(candidate.modelId);
-      const mean = posteriorMean(prior, stat);
-      means[m] = mean;
-      evidence[m] = evidenceOf(stat);
-      total += evidence[m] as number;
-      samples[m] = explore ? posteriorSample(prior, stat, ctx.rng) : mean;
-    }
+    total = 0;
+    slice = ctx.learned.slice(ctx.team, ctx.role, ctx.analysis.taskType);
+  }
+
+  /** Posterior (and sample) of one model, once per model per route. */
+  function compute(candidate: RouteCandidate, ctx: RoutingContext): number {
+    const m = candidate.modelIndex;
+    const prior =
+      ctx.agent.priorScores?.[candidate.modelId] ?? priorQuality(candidate.tierRank, ctx.analysis.complexity);
+    const stat = slice?.get(candidate.modelId);
+    const mean = posteriorMean(prior, stat);
+    means[m] = mean;
+    evidence[m] = evidenceOf(stat);
+    total += evidence[m] as number;
+    samples[m] = explore ? posteriorSample(prior, stat, ctx.rng) : mean;
+    return mean;
+  }
+
+  function finish(): void {
     scale = 1 + (LEARNED_WEIGHT_BOOST * total) / (total + CONFIDENCE_HALF_EVIDENCE);
+  }
+
+  function prepare(candidates: readonly RouteCandidate[], ctx: RoutingContext): void {
+    let models = 0;
+    for (const candidate of candidates) if (candidate.modelIndex >= models) models = candidate.modelIndex + 1;
+    reset(models, ctx);
+    for (const candidate of candidates) if (means[candidate.modelIndex] === -1) compute(candidate, ctx);
+    finish();
+  }
+
+  function scoreAll(idx: Int32Array, count: number, ctx: RoutingContext, out: Float64Array, offset: number) {
+    const table = ctx.table as NonNullable<RoutingContext['table']>;
+    const modelOf = table.modelOf;
+    modelOfRoute = modelOf;
+    reset(table.models.length, ctx);
+    for (let k = 0; k < count; k++) {
+      const i = idx[k] as number;
+      const m = modelOf[i] as number;
+      const mean = means[m] as number;
+      out[offset + k] = mean === -1 ? compute(table.candidates[i] as RouteCandidate, ctx) : mean;
+    }
+    finish();
   }
 
   function value(candidate: RouteCandidate): number {
@@ -72,10 +107,12 @@ export function learnedQualityScorer(): LearnedQualityScorer {
   return {
     name: 'learned-quality',
     prepare,
+    scoreAll,
     value,
     weightScale: () => scale,
     exploitValue: value,
     sampleValue: (candidate) => samples[candidate.modelIndex] as number,
+    sampleAt: (i) => samples[(modelOfRoute as Int32Array)[i] as number] as number,
     score: (candidate) => ({ score: value(candidate) }),
     note: (candidate, score, ctx) => {
       const stat = ctx.learned.get(ctx.team, ctx.role, ctx.analysis.taskType, candidate.modelId);

@@ -19,5 +19,12 @@ export function loadScorer(): Scorer {
         ? `${state.inFlight} in flight, ${state.queued} queued, capacity ${state.capacity}`
         : undefined;
     },
+    undefined,
+    (idx, count, ctx, out, offset) => {
+      const nodeOf = (ctx.table as NonNullable<typeof ctx.table>).nodeOf;
+      const load = (ctx.live as NonNullable<typeof ctx.live>).load;
+      for (let k = 0; k < count; k++)
+        out[offset + k] = 1 - (load[nodeOf[idx[k] as number] as number] as number);
+    },
   );
 }

@@ -26,8 +26,13 @@ function preference(rules: readonly RoleRule[], candidate: RouteCandidate): numb
   return score < 0 ? 0 : Math.min(score, 1);
 }
 
-/** Soft preferences from config role rules: preferred 1, neutral 0.5, avoided 0. */
+/**
+ * Soft preferences from config role rules: preferred 1, neutral 0.5, avoided 0. The matched rule
+ * list is the same array per (team, role, task type) (RoleRuleIndex caches it), so the scores for
+ * all candidates are computed once per rule list and reused.
+ */
 export function roleRulesScorer(): Scorer {
+  const byRules = new WeakMap<readonly RoleRule[], Float64Array>();
   return valueScorer(
     'role-rules',
     (candidate, ctx) => (ctx.rules.length === 0 ? 0.5 : preference(ctx.rules, candidate)),
@@ -39,5 +44,19 @@ export function roleRulesScorer(): Scorer {
           : score < 0.5
             ? 'avoided by role rule'
             : 'not named by role rules',
+    undefined,
+    (idx, count, ctx, out, offset) => {
+      if (ctx.rules.length === 0) {
+        out.fill(0.5, offset, offset + count);
+        return;
+      }
+      const table = ctx.table as NonNullable<typeof ctx.table>;
+      let all = byRules.get(ctx.rules);
+      if (!all || all.length !== table.candidates.length) {
+        all = Float64Array.from(table.candidates, (candidate) => preference(ctx.rules, candidate));
+        byRules.set(ctx.rules, all);
+      }
+      for (let k = 0; k < count; k++) out[offset + k] = all[idx[k] as number] as number;
+    },
   );
 }

@@ -28,5 +28,28 @@ export function sessionAffinityScorer(): Scorer {
       if (ctx.affinity.nodeId !== candidate.nodeId) return `session last served on ${ctx.affinity.nodeId}`;
       return score < 0.6 ? 'session node, affinity faded by load' : 'session served here before';
     },
+    undefined,
+    (idx, count, ctx, out, offset) => {
+      const target = ctx.affinity;
+      if (!target) {
+        out.fill(0.5, offset, offset + count);
+        return;
+      }
+      const table = ctx.table as NonNullable<typeof ctx.table>;
+      const load = (ctx.live as NonNullable<typeof ctx.live>).load;
+      const node = table.nodeIndexOf(target.nodeId) ?? -1;
+      const model = table.modelIndexOf(target.modelId) ?? -1;
+      const { nodeOf, modelOf } = table;
+      for (let k = 0; k < count; k++) {
+        const i = idx[k] as number;
+        if (nodeOf[i] !== node) {
+          out[offset + k] = 0;
+          continue;
+        }
+        const base = modelOf[i] === model ? 1 : SAME_NODE_OTHER_MODEL;
+        const l = load[node] as number;
+        out[offset + k] = l <= FADE_FROM_LOAD ? base : (base * (1 - l)) / (1 - FADE_FROM_LOAD);
+      }
+    },
   );
 }

@@ -8,5 +8,12 @@ export function tierFitScorer(): Scorer {
     (candidate, ctx) => tierFit(candidate.tierRank, ctx.analysis.complexity),
     (candidate, _score, ctx) =>
       `${candidate.model.tier} model for complexity ${ctx.analysis.complexity.toFixed(2)}`,
+    undefined,
+    (idx, count, ctx, out, offset) => {
+      const complexity = ctx.analysis.complexity;
+      const byTier = [tierFit(0, complexity), tierFit(1, complexity), tierFit(2, complexity)];
+      const tierOf = (ctx.table as NonNullable<typeof ctx.table>).tierOf;
+      for (let k = 0; k < count; k++) out[offset + k] = byTier[tierOf[idx[k] as number] as number] as number;
+    },
   );
 }

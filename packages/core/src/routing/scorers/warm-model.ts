@@ -1,3 +1,4 @@
+import { COLD, WARM } from '../live-table.js';
 import { type Scorer, valueScorer } from '../plugin.js';
 
 /** Score when the driver cannot see which models are loaded. */
@@ -14,5 +15,13 @@ export function warmModelScorer(): Scorer {
     },
     (_candidate, score) =>
       score === 1 ? 'loaded' : score === 0 ? 'cold: must load first' : 'warmth unknown',
+    undefined,
+    (idx, count, ctx, out, offset) => {
+      const live = ctx.live as NonNullable<typeof ctx.live>;
+      for (let k = 0; k < count; k++) {
+        const warmth = live.warmth(idx[k] as number);
+        out[offset + k] = warmth === WARM ? 1 : warmth === COLD ? 0 : UNKNOWN_WARMTH;
+      }
+    },
   );
 }
