@@ -1,6 +1,6 @@
 // Child process for the kill -9 test: writes outcomes through SqliteStatsStore and prints each
-// id once its promise resolved (acknowledged). Imports the built package (npm run build first)
-// or, under vitest, the path given in argv[3].
+// id once its promise resolved (acknowledged). argv[3] is the store module to import: the test
+// passes the TypeScript source and runs this file with `node --import tsx`.
 const [, , dbPath, storeModule] = process.argv;
 const { SqliteStatsStore } = await import(storeModule);
 const store = new SqliteStatsStore(dbPath);
