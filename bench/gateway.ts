@@ -56,9 +56,12 @@ function once(base: string, model: string, maxTokens: number): Promise<Sample> {
         });
         res.on('end', () => resolve({ ttfb, total: performance.now() - t0, ok: res.statusCode === 200 }));
         res.on('error', () => resolve({ ttfb, total: performance.now() - t0, ok: false }));
+        res.on('aborted', () => resolve({ ttfb, total: performance.now() - t0, ok: false }));
       },
     );
     req.on('error', () => resolve({ ttfb: 0, total: performance.now() - t0, ok: false }));
+    // Bounded: a request idle for 20 s counts as an error instead of hanging the benchmark.
+    req.setTimeout(20_000, () => req.destroy(new Error('timeout')));
     req.end(body);
   });
 }
@@ -111,6 +114,8 @@ interface Row {
   direct: { ttfb50: number; ttfb99: number; total50: number; total99: number };
   gateway: { ttfb50: number; ttfb99: number; total50: number; total99: number };
   errors: number;
+  /** direct / gateway */
+  errorsSplit: string;
   rssMb?: number;
 }
 
@@ -118,23 +123,23 @@ async function compare(
   target: string,
   direct: string,
   gateway: string,
-  model: string,
+  models: { direct: string; gateway: string },
   pid: number,
   sizes: { maxTokens: number; perLevel: (c: number) => number },
 ) {
   const rows: Row[] = [];
   for (const c of LEVELS) {
     const n = sizes.perLevel(c);
-    await load(direct, model, Math.min(c, 8), 16, sizes.maxTokens); // warm both paths
-    await load(gateway, model, Math.min(c, 8), 16, sizes.maxTokens);
+    await load(direct, models.direct, Math.min(c, 8), 16, sizes.maxTokens); // warm both paths
+    await load(gateway, models.gateway, Math.min(c, 8), 16, sizes.maxTokens);
     // Interleave direct and gateway runs so drift (thermal, other load) hits both alike.
     const d: Sample[] = [];
     const g: Sample[] = [];
     let rss = 0;
     for (let round = 0; round < 2; round++) {
-      d.push(...(await load(direct, model, c, n / 2, sizes.maxTokens)).samples);
+      d.push(...(await load(direct, models.direct, c, n / 2, sizes.maxTokens)).samples);
       const sampler = setInterval(() => (rss = Math.max(rss, rssKb(pid))), 20);
-      g.push(...(await load(gateway, model, c, n / 2, sizes.maxTokens)).samples);
+      g.push(...(await load(gateway, models.gateway, c, n / 2, sizes.maxTokens)).samples);
       clearInterval(sampler);
     }
     const stats = (s: Sample[]) => ({
@@ -160,7 +165,8 @@ async function compare(
       concurrency: c,
       direct: stats(d),
       gateway: stats(g),
-      errors: [...d, ...g].filter((x) => !x.ok).length,
+      errors: d.filter((x) => !x.ok).length + g.filter((x) => !x.ok).length,
+      errorsSplit: `${d.filter((x) => !x.ok).length} / ${g.filter((x) => !x.ok).length}`,
       ...(c === 128 ? { rssMb: rss / 1024 } : {}),
     });
     console.error(`${target} c=${c}: done (${n} requests per path)`);
@@ -211,10 +217,17 @@ let rpsDirect = 0;
 try {
   const pid = stubGw.child.pid as number;
   rows.push(
-    ...(await compare('stub (20 ms, 8 chunks)', stub.url, stubGw.url, 'broke-auto', pid, {
-      maxTokens: 8,
-      perLevel: (c) => (quick ? Math.max(100, c * 4) : Math.max(400, c * 8)),
-    })),
+    ...(await compare(
+      'stub (20 ms, 8 chunks)',
+      stub.url,
+      stubGw.url,
+      { direct: 'stub', gateway: 'broke-auto' },
+      pid,
+      {
+        maxTokens: 8,
+        perLevel: (c) => (quick ? Math.max(100, c * 4) : Math.max(400, c * 8)),
+      },
+    )),
   );
   for (const c of [1, 16]) driverRows.push({ c, ...(await driverOnly(stub.url, c, quick ? 100 : 400)) });
   const zeroGw = await startGatewayProcess([
@@ -241,7 +254,7 @@ if (withMlx) {
         'mlx_lm.server (tiny, 8 tokens)',
         node.url,
         mlxGw.url,
-        'default_model',
+        { direct: 'default_model', gateway: 'broke-auto' },
         mlxGw.child.pid as number,
         {
           maxTokens: 8,
@@ -270,11 +283,11 @@ const lines = [
   'Latencies in ms. **Added** = gateway − direct for the same percentile (same target, same concurrency, runs interleaved).',
   'Targets: < 1 ms p50 and < 5 ms p99 added at 16 streams.',
   '',
-  '| target | streams | direct TTFB p50 / p99 | gateway TTFB p50 / p99 | **added TTFB p50 / p99** | direct total p50 / p99 | gateway total p50 / p99 | **added total p50 / p99** | errors |',
+  '| target | streams | direct TTFB p50 / p99 | gateway TTFB p50 / p99 | **added TTFB p50 / p99** | direct total p50 / p99 | gateway total p50 / p99 | **added total p50 / p99** | errors direct / gateway |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(
     (r) =>
-      `| ${r.target} | ${r.concurrency} | ${f(r.direct.ttfb50)} / ${f(r.direct.ttfb99)} | ${f(r.gateway.ttfb50)} / ${f(r.gateway.ttfb99)} | **${f(r.gateway.ttfb50 - r.direct.ttfb50)} / ${f(r.gateway.ttfb99 - r.direct.ttfb99)}** | ${f(r.direct.total50)} / ${f(r.direct.total99)} | ${f(r.gateway.total50)} / ${f(r.gateway.total99)} | **${f(r.gateway.total50 - r.direct.total50)} / ${f(r.gateway.total99 - r.direct.total99)}** | ${r.errors} |`,
+      `| ${r.target} | ${r.concurrency} | ${f(r.direct.ttfb50)} / ${f(r.direct.ttfb99)} | ${f(r.gateway.ttfb50)} / ${f(r.gateway.ttfb99)} | **${f(r.gateway.ttfb50 - r.direct.ttfb50)} / ${f(r.gateway.ttfb99 - r.direct.ttfb99)}** | ${f(r.direct.total50)} / ${f(r.direct.total99)} | ${f(r.gateway.total50)} / ${f(r.gateway.total99)} | **${f(r.gateway.total50 - r.direct.total50)} / ${f(r.gateway.total99 - r.direct.total99)}** | ${r.errorsSplit} |`,
   ),
   '',
   `Max throughput (stub with no delay, 8 chunks, 64 concurrent streams): direct ${rpsDirect.toFixed(0)} req/s, through the gateway **${rpsGateway.toFixed(0)} req/s**.`,
@@ -290,6 +303,7 @@ const lines = [
     .map((r) => `${r.target}: **${r.rssMb?.toFixed(0)} MiB**`)
     .join('; ')}.`,
   '',
+  'Latency percentiles include failed requests (errors column); a request idle for 20 s is cut and counted as an error.',
   'Notes: on a 2-core machine the client, the targets and the gateway compete for CPU, so at 128',
   'streams the added latency includes queueing for a core; it is an upper bound for the gateway.',
   '',
