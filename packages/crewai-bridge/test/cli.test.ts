@@ -19,7 +19,9 @@ describe.each([
       config,
       'nodes:\n  - id: a\n    url: http://127.0.0.1:9\n    models: [{ id: m1 }]\nmodels:\n  - id: m1\nstore: { kind: memory }\n',
     );
-    const child = spawn(process.execPath, [bin, '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, '--config', config, '--port', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
@@ -42,7 +44,9 @@ describe.each([
   });
 
   it('exits 1 with a one-line error for a bad config', async () => {
-    const child = spawn(process.execPath, [bin, '--config', '/nonexistent/broke.yaml'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [bin, '--config', '/nonexistent/broke.yaml'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let err = '';
     child.stderr.on('data', (d) => (err += d));
     const code = await new Promise((r) => child.once('exit', r));
