@@ -24,7 +24,10 @@ interface Job {
 const team = 'newsroom';
 const workload: Job[] = [
   { role: 'researcher', prompt: 'List three facts about the Moon with their sources.' },
-  { role: 'researcher', prompt: 'Extract every date and person named in: "On 4 May 1994 Ada met Bob in Paris."' },
+  {
+    role: 'researcher',
+    prompt: 'Extract every date and person named in: "On 4 May 1994 Ada met Bob in Paris."',
+  },
   { role: 'writer', prompt: 'Write a short upbeat paragraph announcing our new cluster.', stream: true },
   { role: 'writer', prompt: 'Summarise this in one sentence: BROKE routes agent requests across Macs.' },
   {
@@ -32,7 +35,10 @@ const workload: Job[] = [
     prompt:
       'Review this function for bugs and security problems, step by step:\n```ts\nfunction q(u){return db.query("SELECT * FROM users WHERE id="+u)}\n```',
   },
-  { role: 'code_reviewer', prompt: 'Is `for (let i = 0; i <= arr.length; i++) sum += arr[i]` correct? Explain why.' },
+  {
+    role: 'code_reviewer',
+    prompt: 'Is `for (let i = 0; i <= arr.length; i++) sum += arr[i]` correct? Explain why.',
+  },
   { role: 'chat', prompt: 'hi!', stream: true },
   { role: 'chat', prompt: 'Thanks, that helps.' },
 ];
@@ -43,16 +49,27 @@ function pad(text: string, width: number): string {
 
 async function runRound(client: OpenAI, gatewayUrl: string, label: string) {
   console.log(`\n${label}`);
-  console.log(`${pad('role', 14)} ${pad('task', 14)} ${pad('node', 7)} ${pad('model', 11)} ${pad('ms', 6)} why`);
+  console.log(
+    `${pad('role', 14)} ${pad('task', 14)} ${pad('node', 7)} ${pad('model', 11)} ${pad('ms', 6)} why`,
+  );
   const routes: Array<{ job: Job; explanation: RouteExplanation }> = [];
   for (const job of workload) {
     const started = performance.now();
-    const headers = { 'X-Broke-Role': job.role, 'X-Broke-Team': team, 'X-Broke-Session': `${team}-${job.role}` };
+    const headers = {
+      'X-Broke-Role': job.role,
+      'X-Broke-Team': team,
+      'X-Broke-Session': `${team}-${job.role}`,
+    };
     let routeId: string | null;
     if (job.stream) {
       const { data: stream, response } = await client.chat.completions
         .create(
-          { model: 'broke-auto', messages: [{ role: 'user', content: job.prompt }], max_tokens: 12, stream: true },
+          {
+            model: 'broke-auto',
+            messages: [{ role: 'user', content: job.prompt }],
+            max_tokens: 12,
+            stream: true,
+          },
           { headers },
         )
         .withResponse();
@@ -62,12 +79,17 @@ async function runRound(client: OpenAI, gatewayUrl: string, label: string) {
       }
     } else {
       const { response } = await client.chat.completions
-        .create({ model: 'broke-auto', messages: [{ role: 'user', content: job.prompt }], max_tokens: 12 }, { headers })
+        .create(
+          { model: 'broke-auto', messages: [{ role: 'user', content: job.prompt }], max_tokens: 12 },
+          { headers },
+        )
         .withResponse();
       routeId = response.headers.get('x-broke-route-id');
     }
     const ms = Math.round(performance.now() - started);
-    const explanation = (await (await fetch(`${gatewayUrl}/v1/routes/${routeId}`)).json()) as RouteExplanation;
+    const explanation = (await (
+      await fetch(`${gatewayUrl}/v1/routes/${routeId}`)
+    ).json()) as RouteExplanation;
     routes.push({ job, explanation });
     console.log(
       `${pad(job.role, 14)} ${pad(explanation.analysis.taskType, 14)} ${pad(explanation.chosen.nodeId, 7)} ${pad(
@@ -96,8 +118,20 @@ async function main() {
     const config = BrokeConfigSchema.parse({
       cluster: { name: 'demo' },
       nodes: [
-        { id: 'studio', url: studio.url, kind: 'mlx', maxConcurrency: 2, models: [{ id: 'broke-small', servedName: studio.modelPath }] },
-        { id: 'mini', url: mini.url, kind: 'mlx', maxConcurrency: 2, models: [{ id: 'broke-tiny', servedName: mini.modelPath }] },
+        {
+          id: 'studio',
+          url: studio.url,
+          kind: 'mlx',
+          maxConcurrency: 2,
+          models: [{ id: 'broke-small', servedName: studio.modelPath }],
+        },
+        {
+          id: 'mini',
+          url: mini.url,
+          kind: 'mlx',
+          maxConcurrency: 2,
+          models: [{ id: 'broke-tiny', servedName: mini.modelPath }],
+        },
       ],
       models: [
         { id: 'broke-small', family: 'llama', parameters: 0.03, contextLength: 4096, tier: 'large' },
@@ -110,21 +144,34 @@ async function main() {
 
     const gateway = await startGateway({ config });
     closeGateway = gateway.close;
-    console.log(`BROKE gateway on ${gateway.url} (OpenAI-compatible: point any client's base URL at ${gateway.url}/v1)`);
+    console.log(
+      `BROKE gateway on ${gateway.url} (OpenAI-compatible: point any client's base URL at ${gateway.url}/v1)`,
+    );
     const client = new OpenAI({ baseURL: `${gateway.url}/v1`, apiKey: 'local' });
 
-    const first = await runRound(client, gateway.url, 'Round 1: cold start (complexity tiers, measured speed, load)');
+    const first = await runRound(
+      client,
+      gateway.url,
+      'Round 1: cold start (complexity tiers, measured speed, load)',
+    );
 
     // A scripted judge: review work is better on the large model; everything else is fine anywhere.
     const judge = (role: string, modelId: string) =>
-      role === 'code_reviewer' ? (modelId === 'broke-small' ? 0.95 : 0.1) : modelId === 'broke-small' ? 0.7 : 0.8;
+      role === 'code_reviewer'
+        ? modelId === 'broke-small'
+          ? 0.95
+          : 0.1
+        : modelId === 'broke-small'
+          ? 0.7
+          : 0.8;
     const sendFeedback = (routeId: string, score: number) =>
       fetch(`${gateway.url}/v1/feedback`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({ routeId, score }),
       });
-    for (const { job, explanation } of first) await sendFeedback(explanation.routeId, judge(job.role, explanation.chosen.modelId));
+    for (const { job, explanation } of first)
+      await sendFeedback(explanation.routeId, judge(job.role, explanation.chosen.modelId));
 
     // A short working session for the reviewer, every answer scored by the judge.
     const reviews = workload.filter((j) => j.role === 'code_reviewer');
@@ -141,18 +188,28 @@ async function main() {
       used[model] = (used[model] ?? 0) + 1;
       await sendFeedback(response.headers.get('x-broke-route-id') ?? '', judge(job.role, model));
     }
-    console.log(`\n30 more code_reviewer requests, each scored by a scripted judge that prefers broke-small for review work;`);
+    console.log(
+      `\n30 more code_reviewer requests, each scored by a scripted judge that prefers broke-small for review work;`,
+    );
     console.log(`models used while learning: ${JSON.stringify(used)}`);
     const second = await runRound(client, gateway.url, 'Round 2: after feedback');
 
-    const changed = second.filter((r, i) => r.explanation.chosen.modelId !== first[i]?.explanation.chosen.modelId);
+    const changed = second.filter(
+      (r, i) => r.explanation.chosen.modelId !== first[i]?.explanation.chosen.modelId,
+    );
     console.log(`\n${changed.length} of ${second.length} routes changed after feedback.`);
     const last = second.filter((r) => r.job.role === 'code_reviewer').at(-1)?.explanation;
     if (last) {
-      console.log(`\nWhy the last code_reviewer request went to ${last.chosen.modelId}@${last.chosen.nodeId} (route ${last.routeId}):`);
+      console.log(
+        `\nWhy the last code_reviewer request went to ${last.chosen.modelId}@${last.chosen.nodeId} (route ${last.routeId}):`,
+      );
       for (const candidate of last.ranked) {
-        const parts = Object.entries(candidate.scores).map(([name, s]) => `${name} ${s.contribution.toFixed(2)}`);
-        console.log(`  ${candidate.modelId}@${candidate.nodeId} total ${candidate.total.toFixed(2)} = ${parts.join(' + ')}`);
+        const parts = Object.entries(candidate.scores).map(
+          ([name, s]) => `${name} ${s.contribution.toFixed(2)}`,
+        );
+        console.log(
+          `  ${candidate.modelId}@${candidate.nodeId} total ${candidate.total.toFixed(2)} = ${parts.join(' + ')}`,
+        );
       }
       console.log(`  full explanation: GET ${gateway.url}/v1/routes/${last.routeId}`);
     }

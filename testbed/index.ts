@@ -1,3 +1,3 @@
+export * from './mlx-node.js';
 export * from './paths.js';
 export * from './ports.js';
-export * from './mlx-node.js';

@@ -44,9 +44,13 @@ export function ensureModel(name: string): Promise<string> {
       const dir = join(modelsDir(), name);
       if (existsSync(join(dir, 'config.json'))) return dir;
       const venv = await ensureVenv();
-      await run(join(venv, 'bin/python'), [join(repoRoot, 'scripts/gen_tiny_model.py'), '--out', modelsDir(), name], {
-        timeout: 10 * 60_000,
-      });
+      await run(
+        join(venv, 'bin/python'),
+        [join(repoRoot, 'scripts/gen_tiny_model.py'), '--out', modelsDir(), name],
+        {
+          timeout: 10 * 60_000,
+        },
+      );
       return dir;
     })();
     modelPromises.set(name, promise);

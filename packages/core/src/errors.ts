@@ -8,7 +8,11 @@ export class BrokeError extends Error {
   /** HTTP status the gateway should answer with when this error reaches a client. */
   readonly status: number;
 
-  constructor(code: string, message: string, options: { hint?: string; status?: number; cause?: unknown } = {}) {
+  constructor(
+    code: string,
+    message: string,
+    options: { hint?: string; status?: number; cause?: unknown } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
     this.code = code;
@@ -56,7 +60,9 @@ export class ModelNotFoundError extends BrokeError {
     options: { hint?: string } = {},
   ) {
     super('model_not_found', `Unknown model "${model}"`, {
-      hint: options.hint ?? 'use broke-auto, broke-quality, broke-balanced, broke-latency or a model id from GET /v1/models',
+      hint:
+        options.hint ??
+        'use broke-auto, broke-quality, broke-balanced, broke-latency or a model id from GET /v1/models',
       status: 404,
     });
   }
