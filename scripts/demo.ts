@@ -50,7 +50,7 @@ function pad(text: string, width: number): string {
 async function runRound(client: OpenAI, gatewayUrl: string, label: string) {
   console.log(`\n${label}`);
   console.log(
-    `${pad('role', 14)} ${pad('task', 14)} ${pad('node', 7)} ${pad('model', 11)} ${pad('ms', 6)} why`,
+    `${pad('role', 14)} ${pad('task', 14)} ${pad('node', 7)} ${pad('model', 12)} ${pad('ms', 6)} why`,
   );
   const routes: Array<{ job: Job; explanation: RouteExplanation }> = [];
   for (const job of workload) {
@@ -94,7 +94,7 @@ async function runRound(client: OpenAI, gatewayUrl: string, label: string) {
     console.log(
       `${pad(job.role, 14)} ${pad(explanation.analysis.taskType, 14)} ${pad(explanation.chosen.nodeId, 7)} ${pad(
         explanation.chosen.modelId,
-        11,
+        12,
       )} ${pad(String(ms), 6)} ${explanation.summary}`,
     );
   }
