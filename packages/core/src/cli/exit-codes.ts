@@ -17,6 +17,8 @@ export const EXIT = {
 export function exitCodeFor(err: unknown): number {
   if (err instanceof HostKeyError) return EXIT.hostKey;
   if (err instanceof ValidationError) return EXIT.usage;
+  // Asking for a model the config does not have is bad input too.
+  if (err instanceof BrokeError && err.code === 'model_not_found') return EXIT.usage;
   if (err instanceof SshError) return EXIT.unreachable;
   if (err instanceof BrokeError && err.code.startsWith('node')) return EXIT.unreachable;
   return EXIT.failed;

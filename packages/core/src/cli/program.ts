@@ -3,6 +3,7 @@ import { registerBenchmark } from './commands/benchmark.js';
 import { registerExportConfig } from './commands/export-config.js';
 import { registerImportBaselines } from './commands/import-baselines.js';
 import { registerInit } from './commands/init.js';
+import { registerRoute } from './commands/route.js';
 import { registerScanModels } from './commands/scan-models.js';
 import { registerServe } from './commands/serve.js';
 import { registerServer } from './commands/server.js';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerStatus(program);
   registerValidate(program);
   registerServe(program);
+  registerRoute(program);
   registerServer(program);
   for (const c of program.commands) {
     c.exitOverride();

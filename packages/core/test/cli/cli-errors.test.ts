@@ -18,6 +18,7 @@ const COMMANDS = [
   'status',
   'validate',
   'serve',
+  'route',
   'server',
   'server start',
   'server stop',

@@ -1,0 +1,154 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Command } from 'commander';
+import { baselineBaseDir, loadBaselines } from '../../cluster/baselines.js';
+import { ClusterState } from '../../cluster/cluster-state.js';
+import { ClusterMonitor } from '../../cluster/monitor.js';
+import type { Capability } from '../../config/schema.js';
+import { type AgentContext, AgentContextSchema } from '../../context/agent-context.js';
+import { ValidationError } from '../../errors.js';
+import { Router } from '../../routing/router.js';
+import type { RouteExplanation } from '../../routing/types.js';
+import { MemoryStatsStore } from '../../stores/memory-stats-store.js';
+import { openStatsStore } from '../../stores/open-stats-store.js';
+import type { StatsStore } from '../../stores/stats-store.js';
+import { readConfigFile } from '../config-file.js';
+import { globals } from '../context.js';
+import { table } from '../output.js';
+
+interface RouteOptions {
+  explain?: boolean;
+  role?: string;
+  team?: string;
+  taskType?: string;
+  session?: string;
+  framework?: string;
+  model?: string;
+  maxTokens?: string;
+  tools?: boolean;
+  jsonMode?: boolean;
+  system?: string;
+  offline?: boolean;
+}
+
+/** The learned statistics the gateway wrote, if any; never creates a database just to read it. */
+function storeFor(config: ReturnType<typeof readConfigFile>['config']): StatsStore {
+  if (config.store.kind === 'sqlite' && !existsSync(config.store.path)) return new MemoryStatsStore();
+  return openStatsStore(config.store);
+}
+
+function contextFrom(opts: RouteOptions): AgentContext {
+  const parsed = AgentContextSchema.safeParse({
+    role: opts.role,
+    team: opts.team,
+    taskType: opts.taskType,
+    sessionId: opts.session,
+    framework: opts.framework,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new ValidationError(`--${String(issue?.path[0] ?? 'context')}: ${issue?.message ?? 'invalid'}`, {
+      hint: 'see broke-cluster route --help',
+    });
+  }
+  return Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as AgentContext;
+}
+
+function explanationText(e: RouteExplanation): string {
+  const lines = [e.summary, ''];
+  for (const verdict of e.filters) {
+    for (const r of verdict.removed)
+      lines.push(`filtered by ${verdict.filter}: ${r.modelId}@${r.nodeId} (${r.reason})`);
+  }
+  if (e.filters.length > 0) lines.push('');
+  const scorers = Object.keys(e.ranked[0]?.scores ?? {});
+  const rows = e.ranked.map((c) => [
+    `${c.modelId}@${c.nodeId}`,
+    c.total.toFixed(3),
+    ...scorers.map((s) => (c.scores[s]?.contribution ?? 0).toFixed(3)),
+  ]);
+  lines.push(table(['candidate', 'total', ...scorers], rows));
+  return lines.join('\n');
+}
+
+export function registerRoute(program: Command): void {
+  program
+    .command('route')
+    .description('show where a prompt would be routed, and why (nothing is sent to a model)')
+    .argument('[prompt...]', 'the user message ("-" reads it from stdin)')
+    .option('--explain', 'print every filter removal and every scorer contribution')
+    .option('--role <role>', 'agent role, e.g. code_reviewer')
+    .option('--team <team>', 'agent team')
+    .option('--task-type <type>', 'force the task type (code, math, reasoning, ...)')
+    .option('--session <id>', 'conversation/session id')
+    .option('--framework <name>', 'langchain, crewai, autogen or custom')
+    .option('--model <model>', 'broke-auto, broke-<profile> or a model id to pin', 'broke-auto')
+    .option('--max-tokens <n>', 'max_tokens of the request')
+    .option('--system <text>', 'a system message before the prompt')
+    .option('--tools', 'the request carries tools (needs a tools-capable model)')
+    .option('--json-mode', 'the request asks for JSON output')
+    .option('--offline', 'do not poll the nodes; assume every node is up')
+    .action(async (words: string[], opts: RouteOptions, cmd: Command) => {
+      const g = globals(cmd);
+      const prompt = words.length === 1 && words[0] === '-' ? readFileSync(0, 'utf8') : words.join(' ');
+      if (!prompt.trim())
+        throw new ValidationError('no prompt given', { hint: 'broke-cluster route "your prompt"' });
+      const maxTokens = opts.maxTokens === undefined ? undefined : Number(opts.maxTokens);
+      if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens <= 0))
+        throw new ValidationError(`--max-tokens must be a positive whole number, got "${opts.maxTokens}"`);
+      const ctx = contextFrom(opts);
+
+      const file = readConfigFile(g.config);
+      const { config } = file;
+      const cluster = new ClusterState(config.nodes);
+      await loadBaselines(config.baselines, cluster, {
+        baseDir: baselineBaseDir(file.path),
+        nodes: config.nodes,
+      });
+      if (!opts.offline) {
+        // One look at the live cluster, without hysteresis: a node that does not answer now is down.
+        const monitor = new ClusterMonitor({
+          nodes: config.nodes,
+          monitor: { ...config.monitor, downAfter: 1, upAfter: 1 },
+          state: cluster,
+        });
+        await monitor.pollOnce();
+        await monitor.stop();
+      }
+      const router = await Router.create({ config, cluster, store: storeFor(config) });
+      try {
+        const requires: Capability[] = [];
+        if (opts.tools) requires.push('tools');
+        if (opts.jsonMode) requires.push('json');
+        const messages = [
+          ...(opts.system ? [{ role: 'system' as const, content: opts.system }] : []),
+          { role: 'user' as const, content: prompt },
+        ];
+        const decision = router.route(
+          {
+            messages,
+            model: opts.model,
+            ...(maxTokens ? { maxTokens } : {}),
+            ...(requires.length ? { requires } : {}),
+          },
+          ctx,
+        );
+        const explanation = decision.explanation;
+        const text = opts.explain
+          ? explanationText(explanation)
+          : `${decision.modelId}@${decision.nodeId}  ${explanation.summary}`;
+        g.out.result(
+          opts.explain
+            ? explanation
+            : {
+                routeId: decision.routeId,
+                nodeId: decision.nodeId,
+                modelId: decision.modelId,
+                summary: explanation.summary,
+              },
+          text,
+        );
+      } finally {
+        await router.close();
+      }
+    });
+}
