@@ -1,3 +1,4 @@
+export * from './chunk-cleaner.js';
 export * from './factory.js';
 export * from './llamacpp.js';
 export * from './mlx.js';

@@ -1,7 +1,10 @@
+import type http from 'node:http';
 import OpenAI from 'openai';
 import type { NodeConfig } from '../config/schema.js';
 import { NodeError } from '../errors.js';
+import { ChunkCleaner } from './chunk-cleaner.js';
 import { httpGet } from './http.js';
+import { keepAliveAgent, postJson, ssePayloads } from './raw-stream.js';
 import { DEFAULT_STOP_TOKENS, StopTokenCleaner } from './stop-tokens.js';
 import type {
   CallOptions,
@@ -40,6 +43,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
   protected readonly baseUrl: string;
   protected readonly client: OpenAI;
   private readonly modelStops = new Map<string, string[]>();
+  private agent: http.Agent | undefined;
 
   constructor(
     protected readonly node: DriverNode,
@@ -101,13 +105,19 @@ export class OpenAICompatibleDriver implements NodeDriver {
     return entry?.servedName ?? entry?.id ?? model;
   }
 
-  protected cleaner(model: string): StopTokenCleaner | undefined {
+  /** The stop tokens cleaned out of `model`'s output; undefined when cleaning is off. */
+  protected stopTokens(model: string): string[] | undefined {
     if (this.options.cleanOutput === false) return undefined;
-    return new StopTokenCleaner([
+    return [
       ...DEFAULT_STOP_TOKENS,
       ...(this.options.stopTokens ?? []),
       ...(this.modelStops.get(model) ?? []),
-    ]);
+    ];
+  }
+
+  protected cleaner(model: string): StopTokenCleaner | undefined {
+    const tokens = this.stopTokens(model);
+    return tokens ? new StopTokenCleaner(tokens) : undefined;
   }
 
   async chat(request: ChatRequest, options: CallOptions = {}): Promise<ChatCompletion> {
@@ -141,33 +151,12 @@ export class OpenAICompatibleDriver implements NodeDriver {
     } catch (err) {
       throw this.wrap(err, 'chat stream');
     }
-    const cleaners = new Map<number, StopTokenCleaner | undefined>();
-    const finished = new Set<number>();
+    const cleaner = new ChunkCleaner(() => this.cleaner(request.model));
     let last: ChatChunk | undefined;
     try {
       for await (const chunk of stream) {
         last = chunk;
-        let stopAll = false;
-        for (const choice of chunk.choices) {
-          if (!cleaners.has(choice.index)) cleaners.set(choice.index, this.cleaner(request.model));
-          const cleaner = cleaners.get(choice.index);
-          if (!cleaner) continue;
-          if (finished.has(choice.index)) {
-            choice.delta = {};
-            continue;
-          }
-          const content = choice.delta?.content;
-          let text = typeof content === 'string' ? cleaner.push(content) : undefined;
-          if (cleaner.stopped) {
-            choice.finish_reason = 'stop';
-            finished.add(choice.index);
-          } else if (choice.finish_reason) {
-            text = (text ?? '') + cleaner.flush();
-            finished.add(choice.index);
-          }
-          if (text !== undefined) choice.delta = { ...choice.delta, content: text };
-          if (cleaner.stopped && chunk.choices.length === 1) stopAll = true;
-        }
+        const stopAll = cleaner.apply(chunk);
         yield chunk;
         // The rest is leaked tail: stop the server generating it (breaking aborts the request).
         if (stopAll) return;
@@ -176,14 +165,70 @@ export class OpenAICompatibleDriver implements NodeDriver {
       throw this.wrap(err, 'chat stream');
     }
     // Stream ended without a finish_reason on some choice: release what was held back.
-    for (const [index, cleaner] of cleaners) {
-      const rest = cleaner?.flush();
-      if (rest && last && !finished.has(index))
-        yield {
-          ...last,
-          choices: [{ index, delta: { content: rest }, finish_reason: null, logprobs: null }],
-        };
+    yield* cleaner.tail(last);
+  }
+
+  /**
+   * The streaming hot path for pass-through callers (the gateway): the node's SSE `data:`
+   * payloads as JSON text, batched per network read, without parsing or re-serialising each
+   * chunk. Same request, errors and stop-token cleaning as `chatStream`: payloads are parsed and
+   * cleaned only from the first one that could hold (part of) a stop token. Ends before `[DONE]`.
+   * Over a keep-alive connection pool of its own (one per driver, i.e. per node).
+   */
+  async *chatStreamRaw(request: ChatStreamRequest, options: CallOptions = {}): AsyncIterable<string[]> {
+    const body = JSON.stringify({ ...request, model: this.resolveModel(request.model), stream: true });
+    this.agent ??= keepAliveAgent(this.baseUrl);
+    let res: http.IncomingMessage;
+    try {
+      res = await postJson(`${this.baseUrl}/v1/chat/completions`, body, {
+        agent: this.agent,
+        headers: {
+          accept: 'text/event-stream',
+          authorization: `Bearer ${this.node.apiKey ?? 'broke-no-key'}`,
+        },
+        signal: options.signal,
+        timeoutMs: options.timeoutMs ?? this.node.requestTimeoutMs ?? 120_000,
+      });
+    } catch (err) {
+      throw this.wrap(err, 'chat stream');
     }
+    const tokens = this.stopTokens(request.model);
+    const triggers = tokens ? stopTriggers(tokens) : undefined;
+    let cleaner: ChunkCleaner | undefined;
+    let last: ChatChunk | undefined;
+    try {
+      for await (const batch of ssePayloads(res)) {
+        if (
+          triggers &&
+          !cleaner &&
+          batch.some((p) => triggers === 'always' || triggers.some((t) => p.includes(t)))
+        ) {
+          cleaner = new ChunkCleaner(() => this.cleaner(request.model));
+        }
+        if (!cleaner) {
+          yield batch;
+          continue;
+        }
+        // Slow path from here on: parse, clean, re-serialise.
+        const out: string[] = [];
+        let stopAll = false;
+        for (const payload of batch) {
+          const chunk = JSON.parse(payload) as ChatChunk;
+          last = chunk;
+          stopAll = cleaner.apply(chunk);
+          out.push(JSON.stringify(chunk));
+          if (stopAll) break;
+        }
+        if (out.length > 0) yield out;
+        if (stopAll) return;
+      }
+    } catch (err) {
+      throw this.wrap(err, 'chat stream');
+    } finally {
+      if (!res.complete) res.destroy();
+    }
+    const tail = cleaner?.tail(last) ?? [];
+    if (tail.length > 0) yield tail.map((c) => JSON.stringify(c));
   }
 
   protected wrap(err: unknown, what: string): NodeError {
@@ -204,6 +249,28 @@ function requestOptions(options: CallOptions): { signal?: AbortSignal; timeout?:
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
   };
+}
+
+/**
+ * Strings whose presence in a raw payload means a stop token could start there: each token's
+ * first character, and its `\\u00XX` escape for the characters some servers escape (Go's JSON
+ * escapes <, > and &). 'always' when a token starts with something JSON may escape otherwise.
+ */
+function stopTriggers(tokens: readonly string[]): string[] | 'always' {
+  const out = new Set<string>();
+  for (const token of tokens) {
+    const c = token.charCodeAt(0);
+    if (Number.isNaN(c)) continue;
+    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return 'always';
+    const ch = token[0] as string;
+    out.add(ch);
+    if (ch === '<' || ch === '>' || ch === '&') {
+      const hex = c.toString(16).padStart(4, '0');
+      out.add(`\\u${hex}`);
+      out.add(`\\u${hex.toUpperCase()}`);
+    }
+  }
+  return [...out];
 }
 
 export function errorText(err: unknown): string {

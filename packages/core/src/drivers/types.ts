@@ -49,4 +49,10 @@ export interface NodeDriver {
   metrics(options?: CallOptions): Promise<NodeMetrics>;
   chat(request: ChatRequest, options?: CallOptions): Promise<ChatCompletion>;
   chatStream(request: ChatStreamRequest, options?: CallOptions): AsyncIterable<ChatChunk>;
+  /**
+   * Optional pass-through form of `chatStream` for proxies: the node's SSE `data:` payloads as
+   * JSON text (batched per network read, `[DONE]` not included), cleaned like `chatStream`'s
+   * chunks. Callers that get no such method use `chatStream`.
+   */
+  chatStreamRaw?(request: ChatStreamRequest, options?: CallOptions): AsyncIterable<string[]>;
 }

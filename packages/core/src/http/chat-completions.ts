@@ -12,6 +12,7 @@ import type { Candidate, Outcome, RouteDecision } from '../routing/types.js';
 import { type DispatchDeps, dispatchWithFailover, isNodeTimeout } from './dispatch.js';
 import { openAIErrorBody } from './openai-error.js';
 import { type ContextExtractor, requestAgentContext } from './request-context.js';
+import { clientSignal, readBodyText } from './request-io.js';
 import { type ChatBody, ChatBodySchema, parseJsonBody, parseRequestBody } from './schemas.js';
 import { sendSse } from './sse-sink.js';
 import { classifyUpstreamError } from './upstream-error.js';
@@ -57,7 +58,7 @@ function record(deps: ChatDeps, routeId: string, outcome: Outcome): void {
 
 export function chatCompletions(deps: ChatDeps) {
   return async (c: Context): Promise<Response> => {
-    const body = parseRequestBody(ChatBodySchema, parseJsonBody(await c.req.text()));
+    const body = parseRequestBody(ChatBodySchema, parseJsonBody(await readBodyText(c)));
     const ctx: AgentContext = requestAgentContext(body, c.req.raw.headers, {
       ...(deps.config.defaultContext ? { defaults: deps.config.defaultContext } : {}),
       ...(deps.extractor ? { extractor: deps.extractor } : {}),
@@ -74,15 +75,24 @@ export function chatCompletions(deps: ChatDeps) {
       ctx,
     );
     brokeHeaders(c, decision);
-    return body.stream ? streamChat(c, deps, body, decision) : completeChat(c, deps, body, decision);
+    const signal = clientSignal(c);
+    return body.stream
+      ? streamChat(c, deps, body, decision, signal)
+      : completeChat(c, deps, body, decision, signal);
   };
 }
 
-async function completeChat(c: Context, deps: ChatDeps, body: ChatBody, decision: RouteDecision) {
+async function completeChat(
+  c: Context,
+  deps: ChatDeps,
+  body: ChatBody,
+  decision: RouteDecision,
+  clientSignal: AbortSignal,
+) {
   const t0 = performance.now();
   let started: Awaited<ReturnType<typeof dispatchWithFailover<ChatCompletion>>>;
   try {
-    started = await dispatchWithFailover(deps, decision, c.req.raw.signal, (driver, cand, signal) => {
+    started = await dispatchWithFailover(deps, decision, clientSignal, (driver, cand, signal) => {
       const req = { ...upstreamBody(body, cand), stream: false } as unknown as ChatRequest;
       delete (req as { stream_options?: unknown }).stream_options;
       return driver.chat(req, { signal });
@@ -105,34 +115,65 @@ async function completeChat(c: Context, deps: ChatDeps, body: ChatBody, decision
   return c.json({ ...completion, model: started.candidate.modelId });
 }
 
-async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, decision: RouteDecision) {
+/** A usage object (not `"usage": null`) in a raw payload: that chunk is parsed. */
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+/** Non-empty text content in a raw payload (counts as a token when the node reports no usage). */
+const CONTENT_TEXT = /"content"\s*:\s*"[^"]/;
+const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
+const MODEL_FIELD = /"model"\s*:\s*"(?:[^"\\]|\\.)*"/;
+
+/** The payload with its (first, top-level) `model` set to `modelJson`, without parsing it. */
+function withModel(payload: string, modelJson: string): string {
+  const m = MODEL_FIELD.exec(payload);
+  if (m) return `${payload.slice(0, m.index)}"model":${modelJson}${payload.slice(m.index + m[0].length)}`;
+  const brace = payload.indexOf('{');
+  return brace === -1
+    ? payload
+    : `${payload.slice(0, brace + 1)}"model":${modelJson},${payload.slice(brace + 1)}`;
+}
+
+type FirstResult =
+  | { raw: true; iter: AsyncIterator<string[]>; first: IteratorResult<string[]> }
+  | { raw: false; iter: AsyncIterator<ChatChunk>; first: IteratorResult<ChatChunk> };
+
+async function streamChat(
+  c: Context,
+  deps: ChatDeps,
+  body: ChatBody,
+  decision: RouteDecision,
+  clientSignal: AbortSignal,
+) {
   const t0 = performance.now();
   const wantsUsage = body.stream_options?.include_usage === true;
-  let started: Awaited<
-    ReturnType<
-      typeof dispatchWithFailover<{ iter: AsyncIterator<ChatChunk>; first: IteratorResult<ChatChunk> }>
-    >
-  >;
+  let started: Awaited<ReturnType<typeof dispatchWithFailover<FirstResult>>>;
   try {
-    started = await dispatchWithFailover(deps, decision, c.req.raw.signal, async (driver, cand, signal) => {
-      // Always ask the node for usage (the router learns from token counts); strip it below
-      // unless the client asked for it too.
-      const req = {
-        ...upstreamBody(body, cand),
-        stream: true,
-        stream_options: { ...(body.stream_options ?? {}), include_usage: true },
-      } as unknown as ChatStreamRequest;
-      const iter = driver.chatStream(req, { signal })[Symbol.asyncIterator]();
-      // Failover is only safe before the client has seen a byte: wait for the node's first chunk.
-      const first = await iter.next();
-      return { iter, first };
-    });
+    started = await dispatchWithFailover<FirstResult>(
+      deps,
+      decision,
+      clientSignal,
+      async (driver, cand, signal) => {
+        // Always ask the node for usage (the router learns from token counts); strip it below
+        // unless the client asked for it too.
+        const req = {
+          ...upstreamBody(body, cand),
+          stream: true,
+          stream_options: { ...(body.stream_options ?? {}), include_usage: true },
+        } as unknown as ChatStreamRequest;
+        // Failover is only safe before the client has seen a byte: wait for the node's first chunk.
+        if (driver.chatStreamRaw) {
+          const iter = driver.chatStreamRaw(req, { signal })[Symbol.asyncIterator]();
+          return { raw: true, iter, first: await iter.next() };
+        }
+        const iter = driver.chatStream(req, { signal })[Symbol.asyncIterator]();
+        return { raw: false, iter, first: await iter.next() };
+      },
+    );
   } catch (err) {
     record(deps, decision.routeId, { success: false, error: String((err as Error).message ?? err) });
     throw err;
   }
   const { candidate, controller, finish } = started;
-  const { iter, first } = started.value;
+  const result = started.value;
   const ttftMs = performance.now() - t0;
   const headers = {
     'content-type': 'text/event-stream; charset=utf-8',
@@ -142,33 +183,61 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, decision: 
     'x-broke-node': candidate.nodeId,
     'x-broke-model': candidate.modelId,
   };
+  const modelJson = JSON.stringify(candidate.modelId);
 
   return sendSse(c, headers, async (s) => {
     s.onAbort(() => controller.abort('client closed the stream'));
     let usage: ChatChunk['usage'];
     let chunks = 0;
     let last: ChatChunk | undefined;
+    let lastPayload: string | undefined;
     let ended = false;
+    /** One parsed chunk as the client gets it ('' when it is dropped). */
+    const emit = (chunk: ChatChunk): string => {
+      last = chunk;
+      if (chunk.usage) usage = chunk.usage;
+      if (chunk.choices.some((ch) => ch.delta?.content || ch.delta?.tool_calls)) chunks += 1;
+      if (chunk.choices.length === 0 && !wantsUsage) return '';
+      const out = wantsUsage || !chunk.usage ? chunk : { ...chunk, usage: undefined };
+      return `data: ${JSON.stringify({ ...out, model: candidate.modelId })}\n\n`;
+    };
     try {
-      for (let r = first; !r.done; r = await iter.next()) {
-        const chunk = r.value;
-        last = chunk;
-        if (chunk.usage) usage = chunk.usage;
-        if (chunk.choices.some((ch) => ch.delta?.content || ch.delta?.tool_calls)) chunks += 1;
-        if (chunk.choices.length === 0 && !wantsUsage) continue;
-        const out = wantsUsage || !chunk.usage ? chunk : { ...chunk, usage: undefined };
-        await s.write(`data: ${JSON.stringify({ ...out, model: candidate.modelId })}\n\n`);
-        if (s.aborted) break;
+      if (result.raw) {
+        // Pass-through: payloads go out as the node wrote them, with only `model` replaced; the
+        // rare chunk carrying usage is parsed.
+        for (let r = result.first; !r.done; r = await result.iter.next()) {
+          let out = '';
+          for (const payload of r.value) {
+            lastPayload = payload;
+            if (USAGE_OBJECT.test(payload)) {
+              out += emit(JSON.parse(payload) as ChatChunk);
+              continue;
+            }
+            if (CONTENT_TEXT.test(payload) || payload.includes('"tool_calls"')) chunks += 1;
+            if (!wantsUsage && EMPTY_CHOICES.test(payload)) continue;
+            out += `data: ${withModel(payload, modelJson)}\n\n`;
+          }
+          if (out !== '') await s.write(out);
+          if (s.aborted) break;
+        }
+        if (lastPayload !== undefined && last === undefined) last = JSON.parse(lastPayload) as ChatChunk;
+      } else {
+        for (let r = result.first; !r.done; r = await result.iter.next()) {
+          const out = emit(r.value);
+          if (out !== '') await s.write(out);
+          if (s.aborted) break;
+        }
       }
       ended = !s.aborted;
       if (ended) {
+        let tail = '';
         if (wantsUsage && !usage && last) {
           // The node ignored include_usage: send an estimate (one token per content chunk).
           const estimate = { prompt_tokens: 0, completion_tokens: chunks, total_tokens: chunks };
-          const tail = { ...last, choices: [], usage: estimate, model: candidate.modelId };
-          await s.write(`data: ${JSON.stringify(tail)}\n\n`);
+          const chunk = { ...last, choices: [], usage: estimate, model: candidate.modelId };
+          tail = `data: ${JSON.stringify(chunk)}\n\n`;
         }
-        await s.write('data: [DONE]\n\n');
+        await s.end(`${tail}data: [DONE]\n\n`);
         const latencyMs = performance.now() - t0;
         record(deps, decision.routeId, {
           success: true,
@@ -179,7 +248,7 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, decision: 
         });
       }
     } catch (err) {
-      if (s.aborted || c.req.raw.signal.aborted) return; // client left; nothing to tell anyone
+      if (s.aborted || clientSignal.aborted) return; // client left; nothing to tell anyone
       // Tokens already went out, so failover would duplicate text: end with a clear error event.
       const failure = classifyUpstreamError(candidate.nodeId, err, isNodeTimeout(controller.signal));
       const message = `stream from node ${candidate.nodeId} failed after output had started: ${failure.error.message}`;
@@ -206,7 +275,7 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, decision: 
       finish();
       if (!ended) {
         controller.abort('stream ended early');
-        iter.return?.().catch(() => {});
+        result.iter.return?.().catch(() => {});
       }
     }
   });

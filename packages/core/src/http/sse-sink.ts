@@ -7,6 +7,8 @@ import { stream } from 'hono/streaming';
 /** Where SSE events go: the Node socket directly, or hono's portable stream. */
 export interface SseSink {
   write(event: string): Promise<void>;
+  /** Writes the last events and ends the response (one write instead of two). */
+  end(events: string): Promise<void>;
   readonly aborted: boolean;
   onAbort(listener: () => void): void;
 }
@@ -23,8 +25,9 @@ export function sendSse(
 ): Response {
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
   if (outgoing && typeof outgoing.writeHead === 'function') {
+    // Headers go out with the first write (the caller already holds the first chunk), saving a
+    // separate packet per stream.
     outgoing.writeHead(200, headers);
-    outgoing.flushHeaders();
     let aborted = false;
     const listeners: Array<() => void> = [];
     outgoing.once('close', () => {
@@ -42,6 +45,10 @@ export function sendSse(
         // Respect backpressure so a slow client cannot make the gateway buffer a whole reply.
         if (!outgoing.write(event)) await Promise.race([once(outgoing, 'drain'), once(outgoing, 'close')]);
       },
+      async end(events) {
+        if (aborted || outgoing.writableEnded) return;
+        outgoing.end(events);
+      },
     };
     void pump(sink).finally(() => {
       if (!outgoing.writableEnded) outgoing.end();
@@ -57,6 +64,9 @@ export function sendSse(
       onAbort: (l) => s.onAbort(l),
       async write(event) {
         await s.write(event);
+      },
+      async end(events) {
+        await s.write(events);
       },
     };
     await pump(sink);

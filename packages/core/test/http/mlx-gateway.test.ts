@@ -66,6 +66,14 @@ function spyingDrivers(signals: AbortSignal[]) {
         if (opts.signal) signals.push(opts.signal);
         return real.chatStream(req, opts);
       },
+      // The gateway's pass-through path.
+      chatStreamRaw: (
+        req: Parameters<NodeDriver['chatStream']>[0],
+        opts: Parameters<NodeDriver['chatStream']>[1] = {},
+      ) => {
+        if (opts.signal) signals.push(opts.signal);
+        return real.chatStreamRaw(req, opts);
+      },
     });
   };
 }

@@ -1,0 +1,47 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Context } from 'hono';
+import { BrokeError } from '../errors.js';
+
+/**
+ * Under @hono/node-server the Node request/response are in `c.env`. Reading the body and watching
+ * for a disconnect through them skips building a WHATWG Request (a web-stream body and a signal)
+ * per call, which is most of hono's per-request cost; elsewhere (app.request in tests, other
+ * runtimes) the portable Request is used.
+ */
+interface NodeBindings {
+  incoming?: IncomingMessage;
+  outgoing?: ServerResponse;
+}
+
+const bindings = (c: Context): NodeBindings => (c.env as NodeBindings | undefined) ?? {};
+
+/** The request body as text. Only a body with a declared Content-Length (checked by limitBody) is read directly. */
+export function readBodyText(c: Context): Promise<string> {
+  const { incoming } = bindings(c);
+  if (!incoming || typeof incoming.on !== 'function' || incoming.headers['content-length'] === undefined) {
+    return c.req.text();
+  }
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    incoming.on('data', (b: Buffer) => parts.push(b));
+    incoming.once('end', () =>
+      resolve(
+        parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8'),
+      ),
+    );
+    incoming.once('error', () =>
+      reject(new BrokeError('client_closed', 'client closed the request', { status: 499 })),
+    );
+  });
+}
+
+/** Aborts when the client goes away before the response is finished. */
+export function clientSignal(c: Context): AbortSignal {
+  const { outgoing } = bindings(c);
+  if (!outgoing || typeof outgoing.once !== 'function') return c.req.raw.signal;
+  const controller = new AbortController();
+  outgoing.once('close', () => {
+    if (!outgoing.writableFinished) controller.abort('Client connection prematurely closed.');
+  });
+  return controller.signal;
+}

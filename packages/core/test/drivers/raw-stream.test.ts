@@ -1,0 +1,148 @@
+import { createServer, type Server } from 'node:http';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createDriver } from '../../src/drivers/factory.js';
+import type { DriverNode } from '../../src/drivers/openai-compatible.js';
+import type { ChatChunk } from '../../src/drivers/types.js';
+import { LLAMACPP, MLX_KNIFE, OLLAMA, type Routes, serveFixtures, VLLM } from './fixtures.js';
+
+// chatStreamRaw is the gateway's pass-through: it must say what chatStream says (same text, same
+// cleaning, same errors) while handing payloads on unparsed.
+
+const closers: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  while (closers.length) await closers.pop()?.();
+});
+
+const req = { model: 'm', messages: [{ role: 'user' as const, content: 'hi' }], stream: true as const };
+
+async function rawChunks(stream: AsyncIterable<string[]>): Promise<ChatChunk[]> {
+  const out: ChatChunk[] = [];
+  for await (const batch of stream) for (const p of batch) out.push(JSON.parse(p) as ChatChunk);
+  return out;
+}
+function summary(chunks: ChatChunk[]) {
+  let text = '';
+  let finish: string | null | undefined;
+  for (const c of chunks) {
+    text += c.choices[0]?.delta?.content ?? '';
+    finish = c.choices[0]?.finish_reason ?? finish;
+  }
+  return { text, finish };
+}
+async function parsedChunks(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk[]> {
+  const out: ChatChunk[] = [];
+  for await (const c of stream) out.push(c);
+  return out;
+}
+
+/** A node that writes exactly `parts` (each its own socket write, with a pause between). */
+async function rawNode(parts: string[], status = 200, contentType = 'text/event-stream'): Promise<string> {
+  const server: Server = createServer((rq, res) => {
+    rq.resume();
+    rq.on('end', async () => {
+      res.writeHead(status, { 'content-type': contentType });
+      for (const p of parts) {
+        res.write(p);
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  closers.push(() => new Promise((r) => server.close(() => r())));
+  const addr = server.address();
+  return `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+}
+const driverAt = (url: string, kind: DriverNode['kind'] = 'openai') => createDriver({ id: 'n', url, kind });
+const ev = (content: string | null, finish: string | null = null) =>
+  JSON.stringify({
+    id: 'c',
+    object: 'chat.completion.chunk',
+    created: 1,
+    model: 'served',
+    choices: [{ index: 0, delta: content === null ? {} : { content }, finish_reason: finish }],
+  });
+
+describe('chatStreamRaw matches chatStream', () => {
+  for (const [name, routes, kind] of [
+    ['ollama', OLLAMA, 'ollama'],
+    ['llamacpp', LLAMACPP, 'llamacpp'],
+    ['vllm', VLLM, 'vllm'],
+    ['mlx-knife', MLX_KNIFE, 'mlx-knife'],
+  ] as Array<[string, Routes, DriverNode['kind']]>) {
+    it(`${name}: same text and finish (stop tokens cleaned)`, async () => {
+      const srv = await serveFixtures(routes);
+      closers.push(() => srv.close());
+      const d = createDriver({ id: name, url: srv.url, kind });
+      const viaSdk = summary(await parsedChunks(d.chatStream(req)));
+      expect(summary(await rawChunks(d.chatStreamRaw(req)))).toEqual(viaSdk);
+    });
+  }
+
+  it('passes clean payloads through byte for byte and ends before [DONE]', async () => {
+    const a = ev('Hello');
+    const b = `{"id": "c", "model": "x", "choices": [{"index": 0, "delta": {"content": " world"}}]}`;
+    const url = await rawNode([`data: ${a}\n\ndata:${b}\r\n\r\n: keep-alive\n\n`, 'data: [DONE]\n\n']);
+    const batches: string[][] = [];
+    for await (const batch of driverAt(url).chatStreamRaw(req)) batches.push(batch);
+    expect(batches.flat()).toEqual([a, b]);
+  });
+
+  it('cleans a stop token split across network reads, also when the server escapes <', async () => {
+    const url = await rawNode([
+      `data: ${ev('Hi there')}\n\ndata: ${ev('!<|eo')}\n`,
+      `\ndata: ${ev('t_id|>leak')}\n\n`,
+      `data: ${ev('more leak')}\n\ndata: [DONE]\n\n`,
+    ]);
+    const chunks = await rawChunks(driverAt(url).chatStreamRaw(req));
+    expect(summary(chunks)).toEqual({ text: 'Hi there!', finish: 'stop' });
+    const escaped = await rawNode([
+      `data: ${ev('Yes.')}\n\n`,
+      `data: ${ev('x').replace('"x"', '"\\u003c|im_end|\\u003e tail"')}\n\ndata: [DONE]\n\n`,
+    ]);
+    expect(summary(await rawChunks(driverAt(escaped).chatStreamRaw(req)))).toEqual({
+      text: 'Yes.',
+      finish: 'stop',
+    });
+  });
+
+  it('releases held-back text when the stream ends without finish_reason', async () => {
+    const url = await rawNode([`data: ${ev('a <')}\n\ndata: [DONE]\n\n`]);
+    expect(summary(await rawChunks(driverAt(url).chatStreamRaw(req))).text).toBe('a <');
+  });
+
+  it('a node error status is the same typed error as through the SDK', async () => {
+    const url = await rawNode(['{"error":{"message":"bad things","type":"x"}}'], 500, 'application/json');
+    const d = driverAt(url);
+    const viaSdk = await parsedChunks(d.chatStream(req)).catch((e) => e);
+    const raw = await rawChunks(d.chatStreamRaw(req)).catch((e) => e);
+    expect(raw).toMatchObject({ code: viaSdk.code, status: viaSdk.status, message: viaSdk.message });
+    expect(raw.cause?.status).toBe(500);
+    const down = await rawChunks(driverAt('http://127.0.0.1:1').chatStreamRaw(req)).catch((e) => e);
+    expect(down).toMatchObject({ code: 'node_unreachable', nodeId: 'n' });
+  });
+
+  it('an error event inside the stream throws', async () => {
+    const url = await rawNode([`data: ${ev('a')}\n\n`, 'data: {"error":{"message":"oom"}}\n\n']);
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const batch of driverAt(url).chatStreamRaw(req)) seen.push(...batch);
+    })().catch((e) => e);
+    expect(seen).toHaveLength(1);
+    expect(String(err.message)).toMatch(/oom/);
+  });
+
+  it('an abort ends the request', async () => {
+    const url = await rawNode([`data: ${ev('a')}\n\n`, `data: ${ev('b')}\n\n`, `data: ${ev('c')}\n\n`]);
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const err = await (async () => {
+      for await (const batch of driverAt(url).chatStreamRaw(req, { signal: ac.signal })) {
+        seen.push(...batch);
+        ac.abort();
+      }
+    })().catch((e) => e);
+    expect(seen).toHaveLength(1);
+    expect(err).toMatchObject({ code: 'node_timeout' });
+  });
+});
