@@ -196,6 +196,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
     const triggers = tokens ? stopTriggers(tokens) : undefined;
     let cleaner: ChunkCleaner | undefined;
     let last: ChatChunk | undefined;
+    let complete = false;
     try {
       for await (const batch of ssePayloads(res)) {
         if (
@@ -222,10 +223,16 @@ export class OpenAICompatibleDriver implements NodeDriver {
         if (out.length > 0) yield out;
         if (stopAll) return;
       }
+      complete = true;
     } catch (err) {
       throw this.wrap(err, 'chat stream');
     } finally {
-      if (!res.complete) res.destroy();
+      // After [DONE] the rest (the chunked-encoding end) is drained so the socket goes back to
+      // the pool; a stream left early (abort, leaked stop token, error) is cut.
+      if (!res.complete) {
+        if (complete) res.resume();
+        else res.destroy();
+      }
     }
     const tail = cleaner?.tail(last) ?? [];
     if (tail.length > 0) yield tail.map((c) => JSON.stringify(c));

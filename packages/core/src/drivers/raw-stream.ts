@@ -129,8 +129,8 @@ export async function* ssePayloads(res: IncomingMessage): AsyncGenerator<string[
   let data: string | undefined;
   let event: string | undefined;
   let done = false;
-  for await (const part of res as AsyncIterable<string>) {
-    if (done) continue; // drain, so the keep-alive connection can be reused
+  // Not destroyed when the caller stops at [DONE]: the rest is drained so the connection is reused.
+  for await (const part of res.iterator({ destroyOnReturn: false }) as AsyncIterable<string>) {
     const text = pending ? pending + part : part;
     const batch: string[] = [];
     let start = 0;
@@ -167,6 +167,7 @@ export async function* ssePayloads(res: IncomingMessage): AsyncGenerator<string[
     }
     pending = done ? '' : text.slice(start);
     if (batch.length > 0) yield batch;
+    if (done) return;
   }
   // A last event not followed by a blank line still counts (the SDK's decoder flushes it too).
   if (!done && pending.startsWith('data:')) {

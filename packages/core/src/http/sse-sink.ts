@@ -35,6 +35,23 @@ export function sendSse(
       aborted = true;
       for (const l of listeners) l();
     });
+    // Events written in one turn of the event loop leave in one socket write: a node that sends
+    // its last chunks and end together costs the client one packet, not one per event plus [DONE].
+    let pending = '';
+    let blocked: Promise<unknown> | undefined;
+    let scheduled = false;
+    const flush = () => {
+      scheduled = false;
+      if (pending === '' || aborted || outgoing.writableEnded) return;
+      const data = pending;
+      pending = '';
+      // Respect backpressure so a slow client cannot make the gateway buffer a whole reply.
+      if (!outgoing.write(data)) {
+        blocked = Promise.race([once(outgoing, 'drain'), once(outgoing, 'close')]).finally(() => {
+          blocked = undefined;
+        });
+      }
+    };
     const sink: SseSink = {
       get aborted() {
         return aborted;
@@ -42,16 +59,24 @@ export function sendSse(
       onAbort: (l) => listeners.push(l),
       async write(event) {
         if (aborted) return;
-        // Respect backpressure so a slow client cannot make the gateway buffer a whole reply.
-        if (!outgoing.write(event)) await Promise.race([once(outgoing, 'drain'), once(outgoing, 'close')]);
+        pending += event;
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(flush);
+        }
+        if (blocked) await blocked;
       },
       async end(events) {
         if (aborted || outgoing.writableEnded) return;
-        outgoing.end(events);
+        const data = pending + events;
+        pending = '';
+        outgoing.end(data);
       },
     };
     void pump(sink).finally(() => {
-      if (!outgoing.writableEnded) outgoing.end();
+      // Whatever is still buffered (e.g. a stream_interrupted event) goes out with the end.
+      if (!outgoing.writableEnded) outgoing.end(aborted ? undefined : pending);
+      pending = '';
     });
     return RESPONSE_ALREADY_SENT;
   }
