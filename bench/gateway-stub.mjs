@@ -45,3 +45,13 @@ export function startStub({ delayMs = 20, chunks = 8, host = '127.0.0.1', port =
     }),
   );
 }
+
+// `node bench/gateway-stub.mjs DELAY_MS CHUNKS`: serve in a process of its own, print the URL.
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const stub = await startStub({
+    delayMs: Number(process.argv[2] ?? 20),
+    chunks: Number(process.argv[3] ?? 8),
+  });
+  console.log(stub.url);
+  process.on('SIGTERM', () => stub.close().then(() => process.exit(0)));
+}

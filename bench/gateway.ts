@@ -1,8 +1,11 @@
 /**
- * Gateway overhead benchmark: the same requests sent straight to a node and through the gateway,
- * at 1, 16 and 128 concurrent streams, against a constant-latency stub (the gateway's own
- * ceiling) and a real mlx_lm.server (tiny model). Reports p50/p99 TTFB and total, the added
- * latency, max req/s and the gateway's RSS at 128 streams. Loopback only; bounded in time.
+ * Gateway overhead benchmark: the same requests sent straight to a node, through a bare
+ * node:http proxy (the floor for any extra hop) and through the gateway, at 1, 16 and 128
+ * concurrent streams, against a constant-latency stub (the gateway's own ceiling) and a real
+ * mlx_lm.server (tiny model). Client, stub, proxy and gateway are separate processes; the same
+ * client and concurrency serve every path, runs interleaved. Reports p50/p99 TTFB and total, the
+ * added latency, the gateway's CPU per request, load average, max req/s and the gateway's RSS at
+ * 128 streams. Loopback only; bounded in time.
  *
  *   npm run build && npx tsx bench/gateway.ts [--quick] [--no-mlx]
  * Writes bench/results/gateway.md.
@@ -14,8 +17,6 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { createDriver } from '@broke/core';
 import { startMlxNode } from '../testbed/index.js';
-// @ts-expect-error plain ESM helper without types
-import { startStub } from './gateway-stub.mjs';
 
 const quick = process.argv.includes('--quick');
 const withMlx = !process.argv.includes('--no-mlx');
@@ -93,36 +94,56 @@ function rssKb(pid: number): number {
   return m ? Number(m[1]) : Number.NaN;
 }
 
-async function startGatewayProcess(nodes: unknown[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(
-    process.execPath,
-    [join(import.meta.dirname, 'gateway-server.mjs'), JSON.stringify(nodes)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+/** User + system CPU seconds a process has used so far (/proc/PID/stat, clock ticks of 10 ms). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+const load1 = () => os.loadavg()[0] ?? Number.NaN;
+
+/** A helper process that prints its URL on its first stdout line. */
+async function startProcess(script: string, args: string[]): Promise<{ url: string; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(import.meta.dirname, script), ...args], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.once('data', (d) => resolve(String(d).trim()));
-    child.once('exit', (code) => reject(new Error(`gateway exited ${code}`)));
+    child.stdout?.once('data', (d) => resolve(String(d).trim().split('\n')[0] as string));
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
   });
   return { url, child };
+}
+const startGatewayProcess = (nodes: unknown[]) => startProcess('gateway-server.mjs', [JSON.stringify(nodes)]);
+
+interface Stats {
+  ttfb50: number;
+  ttfb99: number;
+  total50: number;
+  total99: number;
 }
 
 interface Row {
   target: string;
   concurrency: number;
-  direct: { ttfb50: number; ttfb99: number; total50: number; total99: number };
-  gateway: { ttfb50: number; ttfb99: number; total50: number; total99: number };
-  errors: number;
+  direct: Stats;
+  gateway: Stats;
+  floor?: Stats;
   /** direct / gateway */
   errorsSplit: string;
+  /** Gateway process CPU (user + system) per request, µs. */
+  cpuUs: number;
+  load: string;
   rssMb?: number;
+}
+
+function stats(s: Sample[]): Stats {
+  const ttfb = s.map((x) => x.ttfb);
+  const total = s.map((x) => x.total);
+  return { ttfb50: pct(ttfb, 50), ttfb99: pct(ttfb, 99), total50: pct(total, 50), total99: pct(total, 99) };
 }
 
 async function compare(
   target: string,
-  direct: string,
-  gateway: string,
+  urls: { direct: string; gateway: string; floor?: string },
   models: { direct: string; gateway: string },
   pid: number,
   sizes: { maxTokens: number; perLevel: (c: number) => number },
@@ -130,43 +151,35 @@ async function compare(
   const rows: Row[] = [];
   for (const c of LEVELS) {
     const n = sizes.perLevel(c);
-    await load(direct, models.direct, Math.min(c, 8), 16, sizes.maxTokens); // warm both paths
-    await load(gateway, models.gateway, Math.min(c, 8), 16, sizes.maxTokens);
-    // Interleave direct and gateway runs so drift (thermal, other load) hits both alike.
+    // Warm every path (JIT, keep-alive pools) before measuring.
+    await load(urls.direct, models.direct, Math.min(c, 8), 32, sizes.maxTokens);
+    if (urls.floor) await load(urls.floor, models.direct, Math.min(c, 8), 32, sizes.maxTokens);
+    await load(urls.gateway, models.gateway, Math.min(c, 8), 32, sizes.maxTokens);
+    // Interleave the paths so drift (thermal, other load) hits all alike.
     const d: Sample[] = [];
     const g: Sample[] = [];
+    const fl: Sample[] = [];
     let rss = 0;
+    let cpu = 0;
+    const loadBefore = load1();
     for (let round = 0; round < 2; round++) {
-      d.push(...(await load(direct, models.direct, c, n / 2, sizes.maxTokens)).samples);
+      d.push(...(await load(urls.direct, models.direct, c, n / 2, sizes.maxTokens)).samples);
+      if (urls.floor) fl.push(...(await load(urls.floor, models.direct, c, n / 2, sizes.maxTokens)).samples);
       const sampler = setInterval(() => (rss = Math.max(rss, rssKb(pid))), 20);
-      g.push(...(await load(gateway, models.gateway, c, n / 2, sizes.maxTokens)).samples);
+      const cpu0 = cpuSeconds(pid);
+      g.push(...(await load(urls.gateway, models.gateway, c, n / 2, sizes.maxTokens)).samples);
+      cpu += cpuSeconds(pid) - cpu0;
       clearInterval(sampler);
     }
-    const stats = (s: Sample[]) => ({
-      ttfb50: pct(
-        s.map((x) => x.ttfb),
-        50,
-      ),
-      ttfb99: pct(
-        s.map((x) => x.ttfb),
-        99,
-      ),
-      total50: pct(
-        s.map((x) => x.total),
-        50,
-      ),
-      total99: pct(
-        s.map((x) => x.total),
-        99,
-      ),
-    });
     rows.push({
       target,
       concurrency: c,
       direct: stats(d),
       gateway: stats(g),
-      errors: d.filter((x) => !x.ok).length + g.filter((x) => !x.ok).length,
+      ...(urls.floor ? { floor: stats(fl) } : {}),
       errorsSplit: `${d.filter((x) => !x.ok).length} / ${g.filter((x) => !x.ok).length}`,
+      cpuUs: (cpu / g.length) * 1e6,
+      load: `${loadBefore.toFixed(2)} → ${load1().toFixed(2)}`,
       ...(c === 128 ? { rssMb: rss / 1024 } : {}),
     });
     console.error(`${target} c=${c}: done (${n} requests per path)`);
@@ -176,11 +189,12 @@ async function compare(
 
 async function maxRps(base: string, model: string) {
   const { samples, seconds } = await load(base, model, 64, quick ? 1000 : 4000, 8);
-  return samples.filter((s) => s.ok).length / seconds;
+  const ok = samples.filter((x) => x.ok).length;
+  return { rps: ok / seconds, n: samples.length };
 }
 
-/** The node driver alone (openai SDK over undici), in this process: the gateway's upstream client cost. */
-async function driverOnly(url: string, concurrency: number, total: number) {
+/** The node driver alone, in this process: the gateway's upstream client cost (SDK or raw path). */
+async function driverOnly(url: string, concurrency: number, total: number, raw: boolean) {
   const driver = createDriver({ id: 'd', url, kind: 'openai', models: [{ id: 'm', servedName: 'stub' }] });
   const req = {
     model: 'stub',
@@ -188,59 +202,90 @@ async function driverOnly(url: string, concurrency: number, total: number) {
     max_tokens: 8,
     messages: [{ role: 'user' as const, content: 'Say hi.' }],
   };
-  const times: number[] = [];
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next++ < total) {
-        const t0 = performance.now();
-        for await (const _ of driver.chatStream(req)) {
-          // drain
+  const run = async () => {
+    const times: number[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: concurrency }, async () => {
+        while (next++ < total) {
+          const t0 = performance.now();
+          for await (const _ of raw ? driver.chatStreamRaw(req) : driver.chatStream(req)) {
+            // drain
+          }
+          times.push(performance.now() - t0);
         }
-        times.push(performance.now() - t0);
-      }
-    }),
-  );
+      }),
+    );
+    return times;
+  };
+  await run(); // warm
+  const times = await run();
   return { p50: pct(times, 50), p99: pct(times, 99) };
 }
 
-const stub = await startStub({ delayMs: 20, chunks: 8 });
-const stubZero = await startStub({ delayMs: 0, chunks: 8 });
+const loadAtStart = os.loadavg();
+const stub = await startProcess('gateway-stub.mjs', ['20', '8']);
+const stubZero = await startProcess('gateway-stub.mjs', ['0', '8']);
+const floor = await startProcess('gateway-floor.mjs', [stub.url, 'stub']);
 const stubNodes = [
   { id: 'stub', url: stub.url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
 ];
 const stubGw = await startGatewayProcess(stubNodes);
 const rows: Row[] = [];
-const driverRows: Array<{ c: number; p50: number; p99: number }> = [];
+const driverRows: Array<{ c: number; sdk: { p50: number; p99: number }; raw: { p50: number; p99: number } }> =
+  [];
 let rpsGateway = 0;
 let rpsDirect = 0;
+let rpsFloor = 0;
+let cpuFloorUs = 0;
+let cpuGatewayUs = 0;
 try {
   const pid = stubGw.child.pid as number;
   rows.push(
     ...(await compare(
       'stub (20 ms, 8 chunks)',
-      stub.url,
-      stubGw.url,
+      { direct: stub.url, gateway: stubGw.url, floor: floor.url },
       { direct: 'stub', gateway: 'broke-auto' },
       pid,
       {
         maxTokens: 8,
-        perLevel: (c) => (quick ? Math.max(100, c * 4) : Math.max(400, c * 8)),
+        perLevel: (c) => (quick ? Math.max(200, c * 8) : Math.max(600, c * 16)),
       },
     )),
   );
-  for (const c of [1, 16]) driverRows.push({ c, ...(await driverOnly(stub.url, c, quick ? 100 : 400)) });
+  for (const c of [1, 16]) {
+    const n = quick ? 100 : 400;
+    driverRows.push({
+      c,
+      sdk: await driverOnly(stub.url, c, n, false),
+      raw: await driverOnly(stub.url, c, n, true),
+    });
+  }
   const zeroGw = await startGatewayProcess([
     { id: 'stub0', url: stubZero.url, kind: 'openai', models: [{ id: 'stub0', servedName: 'stub' }] },
   ]);
+  const zeroFloor = await startProcess('gateway-floor.mjs', [stubZero.url, 'stub']);
   try {
-    rpsDirect = await maxRps(stubZero.url, 'stub');
-    rpsGateway = await maxRps(zeroGw.url, 'broke-auto');
+    await maxRps(zeroGw.url, 'broke-auto'); // warm
+    await maxRps(zeroFloor.url, 'stub');
+    rpsDirect = (await maxRps(stubZero.url, 'stub')).rps;
+    const fl0 = cpuSeconds(zeroFloor.child.pid as number);
+    const fl = await maxRps(zeroFloor.url, 'stub');
+    rpsFloor = fl.rps;
+    cpuFloorUs = ((cpuSeconds(zeroFloor.child.pid as number) - fl0) / fl.n) * 1e6;
+    const gw0 = cpuSeconds(zeroGw.child.pid as number);
+    const gw = await maxRps(zeroGw.url, 'broke-auto');
+    rpsGateway = gw.rps;
+    cpuGatewayUs = ((cpuSeconds(zeroGw.child.pid as number) - gw0) / gw.n) * 1e6;
   } finally {
     zeroGw.child.kill('SIGTERM');
+    zeroFloor.child.kill('SIGTERM');
   }
 } finally {
   stubGw.child.kill('SIGTERM');
+  floor.child.kill('SIGTERM');
+  stub.child.kill('SIGTERM');
+  stubZero.child.kill('SIGTERM');
 }
 
 if (withMlx) {
@@ -252,51 +297,54 @@ if (withMlx) {
     rows.push(
       ...(await compare(
         'mlx_lm.server (tiny, 8 tokens)',
-        node.url,
-        mlxGw.url,
+        { direct: node.url, gateway: mlxGw.url },
         { direct: 'default_model', gateway: 'broke-auto' },
         mlxGw.child.pid as number,
         {
           maxTokens: 8,
           perLevel: (c) => (quick ? Math.max(20, c) : Math.max(60, c * 2)),
         },
-      ).then((r) => r)),
+      )),
     );
   } finally {
     mlxGw.child.kill('SIGTERM');
     await node.stop();
   }
 }
-await stub.close();
-await stubZero.close();
 agent.destroy();
+const loadAtEnd = os.loadavg();
 
 const cpus = os.cpus();
+const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
+const pair = (a: number, b: number) => `${f(a)} / ${f(b)}`;
 const lines = [
   '# Gateway benchmark',
   '',
   `- date: ${new Date().toISOString()}`,
   `- machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`,
-  `- node ${process.version}; gateway in its own process; client and load targets share another (loopback, keep-alive node:http)`,
+  `- load average (1 / 5 / 15 min): ${la(loadAtStart)} at start, ${la(loadAtEnd)} at end`,
+  `- node ${process.version}; client (keep-alive node:http), stub, bare proxy and gateway each in a process of their own (loopback)`,
   `- command: \`npx tsx bench/gateway.ts${quick ? ' --quick' : ''}${withMlx ? '' : ' --no-mlx'}\``,
   '',
-  'Latencies in ms. **Added** = gateway − direct for the same percentile (same target, same concurrency, runs interleaved).',
-  'Targets: < 1 ms p50 and < 5 ms p99 added at 16 streams.',
+  'Latencies in ms. **Added** = gateway − direct for the same percentile (same client, same target, same concurrency, runs interleaved).',
+  '*Floor* = a bare node:http pass-through proxy (bench/gateway-floor.mjs) − direct: what any extra hop costs on this machine.',
+  "Targets: < 1 ms p50 and < 5 ms p99 added at 16 streams. CPU = the gateway process's user + system time per request.",
   '',
-  '| target | streams | direct TTFB p50 / p99 | gateway TTFB p50 / p99 | **added TTFB p50 / p99** | direct total p50 / p99 | gateway total p50 / p99 | **added total p50 / p99** | errors direct / gateway |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  '| target | streams | direct TTFB p50 / p99 | gateway TTFB p50 / p99 | **added TTFB p50 / p99** | *floor TTFB p50 / p99* | direct total p50 / p99 | gateway total p50 / p99 | **added total p50 / p99** | gateway CPU µs/req | load 1 min | errors direct / gateway |',
+  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   ...rows.map(
     (r) =>
-      `| ${r.target} | ${r.concurrency} | ${f(r.direct.ttfb50)} / ${f(r.direct.ttfb99)} | ${f(r.gateway.ttfb50)} / ${f(r.gateway.ttfb99)} | **${f(r.gateway.ttfb50 - r.direct.ttfb50)} / ${f(r.gateway.ttfb99 - r.direct.ttfb99)}** | ${f(r.direct.total50)} / ${f(r.direct.total99)} | ${f(r.gateway.total50)} / ${f(r.gateway.total99)} | **${f(r.gateway.total50 - r.direct.total50)} / ${f(r.gateway.total99 - r.direct.total99)}** | ${r.errorsSplit} |`,
+      `| ${r.target} | ${r.concurrency} | ${pair(r.direct.ttfb50, r.direct.ttfb99)} | ${pair(r.gateway.ttfb50, r.gateway.ttfb99)} | **${pair(r.gateway.ttfb50 - r.direct.ttfb50, r.gateway.ttfb99 - r.direct.ttfb99)}** | ${r.floor ? `*${pair(r.floor.ttfb50 - r.direct.ttfb50, r.floor.ttfb99 - r.direct.ttfb99)}*` : '–'} | ${pair(r.direct.total50, r.direct.total99)} | ${pair(r.gateway.total50, r.gateway.total99)} | **${pair(r.gateway.total50 - r.direct.total50, r.gateway.total99 - r.direct.total99)}** | ${r.cpuUs.toFixed(0)} | ${r.load} | ${r.errorsSplit} |`,
   ),
   '',
-  `Max throughput (stub with no delay, 8 chunks, 64 concurrent streams): direct ${rpsDirect.toFixed(0)} req/s, through the gateway **${rpsGateway.toFixed(0)} req/s**.`,
+  `Max throughput (stub with no delay, 8 chunks, 64 concurrent streams): direct ${rpsDirect.toFixed(0)} req/s, bare proxy ${rpsFloor.toFixed(0)} req/s, through the gateway **${rpsGateway.toFixed(0)} req/s**. CPU per request at that load: bare proxy ${cpuFloorUs.toFixed(0)} µs, gateway ${cpuGatewayUs.toFixed(0)} µs.`,
   '',
-  `Upstream client alone (the node driver: openai SDK over undici, no gateway) against the same stub: ${driverRows
-    .map((r) => `${r.c} stream(s) total p50 / p99 ${f(r.p50)} / ${f(r.p99)} ms`)
-    .join(
-      '; ',
-    )} — compare with the direct column to see how much of the added latency is the SDK call itself.`,
+  `Upstream client alone (the node driver, no gateway, against the 20 ms stub; total p50 / p99 ms): ${driverRows
+    .map(
+      (r) =>
+        `${r.c} stream(s): \`chatStream\` (openai SDK) ${pair(r.sdk.p50, r.sdk.p99)}, \`chatStreamRaw\` (the gateway's pass-through) ${pair(r.raw.p50, r.raw.p99)}`,
+    )
+    .join('; ')}.`,
   '',
   `Gateway RSS at 128 concurrent streams: ${rows
     .filter((r) => r.rssMb !== undefined)
