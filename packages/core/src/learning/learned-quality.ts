@@ -73,6 +73,21 @@ export class LearnedQuality {
     return stat;
   }
 
+  /** Replace an entry's evidence with a value learned elsewhere (another gateway); returns it. */
+  replace(stat: QualityStat): QualityStat {
+    const existing = this.get(stat.team, stat.role, stat.taskType, stat.modelId);
+    if (!existing) {
+      const copy = { ...stat };
+      this.put(copy);
+      return copy;
+    }
+    existing.alpha = stat.alpha;
+    existing.beta = stat.beta;
+    existing.n = stat.n;
+    existing.updatedAt = stat.updatedAt;
+    return existing;
+  }
+
   all(): IterableIterator<QualityStat> {
     return allStats(this.slices);
   }

@@ -85,6 +85,7 @@ export class Router {
   private readonly now: () => number;
   private readonly onDecision: ((e: RouteExplanation) => void) | undefined;
   private readonly explorationRate: number;
+  private readonly unsubscribe: (() => void) | undefined;
 
   constructor(opts: RouterOptions) {
     this.config = opts.config;
@@ -116,6 +117,10 @@ export class Router {
     const filters = [...defaultFilters(), ...(opts.filters ?? [])].filter((f) => !disabled.has(f.name));
     const scorers = [...defaultScorers(), ...(opts.scorers ?? [])].filter((s) => !disabled.has(s.name));
     this.pipeline = new RoutingPipeline(filters, scorers);
+    // A shared store (Redis) pushes what other gateways learned; take it as the new value.
+    this.unsubscribe = opts.store?.subscribe?.((stat) => {
+      this.learned.replace(stat);
+    });
   }
 
   /** Router with the learned statistics loaded from the store. */
@@ -289,8 +294,13 @@ export class Router {
   }
 
   async close(): Promise<void> {
-    await this.store?.flush();
-    await this.store?.close();
+    this.unsubscribe?.();
+    try {
+      await this.store?.flush();
+    } finally {
+      // Even when the last writes were not acknowledged (a store that lost its server).
+      await this.store?.close();
+    }
   }
 
   /**

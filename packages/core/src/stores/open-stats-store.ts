@@ -1,6 +1,6 @@
 import type { StoreConfig } from '../config/schema.js';
-import { BrokeError } from '../errors.js';
 import { MemoryStatsStore } from './memory-stats-store.js';
+import { RedisStatsStore } from './redis-stats-store.js';
 import { SqliteStatsStore } from './sqlite-stats-store.js';
 import type { StatsStore } from './stats-store.js';
 
@@ -12,8 +12,7 @@ export function openStatsStore(config: StoreConfig): StatsStore {
     case 'sqlite':
       return new SqliteStatsStore(config.path);
     case 'redis':
-      throw new BrokeError('store_unsupported', 'The Redis stats store is not implemented yet', {
-        hint: 'use store.kind: sqlite or memory',
-      });
+      // Connects in loadStats (Router.create): an unreachable Redis fails there, as a BrokeError.
+      return new RedisStatsStore({ url: config.url, prefix: config.prefix });
   }
 }

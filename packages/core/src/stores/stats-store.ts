@@ -27,6 +27,9 @@ export interface OutcomeRecord {
  *   write and return a promise that resolves once it is durable ("acknowledged").
  * - `flush` resolves when everything queued so far is durable.
  * - Calls may interleave freely (a Redis store is async end to end).
+ * - A store shared with other processes (Redis) offers `subscribe`: it calls `onStat` with the new
+ *   value of each statistic that changed elsewhere, and the router replaces its copy with it.
+ *   Returns the unsubscribe function.
  */
 export interface StatsStore {
   loadStats(): Promise<QualityStat[]>;
@@ -34,4 +37,5 @@ export interface StatsStore {
   upsertStats(stats: readonly QualityStat[]): Promise<void>;
   flush(): Promise<void>;
   close(): Promise<void>;
+  subscribe?(onStat: (stat: QualityStat) => void): () => void;
 }

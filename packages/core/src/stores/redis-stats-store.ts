@@ -1,0 +1,764 @@
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { TaskType } from '../context/agent-context.js';
+import { BrokeError } from '../errors.js';
+import type { QualityStat } from '../learning/quality-stat.js';
+import { statKey } from './memory-stats-store.js';
+import type { OutcomeRecord, StatsStore } from './stats-store.js';
+
+export interface RedisStatsStoreOptions {
+  url: string;
+  /** Prepended to every key and to the pub/sub channel (default `broke:`). */
+  prefix?: string;
+  /**
+   * Full re-read of all statistics at this interval (default 30 s): the backstop that bounds
+   * staleness when a pub/sub notification was lost. 0 turns it off.
+   */
+  refreshMs?: number;
+  /** A write Redis has not accepted within this time rejects its promise (it stays queued). */
+  ackTimeoutMs?: number;
+  /** How long `loadStats` waits for the first connection. */
+  connectTimeoutMs?: number;
+  /** Outcomes queued while Redis is unreachable; beyond this new outcomes are refused. */
+  maxQueuedOutcomes?: number;
+  /** Approximate length of the shared outcome log (a capped stream). */
+  maxOutcomes?: number;
+  /** Where warnings go (Redis lost / back, queue full); default `process.emitWarning`. */
+  onWarning?: (message: string) => void;
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: unknown) => void;
+  done: boolean;
+}
+
+interface Delta {
+  team: string;
+  role: string;
+  taskType: TaskType;
+  modelId: string;
+  alpha: number;
+  beta: number;
+  n: number;
+  updatedAt: number;
+}
+
+/** One write to Redis: applied by one script call, acknowledged as a whole. */
+interface Batch {
+  seq: number;
+  outcomes: string[];
+  deltas: Map<string, Delta>;
+  waiters: Waiter[];
+  settled: boolean;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** A statistic as Redis holds it, with its version (incremented by every write). */
+interface Row {
+  team: string;
+  role: string;
+  taskType: TaskType;
+  modelId: string;
+  alpha: number;
+  beta: number;
+  n: number;
+  updatedAt: number;
+  v: number;
+}
+
+interface Entry {
+  /** Latest Redis value seen (reply, notification or re-read). */
+  base: Row | undefined;
+  /** This process's evidence not yet applied in Redis (queued or in flight). */
+  pending: { alpha: number; beta: number; n: number };
+  pendingBatches: number;
+  /** What the router holds for this statistic. */
+  view: QualityStat;
+}
+
+/**
+ * KEYS: 1 stat index set, 2 outcome stream, 3 origin sequence key, 4.. stat hashes.
+ * ARGV: 1 channel, 2 origin, 3 seq, 4 max outcomes, 5 outcome count, outcomes…, then per stat
+ * team, role, taskType, modelId, Δalpha, Δbeta, Δn, updatedAt.
+ * A batch whose seq this origin already applied (a retry after a lost reply) changes nothing.
+ * Evidence is added (HINCRBYFLOAT), never overwritten, so gateways do not lose each other's.
+ */
+const APPLY_LUA = `
+local last = tonumber(redis.call('GET', KEYS[3]) or '0')
+local seq = tonumber(ARGV[3])
+local fresh = seq > last
+if fresh then redis.call('SET', KEYS[3], ARGV[3], 'EX', 604800) end
+local nout = tonumber(ARGV[5])
+local i = 6
+if fresh then
+  for j = 1, nout do
+    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'o', ARGV[i + j - 1])
+  end
+end
+i = i + nout
+local rows = {}
+for k = 4, #KEYS do
+  local key = KEYS[k]
+  if fresh then
+    redis.call('HSET', key, 'team', ARGV[i], 'role', ARGV[i + 1], 'taskType', ARGV[i + 2], 'modelId', ARGV[i + 3])
+    if tonumber(redis.call('HINCRBYFLOAT', key, 'alpha', ARGV[i + 4])) < 0 then redis.call('HSET', key, 'alpha', '0') end
+    if tonumber(redis.call('HINCRBYFLOAT', key, 'beta', ARGV[i + 5])) < 0 then redis.call('HSET', key, 'beta', '0') end
+    if redis.call('HINCRBY', key, 'n', ARGV[i + 6]) < 0 then redis.call('HSET', key, 'n', '0') end
+    if tonumber(ARGV[i + 7]) > tonumber(redis.call('HGET', key, 'updatedAt') or '0') then
+      redis.call('HSET', key, 'updatedAt', ARGV[i + 7])
+    end
+    redis.call('HINCRBY', key, 'v', 1)
+    redis.call('SADD', KEYS[1], key)
+  end
+  rows[#rows + 1] = redis.call('HMGET', key, 'team', 'role', 'taskType', 'modelId', 'alpha', 'beta', 'n', 'updatedAt', 'v')
+  i = i + 8
+end
+if fresh and #rows > 0 then
+  redis.call('PUBLISH', ARGV[1], cjson.encode({o = ARGV[2], q = seq, s = rows}))
+end
+return cjson.encode(rows)
+`;
+
+const ROW_FIELDS = ['team', 'role', 'taskType', 'modelId', 'alpha', 'beta', 'n', 'updatedAt', 'v'] as const;
+
+type ApplyCommand = (numKeys: number, ...args: Array<string | number>) => Promise<string>;
+
+/**
+ * Redis-backed statistics shared by several gateways.
+ *
+ * Same contract as SQLite: all aggregates are loaded at start and the router works from memory;
+ * writes are queued and sent in one Lua script per batch (one batch in flight at a time; what
+ * arrives meanwhile coalesces into the next). A write is acknowledged when Redis has run that
+ * script. The script adds this gateway's evidence *deltas* (HINCRBYFLOAT), bumps a version per
+ * statistic, appends outcomes to a capped stream and publishes the new absolutes.
+ *
+ * Other gateways' updates arrive by pub/sub (plus a full re-read every `refreshMs` and after a
+ * reconnect). The store keeps, per statistic, the latest Redis value (by version) and this
+ * process's evidence not yet in Redis; the router's copy is always their sum, pushed through
+ * `subscribe`. Deltas are the difference between what the router upserts and that copy, so the
+ * router must apply every pushed value (Router does when the store offers `subscribe`).
+ *
+ * Redis lost mid-run: routing is unaffected (it never waits on the store); batches are retried
+ * after reconnect exactly once (a per-gateway sequence number makes a retried batch a no-op),
+ * statistic deltas coalesce per key, at most `maxQueuedOutcomes` outcomes wait, and promises not
+ * acknowledged within `ackTimeoutMs` reject with `store_unavailable` while the write stays queued.
+ */
+export class RedisStatsStore implements StatsStore {
+  readonly prefix: string;
+  private readonly url: string;
+  private readonly origin = randomBytes(8).toString('hex');
+  private readonly refreshMs: number;
+  private readonly ackTimeoutMs: number;
+  private readonly connectTimeoutMs: number;
+  private readonly maxQueuedOutcomes: number;
+  private readonly maxOutcomes: number;
+  private readonly warn: (message: string) => void;
+  private readonly keys: { index: string; outcomes: string; origin: string; channel: string };
+  private cmd: Redis | undefined;
+  private sub: Redis | undefined;
+  private apply: ApplyCommand | undefined;
+  private readonly entries = new Map<string, Entry>();
+  private listener: ((stat: QualityStat) => void) | undefined;
+  private seq = 0;
+  /** Batch being sent, or sent and failed (retried first, with the same seq). */
+  private head: Batch | undefined;
+  /** Writes accumulating behind the head. */
+  private next: Batch | undefined;
+  private sending = false;
+  private scheduled = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private outage = false;
+  private queueFullWarned = false;
+  private refusedWarned = false;
+  /** Redis `run_id`: a new one means the server restarted. */
+  private runId: string | undefined;
+  private closed = false;
+
+  constructor(options: RedisStatsStoreOptions) {
+    this.url = options.url;
+    this.prefix = options.prefix ?? 'broke:';
+    this.refreshMs = options.refreshMs ?? 30_000;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 5_000;
+    this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
+    this.maxQueuedOutcomes = options.maxQueuedOutcomes ?? 10_000;
+    this.maxOutcomes = options.maxOutcomes ?? 1_000_000;
+    this.warn =
+      options.onWarning ?? ((message) => process.emitWarning(message, { code: 'BROKE_REDIS_STORE' }));
+    this.keys = {
+      index: `${this.prefix}stats`,
+      outcomes: `${this.prefix}outcomes`,
+      origin: `${this.prefix}origin:${this.origin}`,
+      channel: `${this.prefix}updates`,
+    };
+  }
+
+  async loadStats(): Promise<QualityStat[]> {
+    if (this.closed) throw closedError();
+    await this.connect();
+    this.applyRows(await this.readAll(), false);
+    const stats: QualityStat[] = [];
+    for (const entry of this.entries.values()) {
+      entry.view = this.current(entry);
+      stats.push({ ...entry.view });
+    }
+    return stats;
+  }
+
+  appendOutcome(record: OutcomeRecord): Promise<void> {
+    if (this.closed) return Promise.reject(closedError());
+    const batch = this.nextBatch();
+    if (batch.outcomes.length >= this.maxQueuedOutcomes) {
+      if (!this.queueFullWarned) {
+        this.queueFullWarned = true;
+        this.warn(
+          `Redis stats store: ${this.maxQueuedOutcomes} outcomes already wait for ${this.where()}; newer outcomes are not logged until it accepts writes (learned statistics are still kept)`,
+        );
+      }
+      return Promise.reject(
+        new BrokeError('store_queue_full', 'Too many outcomes wait for Redis; this one was not logged', {
+          hint: `check that Redis at ${this.where()} is reachable`,
+          status: 503,
+        }),
+      );
+    }
+    batch.outcomes.push(JSON.stringify(record));
+    return this.wait(batch);
+  }
+
+  upsertStats(stats: readonly QualityStat[]): Promise<void> {
+    if (this.closed) return Promise.reject(closedError());
+    const batch = this.nextBatch();
+    for (const stat of stats) {
+      const key = statKey(stat);
+      let entry = this.entries.get(key);
+      if (!entry) {
+        entry = {
+          base: undefined,
+          pending: { alpha: 0, beta: 0, n: 0 },
+          pendingBatches: 0,
+          view: { ...stat, alpha: 0, beta: 0, n: 0 },
+        };
+        this.entries.set(key, entry);
+      }
+      const dAlpha = stat.alpha - entry.view.alpha;
+      const dBeta = stat.beta - entry.view.beta;
+      const dN = Math.round(stat.n - entry.view.n);
+      entry.view = { ...stat };
+      let delta = batch.deltas.get(key);
+      if (!delta) {
+        delta = { ...stat, alpha: 0, beta: 0, n: 0 };
+        batch.deltas.set(key, delta);
+        entry.pendingBatches++;
+      }
+      delta.alpha += dAlpha;
+      delta.beta += dBeta;
+      delta.n += dN;
+      delta.updatedAt = Math.max(delta.updatedAt, stat.updatedAt);
+      entry.pending.alpha += dAlpha;
+      entry.pending.beta += dBeta;
+      entry.pending.n += dN;
+    }
+    return this.wait(batch);
+  }
+
+  flush(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    const batch = this.next ?? this.head;
+    if (!batch) return Promise.resolve();
+    return this.wait(batch);
+  }
+
+  /**
+   * `onStat` receives the new value of every statistic another gateway changed (and corrections
+   * of this one's); the caller replaces its in-memory copy with it. Returns the unsubscribe.
+   */
+  subscribe(onStat: (stat: QualityStat) => void): () => void {
+    this.listener = onStat;
+    // Updates that arrived between loadStats and now.
+    for (const entry of this.entries.values()) this.refreshView(entry);
+    return () => {
+      if (this.listener === onStat) this.listener = undefined;
+    };
+  }
+
+  /** Re-reads every statistic now (what the periodic refresh does). */
+  async refresh(): Promise<void> {
+    if (this.cmd?.status !== 'ready') return;
+    this.applyRows(await this.readAll(), true);
+  }
+
+  /**
+   * After Redis restarted (new run id) its versions may have started over and data may be gone:
+   * take what it holds now as the truth, whatever the versions.
+   */
+  private async resync(): Promise<void> {
+    const cmd = this.cmd;
+    if (cmd?.status !== 'ready') return;
+    const runId = await serverRunId(cmd);
+    if (runId === this.runId) return this.refresh();
+    this.runId = runId;
+    const rows = await this.readAll();
+    const seen = new Set<string>();
+    for (const row of rows) {
+      const entry = this.entries.get(statKey(row));
+      if (entry) entry.base = undefined;
+      seen.add(statKey(row));
+    }
+    for (const [key, entry] of this.entries) if (!seen.has(key)) entry.base = undefined;
+    this.applyRows(rows, false);
+    for (const entry of this.entries.values()) this.refreshView(entry);
+  }
+
+  /** Writes queued or in flight (for tests and diagnostics). */
+  get queued(): { outcomes: number; stats: number } {
+    return {
+      outcomes: (this.head?.outcomes.length ?? 0) + (this.next?.outcomes.length ?? 0),
+      stats: (this.head?.deltas.size ?? 0) + (this.next?.deltas.size ?? 0),
+    };
+  }
+
+  /** Outcomes in the shared log (approximate once it reaches `maxOutcomes`). */
+  async countOutcomes(): Promise<number> {
+    if (!this.cmd) return 0;
+    return this.cmd.xlen(this.keys.outcomes);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.cmd?.status === 'ready') {
+      await withTimeout(this.flush(), Math.min(this.ackTimeoutMs, 2_000)).catch(() => undefined);
+    }
+    this.closed = true;
+    this.listener = undefined;
+    clearInterval(this.refreshTimer);
+    clearTimeout(this.retryTimer);
+    const lost = this.queued;
+    if (lost.outcomes + lost.stats > 0)
+      this.warn(
+        `Redis stats store closed with ${lost.outcomes} outcomes and ${lost.stats} statistic updates not written to ${this.where()}`,
+      );
+    for (const batch of [this.head, this.next]) {
+      if (!batch) continue;
+      clearTimeout(batch.timer);
+      for (const waiter of batch.waiters) settleWaiter(waiter, closedError());
+    }
+    this.head = undefined;
+    this.next = undefined;
+    await Promise.all([quit(this.cmd), quit(this.sub)]);
+  }
+
+  // --- connection -------------------------------------------------------------------------
+
+  private async connect(): Promise<void> {
+    if (this.cmd) return;
+    const options = {
+      lazyConnect: true,
+      connectTimeout: this.connectTimeoutMs,
+      commandTimeout: this.ackTimeoutMs,
+      // Our own queue retries; ioredis must fail fast instead of queueing or resending.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      autoResubscribe: false,
+      retryStrategy: (times: number) => (this.closed ? null : Math.min(100 * times, 1_000)),
+    };
+    let cmd: Redis;
+    let sub: Redis;
+    try {
+      cmd = new Redis(this.url, options);
+      sub = new Redis(this.url, options);
+    } catch (cause) {
+      throw new BrokeError('store_open_failed', `Invalid Redis URL ${this.where()}`, {
+        cause,
+        hint: 'store.url in broke.yaml takes the form redis://[user:password@]host:port[/db]',
+      });
+    }
+    cmd.on('error', () => undefined);
+    sub.on('error', () => undefined);
+    try {
+      await Promise.all([cmd.connect(), sub.connect()]);
+      await sub.subscribe(this.keys.channel);
+    } catch (cause) {
+      cmd.disconnect();
+      sub.disconnect();
+      throw new BrokeError('store_unavailable', `Cannot reach Redis at ${this.where()}`, {
+        cause,
+        status: 503,
+        hint: 'start Redis (e.g. `redis-server`) or fix store.url in broke.yaml; store.kind: sqlite needs no server',
+      });
+    }
+    this.runId = await serverRunId(cmd).catch(() => undefined);
+    cmd.defineCommand('brokeApply', { lua: APPLY_LUA });
+    this.apply = (cmd as unknown as { brokeApply: ApplyCommand }).brokeApply.bind(cmd);
+    this.cmd = cmd;
+    this.sub = sub;
+    sub.on('message', (_channel: string, message: string) => this.onMessage(message));
+    cmd.on('close', () => this.lost());
+    sub.on('close', () => this.lost());
+    cmd.on('ready', () => this.regained());
+    sub.on('ready', () => this.regained());
+    if (this.refreshMs > 0) {
+      this.refreshTimer = setInterval(() => {
+        if (this.listener) this.refresh().catch(() => undefined);
+      }, this.refreshMs);
+      this.refreshTimer.unref();
+    }
+  }
+
+  private lost(): void {
+    if (this.closed || this.outage) return;
+    this.outage = true;
+    this.warn(
+      `Redis at ${this.where()} is unreachable: routing continues from memory, writes are queued and retried`,
+    );
+  }
+
+  private regained(): void {
+    if (this.closed) return;
+    const sub = this.sub;
+    if (this.outage && this.cmd?.status === 'ready' && sub?.status === 'ready') {
+      this.outage = false;
+      this.queueFullWarned = false;
+      const { outcomes, stats } = this.queued;
+      this.warn(
+        `Redis at ${this.where()} is reachable again; writing ${outcomes} queued outcomes and ${stats} statistic updates`,
+      );
+      // Notifications published while we were away are gone: subscribe again, then re-read.
+      sub
+        .subscribe(this.keys.channel)
+        .then(() => this.resync())
+        .catch(() => undefined);
+    }
+    this.schedule();
+  }
+
+  private where(): string {
+    return redactUrl(this.url);
+  }
+
+  // --- writes -----------------------------------------------------------------------------
+
+  private nextBatch(): Batch {
+    if (!this.next) {
+      const batch: Batch = {
+        seq: 0,
+        outcomes: [],
+        deltas: new Map(),
+        waiters: [],
+        settled: false,
+        timer: undefined,
+      };
+      this.next = batch;
+    }
+    this.schedule();
+    return this.next;
+  }
+
+  private wait(batch: Batch): Promise<void> {
+    if (!batch.timer) {
+      // Re-armed after it fires, so a waiter added later gets its own deadline too.
+      batch.timer = setTimeout(() => this.timeOut(batch), this.ackTimeoutMs);
+      batch.timer.unref();
+    }
+    return new Promise<void>((resolve, reject) => {
+      batch.waiters.push({ resolve, reject, done: false });
+    });
+  }
+
+  private timeOut(batch: Batch): void {
+    batch.timer = undefined;
+    const error = new BrokeError(
+      'store_unavailable',
+      `Redis at ${this.where()} did not acknowledge the write within ${this.ackTimeoutMs} ms; it is applied in memory and stays queued`,
+      { status: 503, hint: 'check that Redis is running and reachable' },
+    );
+    for (const waiter of batch.waiters) settleWaiter(waiter, error);
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.pump();
+    });
+  }
+
+  private pump(): void {
+    if (this.sending || this.closed || !this.apply || this.cmd?.status !== 'ready') return;
+    if (!this.head) {
+      const batch = this.next;
+      if (!batch) return;
+      this.next = undefined;
+      if (batch.outcomes.length === 0 && batch.deltas.size === 0) {
+        clearTimeout(batch.timer);
+        for (const waiter of batch.waiters) settleWaiter(waiter);
+        return;
+      }
+      batch.seq = ++this.seq;
+      this.head = batch;
+    }
+    this.send(this.head);
+  }
+
+  private send(batch: Batch): void {
+    const apply = this.apply as ApplyCommand;
+    const statKeys: string[] = [];
+    const statArgs: Array<string | number> = [];
+    for (const delta of batch.deltas.values()) {
+      statKeys.push(this.redisKey(delta));
+      statArgs.push(
+        delta.team,
+        delta.role,
+        delta.taskType,
+        delta.modelId,
+        delta.alpha,
+        delta.beta,
+        delta.n,
+        delta.updatedAt,
+      );
+    }
+    this.sending = true;
+    apply(
+      3 + statKeys.length,
+      this.keys.index,
+      this.keys.outcomes,
+      this.keys.origin,
+      ...statKeys,
+      this.keys.channel,
+      this.origin,
+      batch.seq,
+      this.maxOutcomes,
+      batch.outcomes.length,
+      ...batch.outcomes,
+      ...statArgs,
+    ).then(
+      (reply) => {
+        this.sending = false;
+        this.refusedWarned = false;
+        if (this.head === batch) this.head = undefined;
+        clearTimeout(batch.timer);
+        this.settle(batch);
+        if (!this.closed) this.applyRows(parseRows(JSON.parse(reply)), true);
+        for (const waiter of batch.waiters) settleWaiter(waiter);
+        this.schedule();
+      },
+      (error: unknown) => {
+        this.sending = false;
+        if (this.closed) return;
+        if (this.cmd?.status === 'ready' && !this.outage && !this.refusedWarned) {
+          // Redis answered with an error (OOM, READONLY…), not a lost connection.
+          this.refusedWarned = true;
+          this.warn(`Redis at ${this.where()} refused a stats write (${errorText(error)}); retrying`);
+        }
+        clearTimeout(this.retryTimer);
+        this.retryTimer = setTimeout(() => this.pump(), 500);
+        this.retryTimer.unref();
+      },
+    );
+  }
+
+  /** This batch's evidence is in Redis: take it out of the pending sums. */
+  private settle(batch: Batch): void {
+    if (batch.settled) return;
+    batch.settled = true;
+    for (const [key, delta] of batch.deltas) {
+      const entry = this.entries.get(key);
+      if (!entry) continue;
+      entry.pendingBatches--;
+      if (entry.pendingBatches <= 0) {
+        entry.pendingBatches = 0;
+        entry.pending = { alpha: 0, beta: 0, n: 0 };
+      } else {
+        entry.pending.alpha -= delta.alpha;
+        entry.pending.beta -= delta.beta;
+        entry.pending.n -= delta.n;
+      }
+    }
+  }
+
+  // --- reads and notifications ------------------------------------------------------------
+
+  private onMessage(message: string): void {
+    if (this.closed) return;
+    let parsed: { o?: unknown; q?: unknown; s?: unknown };
+    try {
+      parsed = JSON.parse(message);
+    } catch {
+      return;
+    }
+    // Our own batch, echoed before its reply arrived: its evidence is now in the absolutes.
+    if (parsed.o === this.origin && this.head && parsed.q === this.head.seq) this.settle(this.head);
+    this.applyRows(parseRows(parsed.s), true);
+  }
+
+  private async readAll(): Promise<Row[]> {
+    const cmd = this.cmd as Redis;
+    const keys = await cmd.smembers(this.keys.index);
+    const rows: Row[] = [];
+    for (let i = 0; i < keys.length; i += 500) {
+      const pipeline = cmd.pipeline();
+      for (const key of keys.slice(i, i + 500)) pipeline.hmget(key, ...ROW_FIELDS);
+      const replies = (await pipeline.exec()) ?? [];
+      for (const [error, values] of replies) {
+        if (error) throw error;
+        rows.push(...parseRows([values]));
+      }
+    }
+    return rows;
+  }
+
+  /** Newer Redis values (by version) replace the base; the router gets base + pending. */
+  private applyRows(rows: readonly Row[], push: boolean): void {
+    for (const row of rows) {
+      const key = statKey(row);
+      let entry = this.entries.get(key);
+      if (!entry) {
+        entry = {
+          base: undefined,
+          pending: { alpha: 0, beta: 0, n: 0 },
+          pendingBatches: 0,
+          view: { ...rowStat(row), alpha: 0, beta: 0, n: 0 },
+        };
+        this.entries.set(key, entry);
+      }
+      if (!entry.base || row.v > entry.base.v) entry.base = row;
+      if (push) this.refreshView(entry);
+    }
+  }
+
+  private refreshView(entry: Entry): void {
+    if (!this.listener) return;
+    const next = this.current(entry);
+    const view = entry.view;
+    if (
+      Math.abs(next.alpha - view.alpha) < 1e-12 &&
+      Math.abs(next.beta - view.beta) < 1e-12 &&
+      next.n === view.n &&
+      next.updatedAt === view.updatedAt
+    )
+      return;
+    entry.view = next;
+    this.listener({ ...next });
+  }
+
+  private current(entry: Entry): QualityStat {
+    const base = entry.base;
+    const stat = base ? rowStat(base) : { ...entry.view, alpha: 0, beta: 0, n: 0 };
+    return {
+      ...stat,
+      alpha: Math.max(0, stat.alpha + entry.pending.alpha),
+      beta: Math.max(0, stat.beta + entry.pending.beta),
+      n: Math.max(0, stat.n + entry.pending.n),
+      updatedAt: Math.max(stat.updatedAt, entry.view.updatedAt),
+    };
+  }
+
+  private redisKey(stat: Pick<QualityStat, 'team' | 'role' | 'taskType' | 'modelId'>): string {
+    const part = encodeURIComponent;
+    return `${this.prefix}stat:${part(stat.team)}|${part(stat.role)}|${part(stat.taskType)}|${part(stat.modelId)}`;
+  }
+}
+
+function parseRows(raw: unknown): Row[] {
+  if (!Array.isArray(raw)) return [];
+  const rows: Row[] = [];
+  for (const values of raw) {
+    if (!Array.isArray(values) || values.length < ROW_FIELDS.length) continue;
+    const [team, role, taskType, modelId, alpha, beta, n, updatedAt, v] = values as Array<string | null>;
+    if (
+      typeof team !== 'string' ||
+      typeof role !== 'string' ||
+      typeof taskType !== 'string' ||
+      typeof modelId !== 'string'
+    )
+      continue;
+    rows.push({
+      team,
+      role,
+      taskType: taskType as TaskType,
+      modelId,
+      alpha: Number(alpha ?? 0),
+      beta: Number(beta ?? 0),
+      n: Number(n ?? 0),
+      updatedAt: Number(updatedAt ?? 0),
+      v: Number(v ?? 0),
+    });
+  }
+  return rows;
+}
+
+async function serverRunId(client: Redis): Promise<string | undefined> {
+  const info = await client.info('server');
+  return /run_id:(\w+)/.exec(info)?.[1];
+}
+
+function rowStat(row: Row): QualityStat {
+  return {
+    team: row.team,
+    role: row.role,
+    taskType: row.taskType,
+    modelId: row.modelId,
+    alpha: row.alpha,
+    beta: row.beta,
+    n: row.n,
+    updatedAt: row.updatedAt,
+  };
+}
+
+function settleWaiter(waiter: Waiter, error?: unknown): void {
+  if (waiter.done) return;
+  waiter.done = true;
+  if (error === undefined) waiter.resolve();
+  else waiter.reject(error);
+}
+
+async function quit(client: Redis | undefined): Promise<void> {
+  if (!client) return;
+  if (client.status === 'ready') {
+    try {
+      await withTimeout(client.quit(), 1_000);
+      return;
+    } catch {
+      // fall through
+    }
+  }
+  client.disconnect();
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** The URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString().replace(/\/$/, '');
+  } catch {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function closedError(): BrokeError {
+  return new BrokeError('store_closed', 'The stats store is closed');
+}

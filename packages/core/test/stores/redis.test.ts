@@ -1,0 +1,321 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort, type RedisServer, startRedis } from '../../../../testbed/index.js';
+import { ClusterState } from '../../src/cluster/cluster-state.js';
+import { BrokeConfigSchema } from '../../src/config/schema.js';
+import { BrokeError } from '../../src/errors.js';
+import type { QualityStat } from '../../src/learning/quality-stat.js';
+import { Router } from '../../src/routing/router.js';
+import { openStatsStore } from '../../src/stores/open-stats-store.js';
+import { RedisStatsStore, type RedisStatsStoreOptions } from '../../src/stores/redis-stats-store.js';
+
+// Every test runs against a real redis-server on loopback (testbed/redis.ts). A missing
+// redis-server makes startRedis throw with install instructions: these tests fail, never skip.
+
+const config = BrokeConfigSchema.parse({
+  nodes: [
+    { id: 'studio', url: 'http://127.0.0.1:1', maxConcurrency: 4, models: [{ id: 'broke-small' }] },
+    { id: 'mini', url: 'http://127.0.0.2:1', maxConcurrency: 4, models: [{ id: 'broke-tiny' }] },
+  ],
+  models: [
+    { id: 'broke-small', family: 'llama', contextLength: 4096, tier: 'large' },
+    { id: 'broke-tiny', family: 'llama', contextLength: 4096, tier: 'small' },
+  ],
+  routing: { seed: 7, explorationRate: 0 },
+  store: { kind: 'memory' },
+});
+
+const reviewer = { team: 'newsroom', role: 'code_reviewer', sessionId: undefined };
+const reviewPrompt = 'Review this function for bugs, step by step:\n```ts\nfunction f(a){return a[0]}\n```';
+
+/** Documented staleness between gateways while both reach Redis (docs/routing.md). */
+const STALENESS_MS = 1_000;
+
+function cluster(): ClusterState {
+  const state = new ClusterState(config.nodes);
+  state.update('studio', { loadedModels: ['broke-small'] });
+  state.update('mini', { loadedModels: ['broke-tiny'] });
+  state.seedPerf('studio', 'broke-small', { ttftMs: 40, decodeTokensPerSec: 100 });
+  state.seedPerf('mini', 'broke-tiny', { ttftMs: 10, decodeTokensPerSec: 400 });
+  return state;
+}
+
+let redis: RedisServer;
+const open: RedisStatsStore[] = [];
+
+beforeAll(async () => {
+  redis = await startRedis();
+});
+
+afterAll(async () => {
+  await Promise.all(open.map((store) => store.close().catch(() => undefined)));
+  await redis?.stop();
+});
+
+function prefix(): string {
+  return `test-${randomBytes(4).toString('hex')}:`;
+}
+
+function store(options: Partial<RedisStatsStoreOptions> & { prefix: string }): RedisStatsStore {
+  const created = new RedisStatsStore({ url: redis.url, onWarning: () => {}, ...options });
+  open.push(created);
+  return created;
+}
+
+async function router(s: RedisStatsStore): Promise<Router> {
+  return Router.create({ config, cluster: cluster(), store: s });
+}
+
+function routeReview(r: Router, model = 'broke-auto') {
+  return r.route({ messages: [{ role: 'user', content: reviewPrompt }], model, maxTokens: 12 }, reviewer);
+}
+
+function learnedScore(r: Router, modelId: string): number {
+  const ranked = routeReview(r).explanation.ranked;
+  const candidate = ranked.find((c) => c.modelId === modelId);
+  return candidate?.scores['learned-quality']?.score ?? Number.NaN;
+}
+
+function byKey(stats: QualityStat[]): Map<string, QualityStat> {
+  return new Map(stats.map((s) => [`${s.team}/${s.role}/${s.taskType}/${s.modelId}`, s]));
+}
+
+function expectSameStats(actual: QualityStat[], expected: QualityStat[]): void {
+  const a = byKey(actual);
+  const e = byKey(expected);
+  expect([...a.keys()].sort()).toEqual([...e.keys()].sort());
+  for (const [key, stat] of e) {
+    const got = a.get(key) as QualityStat;
+    expect(got.alpha).toBeCloseTo(stat.alpha, 9);
+    expect(got.beta).toBeCloseTo(stat.beta, 9);
+    expect(got.n).toBe(stat.n);
+  }
+}
+
+async function eventually(check: () => boolean, withinMs: number): Promise<number> {
+  const start = Date.now();
+  while (!check()) {
+    if (Date.now() - start > withinMs) throw new Error(`condition not met within ${withinMs} ms`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return Date.now() - start;
+}
+
+describe('RedisStatsStore (real redis-server)', () => {
+  it('persists learned statistics across Router restarts (outcomes, feedback, superseding)', async () => {
+    const p = prefix();
+    const first = await router(store({ prefix: p }));
+    for (let i = 0; i < 20; i++) {
+      const decision = routeReview(first);
+      await first.recordOutcome(decision.routeId, { success: true, latencyMs: 50, ttftMs: 10, tokens: 12 });
+      await first.feedback(decision.routeId, { score: decision.modelId === 'broke-small' ? 0.9 : 0.2 });
+    }
+    const learned = first.stats();
+    expect(learned.length).toBeGreaterThan(0);
+    await first.close();
+
+    const againStore = store({ prefix: p });
+    const again = await router(againStore);
+    expectSameStats(again.stats(), learned);
+    expect(await againStore.countOutcomes()).toBe(40);
+    await again.close();
+  });
+
+  it("a second gateway sees the first one's judged feedback without restart and routes by it", async () => {
+    const p = prefix();
+    const a = await router(store({ prefix: p }));
+    const b = await router(store({ prefix: p }));
+    // Before any feedback both route the review to the same model (same config, no evidence).
+    const before = routeReview(b).modelId;
+    expect(routeReview(a).modelId).toBe(before);
+    const other = before === 'broke-small' ? 'broke-tiny' : 'broke-small';
+    const scoreBefore = learnedScore(b, before);
+
+    // Judges on gateway A: the model both picked reviews badly, the other one well.
+    for (let i = 0; i < 15; i++) {
+      await a.feedback(routeReview(a, before).routeId, { score: 0 });
+      await a.feedback(routeReview(a, other).routeId, { score: 1 });
+    }
+    expect(routeReview(a).modelId).toBe(other);
+    // Acknowledged on A; B converges within the documented staleness, from pub/sub.
+    const took = await eventually(() => routeReview(b).modelId === other, STALENESS_MS);
+    expect(took).toBeLessThanOrEqual(STALENESS_MS);
+    await eventually(() => b.stats().reduce((sum, s) => sum + s.alpha + s.beta, 0) === 30, STALENESS_MS);
+    expectSameStats(b.stats(), a.stats());
+    expect(learnedScore(b, before)).toBeLessThan(scoreBefore);
+    expect(learnedScore(b, other)).toBeGreaterThan(0.8);
+
+    // And the other way round: B's own feedback reaches A.
+    await b.feedback(routeReview(b, other).routeId, { thumbs: 'down' });
+    await eventually(() => a.stats().reduce((sum, s) => sum + s.n, 0) === 31, STALENESS_MS);
+    expectSameStats(a.stats(), b.stats());
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('concurrent increments from two gateways on the same statistic lose no evidence', async () => {
+    const p = prefix();
+    const a = await router(store({ prefix: p }));
+    const b = await router(store({ prefix: p }));
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) {
+      // Pinned to one model: every judgement lands on the same (team, role, task, model).
+      writes.push(a.feedback(routeReview(a, 'broke-tiny').routeId, { score: 1 }));
+      writes.push(b.feedback(routeReview(b, 'broke-tiny').routeId, { score: 0 }));
+      if (i % 10 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(writes);
+    const fresh = store({ prefix: p });
+    const [stat] = await fresh.loadStats();
+    expect(stat).toMatchObject({ modelId: 'broke-tiny', alpha: 200, beta: 200, n: 400 });
+    // Both gateways converge on the sum (each had only its own half locally at some point).
+    for (const r of [a, b])
+      await eventually(() => {
+        const [local] = r.stats();
+        return local?.alpha === 200 && local.beta === 200 && local.n === 400;
+      }, STALENESS_MS);
+    await Promise.all([a.close(), b.close()]);
+  });
+
+  it('the same batch retried after a lost reply is applied once', async () => {
+    const p = prefix();
+    const s = store({ prefix: p });
+    await s.loadStats();
+    const stat: QualityStat = {
+      team: 't',
+      role: 'r',
+      taskType: 'code',
+      modelId: 'm',
+      alpha: 1,
+      beta: 0,
+      n: 1,
+      updatedAt: 1,
+    };
+    // Send one batch, then force the same batch (same sequence number) through again.
+    await s.upsertStats([stat]);
+    const internals = s as unknown as { seq: number };
+    internals.seq -= 1;
+    await s.upsertStats([{ ...stat, alpha: 2, n: 2 }]);
+    const fresh = store({ prefix: p });
+    const [loaded] = await fresh.loadStats();
+    expect(loaded).toMatchObject({ alpha: 1, n: 1 });
+  });
+
+  it('a notification that never arrived is picked up by the periodic re-read (refreshMs)', async () => {
+    const p = prefix();
+    const s = store({ prefix: p, refreshMs: 200 });
+    const r = await router(s);
+    const decision = routeReview(r, 'broke-tiny');
+    await r.feedback(decision.routeId, { score: 1 });
+    // Another writer adds evidence without publishing (as if the notification was lost).
+    const { Redis } = await import('ioredis');
+    const raw = new Redis(redis.url);
+    const [key] = await raw.smembers(`${p}stats`);
+    await raw.hincrbyfloat(key as string, 'beta', 3);
+    await raw.hincrby(key as string, 'n', 3);
+    await raw.hincrby(key as string, 'v', 1);
+    await raw.quit();
+    const took = await eventually(() => r.stats()[0]?.beta === 3 && r.stats()[0]?.n === 4, 2_000);
+    expect(took).toBeLessThan(1_000);
+    await r.close();
+  });
+
+  it('closing while Redis is gone does not hang: the flush rejects, connections end, a warning says what was lost', async () => {
+    const own = await startRedis();
+    const warnings: string[] = [];
+    const s = new RedisStatsStore({
+      url: own.url,
+      prefix: prefix(),
+      ackTimeoutMs: 200,
+      onWarning: (m) => warnings.push(m),
+    });
+    const r = await Router.create({ config, cluster: cluster(), store: s });
+    await own.stop();
+    const pending = r.feedback(routeReview(r, 'broke-tiny').routeId, { score: 1 }).catch((e: unknown) => e);
+    const started = Date.now();
+    await expect(r.close()).rejects.toMatchObject({ code: 'store_unavailable' });
+    expect(Date.now() - started).toBeLessThan(3_000);
+    expect(await pending).toBeInstanceOf(BrokeError);
+    expect(
+      warnings.some((w) => w.includes('closed with 1 outcomes and 1 statistic updates not written')),
+    ).toBe(true);
+    await expect(s.appendOutcome({} as never)).rejects.toMatchObject({ code: 'store_closed' });
+    // A closed store stops reconnecting: with Redis back on the port, its clients stay away.
+    const back = await startRedis({ port: own.port });
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    const clients = s as unknown as { cmd: { status: string }; sub: { status: string } };
+    expect([clients.cmd.status, clients.sub.status]).not.toContain('ready');
+    await back.stop();
+  });
+
+  it('Redis unreachable at start: a typed BrokeError with a hint, quickly', async () => {
+    const port = await freePort();
+    const s = openStatsStore({ kind: 'redis', url: `redis://:secret@127.0.0.1:${port}`, prefix: 'x:' });
+    const started = Date.now();
+    const error = await Router.create({ config, cluster: cluster(), store: s }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BrokeError);
+    expect(error).toMatchObject({ code: 'store_unavailable', status: 503 });
+    expect((error as BrokeError).message).toContain(`127.0.0.1:${port}`);
+    expect((error as BrokeError).message).not.toContain('secret');
+    expect((error as BrokeError).hint).toMatch(/redis-server/);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    await s.close();
+  });
+
+  it('Redis killed mid-run: routing keeps working, writes queue with a warning, and land after Redis returns', async () => {
+    const own = await startRedis();
+    try {
+      const p = prefix();
+      const warnings: string[] = [];
+      const s = new RedisStatsStore({
+        url: own.url,
+        prefix: p,
+        ackTimeoutMs: 300,
+        onWarning: (m) => warnings.push(m),
+      });
+      const r = await Router.create({ config, cluster: cluster(), store: s });
+      await r.feedback(routeReview(r, 'broke-small').routeId, { score: 1 });
+
+      await own.kill();
+      await eventually(() => warnings.some((w) => w.includes('unreachable')), 5_000);
+      // The hot path never waits on Redis: decisions and in-memory learning go on.
+      const writes: Promise<void>[] = [];
+      for (let i = 0; i < 20; i++) {
+        const decision = routeReview(r, 'broke-small');
+        expect(decision.modelId).toBe('broke-small');
+        writes.push(r.recordOutcome(decision.routeId, { success: true, latencyMs: 30 }));
+        writes.push(r.feedback(decision.routeId, { score: 1 }));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(r.stats()[0]).toMatchObject({ alpha: 21, n: 21 });
+      expect(routeReview(r).modelId).toBe('broke-small');
+      const results = await Promise.allSettled(writes);
+      // Not acknowledged: the promises reject with a typed error after ackTimeoutMs (nothing throws).
+      expect(results.every((x) => x.status === 'rejected')).toBe(true);
+      const reason = (results[0] as PromiseRejectedResult).reason;
+      expect(reason).toBeInstanceOf(BrokeError);
+      expect(reason).toMatchObject({ code: 'store_unavailable' });
+      expect(s.queued.stats).toBeGreaterThan(0);
+
+      // Redis comes back (empty: no persistence): the queued evidence is written exactly once.
+      const back = await startRedis({ port: own.port });
+      try {
+        await eventually(() => warnings.some((w) => w.includes('reachable again')), 10_000);
+        await s.flush();
+        expect(s.queued).toEqual({ outcomes: 0, stats: 0 });
+        const fresh = new RedisStatsStore({ url: back.url, prefix: p, onWarning: () => {} });
+        const [stat] = await fresh.loadStats();
+        expect(stat).toMatchObject({ modelId: 'broke-small', alpha: 20, n: 20 });
+        expect(await fresh.countOutcomes()).toBe(40);
+        await fresh.close();
+        // Redis lost the write acknowledged before the crash (it ran without persistence); after a
+        // server restart the gateway takes what Redis holds as the truth, like every other gateway.
+        await eventually(() => r.stats()[0]?.alpha === 20 && r.stats()[0]?.n === 20, 5_000);
+        await r.close();
+      } finally {
+        await back.stop();
+      }
+    } finally {
+      await own.stop();
+    }
+  });
+});
