@@ -44,6 +44,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
   protected readonly client: OpenAI;
   private readonly modelStops = new Map<string, string[]>();
   private agent: http.Agent | undefined;
+  private chatUrl: URL | undefined;
 
   constructor(
     protected readonly node: DriverNode,
@@ -97,6 +98,18 @@ export class OpenAICompatibleDriver implements NodeDriver {
   /** Stop tokens learnt for a model (e.g. from its tokenizer_config.json via scan-models). */
   setStopTokens(model: string, tokens: readonly string[]): void {
     this.modelStops.set(model, [...tokens]);
+    this.triggers.delete(model);
+  }
+
+  private readonly triggers = new Map<string, string[] | 'always' | undefined>();
+
+  /** `stopTriggers` of the model's stop tokens, computed once per model. */
+  private stopTriggersFor(model: string): string[] | 'always' | undefined {
+    if (!this.triggers.has(model)) {
+      const tokens = this.stopTokens(model);
+      this.triggers.set(model, tokens ? stopTriggers(tokens) : undefined);
+    }
+    return this.triggers.get(model);
   }
 
   /** Config model id → the name this server expects in `model`. */
@@ -180,7 +193,8 @@ export class OpenAICompatibleDriver implements NodeDriver {
     this.agent ??= keepAliveAgent(this.baseUrl);
     let res: http.IncomingMessage;
     try {
-      res = await postJson(`${this.baseUrl}/v1/chat/completions`, body, {
+      this.chatUrl ??= new URL(`${this.baseUrl}/v1/chat/completions`);
+      res = await postJson(this.chatUrl, body, {
         agent: this.agent,
         headers: {
           accept: 'text/event-stream',
@@ -192,8 +206,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
     } catch (err) {
       throw this.wrap(err, 'chat stream');
     }
-    const tokens = this.stopTokens(request.model);
-    const triggers = tokens ? stopTriggers(tokens) : undefined;
+    const triggers = this.stopTriggersFor(request.model);
     let cleaner: ChunkCleaner | undefined;
     let last: ChatChunk | undefined;
     let complete = false;

@@ -46,15 +46,18 @@ export interface PostOptions {
 }
 
 /** POSTs `body`; resolves with a 2xx response, rejects with the SDK's error classes otherwise. */
-export function postJson(url: string, body: string, options: PostOptions): Promise<IncomingMessage> {
+export function postJson(url: URL, body: string, options: PostOptions): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const { signal } = options;
     if (signal?.aborted) {
       reject(new APIUserAbortError());
       return;
     }
-    const mod = url.startsWith('https:') ? https : http;
-    const req = mod.request(url, {
+    const req = (url.protocol === 'https:' ? https : http).request({
+      protocol: url.protocol,
+      hostname: url.hostname.replace(/^\[|\]$/g, ''),
+      port: url.port,
+      path: url.pathname + url.search,
       method: 'POST',
       agent: options.agent,
       headers: {
