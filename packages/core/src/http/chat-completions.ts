@@ -13,7 +13,7 @@ import { type DispatchDeps, dispatchWithFailover, isNodeTimeout } from './dispat
 import { openAIErrorBody } from './openai-error.js';
 import { type ContextExtractor, requestAgentContext } from './request-context.js';
 import { clientSignal, readBodyText } from './request-io.js';
-import { type ChatBody, ChatBodySchema, parseJsonBody, parseRequestBody } from './schemas.js';
+import { type ChatBody, parseChatBody, parseJsonBody } from './schemas.js';
 import { sendSse } from './sse-sink.js';
 import { classifyUpstreamError } from './upstream-error.js';
 
@@ -58,7 +58,7 @@ function record(deps: ChatDeps, routeId: string, outcome: Outcome): void {
 
 export function chatCompletions(deps: ChatDeps) {
   return async (c: Context): Promise<Response> => {
-    const body = parseRequestBody(ChatBodySchema, parseJsonBody(await readBodyText(c)));
+    const body = parseChatBody(parseJsonBody(await readBodyText(c)));
     const ctx: AgentContext = requestAgentContext(body, c.req.raw.headers, {
       ...(deps.config.defaultContext ? { defaults: deps.config.defaultContext } : {}),
       ...(deps.extractor ? { extractor: deps.extractor } : {}),

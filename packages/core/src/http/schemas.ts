@@ -41,6 +41,81 @@ export const ChatBodySchema = z.looseObject({
 });
 export type ChatBody = z.infer<typeof ChatBodySchema>;
 
+const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
+const RESPONSE_FORMATS = new Set(['text', 'json_object', 'json_schema']);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+const absent = (v: unknown) => v === undefined || v === null;
+const str = (v: unknown, max = Number.POSITIVE_INFINITY): v is string =>
+  typeof v === 'string' && v.length >= 1 && v.length <= max;
+const int = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) =>
+  absent(v) || (typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max);
+const num = (v: unknown, min: number, max: number) =>
+  absent(v) || (typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max);
+
+function messageOk(m: unknown): boolean {
+  if (!isObj(m) || typeof m.role !== 'string' || !ROLES.has(m.role)) return false;
+  const c = m.content;
+  if (!(c === undefined || c === null || typeof c === 'string')) {
+    if (!Array.isArray(c)) return false;
+    for (const part of c) if (!isObj(part) || !str(part.type)) return false;
+  }
+  return m.name === undefined || (typeof m.name === 'string' && m.name.length <= 256);
+}
+
+/**
+ * A conservative hand check of ChatBodySchema for the hot path: true only for bodies the schema
+ * certainly accepts (it may say false for some valid ones). zod still parses everything else, so
+ * errors and their wording come from the schema alone.
+ */
+function chatBodyCertainlyValid(b: Record<string, unknown>): boolean {
+  if (!(b.model === undefined || str(b.model, 256))) return false;
+  const messages = b.messages;
+  if (!Array.isArray(messages) || messages.length === 0) return false;
+  for (const m of messages) if (!messageOk(m)) return false;
+  if (!(absent(b.stream) || typeof b.stream === 'boolean')) return false;
+  const so = b.stream_options;
+  if (
+    !(absent(so) || (isObj(so) && (so.include_usage === undefined || typeof so.include_usage === 'boolean')))
+  )
+    return false;
+  if (!int(b.max_tokens, 1) || !int(b.max_completion_tokens, 1) || !int(b.seed, Number.MIN_SAFE_INTEGER))
+    return false;
+  if (!int(b.n, 1, 16) || !num(b.temperature, 0, 2) || !num(b.top_p, 0, 1)) return false;
+  const stop = b.stop;
+  if (
+    !(
+      absent(stop) ||
+      typeof stop === 'string' ||
+      (Array.isArray(stop) && stop.length <= 16 && stop.every((x) => typeof x === 'string'))
+    )
+  )
+    return false;
+  const tools = b.tools;
+  if (!absent(tools)) {
+    if (!Array.isArray(tools) || tools.length > 256) return false;
+    for (const t of tools) {
+      if (!isObj(t) || !str(t.type)) return false;
+      if (t.function !== undefined && !(isObj(t.function) && str(t.function.name, 256))) return false;
+    }
+  }
+  const tc = b.tool_choice;
+  if (!(absent(tc) || typeof tc === 'string' || (isObj(tc) && typeof tc.type === 'string'))) return false;
+  const rf = b.response_format;
+  if (!(absent(rf) || (isObj(rf) && typeof rf.type === 'string' && RESPONSE_FORMATS.has(rf.type))))
+    return false;
+  return absent(b.metadata) || isObj(b.metadata);
+}
+
+/** ChatBodySchema's result for a parsed JSON body: a cheap check first, the schema when in doubt. */
+export function parseChatBody(value: unknown): ChatBody {
+  if (isObj(value) && chatBodyCertainlyValid(value)) {
+    if (value.model === undefined) value.model = 'broke-auto';
+    return value as ChatBody;
+  }
+  return parseRequestBody(ChatBodySchema, value);
+}
+
 export const FeedbackBodySchema = z
   .object({
     route_id: z.string().min(1).max(200).optional(),
