@@ -354,6 +354,11 @@ const lines = [
   'Latency percentiles include failed requests (errors column); a request idle for 20 s is cut and counted as an error.',
   'Notes: on a 2-core machine the client, the targets and the gateway compete for CPU, so at 128',
   'streams the added latency includes queueing for a core; it is an upper bound for the gateway.',
+  'CPU per request at a low request rate (1 stream) is inflated by cold caches and wake-ups for every',
+  'process here (the bare proxy too); the max-throughput line compares gateway and proxy fairly.',
+  'mlx_lm.server sends its headers before the first token and the gateway sends them with the first',
+  'token (to keep failover possible), so for mlx compare totals, not TTFB; at 16+ streams the mlx rows',
+  'mostly show mlx_lm.server queueing (it stalls under many direct connections), not gateway cost.',
   '',
 ];
 writeFileSync(join(import.meta.dirname, 'results/gateway.md'), lines.join('\n'));
