@@ -243,7 +243,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
       // After [DONE] the rest (the chunked-encoding end) is drained so the socket goes back to
       // the pool; a stream left early (abort, leaked stop token, error) is cut.
       if (!res.complete) {
-        if (complete) res.resume();
+        if (complete) res.on('error', () => {}).resume();
         else res.destroy();
       }
     }

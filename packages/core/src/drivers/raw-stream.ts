@@ -13,6 +13,9 @@ import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortEr
 export function keepAliveAgent(url: string): http.Agent {
   const options = {
     keepAlive: true,
+    // An idle pooled socket is closed after 4 s, before typical server keep-alive timeouts (5 s)
+    // close it under us.
+    timeout: 4000,
     keepAliveMsecs: 1000,
     maxSockets: Number.POSITIVE_INFINITY,
     maxFreeSockets: 256,
@@ -43,7 +46,11 @@ export interface PostOptions {
   signal?: AbortSignal | undefined;
   /** Until the response headers arrive (the SDK's `timeout` has the same scope). */
   timeoutMs: number;
+  /** Internal: this is the one retry after a reused keep-alive socket turned out closed. */
+  retried?: boolean;
 }
+
+const STALE_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
 
 /** POSTs `body`; resolves with a 2xx response, rejects with the SDK's error classes otherwise. */
 export function postJson(url: URL, body: string, options: PostOptions): Promise<IncomingMessage> {
@@ -59,7 +66,9 @@ export function postJson(url: URL, body: string, options: PostOptions): Promise<
       port: url.port,
       path: url.pathname + url.search,
       method: 'POST',
-      agent: options.agent,
+      // The retry after a stale pooled socket takes a new connection of its own: the other pooled
+      // sockets may be just as stale.
+      agent: options.retried ? false : options.agent,
       headers: {
         'content-type': 'application/json',
         accept: 'application/json',
@@ -86,7 +95,17 @@ export function postJson(url: URL, body: string, options: PostOptions): Promise<
       req.destroy(err);
     }, options.timeoutMs);
     signal?.addEventListener('abort', onAbort, { once: true });
-    req.once('error', fail);
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      // The server closed a pooled connection as we reused it: nothing reached it, send again once.
+      if (!settled && req.reusedSocket && !options.retried && STALE_SOCKET.has(err.code ?? '')) {
+        settled = true;
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+        resolve(postJson(url, body, { ...options, retried: true }));
+        return;
+      }
+      fail(err);
+    });
     req.once('response', (res) => {
       clearTimeout(timer);
       const status = res.statusCode ?? 0;

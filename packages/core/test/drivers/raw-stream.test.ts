@@ -49,7 +49,13 @@ async function rawNode(parts: string[], status = 200, contentType = 'text/event-
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  closers.push(() => new Promise((r) => server.close(() => r())));
+  closers.push(
+    () =>
+      new Promise((r) => {
+        server.closeAllConnections(); // the driver pools keep-alive connections
+        server.close(() => r());
+      }),
+  );
   const addr = server.address();
   return `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
 }
@@ -144,5 +150,35 @@ describe('chatStreamRaw matches chatStream', () => {
     })().catch((e) => e);
     expect(seen).toHaveLength(1);
     expect(err).toMatchObject({ code: 'node_timeout' });
+  });
+
+  it('resends once when a reused keep-alive connection turns out closed', async () => {
+    // The server answers the first request on a connection, then drops the connection on the
+    // next one without answering, as a server whose keep-alive timeout just fired does.
+    const seen = new WeakMap<object, number>();
+    const server: Server = createServer((rq, res) => {
+      const n = (seen.get(rq.socket) ?? 0) + 1;
+      seen.set(rq.socket, n);
+      rq.resume();
+      rq.on('end', () => {
+        if (n > 1) {
+          rq.socket.destroy();
+          return;
+        }
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.end(`data: ${ev('ok')}\n\ndata: [DONE]\n\n`);
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    closers.push(
+      () =>
+        new Promise((r) => {
+          server.closeAllConnections(); // the driver pools keep-alive connections
+          server.close(() => r());
+        }),
+    );
+    const addr = server.address();
+    const d = driverAt(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`);
+    for (let i = 0; i < 3; i++) expect(summary(await rawChunks(d.chatStreamRaw(req))).text).toBe('ok');
   });
 });
