@@ -25,6 +25,12 @@ export const ModelSchema = z.object({
   tier: TierSchema.default('medium'),
   /** Approximate resident memory when loaded, in GiB (for memory-headroom filtering). */
   memoryGb: z.number().nonnegative().optional(),
+  /**
+   * Template/stop strings this model may leak into its text, cut by the drivers on top of the
+   * built-in ones (`<|im_end|>`, `</s>`, `<|eot_id|>`, `<|end|>`, `<|endoftext|>`).
+   * `scan-models` fills it from the model's tokenizer_config.json.
+   */
+  stopTokens: z.array(z.string().min(1)).optional(),
 });
 export type ModelConfig = z.infer<typeof ModelSchema>;
 

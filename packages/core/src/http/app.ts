@@ -39,7 +39,7 @@ function driverLookup(config: BrokeConfig, source: DriverSource | undefined) {
     if (!driver) {
       const node = nodes.get(id);
       if (!node) return undefined;
-      driver = source ? source(node) : createDriver(node);
+      driver = source ? source(node) : createDriver(node, { models: config.models });
       cache.set(id, driver);
     }
     return driver;

@@ -114,6 +114,7 @@ function merge(raw: BrokeConfigInput, scans: NodeScan[]): BrokeConfigInput {
       const meta = {
         ...(disk?.quantization ? { quantization: disk.quantization } : {}),
         ...(disk?.contextLength ? { contextLength: disk.contextLength } : {}),
+        ...(disk?.stopTokens?.length ? { stopTokens: disk.stopTokens } : {}),
       };
       if (existing) Object.assign(existing, { ...meta, ...existing });
       else models.push({ id, ...meta });
