@@ -104,7 +104,9 @@ function chatBodyCertainlyValid(b: Record<string, unknown>): boolean {
   const rf = b.response_format;
   if (!(absent(rf) || (isObj(rf) && typeof rf.type === 'string' && RESPONSE_FORMATS.has(rf.type))))
     return false;
-  return absent(b.metadata) || isObj(b.metadata);
+  // A JSON `"__proto__"` key is an own property here but zod rebuilds objects without it: let zod decide.
+  if (Object.hasOwn(b, '__proto__')) return false;
+  return absent(b.metadata) || (isObj(b.metadata) && !Object.hasOwn(b.metadata, '__proto__'));
 }
 
 /** ChatBodySchema's result for a parsed JSON body: a cheap check first, the schema when in doubt. */
