@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { MiddlewareHandler } from 'hono';
 import { openAIErrorBody } from './openai-error.js';
+import { requestHeaders } from './request-io.js';
 
 /** True for addresses only this machine can reach. */
 export function isLoopbackHost(host: string): boolean {
@@ -22,7 +23,7 @@ export function bearerAuth(
 ): MiddlewareHandler {
   return async (c, next) => {
     if (keys.length === 0 || open.includes(c.req.path)) return next();
-    const header = c.req.header('authorization') ?? '';
+    const header = requestHeaders(c).get('authorization') ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     const given = match?.[1]?.trim();
     if (!given || !keys.some((k) => same(k, given))) {

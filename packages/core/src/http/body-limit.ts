@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { openAIErrorBody } from './openai-error.js';
+import { requestHeaders } from './request-io.js';
 
 /**
  * 413 for bodies over `maxBytes`. A declared Content-Length is checked up front for free; only
@@ -11,8 +12,9 @@ export function limitBody(maxBytes: number): MiddlewareHandler {
   const counting = bodyLimit({ maxSize: maxBytes, onError: (c) => c.json(tooLarge, 413) });
   return async (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD') return next();
-    const declared = c.req.header('content-length');
-    if (declared === undefined) return counting(c, next);
+    // Node's parsed headers under node-server: no WHATWG Headers built per request.
+    const declared = requestHeaders(c).get('content-length');
+    if (declared === null) return counting(c, next);
     const length = Number(declared);
     if (!Number.isFinite(length) || length > maxBytes) return c.json(tooLarge, 413);
     return next();

@@ -12,7 +12,7 @@ import type { Candidate, Outcome, RouteDecision } from '../routing/types.js';
 import { type DispatchDeps, dispatchWithFailover, isNodeTimeout } from './dispatch.js';
 import { openAIErrorBody } from './openai-error.js';
 import { type ContextExtractor, requestAgentContext } from './request-context.js';
-import { clientSignal, readBodyText } from './request-io.js';
+import { clientSignal, readBodyText, requestHeaders } from './request-io.js';
 import { type ChatBody, parseChatBody, parseJsonBody } from './schemas.js';
 import { sendSse } from './sse-sink.js';
 import { classifyUpstreamError } from './upstream-error.js';
@@ -57,13 +57,18 @@ function record(deps: ChatDeps, routeId: string, outcome: Outcome): void {
 }
 
 export function chatCompletions(deps: ChatDeps) {
+  const contextOptions = {
+    ...(deps.config.defaultContext ? { defaults: deps.config.defaultContext } : {}),
+    ...(deps.extractor ? { extractor: deps.extractor } : {}),
+    ...(deps.framework ? { framework: deps.framework } : {}),
+  };
   return async (c: Context): Promise<Response> => {
     const body = parseChatBody(parseJsonBody(await readBodyText(c)));
-    const ctx: AgentContext = requestAgentContext(body, c.req.raw.headers, {
-      ...(deps.config.defaultContext ? { defaults: deps.config.defaultContext } : {}),
-      ...(deps.extractor ? { extractor: deps.extractor } : {}),
-      ...(deps.framework ? { framework: deps.framework } : {}),
-    });
+    const ctx: AgentContext = requestAgentContext(
+      body,
+      requestHeaders(c),
+      deps.extractor ? { ...contextOptions, extractorHeaders: () => c.req.raw.headers } : contextOptions,
+    );
     const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
     const decision = deps.router.route(
       {
@@ -74,11 +79,16 @@ export function chatCompletions(deps: ChatDeps) {
       },
       ctx,
     );
-    brokeHeaders(c, decision);
     const signal = clientSignal(c);
-    return body.stream
-      ? streamChat(c, deps, body, decision, signal)
-      : completeChat(c, deps, body, decision, signal);
+    try {
+      return await (body.stream
+        ? streamChat(c, deps, body, decision, signal)
+        : completeChat(c, deps, body, decision, signal));
+    } catch (err) {
+      // Successful answers set their own headers; an error answer still names the route.
+      brokeHeaders(c, decision);
+      throw err;
+    }
   };
 }
 

@@ -9,6 +9,11 @@ import { formatIssuePath } from './schemas.js';
  */
 export type ContextExtractor = (body: ChatBody, headers: Headers) => AgentContext;
 
+/** What the context code reads from request headers: a WHATWG `Headers`, or a cheaper view of Node's. */
+export interface HeaderSource {
+  get(name: string): string | null;
+}
+
 const HEADER_FIELDS: Array<[header: string, field: keyof AgentContext]> = [
   ['x-broke-role', 'role'],
   ['x-broke-team', 'team'],
@@ -28,7 +33,7 @@ function validated(raw: Record<string, unknown>, where: string, names: Record<st
   });
 }
 
-export function contextFromHeaders(headers: Headers): AgentContext {
+export function contextFromHeaders(headers: HeaderSource): AgentContext {
   const raw: Record<string, unknown> = {};
   const names: Record<string, string> = {};
   for (const [header, field] of HEADER_FIELDS) {
@@ -76,32 +81,43 @@ export function contextFromMetadata(metadata: Record<string, unknown> | null | u
   return Object.keys(raw).length === 0 ? {} : validated(raw, 'metadata', names);
 }
 
-/** Drops undefined so spreading a later source never erases an earlier value. */
-function defined(ctx: AgentContext): AgentContext {
-  return Object.fromEntries(Object.entries(ctx).filter(([, v]) => v !== undefined)) as AgentContext;
+/** Copies the defined fields of `src` onto `out`, so a later source never erases an earlier value. */
+function assignDefined(out: AgentContext, src: AgentContext): void {
+  for (const key in src) {
+    const value = src[key as keyof AgentContext];
+    if (value !== undefined) (out as Record<string, unknown>)[key] = value;
+  }
 }
 
-/** Precedence, lowest first: config default, framework extractor, body metadata, headers. */
+/**
+ * Precedence, lowest first: config default, framework extractor, body metadata, headers.
+ * `headers` may be a cheap view of the request's headers; the extractor (bridges only) gets
+ * `extractorHeaders()` when given, else `headers` itself.
+ */
 export function requestAgentContext(
   body: ChatBody,
-  headers: Headers,
-  options: { defaults?: AgentContext; extractor?: ContextExtractor; framework?: Framework } = {},
+  headers: HeaderSource,
+  options: {
+    defaults?: AgentContext;
+    extractor?: ContextExtractor;
+    framework?: Framework;
+    extractorHeaders?: () => Headers;
+  } = {},
 ): AgentContext {
   let extracted: AgentContext = {};
   if (options.extractor) {
     try {
-      extracted = options.extractor(body, headers);
+      extracted = options.extractor(body, options.extractorHeaders?.() ?? (headers as Headers));
     } catch {
       // A heuristic that trips on an odd prompt must not fail the request; route without it.
       extracted = {};
     }
   }
-  const ctx: AgentContext = {
-    ...defined(options.defaults ?? {}),
-    ...(options.framework ? { framework: options.framework } : {}),
-    ...defined(extracted),
-    ...defined(contextFromMetadata(body.metadata)),
-    ...defined(contextFromHeaders(headers)),
-  };
+  const ctx: AgentContext = {};
+  if (options.defaults) assignDefined(ctx, options.defaults);
+  if (options.framework) ctx.framework = options.framework;
+  assignDefined(ctx, extracted);
+  assignDefined(ctx, contextFromMetadata(body.metadata));
+  assignDefined(ctx, contextFromHeaders(headers));
   return ctx;
 }

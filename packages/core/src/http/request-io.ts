@@ -45,3 +45,21 @@ export function clientSignal(c: Context): AbortSignal {
   });
   return controller.signal;
 }
+
+/**
+ * The request headers as `get(name)`: straight from Node's parsed headers under node-server (no
+ * WHATWG Request/Headers built per call), else the portable Request's. Values repeated in the
+ * request are joined with ', ' as `Headers.get` does.
+ */
+export function requestHeaders(c: Context): { get(name: string): string | null } {
+  const { incoming } = bindings(c);
+  if (!incoming || typeof incoming.headers !== 'object' || incoming.headers === null)
+    return c.req.raw.headers;
+  const h = incoming.headers;
+  return {
+    get(name) {
+      const v = h[name];
+      return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+    },
+  };
+}

@@ -35,7 +35,6 @@ export function buildExplanation(input: ExplanationInput): DetailedRouteExplanat
   const { result, scorers, weights, plain } = input;
   let ranked: ScoredCandidate[] | undefined;
   let summary: string | undefined;
-  const weightsByName = namedWeights(scorers, weights);
   const rank = (): ScoredCandidate[] => {
     ranked ??= result.top.map((candidate, r) => {
       const scores: ScoredCandidate['scores'] = {};
@@ -72,7 +71,9 @@ export function buildExplanation(input: ExplanationInput): DetailedRouteExplanat
       summary ??= summarise(input, rank());
       return summary;
     },
-    weights: weightsByName,
+    get weights() {
+      return namedWeights(scorers, weights);
+    },
     rankedOmitted: result.omitted,
   };
 }
