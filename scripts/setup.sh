@@ -36,7 +36,8 @@ step "Python venv"
 VENV="$(bash scripts/setup-python.sh)"
 echo "venv: $VENV" >&2
 
-# 4. Test models, generated locally (no downloads), keyed by the generator's hash.
+# 4. Test models, generated locally (no downloads), keyed by the hash of the generator and its
+#    inputs: the same key testbed/paths.ts modelsDir() computes.
 step "test models"
 KEY=$(cat scripts/gen_tiny_model.py testbed/models.json testbed/corpus.txt | sha256sum | cut -c1-16)
 MODELS="$BROKE_CACHE/models/$KEY"

@@ -25,13 +25,20 @@ export function ensureVenv(): Promise<string> {
   return venvPromise;
 }
 
-/** The generated models are keyed by the hash of everything that shapes their bytes. */
+let modelsDirCache: string | undefined;
+
+/**
+ * The generated models are keyed by the hash of everything that shapes their bytes (the same
+ * inputs, hashed the same way, as scripts/setup.sh). Hashed once per process.
+ */
 export function modelsDir(): string {
+  if (modelsDirCache) return modelsDirCache;
   const hash = createHash('sha256');
   for (const file of ['scripts/gen_tiny_model.py', 'testbed/models.json', 'testbed/corpus.txt']) {
     hash.update(readFileSync(join(repoRoot, file)));
   }
-  return join(cacheDir, 'models', hash.digest('hex').slice(0, 16));
+  modelsDirCache = join(cacheDir, 'models', hash.digest('hex').slice(0, 16));
+  return modelsDirCache;
 }
 
 const modelPromises = new Map<string, Promise<string>>();

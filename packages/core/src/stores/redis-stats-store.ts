@@ -33,16 +33,8 @@ interface Waiter {
   done: boolean;
 }
 
-interface Delta {
-  team: string;
-  role: string;
-  taskType: TaskType;
-  modelId: string;
-  alpha: number;
-  beta: number;
-  n: number;
-  updatedAt: number;
-}
+/** Evidence this process adds to one statistic (same shape as the statistic itself). */
+type Delta = QualityStat;
 
 /** One write to Redis: applied by one script call, acknowledged as a whole. */
 interface Batch {
@@ -55,15 +47,7 @@ interface Batch {
 }
 
 /** A statistic as Redis holds it, with its version (incremented by every write). */
-interface Row {
-  team: string;
-  role: string;
-  taskType: TaskType;
-  modelId: string;
-  alpha: number;
-  beta: number;
-  n: number;
-  updatedAt: number;
+interface Row extends QualityStat {
   v: number;
 }
 

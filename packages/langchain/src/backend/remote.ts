@@ -77,14 +77,7 @@ export class RemoteBackend implements BrokeBackend {
   async complete(call: BackendCall): Promise<BackendCompletion> {
     try {
       const { data, response } = await this.client.chat.completions
-        .create(
-          {
-            ...call.body,
-            model: call.body.model ?? 'broke-auto',
-            metadata: metadataOf(call.context) as OpenAI.Metadata,
-          },
-          call.signal ? { signal: call.signal } : {},
-        )
+        .create(gatewayBody(call), call.signal ? { signal: call.signal } : {})
         .withResponse();
       return { route: routeFrom(response.headers), completion: data };
     } catch (err) {
@@ -97,13 +90,7 @@ export class RemoteBackend implements BrokeBackend {
     try {
       const { data, response } = await this.client.chat.completions
         .create(
-          {
-            ...call.body,
-            model: call.body.model ?? 'broke-auto',
-            metadata: metadataOf(call.context) as OpenAI.Metadata,
-            stream: true,
-            stream_options: { include_usage: true },
-          },
+          { ...gatewayBody(call), stream: true, stream_options: { include_usage: true } },
           signal ? { signal } : {},
         )
         .withResponse();
@@ -160,4 +147,13 @@ export class RemoteBackend implements BrokeBackend {
       throw new GatewayError('gateway_error', `GET /v1/routes failed: ${res.status}`, { status: res.status });
     return (await res.json()) as RouteExplanation;
   }
+}
+
+/** The body the gateway gets: the caller's, with BROKE's model default and the agent context as metadata. */
+function gatewayBody(call: BackendCall) {
+  return {
+    ...call.body,
+    model: call.body.model ?? 'broke-auto',
+    metadata: metadataOf(call.context) as OpenAI.Metadata,
+  };
 }
