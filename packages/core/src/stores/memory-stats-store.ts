@@ -1,17 +1,21 @@
 import type { QualityStat } from '../learning/quality-stat.js';
+import { RingBuffer } from './ring-buffer.js';
 import type { OutcomeRecord, StatsStore } from './stats-store.js';
 
 /** In-process store for tests and `store.kind: memory`; nothing survives the process. */
 export class MemoryStatsStore implements StatsStore {
   private readonly stats = new Map<string, QualityStat>();
   /** Last outcomes, bounded so a long-running process does not grow without limit. */
-  readonly outcomes: OutcomeRecord[] = [];
+  private readonly recent: RingBuffer<OutcomeRecord>;
 
-  constructor(
-    initial: readonly QualityStat[] = [],
-    private readonly maxOutcomes = 100_000,
-  ) {
+  constructor(initial: readonly QualityStat[] = [], maxOutcomes = 100_000) {
+    this.recent = new RingBuffer(maxOutcomes);
     for (const stat of initial) this.stats.set(statKey(stat), { ...stat });
+  }
+
+  /** The kept outcomes, oldest first (a copy: reading is for tests and inspection, not the hot path). */
+  get outcomes(): readonly OutcomeRecord[] {
+    return this.recent.toArray();
   }
 
   async loadStats(): Promise<QualityStat[]> {
@@ -19,9 +23,7 @@ export class MemoryStatsStore implements StatsStore {
   }
 
   async appendOutcome(record: OutcomeRecord): Promise<void> {
-    if (this.outcomes.length >= this.maxOutcomes)
-      this.outcomes.splice(0, this.outcomes.length - this.maxOutcomes + 1);
-    this.outcomes.push({ ...record });
+    this.recent.push({ ...record });
   }
 
   async upsertStats(stats: readonly QualityStat[]): Promise<void> {
