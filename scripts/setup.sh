@@ -36,11 +36,10 @@ step "Python venv"
 VENV="$(bash scripts/setup-python.sh)"
 echo "venv: $VENV" >&2
 
-# 4. Test models, generated locally (no downloads), keyed by the hash of the generator and its
-#    inputs: the same key testbed/paths.ts modelsDir() computes.
+# 4. Test models, generated locally (no downloads), in a folder keyed by the hash of the generator
+#    and its inputs. The generator owns that key; testbed/paths.ts asks it the same way.
 step "test models"
-KEY=$(cat scripts/gen_tiny_model.py testbed/models.json testbed/corpus.txt | sha256sum | cut -c1-16)
-MODELS="$BROKE_CACHE/models/$KEY"
+MODELS="$("$VENV/bin/python" scripts/gen_tiny_model.py --print-cache-dir "$BROKE_CACHE")"
 if [ ! -f "$MODELS/.complete" ]; then
   mkdir -p "$MODELS"
   "$VENV/bin/python" scripts/gen_tiny_model.py --out "$MODELS" all >&2

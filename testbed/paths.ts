@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,16 +27,20 @@ export function ensureVenv(): Promise<string> {
 let modelsDirCache: string | undefined;
 
 /**
- * The generated models are keyed by the hash of everything that shapes their bytes (the same
- * inputs, hashed the same way, as scripts/setup.sh). Hashed once per process.
+ * The generated models live in a folder keyed by the hash of everything that shapes their bytes.
+ * The generator owns that key (scripts/setup.sh asks it too), so we ask it rather than hash here;
+ * once per process. Its --print-cache-dir mode needs only the standard library, so the system
+ * python3 does when the venv is not set up yet.
  */
 export function modelsDir(): string {
   if (modelsDirCache) return modelsDirCache;
-  const hash = createHash('sha256');
-  for (const file of ['scripts/gen_tiny_model.py', 'testbed/models.json', 'testbed/corpus.txt']) {
-    hash.update(readFileSync(join(repoRoot, file)));
-  }
-  modelsDirCache = join(cacheDir, 'models', hash.digest('hex').slice(0, 16));
+  const venvPython = join(repoRoot, '.venv/bin/python');
+  const python = existsSync(venvPython) ? venvPython : 'python3';
+  modelsDirCache = execFileSync(
+    python,
+    [join(repoRoot, 'scripts/gen_tiny_model.py'), '--print-cache-dir', cacheDir],
+    { encoding: 'utf8', timeout: 60_000 },
+  ).trim();
   return modelsDirCache;
 }
 
