@@ -1,5 +1,6 @@
 export * from './baseline-schema.js';
 export * from './baselines.js';
+export * from './cluster-from-config.js';
 export * from './cluster-state.js';
 export * from './measure.js';
 export * from './monitor.js';

@@ -1,8 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { baselineBaseDir, loadBaselines } from '../../cluster/baselines.js';
-import { ClusterState } from '../../cluster/cluster-state.js';
-import { ClusterMonitor } from '../../cluster/monitor.js';
+import { clusterFromConfig } from '../../cluster/cluster-from-config.js';
 import type { Capability } from '../../config/schema.js';
 import { type AgentContext, AgentContextSchema } from '../../context/agent-context.js';
 import { ValidationError } from '../../errors.js';
@@ -99,21 +97,14 @@ export function registerRoute(program: Command): void {
 
       const file = readConfigFile(g.config);
       const { config } = file;
-      const cluster = new ClusterState(config.nodes);
-      await loadBaselines(config.baselines, cluster, {
-        baseDir: baselineBaseDir(file.path),
-        nodes: config.nodes,
+      // Unless --offline, one look at the live cluster without hysteresis: a node that does not
+      // answer now is down. The monitor is not needed after that look.
+      const { cluster, monitor } = await clusterFromConfig(config, {
+        configPath: file.path,
+        monitor: { downAfter: 1, upAfter: 1 },
+        poll: !opts.offline,
       });
-      if (!opts.offline) {
-        // One look at the live cluster, without hysteresis: a node that does not answer now is down.
-        const monitor = new ClusterMonitor({
-          nodes: config.nodes,
-          monitor: { ...config.monitor, downAfter: 1, upAfter: 1 },
-          state: cluster,
-        });
-        await monitor.pollOnce();
-        await monitor.stop();
-      }
+      await monitor.stop();
       const router = await Router.create({ config, cluster, store: storeFor(config) });
       try {
         const requires: Capability[] = [];

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { baselineBaseDir, loadBaselines } from '../../cluster/baselines.js';
-import { ClusterState } from '../../cluster/cluster-state.js';
-import { ClusterMonitor } from '../../cluster/monitor.js';
+import { clusterFromConfig } from '../../cluster/cluster-from-config.js';
+import type { ClusterState } from '../../cluster/cluster-state.js';
 import { sshMemoryProbe } from '../../cluster/ssh-memory.js';
 import { BrokeError } from '../../errors.js';
 import { SshPool } from '../../ssh/pool.js';
@@ -32,23 +31,17 @@ export function registerServe(program: Command): void {
         throw new BrokeError('not_available', 'the gateway is not part of this build yet', {
           hint: 'update @broke/core; `status` and `validate` work without it',
         });
-      const cluster = new ClusterState(file.config.nodes);
-      const seeded = await loadBaselines(file.config.baselines, cluster, {
-        baseDir: baselineBaseDir(file.path),
-        nodes: file.config.nodes,
-      });
       const pool = new SshPool();
-      const monitor = new ClusterMonitor({
-        nodes: file.config.nodes,
-        monitor: file.config.monitor,
-        state: cluster,
+      const { cluster, monitor, seeded } = await clusterFromConfig(file.config, {
+        configPath: file.path,
         memoryProbe: sshMemoryProbe(pool),
+        onMonitor: (m) => {
+          m.on('node-down', (e) => g.out.info(`node ${e.nodeId} down: ${e.error ?? ''}`));
+          m.on('node-up', (e) =>
+            g.out.info(`node ${e.nodeId} up (${(e.state.validatedModels ?? []).join(', ')})`),
+          );
+        },
       });
-      monitor.on('node-down', (e) => g.out.info(`node ${e.nodeId} down: ${e.error ?? ''}`));
-      monitor.on('node-up', (e) =>
-        g.out.info(`node ${e.nodeId} up (${(e.state.validatedModels ?? []).join(', ')})`),
-      );
-      await monitor.pollOnce();
       monitor.start();
       const gw = await http.startGateway({
         config: file.config,
