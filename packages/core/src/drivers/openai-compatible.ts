@@ -4,7 +4,8 @@ import type { NodeConfig } from '../config/schema.js';
 import { NodeError } from '../errors.js';
 import { ChunkCleaner } from './chunk-cleaner.js';
 import { httpGet } from './http.js';
-import { keepAliveAgent, postJson, ssePayloads } from './raw-stream.js';
+import { RawChatStream } from './raw-chat-stream.js';
+import { keepAliveAgent, postJson } from './raw-stream.js';
 import { DEFAULT_STOP_TOKENS, StopTokenCleaner } from './stop-tokens.js';
 import type {
   CallOptions,
@@ -45,6 +46,8 @@ export class OpenAICompatibleDriver implements NodeDriver {
   private readonly modelStops = new Map<string, string[]>();
   private agent: http.Agent | undefined;
   private chatUrl: URL | undefined;
+  /** The raw stream's request headers: the same for every request to this node. */
+  private rawHeaders: Record<string, string> | undefined;
 
   constructor(
     protected readonly node: DriverNode,
@@ -188,30 +191,29 @@ export class OpenAICompatibleDriver implements NodeDriver {
    * cleaned only from the first one that could hold (part of) a stop token. Ends before `[DONE]`.
    * Over a keep-alive connection pool of its own (one per driver, i.e. per node).
    */
-  async *chatStreamRaw(request: ChatStreamRequest, options: CallOptions = {}): AsyncIterable<string[]> {
+  chatStreamRaw(request: ChatStreamRequest, options: CallOptions = {}): AsyncIterable<string[]> {
     const body = JSON.stringify({ ...request, model: this.resolveModel(request.model), stream: true });
     this.agent ??= keepAliveAgent(this.baseUrl);
-    let res: http.IncomingMessage;
-    try {
-      this.chatUrl ??= new URL(`${this.baseUrl}/v1/chat/completions`);
-      res = await postJson(this.chatUrl, body, {
-        agent: this.agent,
-        headers: {
-          accept: 'text/event-stream',
-          authorization: `Bearer ${this.node.apiKey ?? 'broke-no-key'}`,
-        },
-        signal: options.signal,
-        timeoutMs: options.timeoutMs ?? this.node.requestTimeoutMs ?? 120_000,
-      });
-    } catch (err) {
-      throw this.wrap(err, 'chat stream');
-    }
+    this.rawHeaders ??= {
+      accept: 'text/event-stream',
+      authorization: `Bearer ${this.node.apiKey ?? 'broke-no-key'}`,
+    };
+    const post = {
+      agent: this.agent,
+      headers: this.rawHeaders,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs ?? this.node.requestTimeoutMs ?? 120_000,
+    };
     const triggers = this.stopTriggersFor(request.model);
     let cleaner: ChunkCleaner | undefined;
     let last: ChatChunk | undefined;
-    let complete = false;
-    try {
-      for await (const batch of ssePayloads(res)) {
+    return new RawChatStream({
+      open: () => {
+        this.chatUrl ??= new URL(`${this.baseUrl}/v1/chat/completions`);
+        return postJson(this.chatUrl, body, post);
+      },
+      wrap: (err) => this.wrap(err, 'chat stream'),
+      transform: (batch) => {
         if (
           triggers &&
           !cleaner &&
@@ -219,36 +221,21 @@ export class OpenAICompatibleDriver implements NodeDriver {
         ) {
           cleaner = new ChunkCleaner(() => this.cleaner(request.model));
         }
-        if (!cleaner) {
-          yield batch;
-          continue;
-        }
+        if (!cleaner) return undefined;
         // Slow path from here on: parse, clean, re-serialise.
         const out: string[] = [];
-        let stopAll = false;
+        let stop = false;
         for (const payload of batch) {
           const chunk = JSON.parse(payload) as ChatChunk;
           last = chunk;
-          stopAll = cleaner.apply(chunk);
+          stop = cleaner.apply(chunk);
           out.push(JSON.stringify(chunk));
-          if (stopAll) break;
+          if (stop) break;
         }
-        if (out.length > 0) yield out;
-        if (stopAll) return;
-      }
-      complete = true;
-    } catch (err) {
-      throw this.wrap(err, 'chat stream');
-    } finally {
-      // After [DONE] the rest (the chunked-encoding end) is drained so the socket goes back to
-      // the pool; a stream left early (abort, leaked stop token, error) is cut.
-      if (!res.complete) {
-        if (complete) res.on('error', () => {}).resume();
-        else res.destroy();
-      }
-    }
-    const tail = cleaner?.tail(last) ?? [];
-    if (tail.length > 0) yield tail.map((c) => JSON.stringify(c));
+        return { out, stop };
+      },
+      tail: () => (cleaner?.tail(last) ?? []).map((c) => JSON.stringify(c)),
+    });
   }
 
   protected wrap(err: unknown, what: string): NodeError {

@@ -12,7 +12,7 @@ import type { Candidate, Outcome, RouteDecision } from '../routing/types.js';
 import { type DispatchDeps, dispatchWithFailover, isNodeTimeout } from './dispatch.js';
 import { openAIErrorBody } from './openai-error.js';
 import { type ContextExtractor, requestAgentContext } from './request-context.js';
-import { clientSignal, readBodyText, requestHeaders } from './request-io.js';
+import { type ClientLink, clientLink, readBodyText, requestHeaders } from './request-io.js';
 import { type ChatBody, parseChatBody, parseJsonBody } from './schemas.js';
 import { sendSse } from './sse-sink.js';
 import { classifyUpstreamError } from './upstream-error.js';
@@ -79,11 +79,11 @@ export function chatCompletions(deps: ChatDeps) {
       },
       ctx,
     );
-    const signal = clientSignal(c);
+    const client = clientLink(c);
     try {
       return await (body.stream
-        ? streamChat(c, deps, body, decision, signal)
-        : completeChat(c, deps, body, decision, signal));
+        ? streamChat(c, deps, body, decision, client)
+        : completeChat(c, deps, body, decision, client));
     } catch (err) {
       // Successful answers set their own headers; an error answer still names the route.
       brokeHeaders(c, decision);
@@ -97,12 +97,12 @@ async function completeChat(
   deps: ChatDeps,
   body: ChatBody,
   decision: RouteDecision,
-  clientSignal: AbortSignal,
+  client: ClientLink,
 ) {
   const t0 = performance.now();
   let started: Awaited<ReturnType<typeof dispatchWithFailover<ChatCompletion>>>;
   try {
-    started = await dispatchWithFailover(deps, decision, clientSignal, (driver, cand, signal) => {
+    started = await dispatchWithFailover(deps, decision, client, (driver, cand, signal) => {
       const req = { ...upstreamBody(body, cand), stream: false } as unknown as ChatRequest;
       delete (req as { stream_options?: unknown }).stream_options;
       return driver.chat(req, { signal });
@@ -151,7 +151,7 @@ async function streamChat(
   deps: ChatDeps,
   body: ChatBody,
   decision: RouteDecision,
-  clientSignal: AbortSignal,
+  client: ClientLink,
 ) {
   const t0 = performance.now();
   const wantsUsage = body.stream_options?.include_usage === true;
@@ -160,7 +160,7 @@ async function streamChat(
     started = await dispatchWithFailover<FirstResult>(
       deps,
       decision,
-      clientSignal,
+      client,
       async (driver, cand, signal) => {
         // Always ask the node for usage (the router learns from token counts); strip it below
         // unless the client asked for it too.
@@ -258,7 +258,7 @@ async function streamChat(
         });
       }
     } catch (err) {
-      if (s.aborted || clientSignal.aborted) return; // client left; nothing to tell anyone
+      if (s.aborted || client.gone) return; // client left; nothing to tell anyone
       // Tokens already went out, so failover would duplicate text: end with a clear error event.
       const failure = classifyUpstreamError(candidate.nodeId, err, isNodeTimeout(controller.signal));
       const message = `stream from node ${candidate.nodeId} failed after output had started: ${failure.error.message}`;

@@ -4,6 +4,7 @@ import type { NodeDriver } from '../drivers/types.js';
 import { BrokeError, NoRouteError } from '../errors.js';
 import type { Candidate, RouteDecision } from '../routing/types.js';
 import { acquireSlot, coolDown, type NodeSlot } from './node-slot.js';
+import type { ClientLink } from './request-io.js';
 import type { RouterLike } from './router-like.js';
 import { classifyUpstreamError } from './upstream-error.js';
 
@@ -42,14 +43,14 @@ const TIMEOUT = Symbol('node-timeout');
 export async function dispatchWithFailover<T>(
   deps: DispatchDeps,
   decision: RouteDecision,
-  clientSignal: AbortSignal,
+  client: ClientLink,
   start: (driver: NodeDriver, candidate: Candidate, signal: AbortSignal) => Promise<T>,
 ): Promise<DispatchStarted<T>> {
   const candidates: Candidate[] = [decision, ...decision.fallbacks].slice(0, deps.maxAttempts);
   let lastError: BrokeError | undefined;
   let saturated = 0;
   for (const candidate of candidates) {
-    if (clientSignal.aborted) throw new ClientGoneError();
+    if (client.gone) throw new ClientGoneError();
     const driver = deps.driverFor(candidate.nodeId);
     if (!driver) {
       lastError = new NoRouteError(`no driver for node ${candidate.nodeId}`);
@@ -63,8 +64,7 @@ export async function dispatchWithFailover<T>(
       continue;
     }
     const controller = new AbortController();
-    const onClientAbort = () => controller.abort(clientSignal.reason);
-    clientSignal.addEventListener('abort', onClientAbort, { once: true });
+    const unhook = client.onGone(() => controller.abort('client closed the request'));
     const timeoutMs = deps.nodeConfig(candidate.nodeId)?.requestTimeoutMs ?? 120_000;
     const timer = setTimeout(() => controller.abort(TIMEOUT), timeoutMs);
     timer.unref?.();
@@ -73,7 +73,7 @@ export async function dispatchWithFailover<T>(
       if (done) return;
       done = true;
       clearTimeout(timer);
-      clientSignal.removeEventListener('abort', onClientAbort);
+      unhook();
       slot.release();
     };
     try {
@@ -82,7 +82,7 @@ export async function dispatchWithFailover<T>(
       return { candidate, value, controller, finish };
     } catch (err) {
       finish();
-      if (clientSignal.aborted) throw new ClientGoneError();
+      if (client.gone) throw new ClientGoneError();
       const failure = classifyUpstreamError(candidate.nodeId, err, controller.signal.reason === TIMEOUT);
       deps.router.noteAttempt(decision.routeId, {
         ...pick(candidate),

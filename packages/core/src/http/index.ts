@@ -6,6 +6,7 @@ export * from './dispatch.js';
 export * from './models.js';
 export * from './openai-error.js';
 export * from './request-context.js';
+export { type ClientLink, signalLink } from './request-io.js';
 export * from './router-like.js';
 export * from './schemas.js';
 export * from './server.js';

@@ -35,15 +35,45 @@ export function readBodyText(c: Context): Promise<string> {
   });
 }
 
-/** Aborts when the client goes away before the response is finished. */
-export function clientSignal(c: Context): AbortSignal {
+/**
+ * The client's end of a request: whether it went away before its answer was finished, and a hook
+ * for when it does. Plain event listeners on the Node response rather than an AbortSignal per
+ * request (EventTarget is a measurable share of the gateway's per-request cost).
+ */
+export interface ClientLink {
+  readonly gone: boolean;
+  /** Calls `listener` once if the client goes away; returns what unhooks it. */
+  onGone(listener: () => void): () => void;
+}
+
+/** A caller that ends its request with an AbortSignal (in-process callers, portable requests). */
+export function signalLink(signal: AbortSignal): ClientLink {
+  return {
+    get gone() {
+      return signal.aborted;
+    },
+    onGone(listener) {
+      signal.addEventListener('abort', listener, { once: true });
+      return () => signal.removeEventListener('abort', listener);
+    },
+  };
+}
+
+export function clientLink(c: Context): ClientLink {
   const { outgoing } = bindings(c);
-  if (!outgoing || typeof outgoing.once !== 'function') return c.req.raw.signal;
-  const controller = new AbortController();
-  outgoing.once('close', () => {
-    if (!outgoing.writableFinished) controller.abort('Client connection prematurely closed.');
-  });
-  return controller.signal;
+  if (!outgoing || typeof outgoing.once !== 'function') return signalLink(c.req.raw.signal);
+  return {
+    get gone() {
+      return outgoing.closed && !outgoing.writableFinished;
+    },
+    onGone(listener) {
+      const onClose = () => {
+        if (!outgoing.writableFinished) listener();
+      };
+      outgoing.once('close', onClose);
+      return () => outgoing.off('close', onClose);
+    },
+  };
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   type RouteDecision,
   type RouteExplanation,
   type RouterLike,
+  signalLink,
 } from '@broke/core';
 import { abortErrorFor } from '../errors.js';
 import { requiredCapabilities } from './capabilities.js';
@@ -114,7 +115,7 @@ export class InProcessBackend implements BrokeBackend {
     const t0 = performance.now();
     let started: Awaited<ReturnType<typeof dispatchWithFailover<ChatCompletion>>>;
     try {
-      started = await dispatchWithFailover(this.deps(), decision, signal, (driver, cand, s) =>
+      started = await dispatchWithFailover(this.deps(), decision, signalLink(signal), (driver, cand, s) =>
         driver.chat(upstream(call.body, cand.servedName) as unknown as ChatRequest, { signal: s }),
       );
     } catch (err) {
@@ -142,16 +143,21 @@ export class InProcessBackend implements BrokeBackend {
     type First = { iter: AsyncIterator<ChatChunk>; first: IteratorResult<ChatChunk> };
     let started: Awaited<ReturnType<typeof dispatchWithFailover<First>>>;
     try {
-      started = await dispatchWithFailover(this.deps(), decision, signal, async (driver, cand, s) => {
-        const req = {
-          ...upstream(call.body, cand.servedName),
-          stream: true,
-          stream_options: { include_usage: true },
-        } as unknown as ChatStreamRequest;
-        const iter = driver.chatStream(req, { signal: s })[Symbol.asyncIterator]();
-        // Failover is only safe before any output: wait for the node's first chunk.
-        return { iter, first: await iter.next() };
-      });
+      started = await dispatchWithFailover(
+        this.deps(),
+        decision,
+        signalLink(signal),
+        async (driver, cand, s) => {
+          const req = {
+            ...upstream(call.body, cand.servedName),
+            stream: true,
+            stream_options: { include_usage: true },
+          } as unknown as ChatStreamRequest;
+          const iter = driver.chatStream(req, { signal: s })[Symbol.asyncIterator]();
+          // Failover is only safe before any output: wait for the node's first chunk.
+          return { iter, first: await iter.next() };
+        },
+      );
     } catch (err) {
       if (signal.aborted) throw abortErrorFor(signal, decision.routeId);
       this.record(decision.routeId, { success: false, error: String((err as Error).message ?? err) });
