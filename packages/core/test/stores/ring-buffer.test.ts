@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MemoryStatsStore } from '../../src/stores/memory-stats-store.js';
 import { RingBuffer } from '../../src/stores/ring-buffer.js';
-import type { OutcomeRecord } from '../../src/stores/stats-store.js';
 
 function filled(capacity: number, count: number): RingBuffer<number> {
   const ring = new RingBuffer<number>(capacity);
@@ -33,24 +31,5 @@ describe('RingBuffer', () => {
   it('refuses a capacity that cannot hold anything', () => {
     expect(() => new RingBuffer(0)).toThrow(RangeError);
     expect(() => new RingBuffer(1.5)).toThrow(RangeError);
-  });
-});
-
-describe('MemoryStatsStore outcome log', () => {
-  it('keeps the last maxOutcomes outcomes in order after wrap-around', async () => {
-    const store = new MemoryStatsStore([], 3);
-    const record: Omit<OutcomeRecord, 'routeId'> = {
-      kind: 'outcome',
-      at: 1,
-      team: 't',
-      role: 'coder',
-      taskType: 'code',
-      nodeId: 'a',
-      modelId: 'm',
-      success: true,
-      reward: 1,
-    };
-    for (let i = 0; i < 7; i++) await store.appendOutcome({ ...record, routeId: `r-${i}` });
-    expect(store.outcomes.map((o) => o.routeId)).toEqual(['r-4', 'r-5', 'r-6']);
   });
 });
