@@ -23,15 +23,25 @@ export function readBodyText(c: Context): Promise<string> {
   }
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
-    incoming.on('data', (b: Buffer) => parts.push(b));
-    incoming.once('end', () =>
-      resolve(
-        parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8'),
-      ),
-    );
-    incoming.once('error', () =>
-      reject(new BrokeError('client_closed', 'client closed the request', { status: 499 })),
-    );
+    const onData = (b: Buffer) => parts.push(b);
+    // Every listener comes off when the body is read: the connection's parser keeps this request
+    // object until the next one arrives, and a listener left on it would keep the whole request.
+    const done = () => {
+      incoming.off('data', onData);
+      incoming.off('end', onEnd);
+      incoming.off('error', onError);
+    };
+    const onEnd = () => {
+      done();
+      resolve(parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8'));
+    };
+    const onError = () => {
+      done();
+      reject(new BrokeError('client_closed', 'client closed the request', { status: 499 }));
+    };
+    incoming.on('data', onData);
+    incoming.on('end', onEnd);
+    incoming.on('error', onError);
   });
 }
 

