@@ -33,7 +33,9 @@ export function readBodyText(c: Context): Promise<string> {
     };
     const onEnd = () => {
       done();
-      resolve(parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8'));
+      resolve(
+        parts.length === 1 ? (parts[0] as Buffer).toString('utf8') : Buffer.concat(parts).toString('utf8'),
+      );
     };
     const onError = () => {
       done();
@@ -58,32 +60,48 @@ export interface ClientLink {
 
 /** A caller that ends its request with an AbortSignal (in-process callers, portable requests). */
 export function signalLink(signal: AbortSignal): ClientLink {
-  return {
-    get gone() {
-      return signal.aborted;
-    },
-    onGone(listener) {
-      signal.addEventListener('abort', listener, { once: true });
-      return () => signal.removeEventListener('abort', listener);
-    },
-  };
+  return new SignalLink(signal);
 }
 
 export function clientLink(c: Context): ClientLink {
   const { outgoing } = bindings(c);
   if (!outgoing || typeof outgoing.once !== 'function') return signalLink(c.req.raw.signal);
-  return {
-    get gone() {
-      return outgoing.closed && !outgoing.writableFinished;
-    },
-    onGone(listener) {
-      const onClose = () => {
-        if (!outgoing.writableFinished) listener();
-      };
-      outgoing.once('close', onClose);
-      return () => outgoing.off('close', onClose);
-    },
-  };
+  return new ResponseLink(outgoing);
+}
+
+// Classes rather than object literals with a `get gone()`: a literal's getter is a new function
+// per request, which gives each object a hidden class of its own that lives until a full GC and
+// keeps the request's young objects alive (see NodeSseSink).
+
+class SignalLink implements ClientLink {
+  constructor(private readonly signal: AbortSignal) {}
+
+  get gone(): boolean {
+    return this.signal.aborted;
+  }
+
+  onGone(listener: () => void): () => void {
+    const { signal } = this;
+    signal.addEventListener('abort', listener, { once: true });
+    return () => signal.removeEventListener('abort', listener);
+  }
+}
+
+class ResponseLink implements ClientLink {
+  constructor(private readonly outgoing: ServerResponse) {}
+
+  get gone(): boolean {
+    return this.outgoing.closed && !this.outgoing.writableFinished;
+  }
+
+  onGone(listener: () => void): () => void {
+    const { outgoing } = this;
+    const onClose = () => {
+      if (!outgoing.writableFinished) listener();
+    };
+    outgoing.once('close', onClose);
+    return () => outgoing.off('close', onClose);
+  }
 }
 
 /**

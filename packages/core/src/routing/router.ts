@@ -174,6 +174,9 @@ export class Router {
       weights,
       this.config.routing.maxAttempts - 1,
     );
+    // The stored explanation keeps this context for its notes; it must not pin the prompt of each
+    // of the last `explanationCapacity` routes in memory.
+    (routingContext as { request: RouteRequest }).request = withoutMessages(req);
 
     const routeId = this.ids.next();
     const explanation = buildExplanation({
@@ -385,6 +388,12 @@ export class Router {
 }
 
 /** The node × model that finally served: the last successful attempt, else the last, else chosen. */
+const NO_MESSAGES: RouteRequest['messages'] = [];
+
+function withoutMessages(req: RouteRequest): RouteRequest {
+  return { ...req, messages: NO_MESSAGES };
+}
+
 function servedBy(explanation: RouteExplanation): { nodeId: string; modelId: string } {
   const attempts = explanation.attempts;
   for (let i = attempts.length - 1; i >= 0; i--)

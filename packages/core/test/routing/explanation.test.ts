@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { Router } from '../../src/routing/router.js';
+import { ask, testCluster, testConfig } from './fixtures.js';
+
+function router() {
+  const config = testConfig({ routing: { explorationRate: 0, seed: 1 } });
+  return new Router({ config, cluster: testCluster(config) });
+}
+
+describe('route explanation', () => {
+  it('serialises every field, the lazily built ones included', () => {
+    const r = router();
+    const decision = r.route(ask('Write a haiku about routers.'), { role: 'writer', team: 'docs' });
+    r.noteAttempt(decision.routeId, { nodeId: decision.nodeId, modelId: decision.modelId, ok: true });
+
+    const json = JSON.parse(JSON.stringify(r.explain(decision.routeId)));
+
+    expect(Object.keys(json).sort()).toEqual(
+      [
+        'analysis',
+        'at',
+        'attempts',
+        'candidates',
+        'chosen',
+        'context',
+        'explored',
+        'filters',
+        'profile',
+        'ranked',
+        'rankedOmitted',
+        'routeId',
+        'summary',
+        'weights',
+      ].sort(),
+    );
+    expect(json.routeId).toBe(decision.routeId);
+    expect(new Date(json.at).toISOString()).toBe(json.at);
+    expect(json.context).toEqual({ role: 'writer', team: 'docs' });
+    expect(json.chosen).toMatchObject({ nodeId: decision.nodeId, modelId: decision.modelId });
+    expect(json.attempts).toEqual([{ nodeId: decision.nodeId, modelId: decision.modelId, ok: true }]);
+    expect(json.ranked[0]).toMatchObject({ nodeId: decision.nodeId, modelId: decision.modelId });
+    expect(Object.keys(json.ranked[0].scores)).toEqual(Object.keys(json.weights));
+    expect(json.summary).toContain(`chose ${decision.modelId}@${decision.nodeId}`);
+  });
+
+  it('reads the same through its getters as through JSON', () => {
+    const r = router();
+    const decision = r.route(ask('Summarise this paragraph.'));
+    const explanation = decision.explanation;
+    expect(explanation.ranked).toBe(explanation.ranked); // built once, then kept
+    expect(JSON.parse(JSON.stringify(explanation))).toMatchObject({
+      summary: explanation.summary,
+      ranked: JSON.parse(JSON.stringify(explanation.ranked)),
+    });
+  });
+});
