@@ -102,17 +102,39 @@ function cpuSeconds(pid: number): number {
 const load1 = () => os.loadavg()[0] ?? Number.NaN;
 
 /** A helper process that prints its URL on its first stdout line. */
-async function startProcess(script: string, args: string[]): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(import.meta.dirname, script), ...args], {
+interface Started {
+  url: string;
+  child: ChildProcess;
+  /** Young-generation GC pauses (ms) the process reported so far (gateways run with --trace-gc). */
+  scavenges: number[];
+}
+
+const SCAVENGE = /Scavenge[^,]*, ([\d.]+) \/ [\d.]+ ms/;
+
+async function startProcess(script: string, args: string[], nodeFlags: string[] = []): Promise<Started> {
+  const child = spawn(process.execPath, [...nodeFlags, join(import.meta.dirname, script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const scavenges: number[] = [];
   const url = await new Promise<string>((resolve, reject) => {
-    child.stdout?.once('data', (d) => resolve(String(d).trim().split('\n')[0] as string));
+    let found = false;
+    child.stdout?.on('data', (d) => {
+      for (const line of String(d).split('\n')) {
+        if (!found && line.startsWith('http')) {
+          found = true;
+          resolve(line.trim());
+        }
+        const m = SCAVENGE.exec(line);
+        if (m) scavenges.push(Number(m[1]));
+      }
+    });
     child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
   });
-  return { url, child };
+  return { url, child, scavenges };
 }
-const startGatewayProcess = (nodes: unknown[]) => startProcess('gateway-server.mjs', [JSON.stringify(nodes)]);
+// The gateway runs with --trace-gc: young-generation pauses are a large part of its p99.
+const startGatewayProcess = (nodes: unknown[]) =>
+  startProcess('gateway-server.mjs', [JSON.stringify(nodes)], ['--trace-gc']);
 
 interface Stats {
   ttfb50: number;
@@ -133,6 +155,10 @@ interface Row {
   cpuUs: number;
   load: string;
   rssMb?: number;
+  /** Added TTFB p50 / p99 (gateway − direct) of each interleaved round: the run-to-run spread. */
+  rounds: Array<{ p50: number; p99: number }>;
+  /** The gateway's young-generation GC pauses (ms) while it served this row's requests. */
+  scavenges: number[];
 }
 
 function stats(s: Sample[]): Stats {
@@ -145,9 +171,11 @@ async function compare(
   target: string,
   urls: { direct: string; gateway: string; floor?: string },
   models: { direct: string; gateway: string },
-  pid: number,
-  sizes: { maxTokens: number; perLevel: (c: number) => number },
+  gateway: Started,
+  sizes: { maxTokens: number; perLevel: (c: number) => number; rounds?: number },
 ) {
+  const roundCount = sizes.rounds ?? 2;
+  const pid = gateway.child.pid as number;
   const rows: Row[] = [];
   for (const c of LEVELS) {
     const n = sizes.perLevel(c);
@@ -161,15 +189,25 @@ async function compare(
     const fl: Sample[] = [];
     let rss = 0;
     let cpu = 0;
+    const rounds: Row['rounds'] = [];
+    const scavenges: number[] = [];
     const loadBefore = load1();
-    for (let round = 0; round < 2; round++) {
-      d.push(...(await load(urls.direct, models.direct, c, n / 2, sizes.maxTokens)).samples);
-      if (urls.floor) fl.push(...(await load(urls.floor, models.direct, c, n / 2, sizes.maxTokens)).samples);
+    const perRound = Math.ceil(n / roundCount);
+    for (let round = 0; round < roundCount; round++) {
+      const dr = (await load(urls.direct, models.direct, c, perRound, sizes.maxTokens)).samples;
+      d.push(...dr);
+      if (urls.floor)
+        fl.push(...(await load(urls.floor, models.direct, c, perRound, sizes.maxTokens)).samples);
       const sampler = setInterval(() => (rss = Math.max(rss, rssKb(pid))), 20);
       const cpu0 = cpuSeconds(pid);
-      g.push(...(await load(urls.gateway, models.gateway, c, n / 2, sizes.maxTokens)).samples);
+      const gc0 = gateway.scavenges.length;
+      const gr = (await load(urls.gateway, models.gateway, c, perRound, sizes.maxTokens)).samples;
+      g.push(...gr);
       cpu += cpuSeconds(pid) - cpu0;
+      scavenges.push(...gateway.scavenges.slice(gc0));
       clearInterval(sampler);
+      const [sd, sg] = [stats(dr), stats(gr)];
+      rounds.push({ p50: sg.ttfb50 - sd.ttfb50, p99: sg.ttfb99 - sd.ttfb99 });
     }
     rows.push({
       target,
@@ -181,6 +219,8 @@ async function compare(
       cpuUs: (cpu / g.length) * 1e6,
       load: `${loadBefore.toFixed(2)} → ${load1().toFixed(2)}`,
       ...(c === 128 ? { rssMb: rss / 1024 } : {}),
+      rounds,
+      scavenges,
     });
     console.error(`${target} c=${c}: done (${n} requests per path)`);
   }
@@ -240,16 +280,17 @@ let rpsFloor = 0;
 let cpuFloorUs = 0;
 let cpuGatewayUs = 0;
 try {
-  const pid = stubGw.child.pid as number;
   rows.push(
     ...(await compare(
       'stub (20 ms, 8 chunks)',
       { direct: stub.url, gateway: stubGw.url, floor: floor.url },
       { direct: 'stub', gateway: 'broke-auto' },
-      pid,
+      stubGw,
       {
         maxTokens: 8,
-        perLevel: (c) => (quick ? Math.max(200, c * 8) : Math.max(600, c * 16)),
+        // 16 streams is where the targets are: enough samples there for a p99 that means something.
+        perLevel: (c) => (quick ? Math.max(200, c * 8) : c === 16 ? 4800 : Math.max(600, c * 16)),
+        rounds: quick ? 2 : 6,
       },
     )),
   );
@@ -299,7 +340,7 @@ if (withMlx) {
         'mlx_lm.server (tiny, 8 tokens)',
         { direct: node.url, gateway: mlxGw.url },
         { direct: 'default_model', gateway: 'broke-auto' },
-        mlxGw.child.pid as number,
+        mlxGw,
         {
           maxTokens: 8,
           perLevel: (c) => (quick ? Math.max(20, c) : Math.max(60, c * 2)),
@@ -336,6 +377,24 @@ const lines = [
     (r) =>
       `| ${r.target} | ${r.concurrency} | ${pair(r.direct.ttfb50, r.direct.ttfb99)} | ${pair(r.gateway.ttfb50, r.gateway.ttfb99)} | **${pair(r.gateway.ttfb50 - r.direct.ttfb50, r.gateway.ttfb99 - r.direct.ttfb99)}** | ${r.floor ? `*${pair(r.floor.ttfb50 - r.direct.ttfb50, r.floor.ttfb99 - r.direct.ttfb99)}*` : '–'} | ${pair(r.direct.total50, r.direct.total99)} | ${pair(r.gateway.total50, r.gateway.total99)} | **${pair(r.gateway.total50 - r.direct.total50, r.gateway.total99 - r.direct.total99)}** | ${r.cpuUs.toFixed(0)} | ${r.load} | ${r.errorsSplit} |`,
   ),
+  '',
+  `Run-to-run spread: added TTFB p50 / p99 (ms) of each interleaved round, min – max. ${rows
+    .filter((r) => r.rounds.length > 2)
+    .map((r) => {
+      const lo = (k: 'p50' | 'p99') => f(Math.min(...r.rounds.map((x) => x[k])));
+      const hi = (k: 'p50' | 'p99') => f(Math.max(...r.rounds.map((x) => x[k])));
+      return `${r.target}, ${r.concurrency} stream(s), ${r.rounds.length} rounds: p50 ${lo('p50')} – ${hi('p50')}, p99 ${lo('p99')} – ${hi('p99')}`;
+    })
+    .join('; ')}.`,
+  '',
+  `Young-generation GC in the gateway process while it served the stub rows (\`--trace-gc\`): ${rows
+    .filter((r) => r.target.startsWith('stub'))
+    .map((r) => {
+      const n = r.scavenges.length;
+      const mean = n ? r.scavenges.reduce((a, b) => a + b, 0) / n : 0;
+      return `${r.concurrency} stream(s): ${n} scavenges, mean ${f(mean)} ms, max ${f(n ? Math.max(...r.scavenges) : 0)} ms`;
+    })
+    .join('; ')}.`,
   '',
   `Max throughput (stub with no delay, 8 chunks, 64 concurrent streams): direct ${rpsDirect.toFixed(0)} req/s, bare proxy ${rpsFloor.toFixed(0)} req/s, through the gateway **${rpsGateway.toFixed(0)} req/s**. CPU per request at that load: bare proxy ${cpuFloorUs.toFixed(0)} µs, gateway ${cpuGatewayUs.toFixed(0)} µs.`,
   '',
