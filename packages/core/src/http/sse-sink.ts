@@ -36,7 +36,8 @@ export class NodeSseSink implements SseSink {
   }
 
   onAbort(listener: () => void): void {
-    (this.listeners ??= []).push(listener);
+    if (this.listeners) this.listeners.push(listener);
+    else this.listeners = [listener];
   }
 
   async write(event: string): Promise<void> {
