@@ -101,7 +101,6 @@ function cpuSeconds(pid: number): number {
 }
 const load1 = () => os.loadavg()[0] ?? Number.NaN;
 
-/** A helper process that prints its URL on its first stdout line. */
 interface Started {
   url: string;
   child: ChildProcess;
@@ -111,6 +110,7 @@ interface Started {
 
 const SCAVENGE = /Scavenge[^,]*, ([\d.]+) \/ [\d.]+ ms/;
 
+/** A helper process that prints its URL on its first stdout line. */
 async function startProcess(script: string, args: string[], nodeFlags: string[] = []): Promise<Started> {
   const child = spawn(process.execPath, [...nodeFlags, join(import.meta.dirname, script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
