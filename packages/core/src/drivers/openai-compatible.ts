@@ -213,6 +213,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
         return postJson(this.chatUrl, body, post);
       },
       wrap: (err) => this.wrap(err, 'chat stream'),
+      signal: options.signal,
       transform: (batch) => {
         if (
           triggers &&

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { APIUserAbortError } from 'openai';
 import { SsePayloads } from './raw-stream.js';
 
 /** What a driver plugs into a raw stream: how to open it, clean it and name its errors. */
@@ -14,6 +15,8 @@ export interface RawChatStreamHooks {
   tail?(): string[];
   /** The driver's error for anything that went wrong. */
   wrap(err: unknown): Error;
+  /** The caller's signal: once it aborts, nothing more comes out, even what already arrived. */
+  signal?: AbortSignal | undefined;
 }
 
 /**
@@ -43,6 +46,7 @@ export class RawChatStream implements AsyncIterableIterator<string[]> {
       }
       while (this.state === 'open') {
         const r = await (this.reader as SsePayloads).next();
+        if (this.hooks.signal?.aborted) throw new APIUserAbortError();
         if (r.done) {
           this.state = 'tail';
           this.release(true);

@@ -145,6 +145,9 @@ describe('chatStreamRaw matches chatStream', () => {
     const err = await (async () => {
       for await (const batch of driverAt(url).chatStreamRaw(req, { signal: ac.signal })) {
         seen.push(...batch);
+        // A slow consumer: the next event has arrived by the time it aborts, and must not come
+        // out after the abort.
+        await new Promise((r) => setTimeout(r, 20));
         ac.abort();
       }
     })().catch((e) => e);
