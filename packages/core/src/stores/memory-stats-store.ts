@@ -1,8 +1,11 @@
-import type { QualityStat } from '../learning/quality-stat.js';
+import { type QualityStat, statKey } from '../learning/quality-stat.js';
 import { RingBuffer } from './ring-buffer.js';
 import type { OutcomeRecord, StatsStore } from './stats-store.js';
 
-/** In-process store for tests and `store.kind: memory`; nothing survives the process. */
+/**
+ * In-process store for tests and `store.kind: memory`; nothing survives the process. Statistics
+ * are keyed by the full StatKey (team, role, taskType, model, band).
+ */
 export class MemoryStatsStore implements StatsStore {
   private readonly stats = new Map<string, QualityStat>();
   /** Last outcomes, bounded so a long-running process does not grow without limit. */
@@ -33,8 +36,4 @@ export class MemoryStatsStore implements StatsStore {
   async flush(): Promise<void> {}
 
   async close(): Promise<void> {}
-}
-
-export function statKey(stat: Pick<QualityStat, 'team' | 'role' | 'taskType' | 'modelId'>): string {
-  return `${stat.team}\u0001${stat.role}\u0001${stat.taskType}\u0001${stat.modelId}`;
 }

@@ -1,9 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { TaskType } from '../context/agent-context.js';
+import type { ComplexityBand } from '../analysis/complexity.js';
 import { BrokeError } from '../errors.js';
-import type { QualityStat } from '../learning/quality-stat.js';
-import { statKey } from './memory-stats-store.js';
+import { type QualityStat, type StatKey, statKey } from '../learning/quality-stat.js';
 import type { OutcomeRecord, StatsStore } from './stats-store.js';
 
 export interface RedisStatsStoreOptions {
@@ -62,11 +61,32 @@ interface Entry {
 }
 
 /**
+ * Fields of a statistic's hash, in the order scripts and `readAll` return them. `band` is last so
+ * that the first nine positions mean what they meant before bands existed; a hash without `band`
+ * (written by a version before complexity bands) is ignored when read (see `parseRows`).
+ */
+const ROW_FIELDS = [
+  'team',
+  'role',
+  'taskType',
+  'modelId',
+  'alpha',
+  'beta',
+  'n',
+  'updatedAt',
+  'v',
+  'band',
+] as const;
+
+const BANDS: ReadonlySet<string> = new Set<ComplexityBand>(['low', 'medium', 'high']);
+
+/**
  * KEYS: 1 stat index set, 2 outcome stream, 3 origin sequence key, 4.. stat hashes.
  * ARGV: 1 channel, 2 origin, 3 seq, 4 max outcomes, 5 outcome count, outcomes…, then per stat
- * team, role, taskType, modelId, Δalpha, Δbeta, Δn, updatedAt.
+ * team, role, taskType, modelId, band, Δalpha, Δbeta, Δn, updatedAt.
  * A batch whose seq this origin already applied (a retry after a lost reply) changes nothing.
  * Evidence is added (HINCRBYFLOAT), never overwritten, so gateways do not lose each other's.
+ * Deltas may be negative (discounting shrinks alpha and beta); a sum below 0 is clamped to 0.
  */
 const APPLY_LUA = `
 local last = tonumber(redis.call('GET', KEYS[3]) or '0')
@@ -85,26 +105,24 @@ local rows = {}
 for k = 4, #KEYS do
   local key = KEYS[k]
   if fresh then
-    redis.call('HSET', key, 'team', ARGV[i], 'role', ARGV[i + 1], 'taskType', ARGV[i + 2], 'modelId', ARGV[i + 3])
-    if tonumber(redis.call('HINCRBYFLOAT', key, 'alpha', ARGV[i + 4])) < 0 then redis.call('HSET', key, 'alpha', '0') end
-    if tonumber(redis.call('HINCRBYFLOAT', key, 'beta', ARGV[i + 5])) < 0 then redis.call('HSET', key, 'beta', '0') end
-    if redis.call('HINCRBY', key, 'n', ARGV[i + 6]) < 0 then redis.call('HSET', key, 'n', '0') end
-    if tonumber(ARGV[i + 7]) > tonumber(redis.call('HGET', key, 'updatedAt') or '0') then
-      redis.call('HSET', key, 'updatedAt', ARGV[i + 7])
+    redis.call('HSET', key, 'team', ARGV[i], 'role', ARGV[i + 1], 'taskType', ARGV[i + 2], 'modelId', ARGV[i + 3], 'band', ARGV[i + 4])
+    if tonumber(redis.call('HINCRBYFLOAT', key, 'alpha', ARGV[i + 5])) < 0 then redis.call('HSET', key, 'alpha', '0') end
+    if tonumber(redis.call('HINCRBYFLOAT', key, 'beta', ARGV[i + 6])) < 0 then redis.call('HSET', key, 'beta', '0') end
+    if redis.call('HINCRBY', key, 'n', ARGV[i + 7]) < 0 then redis.call('HSET', key, 'n', '0') end
+    if tonumber(ARGV[i + 8]) > tonumber(redis.call('HGET', key, 'updatedAt') or '0') then
+      redis.call('HSET', key, 'updatedAt', ARGV[i + 8])
     end
     redis.call('HINCRBY', key, 'v', 1)
     redis.call('SADD', KEYS[1], key)
   end
-  rows[#rows + 1] = redis.call('HMGET', key, 'team', 'role', 'taskType', 'modelId', 'alpha', 'beta', 'n', 'updatedAt', 'v')
-  i = i + 8
+  rows[#rows + 1] = redis.call('HMGET', key, ${ROW_FIELDS.map((field) => `'${field}'`).join(', ')})
+  i = i + 9
 end
 if fresh and #rows > 0 then
   redis.call('PUBLISH', ARGV[1], cjson.encode({o = ARGV[2], q = seq, s = rows}))
 end
 return cjson.encode(rows)
 `;
-
-const ROW_FIELDS = ['team', 'role', 'taskType', 'modelId', 'alpha', 'beta', 'n', 'updatedAt', 'v'] as const;
 
 type ApplyCommand = (numKeys: number, ...args: Array<string | number>) => Promise<string>;
 
@@ -498,6 +516,7 @@ export class RedisStatsStore implements StatsStore {
         delta.role,
         delta.taskType,
         delta.modelId,
+        delta.band,
         delta.alpha,
         delta.beta,
         delta.n,
@@ -640,9 +659,10 @@ export class RedisStatsStore implements StatsStore {
     };
   }
 
-  private redisKey(stat: Pick<QualityStat, 'team' | 'role' | 'taskType' | 'modelId'>): string {
+  /** One hash per statistic; keys of versions before bands had four parts and are never written. */
+  private redisKey(stat: StatKey): string {
     const part = encodeURIComponent;
-    return `${this.prefix}stat:${part(stat.team)}|${part(stat.role)}|${part(stat.taskType)}|${part(stat.modelId)}`;
+    return `${this.prefix}stat:${part(stat.team)}|${part(stat.role)}|${part(stat.taskType)}|${part(stat.modelId)}|${part(stat.band)}`;
   }
 }
 
@@ -651,19 +671,25 @@ function parseRows(raw: unknown): Row[] {
   const rows: Row[] = [];
   for (const values of raw) {
     if (!Array.isArray(values) || values.length < ROW_FIELDS.length) continue;
-    const [team, role, taskType, modelId, alpha, beta, n, updatedAt, v] = values as Array<string | null>;
+    const [team, role, taskType, modelId, alpha, beta, n, updatedAt, v, band] = values as Array<
+      string | null
+    >;
     if (
       typeof team !== 'string' ||
       typeof role !== 'string' ||
       typeof taskType !== 'string' ||
-      typeof modelId !== 'string'
+      typeof modelId !== 'string' ||
+      // No band: written before complexity bands; that evidence was not conditioned on difficulty.
+      typeof band !== 'string' ||
+      !BANDS.has(band)
     )
       continue;
     rows.push({
       team,
       role,
-      taskType: taskType as TaskType,
+      taskType: taskType as QualityStat['taskType'],
       modelId,
+      band: band as ComplexityBand,
       alpha: Number(alpha ?? 0),
       beta: Number(beta ?? 0),
       n: Number(n ?? 0),
@@ -685,6 +711,7 @@ function rowStat(row: Row): QualityStat {
     role: row.role,
     taskType: row.taskType,
     modelId: row.modelId,
+    band: row.band,
     alpha: row.alpha,
     beta: row.beta,
     n: row.n,

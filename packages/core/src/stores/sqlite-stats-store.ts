@@ -1,10 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { TaskType } from '../context/agent-context.js';
+import type { ComplexityBand } from '../analysis/complexity.js';
 import { BrokeError } from '../errors.js';
-import type { QualityStat } from '../learning/quality-stat.js';
-import { statKey } from './memory-stats-store.js';
+import { type QualityStat, statKey } from '../learning/quality-stat.js';
 import type { OutcomeRecord, StatsStore } from './stats-store.js';
 
 const SCHEMA = `
@@ -23,7 +22,8 @@ CREATE TABLE IF NOT EXISTS outcomes (
   latency_ms REAL,
   ttft_ms REAL,
   tokens INTEGER,
-  error TEXT
+  error TEXT,
+  band TEXT
 );
 CREATE INDEX IF NOT EXISTS outcomes_route ON outcomes(route_id);
 CREATE TABLE IF NOT EXISTS quality_stats (
@@ -31,13 +31,51 @@ CREATE TABLE IF NOT EXISTS quality_stats (
   role TEXT NOT NULL,
   task_type TEXT NOT NULL,
   model_id TEXT NOT NULL,
+  band TEXT NOT NULL,
   alpha REAL NOT NULL,
   beta REAL NOT NULL,
   n INTEGER NOT NULL,
   updated_at INTEGER NOT NULL,
-  PRIMARY KEY (team, role, task_type, model_id)
+  PRIMARY KEY (team, role, task_type, model_id, band)
 ) WITHOUT ROWID;
 `;
+
+/** Where a pre-band quality_stats table is kept after migration (see `migrate`). */
+const LEGACY_STATS_TABLE = 'quality_stats_v1';
+
+function columns(db: Database.Database, table: string): Set<string> {
+  const rows = db.prepare(`PRAGMA table_info(${table})`).all() as Array<{ name: string }>;
+  return new Set(rows.map((row) => row.name));
+}
+
+/**
+ * Brings a database file to the current schema, in one IMMEDIATE transaction so two processes
+ * opening the same old file do not both migrate it.
+ *
+ * quality_stats before complexity bands (no `band` column, key (team, role, task_type, model_id)):
+ * the table is renamed to quality_stats_v1 and a new, empty quality_stats is created. The old
+ * rows are kept for inspection but never loaded: they were not conditioned on prompt difficulty,
+ * so they cannot be assigned to a band, and learning starts over per band.
+ *
+ * outcomes before bands: gains a nullable `band` column (old rows stay NULL).
+ */
+function migrate(db: Database.Database, path: string): void {
+  db.transaction(() => {
+    const stats = columns(db, 'quality_stats');
+    if (stats.size > 0 && !stats.has('band')) {
+      if (columns(db, LEGACY_STATS_TABLE).size > 0) {
+        throw new BrokeError(
+          'store_open_failed',
+          `Stats database ${path} has a pre-band quality_stats table and a ${LEGACY_STATS_TABLE} table already`,
+          { hint: `drop or rename ${LEGACY_STATS_TABLE} (sqlite3 ${path}) and start again` },
+        );
+      }
+      db.exec(`ALTER TABLE quality_stats RENAME TO ${LEGACY_STATS_TABLE}`);
+    }
+    db.exec(SCHEMA);
+    if (!columns(db, 'outcomes').has('band')) db.exec('ALTER TABLE outcomes ADD COLUMN band TEXT');
+  }).immediate();
+}
 
 interface Waiter {
   resolve: () => void;
@@ -77,15 +115,15 @@ export class SqliteStatsStore implements StatsStore {
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    migrate(this.db, path);
     this.insertOutcome = this.db.prepare(
-      `INSERT INTO outcomes (route_id, kind, at, team, role, task_type, node_id, model_id, success, reward, latency_ms, ttft_ms, tokens, error)
-       VALUES (@routeId, @kind, @at, @team, @role, @taskType, @nodeId, @modelId, @success, @reward, @latencyMs, @ttftMs, @tokens, @error)`,
+      `INSERT INTO outcomes (route_id, kind, at, team, role, task_type, node_id, model_id, success, reward, latency_ms, ttft_ms, tokens, error, band)
+       VALUES (@routeId, @kind, @at, @team, @role, @taskType, @nodeId, @modelId, @success, @reward, @latencyMs, @ttftMs, @tokens, @error, @band)`,
     );
     this.upsertStat = this.db.prepare(
-      `INSERT INTO quality_stats (team, role, task_type, model_id, alpha, beta, n, updated_at)
-       VALUES (@team, @role, @taskType, @modelId, @alpha, @beta, @n, @updatedAt)
-       ON CONFLICT (team, role, task_type, model_id) DO UPDATE SET
+      `INSERT INTO quality_stats (team, role, task_type, model_id, band, alpha, beta, n, updated_at)
+       VALUES (@team, @role, @taskType, @modelId, @band, @alpha, @beta, @n, @updatedAt)
+       ON CONFLICT (team, role, task_type, model_id, band) DO UPDATE SET
          alpha = excluded.alpha, beta = excluded.beta, n = excluded.n, updated_at = excluded.updated_at`,
     );
     this.commitBatch = this.db.transaction((outcomes: OutcomeRecord[], stats: QualityStat[]) => {
@@ -96,21 +134,24 @@ export class SqliteStatsStore implements StatsStore {
           tokens: null,
           error: null,
           ...record,
+          band: record.band ?? null,
           success: record.success ? 1 : 0,
         });
       }
+      // The full new value is written (not added): discounting can make alpha and beta smaller.
       for (const stat of stats) this.upsertStat.run(stat);
     });
   }
 
   async loadStats(): Promise<QualityStat[]> {
     const rows = this.db
-      .prepare('SELECT team, role, task_type, model_id, alpha, beta, n, updated_at FROM quality_stats')
+      .prepare('SELECT team, role, task_type, model_id, band, alpha, beta, n, updated_at FROM quality_stats')
       .all() as Array<{
       team: string;
       role: string;
-      task_type: TaskType;
+      task_type: QualityStat['taskType'];
       model_id: string;
+      band: ComplexityBand;
       alpha: number;
       beta: number;
       n: number;
@@ -121,6 +162,7 @@ export class SqliteStatsStore implements StatsStore {
       role: row.role,
       taskType: row.task_type,
       modelId: row.model_id,
+      band: row.band,
       alpha: row.alpha,
       beta: row.beta,
       n: row.n,

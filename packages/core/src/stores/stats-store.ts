@@ -1,3 +1,4 @@
+import type { ComplexityBand } from '../analysis/complexity.js';
 import type { TaskType } from '../context/agent-context.js';
 import type { QualityStat } from '../learning/quality-stat.js';
 
@@ -11,6 +12,8 @@ export interface OutcomeRecord {
   taskType: TaskType;
   nodeId: string;
   modelId: string;
+  /** Difficulty band of the prompt (absent in records written before bands existed). */
+  band?: ComplexityBand;
   success: boolean;
   /** Reward folded into the statistics (0..1). */
   reward: number;

@@ -77,7 +77,7 @@ function learnedScore(r: Router, modelId: string): number {
 }
 
 function byKey(stats: QualityStat[]): Map<string, QualityStat> {
-  return new Map(stats.map((s) => [`${s.team}/${s.role}/${s.taskType}/${s.modelId}`, s]));
+  return new Map(stats.map((s) => [`${s.team}/${s.role}/${s.taskType}/${s.modelId}/${s.band}`, s]));
 }
 
 function expectSameStats(actual: QualityStat[], expected: QualityStat[]): void {
@@ -185,6 +185,7 @@ describe('RedisStatsStore (real redis-server)', () => {
       role: 'r',
       taskType: 'code',
       modelId: 'm',
+      band: 'low',
       alpha: 1,
       beta: 0,
       n: 1,
