@@ -21,5 +21,7 @@ export * from './errors.js';
 export * from './http/index.js';
 export * from './learning/index.js';
 export * from './routing/index.js';
+// A namespace: the simulation's names (TaskKind, Agent, …) would clash with the router's.
+export * as simulation from './simulation/index.js';
 export * from './ssh/index.js';
 export * from './stores/index.js';

@@ -2,7 +2,7 @@ import type { RouteExplanation } from '@broke/core';
 
 /**
  * Where a call went and why, as it appears in `response_metadata.broke` (and `llmOutput.broke`).
- * `reasons` are readable lines: the router's summary, then the chosen candidate's scorer terms.
+ * `reasons` are readable lines: the router's summary, then the chosen candidate's predictions and factor terms.
  */
 export interface BrokeRouteMetadata {
   routeId: string;
@@ -22,12 +22,13 @@ export function reasonsOf(explanation: RouteExplanation | undefined): string[] {
     (c) => c.nodeId === explanation.chosen?.nodeId && c.modelId === explanation.chosen?.modelId,
   );
   if (chosen) {
-    const terms = Object.entries(chosen.scores ?? {}).sort(([, a], [, b]) => b.contribution - a.contribution);
-    for (const [scorer, s] of terms) {
-      out.push(`${scorer}: ${s.contribution.toFixed(3)}${s.note ? ` (${s.note})` : ''}`);
+    out.push(`predicted quality ${chosen.quality.toFixed(2)}, ~${Math.round(chosen.timeMs)} ms`);
+    for (const [factor, term] of Object.entries(chosen.terms ?? {})) {
+      const value = term.adds === 'quality' ? term.value.toFixed(2) : `${Math.round(term.value)} ms`;
+      out.push(`${factor}: ${value}${term.note ? ` (${term.note})` : ''}`);
     }
   }
-  if (explanation.explored) out.push('explored: picked to learn, not only on score');
+  if (explanation.explored) out.push('explored: its quality was uncertain enough to be worth a try');
   for (const attempt of explanation.attempts ?? []) {
     if (!attempt.ok)
       out.push(`failover: ${attempt.nodeId}/${attempt.modelId} failed (${attempt.error ?? 'error'})`);

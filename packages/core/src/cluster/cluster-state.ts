@@ -17,7 +17,10 @@ export class ClusterState implements ClusterView {
     for (const node of nodes) this.addNode(node);
   }
 
-  addNode(node: Pick<NodeConfig, 'id' | 'maxConcurrency' | 'memoryGb'>, up = true): NodeState {
+  addNode(
+    node: Pick<NodeConfig, 'id' | 'maxConcurrency' | 'memoryGb'> & Partial<Pick<NodeConfig, 'queueLimit'>>,
+    up = true,
+  ): NodeState {
     const state: NodeState = {
       id: node.id,
       up,
@@ -25,7 +28,9 @@ export class ClusterState implements ClusterView {
       validatedModels: undefined,
       inFlight: 0,
       queued: 0,
+      waiting: 0,
       capacity: node.maxConcurrency,
+      queueLimit: node.queueLimit ?? 4 * node.maxConcurrency,
       memory: node.memoryGb === undefined ? undefined : { totalGb: node.memoryGb },
       cooldownUntil: 0,
       lastSeen: 0,

@@ -14,8 +14,12 @@ export interface NodeState {
   inFlight: number;
   /** Requests waiting on the node's own queue, when the server exposes it. */
   queued: number;
+  /** Requests waiting in the gateway for a free slot on this node (see http/node-slot.ts). */
+  waiting: number;
   /** How many requests the node serves at once (config maxConcurrency). */
   capacity: number;
+  /** How many may wait in the gateway for this node (config queueLimit). */
+  queueLimit: number;
   memory: { totalGb?: number; freeGb?: number; pressure?: 'normal' | 'warn' | 'critical' } | undefined;
   /** Router should not pick this node before this time (ms epoch), e.g. after a failure. */
   cooldownUntil: number;

@@ -64,8 +64,19 @@ export const NodeSchema = z.object({
   url: z.url(),
   kind: DriverKindSchema.default('mlx'),
   models: z.array(NodeModelSchema).default([]),
-  /** Requests served at once before new ones queue here (and the router looks elsewhere). */
+  /** Requests the node serves at once; more wait in the gateway's queue for this node. */
   maxConcurrency: z.number().int().positive().default(4),
+  /**
+   * Requests that may wait in the gateway for a free slot on this node (default 4 × maxConcurrency).
+   * The router counts the wait in its finish-time prediction, so a request waits for the right
+   * node when that beats running now on a worse one; a full queue means 429 for this node.
+   */
+  queueLimit: z.number().int().min(0).optional(),
+  /**
+   * Decode slow-down per additional request served at once (0.1: each concurrent request makes
+   * every stream 10% slower). Servers that batch (vLLM) slow down less than ones that interleave.
+   */
+  batchSlowdown: z.number().min(0).max(5).default(0.1),
   requestTimeoutMs: z.number().int().positive().default(120_000),
   /** Total memory of the machine in GiB, when known (probed over SSH by `init`). */
   memoryGb: z.number().positive().optional(),
@@ -77,8 +88,18 @@ export const NodeSchema = z.object({
 export type NodeConfig = z.infer<typeof NodeSchema>;
 
 export const ProfileNameSchema = z.string().min(1);
-export const WeightsSchema = z.record(z.string(), z.number().min(0));
-export type Weights = z.infer<typeof WeightsSchema>;
+
+/**
+ * A profile's objective: the router predicts each candidate's quality (0..1) and time to finish,
+ * then maximises  quality − latencyWeight × log2(time / fastest time),  i.e. `latencyWeight`
+ * quality points are worth one doubling of the wait. With `qualityTolerance` only candidates
+ * predicted within that much of the best quality compete ("the fastest near-best model").
+ */
+export const ObjectiveSchema = z.object({
+  latencyWeight: z.number().min(0).max(10),
+  qualityTolerance: z.number().min(0).max(1).optional(),
+});
+export type Objective = z.infer<typeof ObjectiveSchema>;
 
 export const RoleRuleSchema = z.object({
   /** Role name, matched case-insensitively; `*` matches any. */
@@ -97,14 +118,17 @@ export type RoleRule = z.infer<typeof RoleRuleSchema>;
 
 export const RoutingSchema = z.object({
   defaultProfile: ProfileNameSchema.default('balanced'),
-  /** Extra or overriding profiles: name → scorer weights. Built-ins: quality, balanced, latency. */
-  profiles: z.record(z.string(), WeightsSchema).default({}),
-  /** Per team or role weights, by `team` or `team/role` or `/role`. */
-  weightsFor: z.record(z.string(), WeightsSchema).default({}),
+  /** Extra or overriding profiles: name → objective. Built-ins: quality, balanced, latency. */
+  profiles: z.record(z.string(), ObjectiveSchema.partial()).default({}),
+  /** Objective overrides per team or role, by `team` or `team/role` or `/role`. */
+  objectiveFor: z.record(z.string(), ObjectiveSchema.partial()).default({}),
   roleRules: z.array(RoleRuleSchema).default([]),
-  /** Upper bound on the share of routes that explore (Thompson sampling is clipped to it). */
+  /**
+   * Share of routes that may explore: they rank by a Thompson sample of each model's quality and
+   * take it only where the uncertainty could really change the decision (see routing/objective.ts).
+   */
   explorationRate: z.number().min(0).max(0.5).default(0.1),
-  /** Names of filters and scorers to turn off. */
+  /** Names of filters and factors to turn off. */
   disabled: z.array(z.string()).default([]),
   seed: z.number().int().optional(),
   /** Failover attempts per request after the first candidate fails before its first token. */

@@ -113,7 +113,7 @@ async function completeChat(
   }
   started.finish();
   const completion = started.value;
-  const latencyMs = performance.now() - t0;
+  const latencyMs = performance.now() - t0 - started.waitedMs;
   record(deps, decision.routeId, {
     success: true,
     latencyMs,
@@ -184,7 +184,8 @@ async function streamChat(
   }
   const { candidate, controller, finish } = started;
   const result = started.value;
-  const ttftMs = performance.now() - t0;
+  // The node's own speed: time spent queueing for a slot is not the node's latency.
+  const ttftMs = performance.now() - t0 - started.waitedMs;
   const headers = {
     'content-type': 'text/event-stream; charset=utf-8',
     'cache-control': 'no-cache',
@@ -248,7 +249,7 @@ async function streamChat(
           tail = `data: ${JSON.stringify(chunk)}\n\n`;
         }
         await s.end(`${tail}data: [DONE]\n\n`);
-        const latencyMs = performance.now() - t0;
+        const latencyMs = performance.now() - t0 - started.waitedMs;
         record(deps, decision.routeId, {
           success: true,
           latencyMs,
@@ -270,7 +271,7 @@ async function streamChat(
       });
       record(deps, decision.routeId, {
         success: false,
-        latencyMs: performance.now() - t0,
+        latencyMs: performance.now() - t0 - started.waitedMs,
         ttftMs,
         error: message,
       });

@@ -3,7 +3,7 @@ import type { NodeConfig } from '../config/schema.js';
 import type { NodeDriver } from '../drivers/types.js';
 import { BrokeError, NoRouteError } from '../errors.js';
 import type { Candidate, RouteDecision } from '../routing/types.js';
-import { acquireSlot, coolDown, type NodeSlot } from './node-slot.js';
+import { acquireSlot, coolDown, type NodeSlot, tryAcquireSlot } from './node-slot.js';
 import type { ClientLink } from './request-io.js';
 import type { RouterLike } from './router-like.js';
 import { classifyUpstreamError } from './upstream-error.js';
@@ -24,6 +24,8 @@ export interface DispatchStarted<T> {
   controller: AbortController;
   /** Releases the node slot and the timeout; idempotent. */
   finish(): void;
+  /** Time spent waiting for node slots (not the node's speed: left out of TTFT learning). */
+  waitedMs: number;
 }
 
 /** Thrown when the client went away before a node answered: nobody is left to answer. */
@@ -49,6 +51,7 @@ export async function dispatchWithFailover<T>(
   const candidates: Candidate[] = [decision, ...decision.fallbacks].slice(0, deps.maxAttempts);
   let lastError: BrokeError | undefined;
   let saturated = 0;
+  let waitedMs = 0;
   for (const candidate of candidates) {
     if (client.gone) throw new ClientGoneError();
     const driver = deps.driverFor(candidate.nodeId);
@@ -57,15 +60,30 @@ export async function dispatchWithFailover<T>(
       deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: false, error: 'no driver' });
       continue;
     }
-    const slot: NodeSlot | undefined = acquireSlot(deps.cluster, candidate.nodeId);
+    const timeoutMs = deps.nodeConfig(candidate.nodeId)?.requestTimeoutMs ?? 120_000;
+    const waitStart = performance.now();
+    let slot: NodeSlot | undefined = tryAcquireSlot(deps.cluster, candidate.nodeId);
+    if (!slot) {
+      // The router chose this node knowing its queue (the wait is in its prediction): wait here
+      // for a slot, until the node's request timeout, unless the queue is full or the client leaves.
+      const leave = new AbortController();
+      const unhookWait = client.onGone(() => leave.abort());
+      slot = await acquireSlot(deps.cluster, candidate.nodeId, timeoutMs, leave.signal);
+      unhookWait();
+      if (client.gone) {
+        slot?.release();
+        throw new ClientGoneError();
+      }
+    }
+    waitedMs += performance.now() - waitStart;
     if (!slot) {
       saturated += 1;
       deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: false, error: 'saturated' });
       continue;
     }
     const controller = new AbortController();
+    const held = slot;
     const unhook = client.onGone(() => controller.abort('client closed the request'));
-    const timeoutMs = deps.nodeConfig(candidate.nodeId)?.requestTimeoutMs ?? 120_000;
     const timer = setTimeout(() => controller.abort(TIMEOUT), timeoutMs);
     timer.unref?.();
     let done = false;
@@ -74,12 +92,12 @@ export async function dispatchWithFailover<T>(
       done = true;
       clearTimeout(timer);
       unhook();
-      slot.release();
+      held.release();
     };
     try {
       const value = await start(driver, candidate, controller.signal);
       deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: true });
-      return { candidate, value, controller, finish };
+      return { candidate, value, controller, finish, waitedMs };
     } catch (err) {
       finish();
       if (client.gone) throw new ClientGoneError();

@@ -1,4 +1,5 @@
 import type { ClusterState } from '../cluster/cluster-state.js';
+import type { NodeState } from '../cluster/node-state.js';
 
 /**
  * One request's hold on a node: inFlight goes up on acquire and down exactly once on release,
@@ -8,20 +9,90 @@ export interface NodeSlot {
   release(): void;
 }
 
-/** Returns undefined when the node is at its configured concurrency limit. */
-export function acquireSlot(cluster: ClusterState, nodeId: string): NodeSlot | undefined {
-  const state = cluster.node(nodeId);
-  if (!state) return { release() {} };
-  if (state.inFlight >= state.capacity) return undefined;
-  state.inFlight += 1;
+interface Waiter {
+  grant(slot: NodeSlot | undefined): void;
+}
+
+/**
+ * Requests waiting for a slot, per node, first come first served. `NodeState.waiting` mirrors
+ * the length so the router sees the queue it predicts the wait from.
+ */
+const queues = new WeakMap<NodeState, Waiter[]>();
+
+function holdOn(state: NodeState): NodeSlot {
   let held = true;
   return {
     release() {
       if (!held) return;
       held = false;
+      const next = queues.get(state)?.shift();
+      if (next) {
+        // Hand the slot straight to the next waiter: inFlight stays, nobody can cut in.
+        state.waiting = Math.max(0, (state.waiting ?? 1) - 1);
+        next.grant(holdOn(state));
+        return;
+      }
       state.inFlight = Math.max(0, state.inFlight - 1);
     },
   };
+}
+
+/** A slot now, or undefined when the node is at its concurrency limit. */
+export function tryAcquireSlot(cluster: ClusterState, nodeId: string): NodeSlot | undefined {
+  const state = cluster.node(nodeId);
+  if (!state) return { release() {} };
+  if (state.inFlight >= state.capacity || (queues.get(state)?.length ?? 0) > 0) return undefined;
+  state.inFlight += 1;
+  return holdOn(state);
+}
+
+/**
+ * A slot now, or after waiting in the node's queue: undefined when the queue is full
+ * (queueLimit), the wait exceeds `maxWaitMs`, or `signal` aborts first.
+ */
+export function acquireSlot(
+  cluster: ClusterState,
+  nodeId: string,
+  maxWaitMs: number,
+  signal?: AbortSignal,
+): NodeSlot | undefined | Promise<NodeSlot | undefined> {
+  const now = tryAcquireSlot(cluster, nodeId);
+  if (now) return now;
+  const state = cluster.node(nodeId) as NodeState;
+  let queue = queues.get(state);
+  if (!queue) {
+    queue = [];
+    queues.set(state, queue);
+  }
+  if (queue.length >= (state.queueLimit ?? 0) || maxWaitMs <= 0 || signal?.aborted) return undefined;
+  const waiting = queue;
+  return new Promise((resolve) => {
+    let done = false;
+    const give = (slot: NodeSlot | undefined) => {
+      if (done) {
+        slot?.release();
+        return;
+      }
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', leave);
+      resolve(slot);
+    };
+    const waiter: Waiter = { grant: give };
+    const leave = () => {
+      const at = waiting.indexOf(waiter);
+      if (at >= 0) {
+        waiting.splice(at, 1);
+        state.waiting = Math.max(0, (state.waiting ?? 1) - 1);
+      }
+      give(undefined);
+    };
+    const timer = setTimeout(leave, maxWaitMs);
+    timer.unref?.();
+    signal?.addEventListener('abort', leave, { once: true });
+    waiting.push(waiter);
+    state.waiting = (state.waiting ?? 0) + 1;
+  });
 }
 
 /** Short penalty after a failure so new routes steer away before the monitor notices. */

@@ -1,11 +1,41 @@
+import type { ComplexityBand } from '../analysis/complexity.js';
 import type { TaskType } from '../context/agent-context.js';
-import { PRIOR_STRENGTH } from './cold-start.js';
 import type { Prng } from './prng.js';
-import { type QualityStat, sliceKey } from './quality-stat.js';
+import { ANY, type QualityStat, sliceKey, statKey } from './quality-stat.js';
+
+/** Pseudo-observations the size-based prior is worth at the top level. */
+export const PRIOR_STRENGTH = 3;
+/** Pseudo-observations a level's estimate is worth as the prior of the level below it. */
+export const POOL_STRENGTH = 4;
+/**
+ * Old evidence is discounted by this factor each time a statistic is updated, so a model that
+ * got worse (or better) shows within tens of judgements instead of being outvoted by its history.
+ * At most 1 / (1 − DISCOUNT) = 50 observations weigh at once per statistic.
+ */
+export const DISCOUNT = 0.98;
+
+/** A prediction: posterior mean and how many pseudo-observations stand behind it. */
+export interface QualityPrediction {
+  mean: number;
+  strength: number;
+  /** Judged evidence at the most specific level that has any (for explanations). */
+  evidence: number;
+  /** How many levels had evidence. */
+  levels: number;
+}
 
 /**
- * Per (team, role, taskType, model) Beta statistics. Reads on the hot path are two Map lookups
- * per model; updates are in place. Posterior = Beta(prior·k + alpha, (1 − prior)·k + beta).
+ * Learned quality, pooled: a model's quality is kept per complexity band at four levels, each
+ * the prior of the next (hierarchical shrinkage):
+ *
+ *   ('*', '*', '*')          the model on prompts of this difficulty, across everyone
+ *   ('*', '*', taskType)     … on this kind of task
+ *   ('*', role, taskType)    … for this role, across teams
+ *   (team, role, taskType)   … for this team's role
+ *
+ * so four teams share what they learn, a role's own experience pulls only once it has some, and
+ * easy wins of a small model do not vouch for it on hard work (bands are separate). Every update
+ * goes to all levels. Reads are a few Map lookups per model per route.
  */
 export class LearnedQuality {
   private readonly slices = new Map<string, Map<string, QualityStat>>();
@@ -15,67 +45,95 @@ export class LearnedQuality {
     for (const stat of stats) this.put({ ...stat });
   }
 
-  /** Number of (team, role, taskType, model) entries. */
+  /** Number of statistics held (all levels). */
   get size(): number {
     return this.count;
   }
 
-  slice(team: string, role: string, taskType: TaskType): Map<string, QualityStat> | undefined {
-    return this.slices.get(sliceKey(team, role, taskType));
-  }
-
-  get(team: string, role: string, taskType: TaskType, modelId: string): QualityStat | undefined {
-    return this.slice(team, role, taskType)?.get(modelId);
+  get(key: Omit<QualityStat, 'alpha' | 'beta' | 'n' | 'updatedAt'>): QualityStat | undefined {
+    return this.slices.get(sliceKey(key.team, key.role, key.taskType, key.band))?.get(key.modelId);
   }
 
   /**
-   * Fold one reward (0..1) into the statistics with a weight in pseudo-observations (1 for a
-   * judged score, less for implicit success); returns the updated entry.
+   * The slices a route reads, most general first (fetch once per route, then `predict` per model).
+   * Duplicate levels (unknown team or role) are left out.
    */
-  update(
+  slicesFor(
     team: string,
     role: string,
     taskType: TaskType,
-    modelId: string,
-    reward: number,
-    at: number,
-    weight = 1,
-  ): QualityStat {
-    let stat = this.get(team, role, taskType, modelId);
-    if (!stat) {
-      stat = { team, role, taskType, modelId, alpha: 0, beta: 0, n: 0, updatedAt: at };
-      this.put(stat);
-    }
-    stat.alpha += weight * reward;
-    stat.beta += weight * (1 - reward);
-    stat.n += 1;
-    stat.updatedAt = at;
-    return stat;
+    band: ComplexityBand,
+  ): Array<Map<string, QualityStat> | undefined> {
+    return levelsOf(team, role, taskType).map(([t, r, k]) => this.slices.get(sliceKey(t, r, k, band)));
   }
 
-  /** Take back an observation folded in earlier (superseded evidence); returns the entry. */
-  retract(
-    team: string,
-    role: string,
-    taskType: TaskType,
+  /** Posterior for one model given the route's slices (from `slicesFor`) and its prior mean. */
+  static predict(
+    slices: ReadonlyArray<Map<string, QualityStat> | undefined>,
     modelId: string,
-    reward: number,
-    at: number,
-    weight: number,
-  ): QualityStat | undefined {
-    const stat = this.get(team, role, taskType, modelId);
-    if (!stat) return undefined;
-    // Clamp: float drift must never leave negative evidence behind.
-    stat.alpha = Math.max(0, stat.alpha - weight * reward);
-    stat.beta = Math.max(0, stat.beta - weight * (1 - reward));
-    stat.n = Math.max(0, stat.n - 1);
-    stat.updatedAt = at;
-    return stat;
+    prior: number,
+    out: QualityPrediction,
+  ): QualityPrediction {
+    let mean = prior;
+    let strength = PRIOR_STRENGTH;
+    let evidence = 0;
+    let levels = 0;
+    for (let l = 0; l < slices.length; l++) {
+      const stat = slices[l]?.get(modelId);
+      const pool = l === 0 ? PRIOR_STRENGTH : POOL_STRENGTH;
+      if (!stat) {
+        strength = Math.min(strength, pool);
+        continue;
+      }
+      const e = stat.alpha + stat.beta;
+      if (e <= 0) continue;
+      mean = (mean * pool + stat.alpha) / (pool + e);
+      // A level is as sure as its own evidence plus what it borrowed from above (capped).
+      strength = Math.min(strength, pool) + e;
+      evidence = e;
+      levels++;
+    }
+    out.mean = mean;
+    out.strength = strength;
+    out.evidence = evidence;
+    out.levels = levels;
+    return out;
+  }
+
+  /**
+   * Fold one reward (0..1) into every level with a weight in pseudo-observations (1 for a judged
+   * score, less for implicit success); returns the updated statistics.
+   */
+  update(key: EvidenceKey, reward: number, at: number, weight = 1): QualityStat[] {
+    return levelsOf(key.team, key.role, key.taskType).map(([team, role, taskType]) => {
+      const stat = this.getOrCreate({ team, role, taskType, modelId: key.modelId, band: key.band }, at);
+      stat.alpha = stat.alpha * DISCOUNT + weight * reward;
+      stat.beta = stat.beta * DISCOUNT + weight * (1 - reward);
+      stat.n += 1;
+      stat.updatedAt = at;
+      return stat;
+    });
+  }
+
+  /** Take back an observation folded in earlier (superseded evidence) at every level. */
+  retract(key: EvidenceKey, reward: number, at: number, weight: number): QualityStat[] {
+    const changed: QualityStat[] = [];
+    for (const [team, role, taskType] of levelsOf(key.team, key.role, key.taskType)) {
+      const stat = this.get({ team, role, taskType, modelId: key.modelId, band: key.band });
+      if (!stat) continue;
+      // Clamp: float drift must never leave negative evidence behind.
+      stat.alpha = Math.max(0, stat.alpha - weight * reward);
+      stat.beta = Math.max(0, stat.beta - weight * (1 - reward));
+      stat.n = Math.max(0, stat.n - 1);
+      stat.updatedAt = at;
+      changed.push(stat);
+    }
+    return changed;
   }
 
   /** Replace an entry's evidence with a value learned elsewhere (another gateway); returns it. */
   replace(stat: QualityStat): QualityStat {
-    const existing = this.get(stat.team, stat.role, stat.taskType, stat.modelId);
+    const existing = this.get(stat);
     if (!existing) {
       const copy = { ...stat };
       this.put(copy);
@@ -92,8 +150,16 @@ export class LearnedQuality {
     return allStats(this.slices);
   }
 
+  private getOrCreate(key: Omit<QualityStat, 'alpha' | 'beta' | 'n' | 'updatedAt'>, at: number): QualityStat {
+    const existing = this.get(key);
+    if (existing) return existing;
+    const stat: QualityStat = { ...key, alpha: 0, beta: 0, n: 0, updatedAt: at };
+    this.put(stat);
+    return stat;
+  }
+
   private put(stat: QualityStat): void {
-    const key = sliceKey(stat.team, stat.role, stat.taskType);
+    const key = sliceKey(stat.team, stat.role, stat.taskType, stat.band);
     let slice = this.slices.get(key);
     if (!slice) {
       slice = new Map();
@@ -104,24 +170,51 @@ export class LearnedQuality {
   }
 }
 
+/** What one piece of evidence is about. */
+export interface EvidenceKey {
+  team: string;
+  role: string;
+  taskType: TaskType;
+  modelId: string;
+  band: ComplexityBand;
+}
+
+type Level = readonly [team: string, role: string, taskType: TaskType | typeof ANY];
+
+const levelCache = new Map<string, readonly Level[]>();
+
+/** The pooling levels of a (team, role, taskType), most general first, without duplicates. */
+function levelsOf(team: string, role: string, taskType: TaskType): readonly Level[] {
+  const cacheKey = `${team}\u0001${role}\u0001${taskType}`;
+  let levels = levelCache.get(cacheKey);
+  if (levels) return levels;
+  const all: Level[] = [
+    [ANY, ANY, ANY],
+    [ANY, ANY, taskType],
+    [ANY, role, taskType],
+    [team, role, taskType],
+  ];
+  const seen = new Set<string>();
+  levels = all.filter((level) => {
+    const key = level.join('\u0001');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  // Bounded: header-supplied teams and roles must not grow this without limit.
+  if (levelCache.size > 10_000) levelCache.clear();
+  levelCache.set(cacheKey, levels);
+  return levels;
+}
+
 function* allStats(slices: Map<string, Map<string, QualityStat>>): IterableIterator<QualityStat> {
   for (const slice of slices.values()) yield* slice.values();
 }
 
-/** Evidence behind a statistic, in pseudo-observations (judged scores count 1 each). */
-export function evidenceOf(stat: QualityStat | undefined): number {
-  return stat ? stat.alpha + stat.beta : 0;
+/** Thompson sample of a quality prediction: Beta(mean·strength, (1 − mean)·strength). */
+export function sampleQuality(mean: number, strength: number, rng: Prng): number {
+  const m = mean < 0.001 ? 0.001 : mean > 0.999 ? 0.999 : mean;
+  return rng.beta(m * strength, (1 - m) * strength);
 }
 
-/** Posterior mean given a prior mean and the evidence (if any). */
-export function posteriorMean(prior: number, stat: QualityStat | undefined): number {
-  if (!stat) return prior;
-  return (prior * PRIOR_STRENGTH + stat.alpha) / (PRIOR_STRENGTH + stat.alpha + stat.beta);
-}
-
-/** Thompson sample from the posterior. */
-export function posteriorSample(prior: number, stat: QualityStat | undefined, rng: Prng): number {
-  const a = prior * PRIOR_STRENGTH + (stat?.alpha ?? 0);
-  const b = (1 - prior) * PRIOR_STRENGTH + (stat?.beta ?? 0);
-  return rng.beta(a, b);
-}
+export { statKey };

@@ -1,6 +1,6 @@
 import type { BrokeConfig, ModelConfig, NodeConfig } from '../config/schema.js';
 import { ModelSchema } from '../config/schema.js';
-import { TIER_RANK } from '../learning/cold-start.js';
+import { capabilityOf, TIER_RANK } from '../learning/cold-start.js';
 import type { RouteCandidate } from './plugin.js';
 import type { Candidate } from './types.js';
 
@@ -26,6 +26,10 @@ export class CandidateTable {
   capsOf = new Uint32Array(0);
   /** Node memory from config in GiB, by node index; NaN when unknown. */
   nodeMemory = new Float64Array(0);
+  /** Model capability 0..1 from its size (learning/cold-start.ts), by model index. */
+  capability = new Float64Array(0);
+  /** Decode slow-down per extra concurrent request, by node index (config batchSlowdown). */
+  batchSlowdown = new Float64Array(0);
   private readonly modelIndex = new Map<string, number>();
   private readonly byPair = new Map<string, number>();
   private readonly nodeIndex = new Map<string, number>();
@@ -72,6 +76,10 @@ export class CandidateTable {
       this.capsOf[c.index] = capabilityBits(c.model.capabilities);
     }
     this.nodeMemory = Float64Array.from(this.nodes, (node) => node.memoryGb ?? Number.NaN);
+    this.batchSlowdown = Float64Array.from(this.nodes, (node) => node.batchSlowdown ?? 0.1);
+    this.capability = Float64Array.from(this.models, (model) =>
+      capabilityOf(model.parameters, TIER_RANK[model.tier]),
+    );
   }
 
   /** Model ids at least one node serves. */

@@ -1,13 +1,12 @@
 import type { PromptAnalysis } from '../analysis/analyze.js';
 import type { AgentContext } from '../context/agent-context.js';
 import type { PipelineResult } from './pipeline.js';
-import type { RoutingContext, Scorer } from './plugin.js';
+import type { Factor, RoutingContext } from './plugin.js';
+import { describeObjective } from './profiles.js';
 import type { Candidate, RouteExplanation, ScoredCandidate } from './types.js';
 
 /** Fields this implementation adds to RouteExplanation. */
 export interface RouteExplanationExtras {
-  /** Normalised weight per active scorer. */
-  weights: Record<string, number>;
   /** Kept candidates not listed in `ranked` (only on large clusters). */
   rankedOmitted: number;
 }
@@ -21,8 +20,7 @@ interface ExplanationInput {
   analysis: PromptAnalysis;
   ctx: RoutingContext;
   result: PipelineResult;
-  scorers: readonly Scorer[];
-  weights: Float64Array;
+  factors: readonly Factor[];
   plain: readonly Candidate[];
 }
 
@@ -47,6 +45,7 @@ class LazyExplanation implements DetailedRouteExplanation {
   readonly context: AgentContext;
   readonly analysis: PromptAnalysis;
   readonly profile: string;
+  readonly objective: RouteExplanation['objective'];
   readonly candidates: number;
   readonly filters: DetailedRouteExplanation['filters'];
   readonly chosen: Candidate;
@@ -64,6 +63,11 @@ class LazyExplanation implements DetailedRouteExplanation {
     this.context = input.agent;
     this.analysis = input.analysis;
     this.profile = input.ctx.profile;
+    this.objective = {
+      ...input.ctx.objective,
+      description: describeObjective(input.ctx.objective),
+      expectedOutputTokens: input.ctx.expectedOutputTokens,
+    };
     this.candidates = result.candidates;
     this.filters = result.verdicts;
     this.chosen = input.plain[result.chosen.index] as Candidate;
@@ -85,10 +89,6 @@ class LazyExplanation implements DetailedRouteExplanation {
     return this.#summary;
   }
 
-  get weights(): Record<string, number> {
-    return namedWeights(this.#input.scorers, this.#input.weights);
-  }
-
   toJSON(): Record<string, unknown> {
     return {
       routeId: this.routeId,
@@ -96,6 +96,7 @@ class LazyExplanation implements DetailedRouteExplanation {
       context: this.context,
       analysis: this.analysis,
       profile: this.profile,
+      objective: this.objective,
       candidates: this.candidates,
       filters: this.filters,
       ranked: this.ranked,
@@ -103,64 +104,57 @@ class LazyExplanation implements DetailedRouteExplanation {
       explored: this.explored,
       attempts: this.attempts,
       summary: this.summary,
-      weights: this.weights,
       rankedOmitted: this.rankedOmitted,
     };
   }
 }
 
-/** The detailed candidates, best first, with each scorer's score, weight and note. */
+/** The detailed candidates, best first, with their predictions and every factor's term. */
 function rank(input: ExplanationInput): ScoredCandidate[] {
-  const { result, scorers, weights, plain } = input;
+  const { result, factors, plain } = input;
   return result.top.map((candidate, r) => {
-    const scores: ScoredCandidate['scores'] = {};
-    scorers.forEach((scorer, s) => {
-      const score = result.topScores[r * scorers.length + s] as number;
-      const weight = weights[s] as number;
-      const note = scorer.note ? scorer.note(candidate, score, input.ctx) : undefined;
-      scores[scorer.name] =
-        note === undefined
-          ? { score, weight, contribution: score * weight }
-          : { score, weight, contribution: score * weight, note };
+    const terms: ScoredCandidate['terms'] = {};
+    factors.forEach((factor, f) => {
+      const value = result.topTerms[r * factors.length + f] as number;
+      const note = factor.note ? factor.note(candidate, value, input.ctx) : undefined;
+      terms[factor.name] = note === undefined ? { adds: factor.adds, value } : { adds: factor.adds, value, note };
     });
-    return { ...(plain[candidate.index] as Candidate), total: result.topTotals[r] as number, scores };
+    return {
+      ...(plain[candidate.index] as Candidate),
+      total: result.topUtility[r] as number,
+      quality: result.topQuality[r] as number,
+      timeMs: result.topTimeMs[r] as number,
+      terms,
+    };
   });
 }
 
-const namedWeightCache = new WeakMap<Float64Array, Record<string, number>>();
+function seconds(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}
 
-/** Weights by scorer name; cached per weight vector (the router caches those per profile). */
-function namedWeights(scorers: readonly Scorer[], weights: Float64Array): Record<string, number> {
-  let named = namedWeightCache.get(weights);
-  if (!named) {
-    named = {};
-    for (let s = 0; s < scorers.length; s++) named[(scorers[s] as Scorer).name] = weights[s] as number;
-    namedWeightCache.set(weights, Object.freeze(named));
-  }
-  return named;
+/** "quality 0.86, ~3.2 s (wait 1.1 s)" for one ranked candidate. */
+function prediction(candidate: ScoredCandidate): string {
+  const wait = candidate.terms['queue-wait']?.value ?? 0;
+  const waited = wait > 0 ? ` (wait ${seconds(wait)})` : '';
+  return `quality ${candidate.quality.toFixed(2)}, ~${seconds(candidate.timeMs)}${waited} → ${candidate.total.toFixed(2)}`;
 }
 
 function summarise(input: ExplanationInput, ranked: readonly ScoredCandidate[]): string {
-  const { result } = input;
+  const { result, ctx } = input;
   const chosen = ranked[0];
   if (!chosen) return 'no candidate';
-  const factors = Object.entries(chosen.scores)
-    .sort((a, b) => b[1].contribution - a[1].contribution)
-    .slice(0, 2)
-    .map(([name, entry]) => `${name} ${entry.contribution.toFixed(2)}`)
-    .join(', ');
   const removed = result.verdicts.reduce(
     (sum, verdict) => sum + ((verdict as { removedCount?: number }).removedCount ?? verdict.removed.length),
     0,
   );
   const runnerUp = ranked[1];
-  const margin = runnerUp
-    ? `; runner-up ${runnerUp.modelId}@${runnerUp.nodeId} ${runnerUp.total.toFixed(2)}`
-    : '';
-  const explored = result.explored ? ' (exploring)' : '';
+  const margin = runnerUp ? `; runner-up ${runnerUp.modelId}@${runnerUp.nodeId}: ${prediction(runnerUp)}` : '';
+  const explored = result.explored ? ' (exploring: its quality is uncertain enough to be worth a try)' : '';
   return (
-    `${input.analysis.taskType} prompt, complexity ${input.analysis.complexity.toFixed(2)}, profile ${input.ctx.profile}: ` +
-    `chose ${chosen.modelId}@${chosen.nodeId}${explored} with total ${chosen.total.toFixed(2)} (top factors: ${factors})` +
-    `${margin}; ${removed} of ${result.candidates} candidates filtered out.`
+    `${input.analysis.taskType} prompt, complexity ${input.analysis.complexity.toFixed(2)} (${ctx.band}), ` +
+    `profile ${ctx.profile} maximises ${describeObjective(ctx.objective)}: ` +
+    `chose ${chosen.modelId}@${chosen.nodeId}${explored}: ${prediction(chosen)}${margin}; ` +
+    `${removed} of ${result.candidates} candidates filtered out.`
   );
 }

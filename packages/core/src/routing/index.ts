@@ -9,6 +9,7 @@ export * from './profiles.js';
 export * from './role-rules.js';
 export * from './route-id.js';
 export * from './router.js';
-export * from './scorers/index.js';
+export * from './factors/index.js';
+export * from './objective.js';
 export * from './types.js';
 export * from './virtual-models.js';

@@ -15,6 +15,9 @@ export class LiveTable {
   readonly up: Uint8Array;
   readonly inFlight: Float64Array;
   readonly capacity: Float64Array;
+  /** Waiting in the gateway for a slot (NodeState.waiting) plus the node's own queue. */
+  readonly waiting: Float64Array;
+  readonly queueLimit: Float64Array;
   /** (inFlight + queued) / capacity, capped at 1. */
   readonly load: Float64Array;
   readonly cooldownUntil: Float64Array;
@@ -38,6 +41,8 @@ export class LiveTable {
     this.up = new Uint8Array(nodes);
     this.inFlight = new Float64Array(nodes);
     this.capacity = new Float64Array(nodes);
+    this.waiting = new Float64Array(nodes);
+    this.queueLimit = new Float64Array(nodes);
     this.load = new Float64Array(nodes);
     this.cooldownUntil = new Float64Array(nodes);
     this.known = new Uint8Array(nodes);
@@ -69,6 +74,8 @@ export class LiveTable {
         this.up[n] = 0;
         this.inFlight[n] = 0;
         this.capacity[n] = 0;
+        this.waiting[n] = 0;
+        this.queueLimit[n] = 0;
         this.load[n] = 0;
         this.cooldownUntil[n] = 0;
         continue;
@@ -82,6 +89,8 @@ export class LiveTable {
       this.up[n] = state.up ? 1 : 0;
       this.inFlight[n] = state.inFlight;
       this.capacity[n] = state.capacity;
+      this.waiting[n] = (state.waiting ?? 0) + state.queued;
+      this.queueLimit[n] = state.queueLimit ?? 4 * state.capacity;
       const ratio = (state.inFlight + state.queued) / Math.max(1, state.capacity);
       this.load[n] = Math.min(ratio, 1);
       this.cooldownUntil[n] = state.cooldownUntil;

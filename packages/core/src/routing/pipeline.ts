@@ -1,8 +1,8 @@
 import { NoRouteError } from '../errors.js';
 import type { CandidateTable } from './candidate-table.js';
+import { type ObjectiveScratch, pickByObjective } from './objective.js';
 import { EXPLAINED_CANDIDATES, pickFallbacks, topIndices } from './picker.js';
-import type { Filter, RemovedCandidate, RouteCandidate, RoutingContext, Scorer } from './plugin.js';
-import type { LearnedQualityScorer } from './scorers/learned-quality.js';
+import type { Estimates, Factor, Filter, RemovedCandidate, RouteCandidate, RoutingContext } from './plugin.js';
 import type { FilterVerdict } from './types.js';
 
 /** Removed candidates listed per filter in an explanation; the rest are only counted. */
@@ -14,16 +14,19 @@ export interface PipelineResult {
   verdicts: FilterVerdict[];
   chosen: RouteCandidate;
   fallbacks: RouteCandidate[];
+  /** The served candidate differs from what the predictions alone would serve. */
   explored: boolean;
-  /** The best kept candidates (best first) with their totals and per-scorer raw scores. */
+  /** The best kept candidates (best first; the served one first) with their predictions. */
   top: RouteCandidate[];
-  topTotals: Float64Array;
-  /** Row per `top` entry, column per active scorer. */
-  topScores: Float64Array;
+  topQuality: Float64Array;
+  topTimeMs: Float64Array;
+  topUtility: Float64Array;
+  /** Row per `top` entry, column per factor: each factor's term. */
+  topTerms: Float64Array;
+  /** Fastest predicted finish among kept candidates (the objective's reference). */
+  fastestMs: number;
   /** Kept candidates not in `top` (not detailed in the explanation). */
   omitted: number;
-  /** Weights this route used: the profile's, rescaled by scorers' weightScale, summing to 1. */
-  weights: Float64Array;
 }
 
 /**
@@ -32,34 +35,35 @@ export interface PipelineResult {
  *   1. candidates  every node × model from config (CandidateTable), live state in ctx
  *   2. filters     each removes what must not serve this request, with a reason; the filter that
  *                  removes the last candidates picks the error (503 no_route, 429 saturated)
- *   3. scorers     each scores every survivor 0..1; weights come from the profile
- *   4. picker      weighted sum (weights rescaled per route by weightScale, e.g. learned
- *                  quality by its confidence), best first; fallbacks prefer other nodes; on
- *                  exploring routes the model with the best Thompson sample is served and we
- *                  record whether that changed the pick compared with exploiting the means
+ *   3. factors     predict, per survivor, the quality this model gives this prompt (sum of the
+ *                  quality terms) and the time to finish on that node now (sum of the time terms)
+ *   4. objective   the profile's objective over the predictions picks (objective.ts); fallbacks
+ *                  are the next best, other nodes first
  *
  * The same arrays are reused across routes, so a decision allocates little beyond its result.
  */
 export class RoutingPipeline {
   /** Kept candidates as table indices, compacted in place by each filter. */
   private idx = new Int32Array(0);
-  /** Score matrix, column-major: scores[s * stride + k] for scorer s and kept candidate k. */
-  private scores = new Float64Array(0);
+  /** Term matrix, column-major: terms[f * stride + k] for factor f and kept candidate k. */
+  private terms = new Float64Array(0);
   private stride = 0;
-  private totals = new Float64Array(0);
+  private quality = new Float64Array(0);
+  private strength = new Float64Array(0);
+  private timeMs = new Float64Array(0);
+  private scratch: ObjectiveScratch = {
+    utility: new Float64Array(0),
+    rank: new Float64Array(0),
+    sampled: new Float64Array(0),
+  };
   private readonly removed: number[] = [];
 
   constructor(
     readonly filters: readonly Filter[],
-    readonly scorers: readonly Scorer[],
+    readonly factors: readonly Factor[],
   ) {}
 
-  run(
-    table: CandidateTable,
-    ctx: RoutingContext,
-    weights: Float64Array,
-    maxFallbacks: number,
-  ): PipelineResult {
+  run(table: CandidateTable, ctx: RoutingContext, maxFallbacks: number): PipelineResult {
     const all = table.candidates;
     const size = all.length;
     if (this.idx.length < size) this.idx = new Int32Array(size);
@@ -91,80 +95,68 @@ export class RoutingPipeline {
     }
     if (count === 0) throw new NoRouteError('No node serves any model', { hint: 'check nodes[].models' });
 
-    // 3. Scorers: each fills its column of the score matrix in its own loop.
-    const scorerCount = this.scorers.length;
-    this.ensureCapacity(count, scorerCount);
-    const { scores, totals, stride } = this;
-    let routeWeights = weights;
-    let explorer: LearnedQualityScorer | undefined;
-    for (let s = 0; s < scorerCount; s++) {
-      const scorer = this.scorers[s] as Scorer;
-      const offset = s * stride;
-      if (scorer.scoreAll) scorer.scoreAll(idx, count, ctx, scores, offset);
-      else slowScores(scorer, idx, count, all, ctx, scores, offset);
-      const scale = scorer.weightScale?.() ?? 1;
-      if (scale !== 1 && scale >= 0 && Number.isFinite(scale)) {
-        if (routeWeights === weights) routeWeights = weights.slice();
-        routeWeights[s] = (routeWeights[s] as number) * scale;
-      }
-      if (ctx.explore && isLearnedQuality(scorer)) explorer = scorer;
-    }
-    if (routeWeights !== weights) normalise(routeWeights);
-    // Weighted sum, clamping each score to 0..1 on the way (NaN and negatives become 0).
-    totals.fill(0, 0, count);
-    for (let s = 0; s < scorerCount; s++) {
-      const weight = routeWeights[s] as number;
-      const offset = s * stride;
+    // 3. Factors: each writes its term column; the running sums are what later factors read.
+    const factorCount = this.factors.length;
+    this.ensureCapacity(count, factorCount);
+    const { terms, stride, quality, strength, timeMs } = this;
+    quality.fill(0, 0, count);
+    timeMs.fill(0, 0, count);
+    strength.fill(DEFAULT_STRENGTH, 0, count);
+    const sums: Estimates = { quality, strength, timeMs };
+    for (let f = 0; f < factorCount; f++) {
+      const factor = this.factors[f] as Factor;
+      const column = terms.subarray(f * stride, f * stride + count);
+      factor.estimate(idx, count, ctx, column, sums);
+      const into = factor.adds === 'quality' ? quality : timeMs;
       for (let k = 0; k < count; k++) {
-        let score = scores[offset + k] as number;
-        if (!(score >= 0)) score = scores[offset + k] = 0;
-        else if (score > 1) score = scores[offset + k] = 1;
-        totals[k] = (totals[k] as number) + weight * score;
+        const term = column[k] as number;
+        if (Number.isFinite(term)) into[k] = (into[k] as number) + term;
+        else column[k] = 0; // a broken factor must not poison the decision
       }
+    }
+    for (let k = 0; k < count; k++) {
+      const q = quality[k] as number;
+      quality[k] = q < 0 ? 0 : q > 1 ? 1 : q;
+      if (!((timeMs[k] as number) >= 1)) timeMs[k] = 1;
     }
 
-    // 4. Picker. Exploring routes (Thompson): serve the model with the best posterior sample, on
-    // its best-ranked node; `explored` says whether that differs from the exploiting pick.
-    const top = topIndices(totals, count, Math.max(EXPLAINED_CANDIDATES, maxFallbacks + 1));
-    const best = top[0] as number;
-    let chosen = best;
-    if (explorer) {
-      let bestSample = -1;
-      for (let k = 0; k < count; k++) {
-        const sample = explorer.sampleAt(idx[k] as number);
-        if (
-          sample > bestSample ||
-          (sample === bestSample && (totals[k] as number) > (totals[chosen] as number))
-        ) {
-          bestSample = sample;
-          chosen = k;
-        }
-      }
-      if (chosen !== best) {
-        const at = top.indexOf(chosen);
-        if (at >= 0) top.splice(at, 1);
-        else top.pop();
-        top.unshift(chosen);
-      }
-    }
-    const chosenCandidate = all[idx[chosen] as number] as RouteCandidate;
-    const explored = chosenCandidate.modelIndex !== (all[idx[best] as number] as RouteCandidate).modelIndex;
-    const fallbackPositions = pickFallbacks(
-      top,
-      (k) => (all[idx[k] as number] as RouteCandidate).nodeIndex,
-      maxFallbacks,
+    // 4. Objective.
+    const pick = pickByObjective(
+      quality,
+      strength,
+      timeMs,
+      count,
+      ctx.objective,
+      ctx.explore,
+      ctx.rng,
+      this.scratch,
     );
+    const top = topIndices(this.scratch.rank, count, Math.max(EXPLAINED_CANDIDATES, maxFallbacks + 1));
+    if (pick.chosen !== top[0]) {
+      const at = top.indexOf(pick.chosen);
+      if (at >= 0) top.splice(at, 1);
+      else top.pop();
+      top.unshift(pick.chosen);
+    }
+    const chosen = all[idx[pick.chosen] as number] as RouteCandidate;
+    const explored = pick.chosen !== pick.best;
+    const fallbackPositions = pickFallbacks(top, (k) => (all[idx[k] as number] as RouteCandidate).nodeIndex, maxFallbacks);
 
-    // Keep only what an explanation needs: the top rows of the score matrix.
+    // Keep only what an explanation needs: the top rows.
     const detailed = Math.min(top.length, EXPLAINED_CANDIDATES);
     const topCandidates: RouteCandidate[] = new Array(detailed);
-    const topTotals = new Float64Array(detailed);
-    const topScores = new Float64Array(detailed * scorerCount);
+    const topQuality = new Float64Array(detailed);
+    const topTimeMs = new Float64Array(detailed);
+    const topUtility = new Float64Array(detailed);
+    const topTerms = new Float64Array(detailed * factorCount);
+    const utility = this.scratch.utility;
     for (let r = 0; r < detailed; r++) {
       const k = top[r] as number;
       topCandidates[r] = all[idx[k] as number] as RouteCandidate;
-      topTotals[r] = totals[k] as number;
-      for (let s = 0; s < scorerCount; s++) topScores[r * scorerCount + s] = scores[s * stride + k] as number;
+      topQuality[r] = quality[k] as number;
+      topTimeMs[r] = timeMs[k] as number;
+      topUtility[r] = utility[k] as number;
+      for (let f = 0; f < factorCount; f++) topTerms[r * factorCount + f] = terms[f * stride + k] as number;
     }
     const fallbacks: RouteCandidate[] = new Array(fallbackPositions.length);
     for (let f = 0; f < fallbackPositions.length; f++)
@@ -172,25 +164,39 @@ export class RoutingPipeline {
     return {
       candidates: size,
       verdicts: verdicts ?? NO_VERDICTS,
-      chosen: chosenCandidate,
+      chosen,
       fallbacks,
       explored,
       top: topCandidates,
-      topTotals,
-      topScores,
+      topQuality,
+      topTimeMs,
+      topUtility,
+      topTerms,
+      fastestMs: pick.fastestMs,
       omitted: count - detailed,
-      weights: routeWeights,
     };
   }
 
-  private ensureCapacity(count: number, scorerCount: number): void {
-    if (this.totals.length < count) this.totals = new Float64Array(count);
-    if (this.stride < count || this.scores.length < this.stride * scorerCount) {
+  private ensureCapacity(count: number, factorCount: number): void {
+    if (this.quality.length < count) {
+      this.quality = new Float64Array(count);
+      this.strength = new Float64Array(count);
+      this.timeMs = new Float64Array(count);
+      this.scratch = {
+        utility: new Float64Array(count),
+        rank: new Float64Array(count),
+        sampled: new Float64Array(count),
+      };
+    }
+    if (this.stride < count || this.terms.length < this.stride * factorCount) {
       this.stride = Math.max(count, this.stride);
-      this.scores = new Float64Array(this.stride * scorerCount);
+      this.terms = new Float64Array(this.stride * factorCount);
     }
   }
 }
+
+/** Strength of a quality prediction no factor vouched for (the prior's). */
+const DEFAULT_STRENGTH = 3;
 
 /** Shared empty verdict list (explanations copy nothing from it). */
 const NO_VERDICTS: FilterVerdict[] = [];
@@ -219,37 +225,6 @@ const slowReasons = new WeakMap<Filter, readonly RemovedCandidate[]>();
 function reasonOf(filter: Filter, candidate: RouteCandidate, ctx: RoutingContext): string {
   if (filter.reason) return filter.reason(candidate, ctx) ?? 'removed';
   return slowReasons.get(filter)?.find((entry) => entry.candidate === candidate)?.reason ?? 'removed';
-}
-
-/** A scorer without `scoreAll` (custom plugins): prepare, then value or score per candidate. */
-function slowScores(
-  scorer: Scorer,
-  idx: Int32Array,
-  count: number,
-  all: readonly RouteCandidate[],
-  ctx: RoutingContext,
-  out: Float64Array,
-  offset: number,
-): void {
-  if (scorer.prepare) {
-    const candidates: RouteCandidate[] = new Array(count);
-    for (let k = 0; k < count; k++) candidates[k] = all[idx[k] as number] as RouteCandidate;
-    scorer.prepare(candidates, ctx);
-  }
-  for (let k = 0; k < count; k++) {
-    const candidate = all[idx[k] as number] as RouteCandidate;
-    out[offset + k] = scorer.value ? scorer.value(candidate, ctx) : scorer.score(candidate, ctx).score;
-  }
-}
-
-function isLearnedQuality(scorer: Scorer): scorer is LearnedQualityScorer {
-  return 'sampleValue' in scorer;
-}
-
-function normalise(weights: Float64Array): void {
-  let sum = 0;
-  for (let s = 0; s < weights.length; s++) sum += weights[s] as number;
-  if (sum > 0) for (let s = 0; s < weights.length; s++) weights[s] = (weights[s] as number) / sum;
 }
 
 function verdictOf(

@@ -1,6 +1,7 @@
 import type { PromptAnalysis } from '../analysis/analyze.js';
 import type { ClusterView, NodeState, PerfEstimate } from '../cluster/node-state.js';
-import type { BrokeConfig, ModelConfig, NodeConfig, RoleRule } from '../config/schema.js';
+import type { ComplexityBand } from '../analysis/complexity.js';
+import type { BrokeConfig, ModelConfig, NodeConfig, Objective, RoleRule } from '../config/schema.js';
 import type { AgentContext } from '../context/agent-context.js';
 import type { BrokeError } from '../errors.js';
 import type { LearnedQuality } from '../learning/learned-quality.js';
@@ -28,8 +29,12 @@ export interface RoutingContext {
   readonly request: RouteRequest;
   readonly agent: AgentContext;
   readonly analysis: PromptAnalysis;
-  /** Profile whose weights rank the candidates. */
+  /** Difficulty band of the prompt (learned quality is kept per band). */
+  readonly band: ComplexityBand;
+  /** Profile whose objective decides. */
   readonly profile: string;
+  /** What this route maximises (the profile's, with team/role overrides). */
+  readonly objective: Objective;
   /** Concrete model id the request pinned, if any. */
   readonly pinnedModel: string | undefined;
   /** Role rules matching this request's team, role and task type. */
@@ -41,22 +46,22 @@ export interface RoutingContext {
   readonly nodeStates: ReadonlyArray<NodeState | undefined>;
   /** Speed estimate by RouteCandidate.index (refreshed incrementally, see PerfCache). */
   readonly perf: ReadonlyArray<PerfEstimate | undefined>;
-  /** The same estimates as flat arrays by RouteCandidate.index (optional for hand-built contexts). */
-  readonly perfTable?: PerfTable;
-  /** Tokens the reply may use: request max_tokens or a default for estimates. */
+  /** The same estimates as flat arrays by RouteCandidate.index. */
+  readonly perfTable: PerfTable;
+  /** Reply tokens expected: the learned typical length for this role and task, capped by max_tokens. */
   readonly expectedOutputTokens: number;
   /** Team and role as stored in the learned statistics (`*` when unknown). */
   readonly team: string;
   readonly role: string;
   readonly learned: LearnedQuality;
-  /** Whether this route samples learned quality (Thompson) instead of using the mean. */
+  /** Whether this route may explore (Thompson sample of quality, see objective.ts). */
   readonly explore: boolean;
   readonly rng: Prng;
   /** Node × model that served this session before, if any. */
   readonly affinity: AffinityTarget | undefined;
-  /** Static per-candidate arrays and live per-node arrays (set by the router; batch paths use them). */
-  readonly table?: CandidateTable;
-  readonly live?: LiveTable;
+  /** Static per-candidate arrays and live per-node arrays. */
+  readonly table: CandidateTable;
+  readonly live: LiveTable;
 }
 
 export interface RemovedCandidate {
@@ -85,36 +90,30 @@ export interface Filter {
   whenEmpty?(removed: readonly RemovedCandidate[], ctx: RoutingContext): BrokeError;
 }
 
-export interface ScoreResult {
-  /** 0 (worst) .. 1 (best). */
-  score: number;
-  note?: string;
+/** Per-candidate predictions for one route, by kept position k (idx[k] is the table index). */
+export interface Estimates {
+  /** Predicted quality 0..1: the sum of the quality factors so far (clamped when read by the picker). */
+  readonly quality: Float64Array;
+  /** Pseudo-observations behind the quality prediction (how sure it is; for exploration). */
+  readonly strength: Float64Array;
+  /** Predicted milliseconds to finish: the sum of the time factors so far. */
+  readonly timeMs: Float64Array;
 }
 
-/** Soft preference: a normalised 0..1 score per candidate, weighted by the profile. */
-export interface Scorer {
+/**
+ * A routing factor: one term of the prediction. A quality factor adds quality points (the prior
+ * writes the base, learning its correction, role rules a preference); a time factor adds
+ * milliseconds (run time, queue wait, model load, cache savings). Factors run in registration
+ * order and each may read the sums of those before it in `so`. The picker then applies the
+ * profile's objective to the sums; explanations list every term.
+ */
+export interface Factor {
   readonly name: string;
-  /** Weight used when the profile does not name this scorer (custom scorers). Default 0. */
-  readonly defaultWeight?: number;
-  /** Once per route, before scoring (precompute per-route data such as the best latency). */
-  prepare?(candidates: readonly RouteCandidate[], ctx: RoutingContext): void;
-  score(candidate: RouteCandidate, ctx: RoutingContext): ScoreResult;
-  /**
-   * Batch fast path used by the pipeline when present (instead of prepare + value per
-   * candidate): score the candidates idx[0..count) (table indices) into out[offset + k], 0..1.
-   * Needs ctx.table and ctx.live.
-   */
-  scoreAll?(idx: Int32Array, count: number, ctx: RoutingContext, out: Float64Array, offset: number): void;
-  /** Allocation-free fast path returning only the score; used by the pipeline when present. */
-  value?(candidate: RouteCandidate, ctx: RoutingContext): number;
-  /**
-   * Multiplier for this scorer's weight on the current route, read after prepare (default 1);
-   * the route's weights are renormalised to sum 1 afterwards. Learned quality uses it to pull
-   * harder as its evidence grows.
-   */
-  weightScale?(): number;
-  /** Readable note for a score computed by `value` (built lazily, only for explanations). */
-  note?(candidate: RouteCandidate, score: number, ctx: RoutingContext): string | undefined;
+  readonly adds: 'quality' | 'time';
+  /** Write this factor's term for the candidates idx[0..count) into out[0..count). */
+  estimate(idx: Int32Array, count: number, ctx: RoutingContext, out: Float64Array, so: Estimates): void;
+  /** A short reason for one candidate's term (only built for explanations). */
+  note?(candidate: RouteCandidate, term: number, ctx: RoutingContext): string | undefined;
 }
 
 /** Filter that keeps candidates for which `reasonToRemove` returns undefined. */
@@ -155,26 +154,4 @@ export function fastFilter(
   compact: (idx: Int32Array, count: number, ctx: RoutingContext, removed: number[]) => number,
 ): Filter {
   return { ...predicateFilter(name, reason), reason, compact };
-}
-
-/** Scorer built from a value function and an optional note function. */
-export function valueScorer(
-  name: string,
-  value: (candidate: RouteCandidate, ctx: RoutingContext) => number,
-  note?: (candidate: RouteCandidate, score: number, ctx: RoutingContext) => string | undefined,
-  prepare?: (candidates: readonly RouteCandidate[], ctx: RoutingContext) => void,
-  scoreAll?: Scorer['scoreAll'],
-): Scorer {
-  return {
-    name,
-    value,
-    ...(note ? { note } : {}),
-    ...(prepare ? { prepare } : {}),
-    ...(scoreAll ? { scoreAll } : {}),
-    score(candidate, ctx) {
-      const score = value(candidate, ctx);
-      const text = note?.(candidate, score, ctx);
-      return text === undefined ? { score } : { score, note: text };
-    },
-  };
 }

@@ -1,34 +1,14 @@
-import type { RoutingConfig, Weights } from '../config/schema.js';
+import type { Objective, RoutingConfig } from '../config/schema.js';
 
-/** Built-in scorer weights per profile. Each sums to 1; custom weights are normalised too. */
-export const BUILT_IN_PROFILES: Readonly<Record<'quality' | 'balanced' | 'latency', Weights>> = {
-  quality: {
-    'tier-fit': 0.25,
-    'expected-latency': 0.05,
-    load: 0.1,
-    'warm-model': 0.05,
-    'learned-quality': 0.35,
-    'session-affinity': 0.1,
-    'role-rules': 0.1,
-  },
-  balanced: {
-    'tier-fit': 0.2,
-    'expected-latency': 0.15,
-    load: 0.15,
-    'warm-model': 0.1,
-    'learned-quality': 0.25,
-    'session-affinity': 0.1,
-    'role-rules': 0.05,
-  },
-  latency: {
-    'tier-fit': 0.1,
-    'expected-latency': 0.35,
-    load: 0.2,
-    'warm-model': 0.15,
-    'learned-quality': 0.1,
-    'session-affinity': 0.05,
-    'role-rules': 0.05,
-  },
+/**
+ * Built-in objectives (see ObjectiveSchema): quality points given up per doubling of the
+ * predicted finish time. `quality` takes the fastest model predicted within 0.03 of the best;
+ * `balanced` gives up 0.08 per doubling (a 4× slower model must be 0.16 better); `latency` 0.3.
+ */
+export const BUILT_IN_PROFILES: Readonly<Record<'quality' | 'balanced' | 'latency', Objective>> = {
+  quality: { latencyWeight: 0.02, qualityTolerance: 0.03 },
+  balanced: { latencyWeight: 0.08 },
+  latency: { latencyWeight: 0.3 },
 };
 
 /** All profile names: built-ins plus config `routing.profiles`. */
@@ -37,23 +17,38 @@ export function profileNames(routing: RoutingConfig): string[] {
 }
 
 /**
- * Weights for one route: the profile (config overrides merged over the built-in of that name),
- * then `weightsFor` entries from least to most specific: `team`, `/role`, `team/role`.
+ * The objective for one route: the profile (config fields merged over the built-in of that name,
+ * or over `balanced` for a new name), then `objectiveFor` entries from least to most specific:
+ * `team`, `/role`, `team/role`.
  */
-export function resolveWeights(
+export function resolveObjective(
   routing: RoutingConfig,
   profile: string,
   team?: string,
   role?: string,
-): Weights {
-  const weights: Weights = {
-    ...(BUILT_IN_PROFILES as Record<string, Weights>)[profile],
-    ...routing.profiles[profile],
-  };
+): Objective {
+  const builtIn = (BUILT_IN_PROFILES as Record<string, Objective>)[profile] ?? BUILT_IN_PROFILES.balanced;
+  const objective: Objective = { ...builtIn, ...defined(routing.profiles[profile]) };
   const keys: string[] = [];
   if (team !== undefined) keys.push(team);
   if (role !== undefined) keys.push(`/${role}`);
   if (team !== undefined && role !== undefined) keys.push(`${team}/${role}`);
-  for (const key of keys) Object.assign(weights, routing.weightsFor[key]);
-  return weights;
+  for (const key of keys) Object.assign(objective, defined(routing.objectiveFor[key]));
+  return objective;
+}
+
+/** The fields that are set (a partial from YAML may carry explicit undefineds). */
+function defined(partial: Partial<Objective> | undefined): Partial<Objective> {
+  const out: Partial<Objective> = {};
+  if (partial?.latencyWeight !== undefined) out.latencyWeight = partial.latencyWeight;
+  if (partial?.qualityTolerance !== undefined) out.qualityTolerance = partial.qualityTolerance;
+  return out;
+}
+
+/** One line a person can read: what this objective maximises. */
+export function describeObjective(objective: Objective): string {
+  const base = `quality − ${objective.latencyWeight} × log2(time / fastest)`;
+  return objective.qualityTolerance === undefined
+    ? base
+    : `${base} among models predicted within ${objective.qualityTolerance} of the best quality`;
 }

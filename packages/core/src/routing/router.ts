@@ -1,11 +1,13 @@
 import { analyzePrompt, type PromptAnalysis } from '../analysis/analyze.js';
+import { type ComplexityBand, complexityBand } from '../analysis/complexity.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { ClusterView, NodeState } from '../cluster/node-state.js';
-import type { BrokeConfig, ModelConfig, NodeConfig } from '../config/schema.js';
+import type { BrokeConfig, ModelConfig, NodeConfig, Objective } from '../config/schema.js';
 import type { AgentContext } from '../context/agent-context.js';
 import { ModelNotFoundError, RouteNotFoundError, ValidationError } from '../errors.js';
 import { BoundedLru } from '../learning/bounded-lru.js';
 import { LearnedQuality } from '../learning/learned-quality.js';
+import { OutputLengths } from '../learning/output-length.js';
 import { Prng, randomSeed } from '../learning/prng.js';
 import { normaliseRole, normaliseTeam, type QualityStat } from '../learning/quality-stat.js';
 import { type Evidence, evidenceOfFeedback, evidenceOfOutcome } from '../learning/reward.js';
@@ -17,16 +19,14 @@ import { defaultFilters } from './filters/index.js';
 import { LiveTable } from './live-table.js';
 import { PerfCache } from './perf-cache.js';
 import { RoutingPipeline } from './pipeline.js';
-import type { Filter, RoutingContext, Scorer } from './plugin.js';
-import { profileNames, resolveWeights } from './profiles.js';
+import { defaultFactors, othersAtStart } from './factors/index.js';
+import type { Factor, Filter, RoutingContext } from './plugin.js';
+import { profileNames, resolveObjective } from './profiles.js';
 import { RoleRuleIndex } from './role-rules.js';
 import { RouteIdGenerator } from './route-id.js';
-import { defaultScorers } from './scorers/index.js';
 import type { Feedback, Outcome, RouteDecision, RouteExplanation, RouteRequest } from './types.js';
 import { AUTO_MODEL, selectModel, VIRTUAL_PREFIX } from './virtual-models.js';
 
-/** Reply tokens assumed for latency and context checks when the request sets no max_tokens. */
-const DEFAULT_OUTPUT_TOKENS = 256;
 /** Node states re-looked up per route (see refreshNodeStates). */
 const NODE_LOOKUPS_PER_ROUTE = 16;
 
@@ -36,8 +36,8 @@ export interface RouterOptions {
   store?: StatsStore;
   /** Extra filters, run after the built-in ones. */
   filters?: Filter[];
-  /** Extra scorers; weight from the profile by name, else their defaultWeight. */
-  scorers?: Scorer[];
+  /** Extra factors (quality or time terms), run after the built-in ones. */
+  factors?: Factor[];
   seed?: number;
   now?: () => number;
   onDecision?: (e: RouteExplanation) => void;
@@ -55,6 +55,9 @@ interface RouteRecord {
   team: string;
   role: string;
   sessionId: string | undefined;
+  band: ComplexityBand;
+  /** Requests the chosen node served beside this one when it was routed (normalises its speed). */
+  others: number;
   /** Implicit evidence (success/failure) this route folded in, until judged feedback replaces it. */
   implicit?: { modelId: string; reward: number; weight: number };
   /** Judged (score/thumbs) evidence has arrived for this route: implicit outcomes no longer count. */
@@ -76,7 +79,8 @@ export class Router {
   private readonly rules: RoleRuleIndex;
   private readonly profiles: ReadonlySet<string>;
   private readonly knownModels: ReadonlySet<string>;
-  private readonly weightCache = new Map<string, Float64Array>();
+  private readonly objectiveCache = new Map<string, Objective>();
+  private readonly outputLengths = new OutputLengths();
   private readonly routes: BoundedLru<string, RouteRecord>;
   private readonly affinity: SessionAffinity;
   private readonly learned: LearnedQuality;
@@ -115,8 +119,8 @@ export class Router {
     }
     const disabled = new Set(routing.disabled);
     const filters = [...defaultFilters(), ...(opts.filters ?? [])].filter((f) => !disabled.has(f.name));
-    const scorers = [...defaultScorers(), ...(opts.scorers ?? [])].filter((s) => !disabled.has(s.name));
-    this.pipeline = new RoutingPipeline(filters, scorers);
+    const factors = [...defaultFactors(), ...(opts.factors ?? [])].filter((f) => !disabled.has(f.name));
+    this.pipeline = new RoutingPipeline(filters, factors);
     // A shared store (Redis) pushes what other gateways learned; take it as the new value.
     this.unsubscribe = opts.store?.subscribe?.((stat) => {
       this.learned.replace(stat);
@@ -144,11 +148,15 @@ export class Router {
     this.refreshNodeStates();
     this.live.refresh(this.nodeStates);
     this.perf.refreshSome();
+    const team = normaliseTeam(agent.team);
+    const role = normaliseRole(agent.role);
     const routingContext: RoutingContext = {
       request: req,
       agent,
       analysis,
+      band: complexityBand(analysis.complexity),
       profile,
+      objective: this.objectiveFor(profile, agent.team, agent.role),
       pinnedModel: selection.kind === 'pinned' ? selection.modelId : undefined,
       rules,
       now,
@@ -157,9 +165,9 @@ export class Router {
       nodeStates: this.nodeStates,
       perf: this.perf.entries,
       perfTable: this.perf.flat,
-      expectedOutputTokens: req.maxTokens ?? DEFAULT_OUTPUT_TOKENS,
-      team: normaliseTeam(agent.team),
-      role: normaliseRole(agent.role),
+      expectedOutputTokens: this.outputLengths.expected(role, analysis.taskType, req.maxTokens),
+      team,
+      role,
       learned: this.learned,
       explore: this.explorationRate > 0 && this.rng.next() < this.explorationRate,
       rng: this.rng,
@@ -167,13 +175,7 @@ export class Router {
       table: this.table,
       live: this.live,
     };
-    const weights = this.weightsFor(profile, agent.team, agent.role);
-    const result = this.pipeline.run(
-      this.table,
-      routingContext,
-      weights,
-      this.config.routing.maxAttempts - 1,
-    );
+    const result = this.pipeline.run(this.table, routingContext, this.config.routing.maxAttempts - 1);
     // The stored explanation keeps this context for its notes; it must not pin the prompt of each
     // of the last `explanationCapacity` routes in memory.
     (routingContext as { request: RouteRequest }).request = withoutMessages(req);
@@ -186,8 +188,7 @@ export class Router {
       analysis,
       ctx: routingContext,
       result,
-      scorers: this.pipeline.scorers,
-      weights: result.weights,
+      factors: this.pipeline.factors,
       plain: this.table.plain,
     });
     this.routes.set(routeId, {
@@ -195,6 +196,8 @@ export class Router {
       team: routingContext.team,
       role: routingContext.role,
       sessionId: agent.sessionId,
+      band: routingContext.band,
+      others: othersAtStart(routingContext, result.chosen.nodeIndex),
     });
     this.affinity.remember(agent.sessionId, result.chosen.nodeId, result.chosen.modelId);
     this.onDecision?.(explanation);
@@ -216,10 +219,16 @@ export class Router {
     const record = this.routes.peek(routeId);
     if (!record) return Promise.reject(new RouteNotFoundError(routeId));
     const served = servedBy(record.explanation);
+    if (outcome.success && outcome.tokens !== undefined)
+      this.outputLengths.observe(record.role, record.explanation.analysis.taskType, outcome.tokens);
     if (this.cluster.observePerf && (outcome.ttftMs !== undefined || outcome.tokens !== undefined)) {
       const decodeMs = (outcome.latencyMs ?? 0) - (outcome.ttftMs ?? 0);
+      // Observed under load: store the node's speed per unit of load (as if served alone), which
+      // the run-time factor slows down again by the load it predicts.
+      const node = this.table.nodeIndexOf(served.nodeId);
+      const slowdown = 1 + (node === undefined ? 0 : (this.table.batchSlowdown[node] as number)) * record.others;
       const decodeTokensPerSec =
-        outcome.tokens && decodeMs > 0 ? (outcome.tokens * 1000) / decodeMs : undefined;
+        outcome.tokens && decodeMs > 0 ? ((outcome.tokens * 1000) / decodeMs) * slowdown : undefined;
       this.cluster.observePerf(served.nodeId, served.modelId, {
         ...(outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {}),
         ...(decodeTokensPerSec !== undefined ? { decodeTokensPerSec } : {}),
@@ -321,26 +330,20 @@ export class Router {
   ): Promise<void> {
     const at = this.now();
     const taskType = record.explanation.analysis.taskType;
-    const { team, role } = record;
+    const { team, role, band } = record;
     const changed: QualityStat[] = [];
     const previous = record.implicit;
     if (previous && (evidence.explicit || !record.judged)) {
       // Superseded: by a judgement, or by a newer implicit outcome for the same route.
       record.implicit = undefined;
-      const stat = this.learned.retract(
-        team,
-        role,
-        taskType,
-        previous.modelId,
-        previous.reward,
-        at,
-        previous.weight,
-      );
-      if (stat && previous.modelId !== served.modelId) changed.push(stat);
+      const key = { team, role, taskType, band, modelId: previous.modelId };
+      const stats = this.learned.retract(key, previous.reward, at, previous.weight);
+      if (previous.modelId !== served.modelId) changed.push(...stats);
     }
     const reward = evidence.reward;
     if (evidence.explicit || !record.judged) {
-      changed.push(this.learned.update(team, role, taskType, served.modelId, reward, at, evidence.weight));
+      const key = { team, role, taskType, band, modelId: served.modelId };
+      changed.push(...this.learned.update(key, reward, at, evidence.weight));
       if (evidence.explicit) record.judged = true;
       else record.implicit = { modelId: served.modelId, reward, weight: evidence.weight };
     }
@@ -352,6 +355,7 @@ export class Router {
       team: record.team,
       role: record.role,
       taskType,
+      band,
       nodeId: served.nodeId,
       modelId: served.modelId,
       success: outcome.success,
@@ -366,24 +370,15 @@ export class Router {
     return Promise.all(writes).then(() => undefined);
   }
 
-  private weightsFor(profile: string, team: string | undefined, role: string | undefined): Float64Array {
+  private objectiveFor(profile: string, team: string | undefined, role: string | undefined): Objective {
     const key = `${profile}\u0001${team ?? ''}\u0001${role ?? ''}`;
-    let weights = this.weightCache.get(key);
-    if (!weights) {
-      const named = resolveWeights(this.config.routing, profile, team, role);
-      const scorers = this.pipeline.scorers;
-      weights = new Float64Array(scorers.length);
-      let sum = 0;
-      scorers.forEach((scorer, s) => {
-        const weight = named[scorer.name] ?? scorer.defaultWeight ?? 0;
-        (weights as Float64Array)[s] = weight;
-        sum += weight;
-      });
-      if (sum > 0) for (let s = 0; s < weights.length; s++) weights[s] = (weights[s] as number) / sum;
-      if (this.weightCache.size > 10_000) this.weightCache.clear();
-      this.weightCache.set(key, weights);
+    let objective = this.objectiveCache.get(key);
+    if (!objective) {
+      objective = resolveObjective(this.config.routing, profile, team, role);
+      if (this.objectiveCache.size > 10_000) this.objectiveCache.clear();
+      this.objectiveCache.set(key, objective);
     }
-    return weights;
+    return objective;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Capability } from '../config/schema.js';
+import type { Capability, Objective } from '../config/schema.js';
 import type { AgentContext, TaskType } from '../context/agent-context.js';
 import type { ChatMessage } from '../drivers/types.js';
 
@@ -25,10 +25,16 @@ export interface FilterVerdict {
   removed: Array<Candidate & { reason: string }>;
 }
 
+/** A candidate as the decision saw it: its predictions and the objective's value. */
 export interface ScoredCandidate extends Candidate {
+  /** The objective's value (what the decision maximised). */
   total: number;
-  /** scorer name → { raw score 0..1, weight, contribution = raw × weight } */
-  scores: Record<string, { score: number; weight: number; contribution: number; note?: string }>;
+  /** Predicted quality 0..1 of this model for this prompt and agent. */
+  quality: number;
+  /** Predicted milliseconds to finish on this node now (wait + run). */
+  timeMs: number;
+  /** Each factor's term: quality points or milliseconds, with a reason. */
+  terms: Record<string, { adds: 'quality' | 'time'; value: number; note?: string }>;
 }
 
 export interface RouteExplanation {
@@ -37,6 +43,8 @@ export interface RouteExplanation {
   context: AgentContext;
   analysis: { complexity: number; taskType: TaskType; promptTokens: number };
   profile: string;
+  /** What the decision maximised (the profile's objective, with team/role overrides). */
+  objective: Objective & { description: string; expectedOutputTokens: number };
   candidates: number;
   filters: FilterVerdict[];
   ranked: ScoredCandidate[];

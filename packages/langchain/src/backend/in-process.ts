@@ -124,7 +124,7 @@ export class InProcessBackend implements BrokeBackend {
       throw err;
     }
     started.finish();
-    const latencyMs = performance.now() - t0;
+    const latencyMs = performance.now() - t0 - started.waitedMs;
     const usage = started.value.usage;
     this.record(decision.routeId, {
       success: true,
@@ -163,7 +163,7 @@ export class InProcessBackend implements BrokeBackend {
       this.record(decision.routeId, { success: false, error: String((err as Error).message ?? err) });
       throw err;
     }
-    const ttftMs = performance.now() - t0;
+    const ttftMs = performance.now() - t0 - started.waitedMs;
     const { candidate, controller, finish } = started;
     const { iter, first } = started.value;
     const routeId = decision.routeId;
@@ -181,7 +181,7 @@ export class InProcessBackend implements BrokeBackend {
         ended = true;
         record(routeId, {
           success: true,
-          latencyMs: performance.now() - t0,
+          latencyMs: performance.now() - t0 - started.waitedMs,
           ttftMs,
           tokens: usage?.completion_tokens ?? count,
           ...(usage ? { promptTokens: usage.prompt_tokens } : {}),

@@ -58,13 +58,21 @@ function explanationText(e: RouteExplanation): string {
       lines.push(`filtered by ${verdict.filter}: ${r.modelId}@${r.nodeId} (${r.reason})`);
   }
   if (e.filters.length > 0) lines.push('');
-  const scorers = Object.keys(e.ranked[0]?.scores ?? {});
+  lines.push(`objective: ${e.objective.description} (reply ~${e.objective.expectedOutputTokens} tokens)`, '');
+  // One column per factor: quality terms in points, time terms in ms.
+  const factors = Object.keys(e.ranked[0]?.terms ?? {});
   const rows = e.ranked.map((c) => [
     `${c.modelId}@${c.nodeId}`,
     c.total.toFixed(3),
-    ...scorers.map((s) => (c.scores[s]?.contribution ?? 0).toFixed(3)),
+    c.quality.toFixed(2),
+    `${Math.round(c.timeMs)}`,
+    ...factors.map((f) => {
+      const term = c.terms[f];
+      if (!term) return '';
+      return term.adds === 'quality' ? term.value.toFixed(2) : `${Math.round(term.value)}ms`;
+    }),
   ]);
-  lines.push(table(['candidate', 'total', ...scorers], rows));
+  lines.push(table(['candidate', 'objective', 'quality', 'time ms', ...factors], rows));
   return lines.join('\n');
 }
 
@@ -73,7 +81,7 @@ export function registerRoute(program: Command): void {
     .command('route')
     .description('show where a prompt would be routed, and why (nothing is sent to a model)')
     .argument('[prompt...]', 'the user message ("-" reads it from stdin)')
-    .option('--explain', 'print every filter removal and every scorer contribution')
+    .option('--explain', "print every filter removal, each candidate's predicted quality and time, and every factor's term")
     .option('--role <role>', 'agent role, e.g. code_reviewer')
     .option('--team <team>', 'agent team')
     .option('--task-type <type>', 'force the task type (code, math, reasoning, ...)')

@@ -13,7 +13,7 @@ export function capabilitiesFilter(): Filter {
     const required = ctx.request.requires;
     if (!required || required.length === 0) return count;
     const need = capabilityBits(required);
-    const caps = (ctx.table as NonNullable<RoutingContext['table']>).capsOf;
+    const caps = ctx.table.capsOf;
     let kept = 0;
     for (let k = 0; k < count; k++) {
       const i = idx[k] as number;

@@ -15,7 +15,7 @@ export function contextWindowFilter(): Filter {
   };
   return fastFilter('context-window', reason, (idx, count, ctx, removed) => {
     const needed = neededFor(ctx);
-    const windows = (ctx.table as NonNullable<RoutingContext['table']>).contextOf;
+    const windows = ctx.table.contextOf;
     let kept = 0;
     for (let k = 0; k < count; k++) {
       const i = idx[k] as number;

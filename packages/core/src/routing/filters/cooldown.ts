@@ -7,8 +7,8 @@ export function cooldownFilter(): Filter {
     return until > ctx.now ? `cooling down for ${Math.ceil(until - ctx.now)} ms` : undefined;
   };
   return fastFilter('cooldown', reason, (idx, count, ctx, removed) => {
-    const nodeOf = (ctx.table as NonNullable<RoutingContext['table']>).nodeOf;
-    const until = (ctx.live as NonNullable<RoutingContext['live']>).cooldownUntil;
+    const nodeOf = ctx.table.nodeOf;
+    const until = ctx.live.cooldownUntil;
     const now = ctx.now;
     let kept = 0;
     for (let k = 0; k < count; k++) {

@@ -12,8 +12,8 @@ export function healthFilter(): Filter {
     return undefined;
   };
   return fastFilter('health', reason, (idx, count, ctx, removed) => {
-    const table = ctx.table as NonNullable<RoutingContext['table']>;
-    const live = ctx.live as NonNullable<RoutingContext['live']>;
+    const table = ctx.table;
+    const live = ctx.live;
     const nodeOf = table.nodeOf;
     const up = live.up;
     const checkValidated = live.anyValidated;

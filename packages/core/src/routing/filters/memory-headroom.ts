@@ -22,8 +22,8 @@ export function memoryHeadroomFilter(): Filter {
     return undefined;
   };
   return fastFilter('memory-headroom', reason, (idx, count, ctx, removed) => {
-    const table = ctx.table as NonNullable<RoutingContext['table']>;
-    const live = ctx.live as NonNullable<RoutingContext['live']>;
+    const table = ctx.table;
+    const live = ctx.live;
     const { nodeOf, memoryOf } = table;
     const { memTotal, memFree, critical } = live;
     let kept = 0;

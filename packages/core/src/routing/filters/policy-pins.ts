@@ -26,7 +26,7 @@ export function policyPinsFilter(): Filter {
     let pins = ctx.pinnedModel !== undefined;
     for (const rule of ctx.rules) if (rule.pinModels || rule.pinNodes) pins = true;
     if (!pins) return count;
-    const candidates = (ctx.table as NonNullable<RoutingContext['table']>).candidates;
+    const candidates = ctx.table.candidates;
     let kept = 0;
     for (let k = 0; k < count; k++) {
       const i = idx[k] as number;

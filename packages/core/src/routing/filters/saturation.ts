@@ -2,24 +2,33 @@ import { NoRouteError } from '../../errors.js';
 import { type Filter, fastFilter, type RouteCandidate, type RoutingContext } from '../plugin.js';
 
 /**
- * Removes candidates on saturated nodes (inFlight >= capacity). This filter, not the load
- * scorer, decides saturation: when it removes the last candidates the router answers 429
- * `saturated` (retry later) instead of 503 `no_route` (nothing can serve this).
+ * Removes candidates on nodes whose gateway queue is full (every slot busy and queueLimit
+ * requests already waiting). A busy node with room in its queue stays: the wait is part of its
+ * predicted finish time, and waiting for the right node often beats running now on the wrong
+ * one. When this removes the last candidates the router answers 429 `saturated` (retry later)
+ * instead of 503 `no_route` (nothing can serve this).
  */
 export function saturationFilter(): Filter {
   const reason = (candidate: RouteCandidate, ctx: RoutingContext) => {
     const state = ctx.nodeStates[candidate.nodeIndex];
-    if (!state || state.inFlight < state.capacity) return undefined;
-    return `saturated (${state.inFlight}/${state.capacity} in flight)`;
+    if (!state) return undefined;
+    const waiting = (state.waiting ?? 0) + state.queued;
+    if (state.inFlight < state.capacity || waiting < (state.queueLimit ?? 0)) return undefined;
+    return `saturated (${state.inFlight}/${state.capacity} in flight, ${waiting} waiting)`;
   };
   const filter = fastFilter('saturation', reason, (idx, count, ctx, removed) => {
-    const nodeOf = (ctx.table as NonNullable<RoutingContext['table']>).nodeOf;
-    const { known, inFlight, capacity } = ctx.live as NonNullable<RoutingContext['live']>;
+    const nodeOf = ctx.table.nodeOf;
+    const { known, inFlight, capacity, waiting, queueLimit } = ctx.live;
     let kept = 0;
     for (let k = 0; k < count; k++) {
       const i = idx[k] as number;
       const n = nodeOf[i] as number;
-      if (known[n] === 0 || (inFlight[n] as number) < (capacity[n] as number)) idx[kept++] = i;
+      if (
+        known[n] === 0 ||
+        (inFlight[n] as number) < (capacity[n] as number) ||
+        (waiting[n] as number) < (queueLimit[n] as number)
+      )
+        idx[kept++] = i;
       else removed.push(i);
     }
     return kept;
@@ -30,7 +39,7 @@ export function saturationFilter(): Filter {
       new NoRouteError(`All ${removed.length} remaining candidates are saturated`, {
         code: 'saturated',
         status: 429,
-        hint: 'every node serving this model is at maxConcurrency; retry shortly',
+        hint: 'every node serving this model is busy and its queue is full; retry shortly',
       }),
   };
 }

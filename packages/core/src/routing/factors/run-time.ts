@@ -1,0 +1,62 @@
+import type { PerfEstimate } from '../../cluster/node-state.js';
+import type { Factor, RoutingContext } from '../plugin.js';
+
+/** Speed assumed per tier before any measurement or baseline exists. */
+export const DEFAULT_PERF: ReadonlyArray<Omit<PerfEstimate, 'samples'>> = [
+  { ttftMs: 300, decodeTokensPerSec: 60 },
+  { ttftMs: 700, decodeTokensPerSec: 30 },
+  { ttftMs: 1500, decodeTokensPerSec: 12 },
+];
+
+/** Other requests the node will be serving while this one runs (it starts when a slot frees). */
+export function othersAtStart(ctx: RoutingContext, node: number): number {
+  const { inFlight, waiting, capacity } = ctx.live;
+  const busy = (inFlight[node] as number) + (waiting[node] as number);
+  const most = Math.max((capacity[node] as number) - 1, 0);
+  return busy < most ? busy : most;
+}
+
+/**
+ * Milliseconds from the start of service to the last token for candidate `i`: time to first
+ * token plus the expected reply at the decode rate, slowed by the requests served beside it
+ * (batchSlowdown per extra request). Speeds are measured online (per unit of load, see
+ * Router.recordOutcome), seeded by benchmarks, tier defaults before that.
+ */
+export function serviceMs(i: number, ctx: RoutingContext): number {
+  const { perfTable, table } = ctx;
+  let ttft: number;
+  let decode: number;
+  if (perfTable.measured[i] === 1) {
+    ttft = perfTable.ttftMs[i] as number;
+    decode = perfTable.decodeTokensPerSec[i] as number;
+    const prefill = ctx.perf[i]?.prefillTokensPerSec;
+    if (prefill && prefill > 0) {
+      const prefillMs = (ctx.analysis.promptTokens * 1000) / prefill;
+      if (prefillMs > ttft) ttft = prefillMs;
+    }
+  } else {
+    const perf = DEFAULT_PERF[table.tierOf[i] as number] as PerfEstimate;
+    ttft = perf.ttftMs;
+    decode = perf.decodeTokensPerSec;
+  }
+  const node = table.nodeOf[i] as number;
+  const slowdown = 1 + (table.batchSlowdown[node] as number) * othersAtStart(ctx, node);
+  return ttft + (ctx.expectedOutputTokens * 1000 * slowdown) / (decode > 0 ? decode : 1);
+}
+
+/** Time to serve the request once it has a slot. */
+export function runTimeFactor(): Factor {
+  return {
+    name: 'run-time',
+    adds: 'time',
+    estimate(idx, count, ctx, out) {
+      for (let k = 0; k < count; k++) out[k] = serviceMs(idx[k] as number, ctx);
+    },
+    note(candidate, term, ctx) {
+      const source = ctx.perfTable.measured[candidate.index] === 1 ? 'measured speed' : 'tier default speed';
+      const others = othersAtStart(ctx, candidate.nodeIndex);
+      const beside = others > 0 ? `, ${others} other request(s) beside it` : '';
+      return `${Math.round(term)} ms for ~${ctx.expectedOutputTokens} tokens (${source}${beside})`;
+    },
+  };
+}

@@ -1,0 +1,10 @@
+// Cluster simulation: hardware profiles, the service-time rule, an agent-team workload and the
+// hidden quality oracle. Pure and seeded (no I/O, no clock), shared by the wall-clock emulation
+// (bench/cluster) and the discrete-event simulator.
+
+export * from './hardware.js';
+export * from './oracle.js';
+export * from './prompts.js';
+export * from './random.js';
+export * from './service-time.js';
+export * from './workload.js';
