@@ -34,7 +34,20 @@ const SYSTEMS = [
 ];
 const LANGS = ['TypeScript', 'Python', 'Go', 'Rust', 'Java', 'Kotlin'];
 const ENTITIES = ['order', 'invoice', 'user', 'session', 'shipment', 'ticket', 'payment', 'report'];
-const PEOPLE = ['Dana', 'Priya', 'Marco', 'Lena', 'Tomás', 'Aiko', 'Sam', 'Noor', 'Felix', 'Ines', 'Kwame', 'Yuki'];
+const PEOPLE = [
+  'Dana',
+  'Priya',
+  'Marco',
+  'Lena',
+  'Tomás',
+  'Aiko',
+  'Sam',
+  'Noor',
+  'Felix',
+  'Ines',
+  'Kwame',
+  'Yuki',
+];
 const CONCEPTS = [
   'eventual consistency',
   'backpressure',
@@ -51,7 +64,14 @@ const CONCEPTS = [
   'sharding',
   'a canary release',
 ];
-const PRODUCTS = ['a habit-tracking app', 'a note-taking tool for teams', 'a self-hosted analytics product', 'a coffee subscription', 'a bike-repair booking site', 'an open-source CLI for backups'];
+const PRODUCTS = [
+  'a habit-tracking app',
+  'a note-taking tool for teams',
+  'a self-hosted analytics product',
+  'a coffee subscription',
+  'a bike-repair booking site',
+  'an open-source CLI for backups',
+];
 
 const pickPerson = (rng: Rng) => rng.pick(PEOPLE);
 const entity = (rng: Rng) => rng.pick(ENTITIES);
@@ -73,71 +93,150 @@ function preamble(rng: Rng): string {
 // ---------------------------------------------------------------------------------------------
 // Pasted material: logs, timelines, notes, tickets. Built sentence by sentence from fills.
 
-function clock(rng: Rng): string {
-  return `${String(rng.int(0, 23)).padStart(2, '0')}:${String(rng.int(0, 59)).padStart(2, '0')}`;
+/** `n` items from `templates`, each template used once before any is used again (a shuffled deck). */
+function deal(rng: Rng, templates: ReadonlyArray<() => string>, n: number): string[] {
+  const out: string[] = [];
+  let deck: Array<() => string> = [];
+  while (out.length < n) {
+    if (deck.length === 0) deck = rng.sample(templates, templates.length);
+    out.push((deck.pop() as () => string)());
+  }
+  return out;
 }
 
-function timelineLine(rng: Rng, system: string): string {
-  const t = clock(rng);
-  return rng.pick([
-    `${t} UTC — alert "${system} error rate > ${rng.int(2, 9)}%" fires; on-call (${pickPerson(rng)}) acknowledges ${rng.int(3, 19)} minutes later.`,
-    `${t} UTC — deploy ${rng.int(1000, 9999)} of ${system} rolls out to ${rng.pick(['10%', '50%', 'all'])} of hosts.`,
-    `${t} UTC — p99 latency of ${system} climbs from ${rng.int(80, 200)} ms to ${rng.int(900, 4000)} ms; CPU stays flat.`,
-    `${t} UTC — connection pool saturation warnings (${rng.int(95, 100)}% of ${rng.pick([50, 100, 200])} connections in use).`,
-    `${t} UTC — ${pickPerson(rng)} rolls back the config change; error rate drops but does not return to baseline.`,
-    `${t} UTC — retry storm: upstream clients retry with no jitter, request volume ×${rng.int(3, 8)}.`,
-    `${t} UTC — a schema migration takes an ACCESS EXCLUSIVE lock on the ${entity(rng)}s table for ${rng.int(40, 300)} s.`,
-    `${t} UTC — DNS TTL expiry sends traffic to the drained region; health checks still report green.`,
-    `${t} UTC — disk on the primary reaches ${rng.int(92, 100)}%; WAL archiving falls behind by ${rng.int(5, 40)} GB.`,
-    `${t} UTC — customer support reports ${rng.int(12, 400)} tickets about failed ${entity(rng)} updates.`,
-    `${t} UTC — the status page is updated; ${pickPerson(rng)} opens an incident channel.`,
-    `${t} UTC — cache hit ratio drops from ${rng.int(90, 99)}% to ${rng.int(20, 60)}% after the eviction policy change.`,
-  ]);
+/** An incident timeline: `n` events at increasing times, each with its own fill. */
+function timeline(rng: Rng, system: string, n: number): string[] {
+  let minute = rng.int(0, 23 * 60);
+  const events = deal(
+    rng,
+    [
+      () =>
+        `alert "${system} error rate > ${rng.int(2, 9)}%" fires; on-call (${pickPerson(rng)}) acknowledges ${rng.int(3, 19)} minutes later.`,
+      () =>
+        `deploy ${rng.int(1000, 9999)} of ${system} rolls out to ${rng.pick(['10% of hosts', 'half the hosts', 'every host'])}.`,
+      () =>
+        `p99 latency of ${system} climbs from ${rng.int(80, 200)} ms to ${rng.int(900, 4000)} ms; CPU stays flat.`,
+      () =>
+        `connection pool saturation warnings (${rng.int(95, 100)}% of ${rng.pick([50, 100, 200])} connections in use).`,
+      () =>
+        `${pickPerson(rng)} rolls back the config change; error rate drops but does not return to baseline.`,
+      () => `retry storm: upstream clients retry with no jitter, request volume ×${rng.int(3, 8)}.`,
+      () =>
+        `a schema migration takes an ACCESS EXCLUSIVE lock on the ${entity(rng)}s table for ${rng.int(40, 300)} s.`,
+      () => `DNS TTL expiry sends traffic to the drained region; health checks still report green.`,
+      () =>
+        `disk on the primary reaches ${rng.int(92, 100)}%; WAL archiving falls behind by ${rng.int(5, 40)} GB.`,
+      () => `customer support reports ${rng.int(12, 400)} tickets about failed ${entity(rng)} updates.`,
+      () => `the status page is updated; ${pickPerson(rng)} opens an incident channel.`,
+      () =>
+        `cache hit ratio drops from ${rng.int(90, 99)}% to ${rng.int(20, 60)}% after the eviction policy change.`,
+      () =>
+        `${pickPerson(rng)} notices the ${entity(rng)} backfill job started at the same time and pauses it.`,
+      () =>
+        `replication lag on the read replicas reaches ${rng.int(20, 600)} s; reads start returning stale ${entity(rng)}s.`,
+    ],
+    n,
+  );
+  return events.map((e) => {
+    minute = (minute + rng.int(1, 17)) % (24 * 60);
+    const hh = String(Math.floor(minute / 60)).padStart(2, '0');
+    const mm = String(minute % 60).padStart(2, '0');
+    return `${hh}:${mm} UTC — ${e}`;
+  });
 }
 
-function noteSentence(rng: Rng, topic: string): string {
-  return rng.pick([
-    `In the ${rng.int(2, 12)}-week pilot, ${topic} improved retention by ${rng.int(1, 9)}.${rng.int(0, 9)} points, but the control group was recruited a month later.`,
-    `${pickPerson(rng)} points out that the effect disappears when we exclude accounts older than ${rng.int(1, 5)} years.`,
-    `Survey response rate was ${rng.int(8, 35)}%, skewed toward power users.`,
-    `We did not pre-register the primary metric; we switched from weekly actives to session length halfway through.`,
-    `Two of the ${rng.int(5, 14)} interviewees mentioned ${topic} unprompted; the rest only after we asked about it.`,
-    `The dashboards use a different definition of "active" than the finance report (${rng.int(1, 7)}-day vs 28-day window).`,
-    `Latency in the treatment arm was ${rng.int(40, 300)} ms lower, which may explain part of the lift by itself.`,
-    `Open question: whether the seasonal dip in ${rng.pick(['December', 'August', 'Q1'])} confounds the comparison.`,
-    `A follow-up A/B test with ${rng.int(2, 40)}k users per arm would detect a 1-point change at 80% power, by our estimate.`,
-    `Prior work (internal memo from last year) found the opposite sign, with a smaller sample of ${rng.int(300, 2000)} users.`,
-    `Cost: roughly $${rng.int(2, 60)}k per quarter in infrastructure, plus ${rng.int(1, 3)} engineers for maintenance.`,
-  ]);
+/** Sentences of research notes on `topic`. */
+function notes(rng: Rng, topic: string, n: number): string[] {
+  return deal(
+    rng,
+    [
+      () =>
+        `In the ${rng.int(2, 12)}-week pilot, ${topic} improved retention by ${rng.int(1, 9)}.${rng.int(0, 9)} points, but the control group was recruited a month later.`,
+      () =>
+        `${pickPerson(rng)} points out that the effect disappears when we exclude accounts older than ${rng.int(1, 5)} years.`,
+      () => `Survey response rate was ${rng.int(8, 35)}%, skewed toward power users.`,
+      () =>
+        'We did not pre-register the primary metric; we switched from weekly actives to session length halfway through.',
+      () =>
+        `Two of the ${rng.int(5, 14)} interviewees mentioned ${topic} unprompted; the rest only after we asked about it.`,
+      () =>
+        `The dashboards use a different definition of "active" than the finance report (${rng.int(1, 7)}-day vs 28-day window).`,
+      () =>
+        `Latency in the treatment arm was ${rng.int(40, 300)} ms lower, which may explain part of the lift by itself.`,
+      () =>
+        `Open question: whether the seasonal dip in ${rng.pick(['December', 'August', 'Q1'])} confounds the comparison.`,
+      () =>
+        `A follow-up A/B test with ${rng.int(2, 40)}k users per arm would detect a 1-point change at 80% power, by our estimate.`,
+      () =>
+        `Prior work (an internal memo from last year) found the opposite sign, with a smaller sample of ${rng.int(300, 2000)} users.`,
+      () =>
+        `Cost: roughly $${rng.int(2, 60)}k per quarter in infrastructure, plus ${rng.int(2, 4)} engineers for maintenance.`,
+      () =>
+        `Churn among teams with more than ${rng.int(5, 50)} seats moved by less than half a point either way.`,
+      () =>
+        `${pickPerson(rng)} re-ran the numbers with the ${rng.pick(['March', 'June', 'September'])} cohort and got ${rng.int(1, 6)}.${rng.int(0, 9)} points instead.`,
+    ],
+    n,
+  );
 }
 
-function meetingNote(rng: Rng): string {
-  const who = pickPerson(rng);
-  return rng.pick([
-    `${who}: we should freeze the ${entity(rng)} API until the migration is done.`,
-    `Decision: move the launch from ${rng.pick(['Tuesday', 'Thursday', 'the 14th', 'next sprint'])} to ${rng.pick(['Friday', 'the 21st', 'after the audit'])}.`,
-    `${who} will draft the rollout plan by ${rng.pick(['Monday', 'end of week', 'Wednesday'])}.`,
-    `Concern raised about ${rng.pick(SYSTEMS)} capacity during the ${rng.pick(['holiday', 'end-of-quarter', 'marketing'])} peak.`,
-    `Budget for load testing approved (${rng.int(5, 30)} engineer-days).`,
-    `${who} disagrees: the on-call load is already ${rng.int(8, 25)} pages a week.`,
-    `Action item: ${who} to check whether legal signed off on the data retention change.`,
-    `Nobody owns ${rng.pick(SYSTEMS)} since the re-org; needs an owner.`,
-    `We agreed to drop the ${rng.pick(['dark mode', 'CSV import', 'SSO', 'audit log'])} work from this quarter.`,
-  ]);
+/** Lines of meeting notes. */
+function meeting(rng: Rng, n: number): string[] {
+  return deal(
+    rng,
+    [
+      () => `${pickPerson(rng)}: we should freeze the ${entity(rng)} API until the migration is done.`,
+      () =>
+        `Decision: move the launch from ${rng.pick(['Tuesday', 'Thursday', 'the 14th', 'next sprint'])} to ${rng.pick(['Friday', 'the 21st', 'after the audit'])}.`,
+      () =>
+        `${pickPerson(rng)} will draft the rollout plan by ${rng.pick(['Monday', 'end of week', 'Wednesday'])}.`,
+      () =>
+        `Concern raised about ${rng.pick(SYSTEMS)} capacity during the ${rng.pick(['holiday', 'end-of-quarter', 'marketing'])} peak.`,
+      () => `Budget for load testing approved (${rng.int(5, 30)} engineer-days).`,
+      () => `${pickPerson(rng)} disagrees: the on-call load is already ${rng.int(8, 25)} pages a week.`,
+      () => `Action item: ${pickPerson(rng)} to check whether legal signed off on the data retention change.`,
+      () => `Nobody owns ${rng.pick(SYSTEMS)} since the re-org; it needs an owner.`,
+      () =>
+        `We agreed to drop the ${rng.pick(['dark mode', 'CSV import', 'SSO', 'audit log'])} work from this quarter.`,
+      () => `${pickPerson(rng)} asked for a written decision record before anything ships.`,
+      () => `The vendor quote came in ${rng.int(10, 60)}% over budget; ${pickPerson(rng)} will negotiate.`,
+    ],
+    n,
+  );
 }
 
-function ticketLine(rng: Rng, i: number): string {
-  const d = `${rng.int(1, 28)}/${rng.int(1, 12)}/${rng.pick(['2024', '24', '2025'])}`;
-  return `#${4000 + i * rng.int(1, 9)} (${rng.pick([d, `${rng.pick(['Mon', 'Tue', 'Wed', 'Thu', 'Fri'])} last week`, `${rng.int(2, 9)} days ago`])}) ${rng.pick([
-    `Can't log in after resetting my password, says token expired. Plan: ${rng.pick(['Pro', 'Team', 'Enterprise'])}.`,
-    `Charged twice for ${entity(rng)} ${rng.int(10000, 99999)}, amount $${rng.int(9, 900)}.${rng.int(10, 99)}.`,
-    `Export to CSV times out for ranges over ${rng.int(2, 12)} months.`,
-    `The app logs me out every few minutes on Android ${rng.int(11, 15)}.`,
-    `Refund requested for order ${rng.int(10000, 99999)} — item arrived damaged, photos attached.`,
-    `Webhook deliveries failing with 401 since yesterday, our endpoint hasn't changed.`,
-    `Double charge again?? same as my last ticket, order ${rng.int(10000, 99999)}.`,
-    `Where do I change the billing email? ${pickPerson(rng).toLowerCase()}@example.com should get invoices.`,
-  ])}`;
+/** Support tickets, numbered, with loosely written dates. */
+function tickets(rng: Rng, n: number): string[] {
+  const bodies = deal(
+    rng,
+    [
+      () =>
+        `Can't log in after resetting my password, says token expired. Plan: ${rng.pick(['Pro', 'Team', 'Enterprise'])}.`,
+      () =>
+        `Charged twice for ${entity(rng)} ${rng.int(10000, 99999)}, amount $${rng.int(9, 900)}.${rng.int(10, 99)}.`,
+      () => `Export to CSV times out for ranges over ${rng.int(2, 12)} months.`,
+      () => `The app logs me out every few minutes on Android ${rng.int(11, 15)}.`,
+      () => `Refund requested for order ${rng.int(10000, 99999)} — item arrived damaged, photos attached.`,
+      () => "Webhook deliveries failing with 401 since yesterday, our endpoint hasn't changed.",
+      () => `Double charge again?? same as my last ticket, order ${rng.int(10000, 99999)}.`,
+      () =>
+        `Where do I change the billing email? ${pickPerson(rng).toLowerCase()}@example.com should get invoices.`,
+      () => 'SSO login loops back to the start page, only for users in the EU workspace.',
+      () => `Our integration gets 429s at ${rng.int(5, 60)} req/s, docs say the limit is higher.`,
+    ],
+    n,
+  );
+  let id = rng.int(4000, 8000);
+  return bodies.map((b) => {
+    id += rng.int(1, 40);
+    const when = rng.pick([
+      `${rng.int(1, 28)}/${rng.int(1, 12)}/${rng.pick(['2024', '24', '2025'])}`,
+      `${rng.pick(['Mon', 'Tue', 'Wed', 'Thu', 'Fri'])} last week`,
+      `${rng.int(2, 9)} days ago`,
+      `${rng.pick(['March', 'Apr', 'June'])} ${rng.int(1, 28)}`,
+    ]);
+    return `#${id} (${when}) ${b}`;
+  });
 }
 
 function pasted(lines: string[]): string {
@@ -270,13 +369,19 @@ function reasoning(rng: Rng, d: DifficultyClass): string {
     return `${preamble(rng)}We're choosing between ${a} and ${b} for ${system}. Team of ${rng.int(3, 12)}, about ${rng.int(1, 50)}k requests a day. What are the main trade-offs, and what would you pick? ${rng.pick(['Keep it to a page.', 'Bullet points are fine.', '', 'Be honest about the downsides.'])}`;
   }
   if (rng.next() < 0.5) {
-    const lines = Array.from({ length: rng.int(8, 14) }, () => timelineLine(rng, system));
+    const lines = timeline(rng, system, rng.int(10, 18));
     return `${preamble(rng)}Below is the timeline from last night's incident in ${system} (${rng.int(40, 190)} minutes of degraded service). Write the analysis section of the postmortem: identify the root cause and the contributing factors, explain why detection took as long as it did, and propose remediations ranked by impact against effort. Be rigorous — separate what the timeline shows from what you are inferring, and say what data would confirm each inference. Mention any code-level fixes in prose; no code needed.\n\n${pasted(lines)}`;
   }
-  const topic = rng.pick(['the onboarding checklist', 'weekly digest emails', 'in-app tips', 'the new pricing page', 'offline mode']);
+  const topic = rng.pick([
+    'the onboarding checklist',
+    'weekly digest emails',
+    'in-app tips',
+    'the new pricing page',
+    'offline mode',
+  ]);
   if (rng.next() < 0.5) {
-    const notes = Array.from({ length: rng.int(7, 12) }, () => noteSentence(rng, topic));
-    return `Here are my research notes on whether ${topic} improves retention.\n\n${pasted(notes)}\n\nCritique the methodology: list the confounders and biases you see, say which conclusions the evidence does and does not support, and propose one experiment that would separate the competing explanations. Include the sample size reasoning.`;
+    const noted = notes(rng, topic, rng.int(9, 16));
+    return `Here are my research notes on whether ${topic} improves retention.\n\n${pasted(noted)}\n\nCritique the methodology: list the confounders and biases you see, say which conclusions the evidence does and does not support, and propose one experiment that would separate the competing explanations. Include the sample size reasoning.`;
   }
   return `${preamble(rng)}We need ${system} to handle ${rng.int(2, 40)}k requests/s at p99 < ${rng.int(50, 400)} ms across ${rng.int(2, 4)} regions, with ${rng.pick(['strong consistency for writes', 'read-your-writes for each user', 'at-least-once delivery and no duplicates visible to users'])}. Work through the architecture: capacity estimates with numbers, the data model, what happens when a region is lost or partitioned, how deploys and schema changes roll out, and the cost. State your assumptions explicitly and check them against the numbers; call out where the requirements conflict and which one you would relax.`;
 }
@@ -284,21 +389,31 @@ function reasoning(rng: Rng, d: DifficultyClass): string {
 function summarization(rng: Rng, d: DifficultyClass): string {
   if (d === 'easy') {
     const who = pickPerson(rng);
-    return `Summarize in one line:\n\n"Hi all, ${who} here. ${meetingNote(rng)} ${meetingNote(rng)} Let me know if that doesn't work for you. Thanks!"`;
+    return `Summarize in one line:\n\n"Hi all, ${who} here. ${meeting(rng, 2).join(' ')} Let me know if that doesn't work for you. Thanks!"`;
   }
   if (d === 'medium') {
-    const notes = Array.from({ length: rng.int(8, 16) }, () => `- ${meetingNote(rng)}`);
-    return `${preamble(rng)}Summarize these meeting notes: the decisions, then the action items with owners.\n\n${pasted(notes)}`;
+    const lines = meeting(rng, rng.int(10, 18)).map((l) => `- ${l}`);
+    return `${preamble(rng)}Summarize these meeting notes: the decisions, then the action items with owners.\n\n${pasted(lines)}`;
   }
   const system = rng.pick(SYSTEMS);
-  const topic = rng.pick(['the onboarding checklist', 'usage-based pricing', 'the search relevance project', 'the support chatbot']);
+  const topic = rng.pick([
+    'the onboarding checklist',
+    'usage-based pricing',
+    'the search relevance project',
+    'the support chatbot',
+  ]);
+  // A long pasted document (≈ 1–3k tokens): the kind of thing agents hand a model to condense.
   const sections = [
-    `## Background\n${Array.from({ length: rng.int(4, 7) }, () => noteSentence(rng, topic)).join(' ')}`,
-    `## Incident summary\n${Array.from({ length: rng.int(8, 14) }, () => timelineLine(rng, system)).join('\n')}`,
-    `## Discussion\n${Array.from({ length: rng.int(6, 10) }, () => meetingNote(rng)).join(' ')}`,
-    `## Findings\n${Array.from({ length: rng.int(5, 9) }, () => noteSentence(rng, topic)).join(' ')}`,
+    `## Background\n${notes(rng, topic, rng.int(6, 10)).join(' ')}`,
+    `## Timeline\n${timeline(rng, system, rng.int(12, 20)).join('\n')}`,
+    `## Discussion\n${meeting(rng, rng.int(8, 12)).join(' ')}`,
+    `## Findings\n${notes(rng, topic, rng.int(6, 11)).join(' ')}`,
+    `## Customer impact\n${tickets(rng, rng.int(6, 10)).join('\n')}`,
+    `## Raw notes from the follow-up\n${meeting(rng, rng.int(6, 10))
+      .map((l) => `- ${l}`)
+      .join('\n')}`,
   ];
-  return `${preamble(rng)}Summarize the document below for the leadership review in at most ${rng.pick([150, 200, 250])} words. Then list the open risks, and flag any place where two sections contradict each other or where a number does not add up. Keep every number exact; do not add facts that are not in the text.\n\n${rng.sample(sections, sections.length).join('\n\n')}`;
+  return `${preamble(rng)}Summarize the document below for the leadership review in at most ${rng.pick([150, 200, 250])} words. Then list the open risks, and flag any place where two sections contradict each other or where a number does not add up. Keep every number exact; do not add facts that are not in the text.\n\n${rng.sample(sections, rng.int(4, 6)).join('\n\n')}`;
 }
 
 function extraction(rng: Rng, d: DifficultyClass): string {
@@ -314,8 +429,8 @@ function extraction(rng: Rng, d: DifficultyClass): string {
     const amount = `${rng.int(100, 9000)}.${rng.int(10, 99)}`;
     return `${preamble(rng)}Extract the invoice number, issue date, due date, total, currency and vendor from this email as JSON:\n\n"Dear ${who}, please find attached invoice INV-${rng.int(1000, 9999)} issued on ${rng.int(1, 28)}.${rng.int(1, 12)}.2025 for ${rng.pick(['consulting services', 'hosting', 'the annual licence'])}. The total of ${rng.pick(['€', '$', 'CHF '])}${amount} is due within ${rng.pick([14, 30, 45])} days. Late payments incur ${rng.int(1, 5)}% interest per month. Kind regards, ${rng.pick(['Acme GmbH', 'Northwind Ltd', 'Blue Harbor LLC', 'Studio Kettle'])}"`;
   }
-  const tickets = Array.from({ length: rng.int(10, 16) }, (_, i) => ticketLine(rng, i));
-  return `From the support tickets below, produce a JSON array with one object per distinct issue: {"ticket_ids": [...], "category": one of billing|auth|export|mobile|integrations|other, "first_reported": ISO 8601 date or null, "amounts": [...], "customer_plan": string or null, "ambiguous": bool, "reason": string}. Normalise every date to ISO 8601 (relative dates are relative to ${rng.int(1, 28)} ${rng.pick(['May', 'September', 'November'])} 2025), merge tickets that describe the same underlying issue, and mark a ticket ambiguous (with the reason) when it could belong to two categories. Output only valid JSON.\n\n${pasted(tickets)}`;
+  const list = tickets(rng, rng.int(10, 18));
+  return `From the support tickets below, produce a JSON array with one object per distinct issue: {"ticket_ids": [...], "category": one of billing|auth|export|mobile|integrations|other, "first_reported": ISO 8601 date or null, "amounts": [...], "customer_plan": string or null, "ambiguous": bool, "reason": string}. Normalise every date to ISO 8601 (relative dates are relative to ${rng.int(1, 28)} ${rng.pick(['May', 'September', 'November'])} 2025), merge tickets that describe the same underlying issue, and mark a ticket ambiguous (with the reason) when it could belong to two categories. Output only valid JSON.\n\n${pasted(list)}`;
 }
 
 function creative(rng: Rng, d: DifficultyClass): string {

@@ -204,7 +204,8 @@ export function generateWorkload(options: WorkloadOptions): Workload {
   const total = options.requests ?? 300;
   const thinkMs = options.thinkMs ?? 200;
   const prefix = options.idPrefix ?? '';
-  if (teams < 1 || perTeam < 1 || total < 0) throw new Error('teams and agentsPerTeam must be ≥ 1, requests ≥ 0');
+  if (teams < 1 || perTeam < 1 || total < 0)
+    throw new Error('teams and agentsPerTeam must be ≥ 1, requests ≥ 0');
 
   // Roles rotate across teams, so each team has a different mix and every role appears.
   const agents: Agent[] = [];
