@@ -203,12 +203,17 @@ async function main() {
       console.log(
         `\nWhy the last code_reviewer request went to ${last.chosen.modelId}@${last.chosen.nodeId} (route ${last.routeId}):`,
       );
+      console.log(`  objective: ${last.objective.description}`);
       for (const candidate of last.ranked) {
-        const parts = Object.entries(candidate.scores).map(
-          ([name, s]) => `${name} ${s.contribution.toFixed(2)}`,
-        );
+        const terms = Object.entries(candidate.terms).filter(([, t]) => t.value !== 0);
+        const quality = terms
+          .filter(([, t]) => t.adds === 'quality')
+          .map(([name, t]) => `${name} ${t.value >= 0 ? '+' : ''}${t.value.toFixed(2)}`);
+        const time = terms
+          .filter(([, t]) => t.adds === 'time')
+          .map(([name, t]) => `${name} ${Math.round(t.value)} ms`);
         console.log(
-          `  ${candidate.modelId}@${candidate.nodeId} total ${candidate.total.toFixed(2)} = ${parts.join(' + ')}`,
+          `  ${candidate.modelId}@${candidate.nodeId} → ${candidate.total.toFixed(2)}: quality ${candidate.quality.toFixed(2)} (${quality.join(', ')}), ~${Math.round(candidate.timeMs)} ms (${time.join(', ')})`,
         );
       }
       console.log(`  full explanation: GET ${gateway.url}/v1/routes/${last.routeId}`);

@@ -116,10 +116,10 @@ describe('AutoGen team over real mlx_lm.server nodes', () => {
     // Issue 5's acceptance: feedback posted for a route changes later routing.
     expect(after.model).not.toBe(bad);
     // And the explanation, read back over HTTP, says why: the thumbs-down model's learned quality
-    // for the coder fell below what it was, and below the alternative's.
+    // for the coder (its predicted quality) fell below what it was, and below the alternative's.
     const quality = async (routeId: string, model: string) =>
       (await explainOverHttp(`${c.gateway.url}/autogen`, routeId)).ranked.find((r) => r.modelId === model)
-        ?.scores['learned-quality']?.score ?? Number.NaN;
+        ?.quality ?? Number.NaN;
     expect(await quality(after.routeId, bad)).toBeLessThan(await quality(first.routeId, bad));
     expect(await quality(after.routeId, bad)).toBeLessThan(await quality(after.routeId, after.model));
   });

@@ -84,8 +84,7 @@ describe('CrewAI crew over real mlx_lm.server nodes', () => {
     const after = await ask();
     expect(after.model).not.toBe(bad);
     const explanation = await explainOverHttp(c.gateway.url, after.routeId);
-    const quality = (model: string) =>
-      explanation.ranked.find((r) => r.modelId === model)?.scores['learned-quality']?.score ?? NaN;
+    const quality = (model: string) => explanation.ranked.find((r) => r.modelId === model)?.quality ?? NaN;
     const other = explanation.ranked.find((r) => r.modelId !== bad)?.modelId as string;
     expect(quality(bad)).toBeLessThan(quality(other));
   });

@@ -8,9 +8,9 @@ export const PRIOR_STRENGTH = 3;
 /** Pseudo-observations a level's estimate is worth as the prior of the level below it. */
 export const POOL_STRENGTH = 4;
 /**
- * Old evidence is discounted by this factor each time a statistic is updated, so a model that
- * got worse (or better) shows within tens of judgements instead of being outvoted by its history.
- * At most 1 / (1 − DISCOUNT) = 50 observations weigh at once per statistic.
+ * Old evidence is discounted by this factor per judged observation (DISCOUNT^weight for lighter
+ * evidence), so a model that got worse (or better) shows within tens of judgements instead of
+ * being outvoted by its history. At most 1 / (1 − DISCOUNT) = 50 judgements weigh at once.
  */
 export const DISCOUNT = 0.98;
 
@@ -107,8 +107,10 @@ export class LearnedQuality {
   update(key: EvidenceKey, reward: number, at: number, weight = 1): QualityStat[] {
     return levelsOf(key.team, key.role, key.taskType).map(([team, role, taskType]) => {
       const stat = this.getOrCreate({ team, role, taskType, modelId: key.modelId, band: key.band }, at);
-      stat.alpha = stat.alpha * DISCOUNT + weight * reward;
-      stat.beta = stat.beta * DISCOUNT + weight * (1 - reward);
+      // Old evidence fades in proportion to the weight of the new: weak implicit evidence barely.
+      const keep = DISCOUNT ** weight;
+      stat.alpha = stat.alpha * keep + weight * reward;
+      stat.beta = stat.beta * keep + weight * (1 - reward);
       stat.n += 1;
       stat.updatedAt = at;
       return stat;
@@ -121,9 +123,11 @@ export class LearnedQuality {
     for (const [team, role, taskType] of levelsOf(key.team, key.role, key.taskType)) {
       const stat = this.get({ team, role, taskType, modelId: key.modelId, band: key.band });
       if (!stat) continue;
-      // Clamp: float drift must never leave negative evidence behind.
-      stat.alpha = Math.max(0, stat.alpha - weight * reward);
-      stat.beta = Math.max(0, stat.beta - weight * (1 - reward));
+      // The inverse of update (exact when nothing came in between). Clamp: float drift must
+      // never leave negative evidence behind.
+      const keep = DISCOUNT ** weight;
+      stat.alpha = Math.max(0, (stat.alpha - weight * reward) / keep);
+      stat.beta = Math.max(0, (stat.beta - weight * (1 - reward)) / keep);
       stat.n = Math.max(0, stat.n - 1);
       stat.updatedAt = at;
       changed.push(stat);
@@ -213,7 +217,7 @@ function* allStats(slices: Map<string, Map<string, QualityStat>>): IterableItera
 
 /** Thompson sample of a quality prediction: Beta(mean·strength, (1 − mean)·strength). */
 export function sampleQuality(mean: number, strength: number, rng: Prng): number {
-  const m = mean < 0.001 ? 0.001 : mean > 0.999 ? 0.999 : mean;
+  const m = mean < 0.001 ? 0.001 : Math.min(mean, 0.999);
   return rng.beta(m * strength, (1 - m) * strength);
 }
 

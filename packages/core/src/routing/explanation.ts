@@ -117,7 +117,8 @@ function rank(input: ExplanationInput): ScoredCandidate[] {
     factors.forEach((factor, f) => {
       const value = result.topTerms[r * factors.length + f] as number;
       const note = factor.note ? factor.note(candidate, value, input.ctx) : undefined;
-      terms[factor.name] = note === undefined ? { adds: factor.adds, value } : { adds: factor.adds, value, note };
+      terms[factor.name] =
+        note === undefined ? { adds: factor.adds, value } : { adds: factor.adds, value, note };
     });
     return {
       ...(plain[candidate.index] as Candidate),
@@ -149,7 +150,9 @@ function summarise(input: ExplanationInput, ranked: readonly ScoredCandidate[]):
     0,
   );
   const runnerUp = ranked[1];
-  const margin = runnerUp ? `; runner-up ${runnerUp.modelId}@${runnerUp.nodeId}: ${prediction(runnerUp)}` : '';
+  const margin = runnerUp
+    ? `; runner-up ${runnerUp.modelId}@${runnerUp.nodeId}: ${prediction(runnerUp)}`
+    : '';
   const explored = result.explored ? ' (exploring: its quality is uncertain enough to be worth a try)' : '';
   return (
     `${input.analysis.taskType} prompt, complexity ${input.analysis.complexity.toFixed(2)} (${ctx.band}), ` +

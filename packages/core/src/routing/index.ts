@@ -1,6 +1,8 @@
 export * from './candidate-table.js';
 export * from './explanation.js';
+export * from './factors/index.js';
 export * from './filters/index.js';
+export * from './objective.js';
 export * from './perf-cache.js';
 export * from './picker.js';
 export * from './pipeline.js';
@@ -9,7 +11,5 @@ export * from './profiles.js';
 export * from './role-rules.js';
 export * from './route-id.js';
 export * from './router.js';
-export * from './factors/index.js';
-export * from './objective.js';
 export * from './types.js';
 export * from './virtual-models.js';

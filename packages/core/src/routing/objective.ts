@@ -77,7 +77,8 @@ export function pickByObjective(
     const q = quality[chosen] as number;
     const s = strength[chosen] as number;
     const sd = Math.sqrt((q * (1 - q)) / (s + 1));
-    const optimistic = utilityOf(q + EXPLORE_Z * sd, timeMs[chosen] as number, fastestMs, objective);
+    const hopeful = q + EXPLORE_Z * sd;
+    const optimistic = utilityOf(Math.min(hopeful, 1), timeMs[chosen] as number, fastestMs, objective);
     if (optimistic < bestUtility) chosen = best;
   }
   return { chosen, best, fastestMs };
@@ -94,8 +95,12 @@ function rankInto(
   rank: Float64Array,
 ): number {
   let bestQuality = Number.NEGATIVE_INFINITY;
-  for (let k = 0; k < count; k++) if ((quality[k] as number) > bestQuality) bestQuality = quality[k] as number;
-  const floor = objective.qualityTolerance === undefined ? Number.NEGATIVE_INFINITY : bestQuality - objective.qualityTolerance;
+  for (let k = 0; k < count; k++)
+    if ((quality[k] as number) > bestQuality) bestQuality = quality[k] as number;
+  const floor =
+    objective.qualityTolerance === undefined
+      ? Number.NEGATIVE_INFINITY
+      : bestQuality - objective.qualityTolerance;
   let best = 0;
   for (let k = 0; k < count; k++) {
     const value = utilityOf(quality[k] as number, timeMs[k] as number, fastestMs, objective);

@@ -42,10 +42,3 @@ export function pickFallbacks(
   }
   return picked;
 }
-
-/** Index of the highest value (first on ties). */
-export function argMax(values: Float64Array, count: number): number {
-  let best = 0;
-  for (let i = 1; i < count; i++) if ((values[i] as number) > (values[best] as number)) best = i;
-  return best;
-}

@@ -2,7 +2,14 @@ import { NoRouteError } from '../errors.js';
 import type { CandidateTable } from './candidate-table.js';
 import { type ObjectiveScratch, pickByObjective } from './objective.js';
 import { EXPLAINED_CANDIDATES, pickFallbacks, topIndices } from './picker.js';
-import type { Estimates, Factor, Filter, RemovedCandidate, RouteCandidate, RoutingContext } from './plugin.js';
+import type {
+  Estimates,
+  Factor,
+  Filter,
+  RemovedCandidate,
+  RouteCandidate,
+  RoutingContext,
+} from './plugin.js';
 import type { FilterVerdict } from './types.js';
 
 /** Removed candidates listed per filter in an explanation; the rest are only counted. */
@@ -116,7 +123,7 @@ export class RoutingPipeline {
     }
     for (let k = 0; k < count; k++) {
       const q = quality[k] as number;
-      quality[k] = q < 0 ? 0 : q > 1 ? 1 : q;
+      quality[k] = q < 0 ? 0 : Math.min(q, 1);
       if (!((timeMs[k] as number) >= 1)) timeMs[k] = 1;
     }
 
@@ -140,7 +147,11 @@ export class RoutingPipeline {
     }
     const chosen = all[idx[pick.chosen] as number] as RouteCandidate;
     const explored = pick.chosen !== pick.best;
-    const fallbackPositions = pickFallbacks(top, (k) => (all[idx[k] as number] as RouteCandidate).nodeIndex, maxFallbacks);
+    const fallbackPositions = pickFallbacks(
+      top,
+      (k) => (all[idx[k] as number] as RouteCandidate).nodeIndex,
+      maxFallbacks,
+    );
 
     // Keep only what an explanation needs: the top rows.
     const detailed = Math.min(top.length, EXPLAINED_CANDIDATES);

@@ -1,6 +1,6 @@
 import type { PromptAnalysis } from '../analysis/analyze.js';
-import type { ClusterView, NodeState, PerfEstimate } from '../cluster/node-state.js';
 import type { ComplexityBand } from '../analysis/complexity.js';
+import type { ClusterView, NodeState, PerfEstimate } from '../cluster/node-state.js';
 import type { BrokeConfig, ModelConfig, NodeConfig, Objective, RoleRule } from '../config/schema.js';
 import type { AgentContext } from '../context/agent-context.js';
 import type { BrokeError } from '../errors.js';

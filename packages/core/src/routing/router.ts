@@ -15,11 +15,11 @@ import { SessionAffinity } from '../learning/session-affinity.js';
 import type { OutcomeRecord, StatsStore } from '../stores/stats-store.js';
 import { CandidateTable } from './candidate-table.js';
 import { buildExplanation, type DetailedRouteExplanation } from './explanation.js';
+import { defaultFactors, othersAtStart } from './factors/index.js';
 import { defaultFilters } from './filters/index.js';
 import { LiveTable } from './live-table.js';
 import { PerfCache } from './perf-cache.js';
 import { RoutingPipeline } from './pipeline.js';
-import { defaultFactors, othersAtStart } from './factors/index.js';
 import type { Factor, Filter, RoutingContext } from './plugin.js';
 import { profileNames, resolveObjective } from './profiles.js';
 import { RoleRuleIndex } from './role-rules.js';
@@ -226,7 +226,8 @@ export class Router {
       // Observed under load: store the node's speed per unit of load (as if served alone), which
       // the run-time factor slows down again by the load it predicts.
       const node = this.table.nodeIndexOf(served.nodeId);
-      const slowdown = 1 + (node === undefined ? 0 : (this.table.batchSlowdown[node] as number)) * record.others;
+      const slowdown =
+        1 + (node === undefined ? 0 : (this.table.batchSlowdown[node] as number)) * record.others;
       const decodeTokensPerSec =
         outcome.tokens && decodeMs > 0 ? ((outcome.tokens * 1000) / decodeMs) * slowdown : undefined;
       this.cluster.observePerf(served.nodeId, served.modelId, {

@@ -139,7 +139,7 @@ describe('broke-cluster on a loopback cluster', () => {
     const router = await Router.create({ config, cluster });
     try {
       const decision = router.route({ model: 'broke-latency', messages: [{ role: 'user', content: 'hi' }] });
-      const notes = decision.explanation.ranked.map((c) => c.scores['expected-latency']?.note ?? '');
+      const notes = decision.explanation.ranked.map((c) => c.terms['run-time']?.note ?? '');
       expect(notes.length).toBe(2);
       for (const note of notes) expect(note).toMatch(/measured/);
     } finally {

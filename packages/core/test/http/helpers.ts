@@ -72,6 +72,7 @@ export class StubRouter implements RouterLike {
       context: ctx,
       analysis: { complexity: 0, taskType: 'chat', promptTokens: 0 },
       profile: 'balanced',
+      objective: { latencyWeight: 0.08, description: 'test double', expectedOutputTokens: 256 },
       candidates: candidates.length,
       filters: [],
       ranked: [],

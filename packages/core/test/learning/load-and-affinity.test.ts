@@ -16,18 +16,31 @@ const config = BrokeConfigSchema.parse({
 const chat = (content: string) => ({ messages: [{ role: 'user' as const, content }] });
 
 describe('load and session affinity', () => {
-  it('sends new requests away from a saturated node when a comparable one is free', () => {
+  it('sends new requests away from a busy node when a comparable one is free; a full queue filters it', () => {
     const cluster = new ClusterState(config.nodes);
     const router = new Router({ config, cluster, seed: 3 });
     cluster.update('n1', { inFlight: 4 });
     cluster.update('n2', { inFlight: 2 });
     for (let i = 0; i < 50; i++) expect(router.route(chat(`question ${i}`)).nodeId).toBe('n3');
     const decision = router.route(chat('hello'));
-    expect(decision.explanation.filters).toEqual([
+    // n1 is busy but its queue has room: still a candidate, with the wait in its prediction.
+    expect(decision.explanation.filters).toEqual([]);
+    const n1 = decision.explanation.ranked.find((c) => c.nodeId === 'n1');
+    expect(n1?.terms['queue-wait']?.value).toBeGreaterThan(0);
+    expect(n1?.terms['queue-wait']?.note).toBe(
+      `1 ahead in the queue: ~${Math.round(n1?.terms['queue-wait']?.value ?? 0)} ms`,
+    );
+    cluster.update('n1', { waiting: 16 });
+    expect(router.route(chat('hello')).explanation.filters).toEqual([
       {
         filter: 'saturation',
         removed: [
-          { nodeId: 'n1', modelId: 'qwen-7b', servedName: 'qwen-7b', reason: 'saturated (4/4 in flight)' },
+          {
+            nodeId: 'n1',
+            modelId: 'qwen-7b',
+            servedName: 'qwen-7b',
+            reason: 'saturated (4/4 in flight, 16 waiting)',
+          },
         ],
       },
     ]);
@@ -39,16 +52,16 @@ describe('load and session affinity', () => {
     const session = { sessionId: 'conv-1' };
     const first = router.route(chat('hi'), session);
     const home = first.nodeId;
-    // Moderate load on the home node (1/4) while others are idle: the session stays.
-    cluster.update(home, { inFlight: 1 });
+    // Same load everywhere: the session stays where its prompt cache is.
+    for (const node of ['n1', 'n2', 'n3']) cluster.update(node, { inFlight: 1 });
     for (let turn = 0; turn < 10; turn++)
       expect(router.route(chat(`turn ${turn}`), session).nodeId).toBe(home);
-    // Overloaded (3/4, affinity faded): moves to a free node.
+    // The home node busier (3/4 against 1/4): the slow-down outweighs the cache, so it moves.
     cluster.update(home, { inFlight: 3 });
     const moved = router.route(chat('next'), session);
     expect(moved.nodeId).not.toBe(home);
     // The session now lives on the new node; when it goes down, the session moves again.
-    cluster.update(home, { inFlight: 0 });
+    cluster.update(home, { inFlight: 1 });
     expect(router.route(chat('again'), session).nodeId).toBe(moved.nodeId);
     cluster.update(moved.nodeId, { up: false });
     expect(router.route(chat('down'), session).nodeId).not.toBe(moved.nodeId);

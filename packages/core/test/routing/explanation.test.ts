@@ -25,12 +25,12 @@ describe('route explanation', () => {
         'context',
         'explored',
         'filters',
+        'objective',
         'profile',
         'ranked',
         'rankedOmitted',
         'routeId',
         'summary',
-        'weights',
       ].sort(),
     );
     expect(json.routeId).toBe(decision.routeId);
@@ -39,7 +39,21 @@ describe('route explanation', () => {
     expect(json.chosen).toMatchObject({ nodeId: decision.nodeId, modelId: decision.modelId });
     expect(json.attempts).toEqual([{ nodeId: decision.nodeId, modelId: decision.modelId, ok: true }]);
     expect(json.ranked[0]).toMatchObject({ nodeId: decision.nodeId, modelId: decision.modelId });
-    expect(Object.keys(json.ranked[0].scores)).toEqual(Object.keys(json.weights));
+    expect(Object.keys(json.ranked[0].terms)).toEqual([
+      'quality-prior',
+      'learned-quality',
+      'role-rules',
+      'run-time',
+      'queue-wait',
+      'cold-load',
+      'session-cache',
+    ]);
+    // The prediction is the sum of its terms (quality clamped to 0..1).
+    const terms = Object.values(json.ranked[0].terms) as Array<{ adds: string; value: number }>;
+    const sum = (adds: string) => terms.filter((t) => t.adds === adds).reduce((a, t) => a + t.value, 0);
+    expect(json.ranked[0].quality).toBeCloseTo(Math.min(1, Math.max(0, sum('quality'))), 9);
+    expect(json.ranked[0].timeMs).toBeCloseTo(sum('time'), 6);
+    expect(json.objective).toMatchObject({ latencyWeight: 0.08, expectedOutputTokens: 256 });
     expect(json.summary).toContain(`chose ${decision.modelId}@${decision.nodeId}`);
   });
 

@@ -26,6 +26,8 @@ function state(id: string, patch: Partial<NodeState> = {}): NodeState {
     validatedModels: undefined,
     inFlight: 0,
     queued: 0,
+    waiting: 0,
+    queueLimit: 16,
     capacity: 4,
     memory: undefined,
     cooldownUntil: 0,
@@ -126,11 +128,17 @@ describe('filters', () => {
     );
   });
 
-  it('saturation removes full nodes and answers 429 when all are full', () => {
-    const ctx = ctxWith({ nodeStates: [state('a', { inFlight: 4 }), state('b', { inFlight: 1 })] });
-    expect(removed(saturationFilter(), ctx)).toEqual([
-      'small@a: saturated (4/4 in flight)',
-      'large@a: saturated (4/4 in flight)',
+  it('saturation keeps a busy node while its queue has room and removes it once the queue is full', () => {
+    const busy = ctxWith({
+      nodeStates: [state('a', { inFlight: 4, waiting: 3 }), state('b', { inFlight: 1 })],
+    });
+    expect(removed(saturationFilter(), busy)).toEqual([]);
+    const full = ctxWith({
+      nodeStates: [state('a', { inFlight: 4, waiting: 16 }), state('b', { inFlight: 1 })],
+    });
+    expect(removed(saturationFilter(), full)).toEqual([
+      'small@a: saturated (4/4 in flight, 16 waiting)',
+      'large@a: saturated (4/4 in flight, 16 waiting)',
     ]);
   });
 });
@@ -147,6 +155,10 @@ describe('router errors and filter wiring', () => {
     );
     cluster.update('a', { inFlight: 4 });
     cluster.update('b', { inFlight: 4 });
+    // Busy but with room to wait: routed, the wait is part of the prediction.
+    expect(router.route(ask('hi')).explanation.ranked[0]?.terms['queue-wait']?.value).toBeGreaterThan(0);
+    cluster.update('a', { waiting: 16 });
+    cluster.update('b', { waiting: 16 });
     expect(() => router.route(ask('hi'))).toThrow(
       expect.objectContaining({ status: 429, code: 'saturated' }),
     );

@@ -23,6 +23,7 @@ const scenario = fc.record({
       up: fc.boolean(),
       inFlight: fc.integer({ min: 0, max: 5 }),
       queued: fc.integer({ min: 0, max: 3 }),
+      waiting: fc.integer({ min: 0, max: 20 }),
       cooling: fc.boolean(),
       loaded: fc.option(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 4 })),
     }),
@@ -60,6 +61,7 @@ function build(s: Scenario) {
       up: node.up,
       inFlight: node.inFlight,
       queued: node.queued,
+      waiting: node.waiting,
       cooldownUntil: node.cooling ? 2e12 : 0,
       loadedModels: node.loaded ? node.loaded.map((m) => `m${m}`) : undefined,
     });
@@ -98,7 +100,7 @@ function routeAll(s: Scenario) {
 }
 
 describe('routing invariants (fast-check)', () => {
-  it('never picks a candidate a filter removed, and every score is in [0, 1]', () => {
+  it('never picks a candidate a filter removed; predictions are in range and the objective is as explained', () => {
     fc.assert(
       fc.property(scenario, (s) => {
         const { config, cluster } = build(s);
@@ -126,15 +128,25 @@ describe('routing invariants (fast-check)', () => {
           expect(removed.has(`${picked.nodeId}/${picked.modelId}`)).toBe(false);
           const state = cluster.node(picked.nodeId);
           expect(state?.up).toBe(true);
-          expect(state?.inFlight).toBeLessThan(state?.capacity ?? 0);
+          // A busy node may be picked only while its gateway queue has room.
+          const full =
+            (state?.inFlight ?? 0) >= (state?.capacity ?? 0) &&
+            (state?.waiting ?? 0) + (state?.queued ?? 0) >= (state?.queueLimit ?? 0);
+          expect(full).toBe(false);
         }
+        const { latencyWeight } = decision.explanation.objective;
+        const fastest = Math.min(...decision.explanation.ranked.map((c) => c.timeMs));
         for (const ranked of decision.explanation.ranked) {
-          expect(ranked.total).toBeGreaterThanOrEqual(0);
+          expect(ranked.quality).toBeGreaterThanOrEqual(0);
+          expect(ranked.quality).toBeLessThanOrEqual(1);
+          expect(ranked.timeMs).toBeGreaterThanOrEqual(1);
           expect(ranked.total).toBeLessThanOrEqual(1 + 1e-9);
-          for (const entry of Object.values(ranked.scores)) {
-            expect(entry.score).toBeGreaterThanOrEqual(0);
-            expect(entry.score).toBeLessThanOrEqual(1);
-          }
+          // The objective is what the explanation says it is.
+          if ((decision.explanation as { rankedOmitted?: number }).rankedOmitted === 0)
+            expect(ranked.total).toBeCloseTo(
+              ranked.quality - latencyWeight * Math.log2(ranked.timeMs / fastest),
+              9,
+            );
         }
         expect(decision.explanation.ranked[0]?.modelId).toBe(decision.modelId);
       }),

@@ -4,6 +4,7 @@ import { freePort, type RedisServer, startRedis } from '../../../../testbed/inde
 import { ClusterState } from '../../src/cluster/cluster-state.js';
 import { BrokeConfigSchema } from '../../src/config/schema.js';
 import { BrokeError } from '../../src/errors.js';
+import { DISCOUNT } from '../../src/learning/learned-quality.js';
 import type { QualityStat } from '../../src/learning/quality-stat.js';
 import { Router } from '../../src/routing/router.js';
 import { openStatsStore } from '../../src/stores/open-stats-store.js';
@@ -70,10 +71,16 @@ function routeReview(r: Router, model = 'broke-auto') {
   return r.route({ messages: [{ role: 'user', content: reviewPrompt }], model, maxTokens: 12 }, reviewer);
 }
 
+/** Predicted quality (prior + what was learned) of a model for the reviewer's prompt. */
 function learnedScore(r: Router, modelId: string): number {
   const ranked = routeReview(r).explanation.ranked;
   const candidate = ranked.find((c) => c.modelId === modelId);
-  return candidate?.scores['learned-quality']?.score ?? Number.NaN;
+  return candidate?.quality ?? Number.NaN;
+}
+
+/** The most specific statistic (the team's own level) among those learned for the reviewer. */
+function leaf(stats: QualityStat[]): QualityStat | undefined {
+  return stats.find((s) => s.team !== '*');
 }
 
 function byKey(stats: QualityStat[]): Map<string, QualityStat> {
@@ -140,14 +147,17 @@ describe('RedisStatsStore (real redis-server)', () => {
     // Acknowledged on A; B converges within the documented staleness, from pub/sub.
     const took = await eventually(() => routeReview(b).modelId === other, STALENESS_MS);
     expect(took).toBeLessThanOrEqual(STALENESS_MS);
-    await eventually(() => b.stats().reduce((sum, s) => sum + s.alpha + s.beta, 0) === 30, STALENESS_MS);
+    const observations = (r: Router) => r.stats().reduce((sum, s) => sum + s.n, 0);
+    // 30 judgements, each counted at every pooling level.
+    const levels = a.stats().filter((s) => s.modelId === other).length;
+    await eventually(() => observations(b) === 30 * levels, STALENESS_MS);
     expectSameStats(b.stats(), a.stats());
     expect(learnedScore(b, before)).toBeLessThan(scoreBefore);
     expect(learnedScore(b, other)).toBeGreaterThan(0.8);
 
     // And the other way round: B's own feedback reaches A.
     await b.feedback(routeReview(b, other).routeId, { thumbs: 'down' });
-    await eventually(() => a.stats().reduce((sum, s) => sum + s.n, 0) === 31, STALENESS_MS);
+    await eventually(() => observations(a) === 31 * levels, STALENESS_MS);
     expectSameStats(a.stats(), b.stats());
     await Promise.all([a.close(), b.close()]);
   });
@@ -165,13 +175,18 @@ describe('RedisStatsStore (real redis-server)', () => {
     }
     await Promise.all(writes);
     const fresh = store({ prefix: p });
-    const [stat] = await fresh.loadStats();
-    expect(stat).toMatchObject({ modelId: 'broke-tiny', alpha: 200, beta: 200, n: 400 });
-    // Both gateways converge on the sum (each had only its own half locally at some point).
+    const stat = leaf(await fresh.loadStats());
+    // Every increment counted; evidence is discounted as it arrives, so alpha and beta are the
+    // two gateways' halves merged (equal here), not raw sums.
+    expect(stat).toMatchObject({ modelId: 'broke-tiny', n: 400 });
+    expect(stat?.alpha).toBeGreaterThan(10);
+    expect(Math.abs((stat?.alpha ?? 0) - (stat?.beta ?? 0))).toBeLessThan(0.25 * (stat?.alpha ?? 0));
+    // Both gateways converge on what Redis holds (each had only its own half locally at some point).
     for (const r of [a, b])
       await eventually(() => {
-        const [local] = r.stats();
-        return local?.alpha === 200 && local.beta === 200 && local.n === 400;
+        const local = leaf(r.stats());
+        const near = (x = 0, y = 0) => Math.abs(x - y) < 1e-9;
+        return near(local?.alpha, stat?.alpha) && near(local?.beta, stat?.beta) && local?.n === 400;
       }, STALENESS_MS);
     await Promise.all([a.close(), b.close()]);
   });
@@ -215,7 +230,12 @@ describe('RedisStatsStore (real redis-server)', () => {
     await raw.hincrby(key as string, 'n', 3);
     await raw.hincrby(key as string, 'v', 1);
     await raw.quit();
-    const took = await eventually(() => r.stats()[0]?.beta === 3 && r.stats()[0]?.n === 4, 2_000);
+    const took = await eventually(() => {
+      const local = r
+        .stats()
+        .find((x) => `${p}stat:${[x.team, x.role, x.taskType, x.modelId, x.band].join('|')}` === key);
+      return local?.beta === 3 && local.n === 4;
+    }, 2_000);
     expect(took).toBeLessThan(1_000);
     await r.close();
   });
@@ -237,7 +257,7 @@ describe('RedisStatsStore (real redis-server)', () => {
     expect(Date.now() - started).toBeLessThan(3_000);
     expect(await pending).toBeInstanceOf(BrokeError);
     expect(
-      warnings.some((w) => w.includes('closed with 1 outcomes and 1 statistic updates not written')),
+      warnings.some((w) => w.includes('closed with 1 outcomes and 4 statistic updates not written')),
     ).toBe(true);
     await expect(s.appendOutcome({} as never)).rejects.toMatchObject({ code: 'store_closed' });
     // A closed store stops reconnecting: with Redis back on the port, its clients stay away.
@@ -287,7 +307,10 @@ describe('RedisStatsStore (real redis-server)', () => {
         writes.push(r.feedback(decision.routeId, { score: 1 }));
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-      expect(r.stats()[0]).toMatchObject({ alpha: 21, n: 21 });
+      // 21 judged scores of 1, each discounting the evidence before it.
+      const judged = (count: number) => (1 - DISCOUNT ** count) / (1 - DISCOUNT);
+      expect(leaf(r.stats())?.n).toBe(21);
+      expect(leaf(r.stats())?.alpha).toBeCloseTo(judged(21), 6);
       expect(routeReview(r).modelId).toBe('broke-small');
       const results = await Promise.allSettled(writes);
       // Not acknowledged: the promises reject with a typed error after ackTimeoutMs (nothing throws).
@@ -304,13 +327,15 @@ describe('RedisStatsStore (real redis-server)', () => {
         await s.flush();
         expect(s.queued).toEqual({ outcomes: 0, stats: 0 });
         const fresh = new RedisStatsStore({ url: back.url, prefix: p, onWarning: () => {} });
-        const [stat] = await fresh.loadStats();
-        expect(stat).toMatchObject({ modelId: 'broke-small', alpha: 20, n: 20 });
+        const stat = leaf(await fresh.loadStats());
+        // The 20 queued changes, without the first (acknowledged, then lost with Redis).
+        expect(stat).toMatchObject({ modelId: 'broke-small', n: 20 });
+        expect(stat?.alpha).toBeCloseTo(judged(21) - 1, 6);
         expect(await fresh.countOutcomes()).toBe(40);
         await fresh.close();
         // Redis lost the write acknowledged before the crash (it ran without persistence); after a
         // server restart the gateway takes what Redis holds as the truth, like every other gateway.
-        await eventually(() => r.stats()[0]?.alpha === 20 && r.stats()[0]?.n === 20, 5_000);
+        await eventually(() => leaf(r.stats())?.alpha === stat?.alpha && leaf(r.stats())?.n === 20, 5_000);
         await r.close();
       } finally {
         await back.stop();

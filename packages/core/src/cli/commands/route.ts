@@ -81,7 +81,10 @@ export function registerRoute(program: Command): void {
     .command('route')
     .description('show where a prompt would be routed, and why (nothing is sent to a model)')
     .argument('[prompt...]', 'the user message ("-" reads it from stdin)')
-    .option('--explain', "print every filter removal, each candidate's predicted quality and time, and every factor's term")
+    .option(
+      '--explain',
+      "print every filter removal, each candidate's predicted quality and time, and every factor's term",
+    )
     .option('--role <role>', 'agent role, e.g. code_reviewer')
     .option('--team <team>', 'agent team')
     .option('--task-type <type>', 'force the task type (code, math, reasoning, ...)')

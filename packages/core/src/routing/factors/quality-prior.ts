@@ -16,8 +16,7 @@ export function qualityPriorFactor(): Factor {
       for (let k = 0; k < count; k++) {
         const i = idx[k] as number;
         const own = given?.[(candidates[i] as { modelId: string }).modelId];
-        out[k] =
-          own ?? priorQuality(capability[modelOf[i] as number] as number, complexity, taskType);
+        out[k] = own ?? priorQuality(capability[modelOf[i] as number] as number, complexity, taskType);
       }
     },
     note: (candidate, term, ctx) =>

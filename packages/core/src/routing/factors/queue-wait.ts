@@ -5,7 +5,7 @@ import { serviceMs } from './run-time.js';
 export function aheadInQueue(ctx: RoutingContext, node: number): number {
   const { inFlight, waiting, capacity } = ctx.live;
   const ahead = (inFlight[node] as number) + (waiting[node] as number) - (capacity[node] as number) + 1;
-  return ahead > 0 ? ahead : 0;
+  return Math.max(ahead, 0);
 }
 
 /**

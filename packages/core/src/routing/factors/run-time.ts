@@ -13,7 +13,7 @@ export function othersAtStart(ctx: RoutingContext, node: number): number {
   const { inFlight, waiting, capacity } = ctx.live;
   const busy = (inFlight[node] as number) + (waiting[node] as number);
   const most = Math.max((capacity[node] as number) - 1, 0);
-  return busy < most ? busy : most;
+  return Math.min(busy, most);
 }
 
 /**

@@ -1,0 +1,196 @@
+import { describe, expect, it } from 'vitest';
+import { ClusterState } from '../../src/cluster/cluster-state.js';
+import { type BrokeConfigInput, BrokeConfigSchema } from '../../src/config/schema.js';
+import type { Factor } from '../../src/routing/plugin.js';
+import { Router } from '../../src/routing/router.js';
+import { ask } from './fixtures.js';
+
+/** A heterogeneous cluster: a slow, strong 70B; a fast 14B; a very fast 3B. One model per node. */
+function cluster(
+  overrides: Partial<BrokeConfigInput['routing']> = {},
+  nodePatch: Record<string, unknown> = {},
+) {
+  const config = BrokeConfigSchema.parse({
+    nodes: [
+      { id: 'ultra', url: 'http://127.0.0.1:1', models: [{ id: 'big' }], maxConcurrency: 2, ...nodePatch },
+      { id: 'mini', url: 'http://127.0.0.1:2', models: [{ id: 'mid' }], maxConcurrency: 2 },
+      { id: 'air', url: 'http://127.0.0.1:3', models: [{ id: 'tiny' }], maxConcurrency: 2 },
+    ],
+    models: [
+      { id: 'big', parameters: 70, tier: 'large' },
+      { id: 'mid', parameters: 14, tier: 'medium' },
+      { id: 'tiny', parameters: 3, tier: 'small' },
+    ],
+    routing: { explorationRate: 0, ...overrides },
+    store: { kind: 'memory' },
+  });
+  const state = new ClusterState(config.nodes);
+  state.seedPerf('ultra', 'big', { ttftMs: 400, decodeTokensPerSec: 40 });
+  state.seedPerf('mini', 'mid', { ttftMs: 150, decodeTokensPerSec: 120 });
+  state.seedPerf('air', 'tiny', { ttftMs: 60, decodeTokensPerSec: 300 });
+  return { config, state, router: new Router({ config, cluster: state, seed: 7 }) };
+}
+
+const HARD =
+  'Design a lock-free multi-producer queue in Rust for our distributed scheduler. Prove the memory ordering ' +
+  'invariants hold, handle every edge case (ABA, reclamation, shutdown), and explain the trade-offs against a ' +
+  'mutex-based design. It must stay linearizable under concurrent retries; include property-based tests.';
+const EASY = 'hi, thanks!';
+
+describe('the decision rule', () => {
+  it('sends a hard prompt to the clearly better large model, and an easy one to a fast small one', () => {
+    const { router } = cluster();
+    const hard = router.route(ask(HARD), { role: 'architect' });
+    expect(hard.modelId).toBe('big');
+    const easy = router.route(ask(EASY), { role: 'chat' });
+    expect(easy.modelId).not.toBe('big');
+    const top = hard.explanation.ranked[0];
+    expect(top?.quality).toBeGreaterThan((hard.explanation.ranked[1]?.quality ?? 1) + 0.1);
+    expect(hard.explanation.objective.description).toContain('log2(time / fastest)');
+    expect(hard.explanation.summary).toMatch(/quality 0\.\d\d, ~/);
+  });
+
+  it('waits for the large node when its queue is short, goes elsewhere when the wait costs more than the objective allows', () => {
+    const { router, state } = cluster({}, { queueLimit: 40 });
+    state.update('ultra', { inFlight: 2, waiting: 1 });
+    const short = router.route(ask(HARD), { role: 'architect' });
+    expect(short.modelId).toBe('big');
+    expect(short.explanation.ranked[0]?.terms['queue-wait']?.value).toBeGreaterThan(0);
+    state.update('ultra', { inFlight: 2, waiting: 15 });
+    const long = router.route(ask(HARD), { role: 'architect' });
+    expect(long.modelId).not.toBe('big');
+    // The quality profile tolerates the same wait: it only gives up 0.02 per doubling.
+    expect(router.route(ask(HARD, { model: 'broke-quality' }), { role: 'architect' }).modelId).toBe('big');
+  });
+
+  it('the latency profile trades quality for speed where balanced does not', () => {
+    const { router } = cluster();
+    const medium =
+      'Refactor this function to remove the duplicated branch and add a unit test: `function f(x) { if (x) return g(x); else return g(x); }`';
+    const balanced = router.route(ask(medium, { model: 'broke-balanced' }));
+    const fast = router.route(ask(medium, { model: 'broke-latency' }));
+    expect(fast.explanation.ranked[0]?.timeMs).toBeLessThan(balanced.explanation.ranked[0]?.timeMs ?? 0);
+  });
+
+  it('objectiveFor overrides the profile per role', () => {
+    const { router } = cluster({ objectiveFor: { '/chat': { latencyWeight: 5 } } });
+    const decision = router.route(ask(HARD), { role: 'chat' });
+    expect(decision.explanation.objective.latencyWeight).toBe(5);
+    expect(decision.modelId).toBe('tiny');
+  });
+
+  it('counts a cold model load in the time, and a warm prompt cache for the session', () => {
+    const { router, state } = cluster();
+    state.update('ultra', { loadedModels: [] });
+    const cold = router.route(ask(HARD), { role: 'architect' });
+    const big = cold.explanation.ranked.find((c) => c.modelId === 'big');
+    expect(big?.terms['cold-load']?.value).toBeGreaterThan(0);
+    const first = router.route(ask(EASY), { sessionId: 's1' });
+    const again = router.route(ask(EASY), { sessionId: 's1' });
+    const same = again.explanation.ranked.find((c) => c.nodeId === first.nodeId);
+    expect(same?.terms['session-cache']?.value).toBeLessThan(0);
+  });
+
+  it('learns typical reply lengths: the time prediction follows them, capped by max_tokens', () => {
+    const { router } = cluster();
+    const before = router.route(ask('Summarize: the meeting moved to Tuesday.'), { role: 'writer' });
+    expect(before.explanation.objective.expectedOutputTokens).toBe(256);
+    for (let i = 0; i < 20; i++) {
+      const d = router.route(ask('Summarize: the meeting moved to Tuesday.'), { role: 'writer' });
+      void router.recordOutcome(d.routeId, { success: true, latencyMs: 100, ttftMs: 20, tokens: 40 });
+    }
+    const after = router.route(ask('Summarize: the meeting moved to Tuesday.'), { role: 'writer' });
+    expect(after.explanation.objective.expectedOutputTokens).toBeLessThan(60);
+    const capped = router.route(ask('Summarize: x', { maxTokens: 10 }), { role: 'writer' });
+    expect(capped.explanation.objective.expectedOutputTokens).toBe(10);
+  });
+
+  it('a factor added in one place changes routing without touching the pipeline', () => {
+    const config = cluster().config;
+    const state = new ClusterState(config.nodes);
+    const preferAir: Factor = {
+      name: 'green-energy',
+      adds: 'quality',
+      estimate(idx, count, ctx, out) {
+        for (let k = 0; k < count; k++) out[k] = ctx.table.nodeOf[idx[k] as number] === 2 ? 0.5 : 0;
+      },
+    };
+    const router = new Router({ config, cluster: state, seed: 1, factors: [preferAir] });
+    const decision = router.route(ask(HARD));
+    expect(decision.nodeId).toBe('air');
+    expect(decision.explanation.ranked[0]?.terms['green-energy']).toEqual({ adds: 'quality', value: 0.5 });
+  });
+});
+
+describe('learning from feedback', () => {
+  /** Route `text` for `ctx` until `model` served it `times`, scoring each of its answers `score`. */
+  async function judge(
+    router: Router,
+    text: string,
+    ctx: { role?: string; team?: string },
+    model: string,
+    score: number,
+    times: number,
+  ) {
+    for (let i = 0; i < times; i++) {
+      const d = router.route(ask(text, { model }), ctx);
+      await router.feedback(d.routeId, { score });
+    }
+  }
+
+  it('keeps quality per difficulty: bad hard answers from a small model do not condemn its easy ones', async () => {
+    const { router } = cluster();
+    const easyBefore =
+      router.route(ask(EASY)).explanation.ranked.find((c) => c.modelId === 'tiny')?.quality ?? 0;
+    await judge(router, HARD, { role: 'architect' }, 'tiny', 0, 10);
+    const hard = router
+      .route(ask(HARD), { role: 'architect' })
+      .explanation.ranked.find((c) => c.modelId === 'tiny');
+    expect(hard?.quality).toBeLessThan(0.15);
+    const easyAfter =
+      router.route(ask(EASY)).explanation.ranked.find((c) => c.modelId === 'tiny')?.quality ?? 0;
+    expect(easyAfter).toBeCloseTo(easyBefore, 5);
+  });
+
+  it("pools evidence across teams, and a role's own evidence pulls harder for that role", async () => {
+    const { router } = cluster();
+    const text = 'Write a haiku about autumn leaves.';
+    const before = router
+      .route(ask(text), { team: 'b', role: 'poet' })
+      .explanation.ranked.find((c) => c.modelId === 'mid');
+    await judge(router, text, { team: 'a', role: 'poet' }, 'mid', 0.1, 8);
+    const otherTeam = router
+      .route(ask(text), { team: 'b', role: 'poet' })
+      .explanation.ranked.find((c) => c.modelId === 'mid');
+    const sameTeam = router
+      .route(ask(text), { team: 'a', role: 'poet' })
+      .explanation.ranked.find((c) => c.modelId === 'mid');
+    expect(otherTeam?.quality).toBeLessThan((before?.quality ?? 0) - 0.2);
+    expect(sameTeam?.quality).toBeLessThan(otherTeam?.quality ?? 0);
+  });
+
+  it('a model that got worse loses its work within tens of judgements, not hundreds', async () => {
+    const { router } = cluster();
+    await judge(router, HARD, { role: 'architect' }, 'big', 0.95, 200);
+    expect(router.route(ask(HARD), { role: 'architect' }).modelId).toBe('big');
+    let moved = -1;
+    for (let i = 0; i < 50 && moved < 0; i++) {
+      await judge(router, HARD, { role: 'architect' }, 'big', 0.1, 1);
+      if (router.route(ask(HARD), { role: 'architect' }).modelId !== 'big') moved = i + 1;
+    }
+    expect(moved).toBeGreaterThan(0);
+    expect(moved).toBeLessThanOrEqual(30);
+  });
+
+  it('explores only where uncertainty could change the decision: a greeting never goes to the slow 70B', () => {
+    const { router } = cluster({ explorationRate: 0.5 });
+    let explored = 0;
+    for (let i = 0; i < 300; i++) {
+      const d = router.route(ask(EASY));
+      expect(d.modelId).not.toBe('big');
+      if (d.explanation.explored) explored++;
+    }
+    // Close calls (the two small models) do get explored.
+    expect(explored).toBeGreaterThan(0);
+  });
+});
