@@ -31,6 +31,12 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
       pattern: /\b[A-Za-z_]+(?:\.[A-Za-z_]+)*\(\)|`[^`]+`|TypeError|SyntaxError|undefined|null pointer/,
       weight: 1.5,
     },
+    {
+      // Reviews of software designs read as prose but are engineering work.
+      pattern:
+        /\b(?:race conditions?|deadlocks?|data races?|thread[- ]safe\w*|mutex\w*|locks? (?:service|manager)|distributed lock|leases?|linearizab\w*|pull request|code review|diff|review (?:this|the|my|our) (?:code|design|pr|patch|function|implementation|schema|migration))\b/i,
+      weight: 2,
+    },
   ],
   math: [
     { pattern: /\d\s*[-+*/^×÷]\s*\d|\d\s*%|\b\d+x\b|[=]\s*\d|\d+:\d\d|\[\[/, weight: 1.5 },
@@ -56,6 +62,12 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
     {
       pattern: /\b(?:help me think|walk (?:me )?through|compared? (?:with|to)|versus|vs\.?)\b/i,
       weight: 1.5,
+    },
+    {
+      // Analysis of long material: postmortems, research notes, findings.
+      pattern:
+        /\b(?:post-?mortem|root causes?|contributing factors?|what went wrong|lessons learned|findings|hypothes[ie]s|credible|confound\w*|figure out|caused|diagnos\w+|investigat\w+|critique|assess(?:ment)?|interpret\w*)\b/i,
+      weight: 2.5,
     },
   ],
   summarization: [
@@ -101,7 +113,13 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
         /\b(?:poem|haiku|limerick|sonnet|villanelle|song|lyrics|story|stories|novel|chapter|screenplay|scene|slogan|tagline|tweet|fairy tale|bedtime|birthday message|fantasy|character|rpg|campaign setting|product description|names for)\b/i,
       weight: 3,
     },
-    { pattern: /^\s*(?:please\s+)?(?:write|compose|create|come up with|imagine|invent)\b/i, weight: 1.5 },
+    { pattern: /^\s*(?:please\s+)?(?:write|compose|create|come up with|imagine|invent|draft)\b/i, weight: 1.5 },
+    {
+      // Writing for people, even about code: posts, notes, announcements.
+      pattern:
+        /\b(?:blog post|article|newsletter|announcement|announcing|press release|release notes|changelog entry|landing page|marketing copy|cover letter|speech|toast|essay|op-ed)\b/i,
+      weight: 3,
+    },
     { pattern: /\b(?:funny|poetic|rhym\w*|creative|catchy|fictional|whimsical)\b/i, weight: 1.5 },
   ],
 };
@@ -132,9 +150,13 @@ export function classifyTaskType(userText: string, systemText = ''): TaskType {
   return best;
 }
 
-/** The first 400 characters hold the request; code blocks anywhere still count as a code cue. */
+/**
+ * The request is in the first 400 characters, or, after pasted material, in the last 300 (a
+ * postmortem followed by "what was the root cause?"); code blocks anywhere still count as a
+ * code cue. Bounded, so cue matching stays linear in a bounded input.
+ */
 function instructionHead(text: string): string {
-  if (text.length <= 400) return text;
-  const head = text.slice(0, 400);
+  if (text.length <= 700) return text;
+  const head = `${text.slice(0, 400)}\n${text.slice(-300)}`;
   return text.includes('```', 400) ? `${head}\n\`\`\`` : head;
 }

@@ -7,7 +7,7 @@ interface LabelledPrompt {
   prompt: string;
   taskType: TaskType;
   complexity: 'low' | 'medium' | 'high';
-  split?: 'holdout';
+  split?: 'holdout' | 'agents';
 }
 
 const labelled: LabelledPrompt[] = JSON.parse(
@@ -29,9 +29,13 @@ describe('prompt analysis on the labelled set', () => {
   // The dev split was used while writing the cues (so it measures regressions); the holdout
   // split was written before tuning and never tuned against (so it estimates real accuracy).
   // Measured at commit time: dev type 97%, band 84%; holdout type 96%, band 54% (the band is
-  // the weak part: it under-rates short but hard asks such as one-line proofs).
-  const dev = labelled.filter((item) => item.split !== 'holdout');
+  // the weak part: it under-rates short but hard asks such as one-line proofs). The `agents`
+  // split (agent-team work: postmortems, research notes, design reviews, writing about code) was
+  // written after the cues for long analytic prose were added and never tuned against: type 83%,
+  // band 75% when added.
+  const dev = labelled.filter((item) => item.split === undefined);
   const holdout = labelled.filter((item) => item.split === 'holdout');
+  const agents = labelled.filter((item) => item.split === 'agents');
 
   it('ships at least 100 prompts covering every task type and band', () => {
     expect(labelled.length).toBeGreaterThanOrEqual(100);
@@ -40,9 +44,16 @@ describe('prompt analysis on the labelled set', () => {
     expect(new Set(labelled.map((item) => item.complexity)).size).toBe(3);
   });
 
-  it('classifies task type (dev ≥ 90%, holdout ≥ 85%)', () => {
+  it('classifies task type (dev ≥ 90%, holdout ≥ 85%, agent work ≥ 75%)', () => {
     expect(accuracy(dev).taskType).toBeGreaterThanOrEqual(0.9);
     expect(accuracy(holdout).taskType).toBeGreaterThanOrEqual(0.85);
+    expect(accuracy(agents).taskType).toBeGreaterThanOrEqual(0.75);
+  });
+
+  it('reads the ask after long pasted material (a postmortem ending in a question is analysis)', () => {
+    const notes = 'At 14:02 the cache cluster lost quorum. '.repeat(30);
+    const ask = `${notes}\nGiven the timeline above, what was the root cause and what should we change first?`;
+    expect(analyzePrompt([{ role: 'user', content: ask }]).taskType).toBe('reasoning');
   });
 
   it('estimates the complexity band (dev ≥ 75%, holdout ≥ 50%)', () => {
