@@ -5,7 +5,7 @@ import { NodeError } from '../errors.js';
 import { ChunkCleaner } from './chunk-cleaner.js';
 import { httpGet } from './http.js';
 import { RawChatStream } from './raw-chat-stream.js';
-import { keepAliveAgent, postJson } from './raw-stream.js';
+import { keepAliveAgent, type PostOptions, postJson, readJsonBody } from './raw-stream.js';
 import { DEFAULT_STOP_TOKENS, StopTokenCleaner } from './stop-tokens.js';
 import type {
   CallOptions,
@@ -146,15 +146,66 @@ export class OpenAICompatibleDriver implements NodeDriver {
     } catch (err) {
       throw this.wrap(err, 'chat completion');
     }
-    for (const choice of completion.choices) {
-      const cleaner = this.cleaner(request.model);
+    this.clean(completion, request.model);
+    return completion;
+  }
+
+  /** Cuts leaked stop tokens out of a completion's messages, in place. */
+  private clean(completion: ChatCompletion, model: string): void {
+    for (const choice of completion.choices ?? []) {
+      const cleaner = this.cleaner(model);
       const content = choice.message?.content;
       if (!cleaner || typeof content !== 'string') continue;
       const text = cleaner.push(content) + cleaner.flush();
       choice.message.content = text;
       if (cleaner.stopped) choice.finish_reason = 'stop';
     }
-    return completion;
+  }
+
+  /**
+   * The non-streaming hot path for pass-through callers (the gateway): the node's completion as
+   * JSON text, over the same keep-alive pool as `chatStreamRaw`, with the same errors and
+   * stop-token cleaning as `chat`; parsed only when a stop token may need cutting.
+   */
+  async chatRaw(request: ChatRequest, options: CallOptions = {}): Promise<string> {
+    const body = JSON.stringify({ ...request, model: this.resolveModel(request.model), stream: false });
+    let text: string;
+    try {
+      const res = await postJson(this.chatEndpoint(), body, this.rawPost(options));
+      text = await readJsonBody(res);
+    } catch (err) {
+      throw this.wrap(err, 'chat completion');
+    }
+    const triggers = this.stopTriggersFor(request.model);
+    if (!triggers || (triggers !== 'always' && !triggers.some((t) => text.includes(t)))) return text;
+    let completion: ChatCompletion;
+    try {
+      completion = JSON.parse(text) as ChatCompletion;
+    } catch (err) {
+      throw this.wrap(err, 'chat completion (the node answered with invalid JSON)');
+    }
+    this.clean(completion, request.model);
+    return JSON.stringify(completion);
+  }
+
+  private chatEndpoint(): URL {
+    this.chatUrl ??= new URL(`${this.baseUrl}/v1/chat/completions`);
+    return this.chatUrl;
+  }
+
+  /** Options for a raw POST to this node: its keep-alive pool, its headers, the call's limits. */
+  private rawPost(options: CallOptions): PostOptions {
+    this.agent ??= keepAliveAgent(this.baseUrl);
+    this.rawHeaders ??= {
+      accept: 'text/event-stream, application/json',
+      authorization: `Bearer ${this.node.apiKey ?? 'broke-no-key'}`,
+    };
+    return {
+      agent: this.agent,
+      headers: this.rawHeaders,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs ?? this.node.requestTimeoutMs ?? 120_000,
+    };
   }
 
   async *chatStream(request: ChatStreamRequest, options: CallOptions = {}): AsyncIterable<ChatChunk> {
@@ -193,25 +244,12 @@ export class OpenAICompatibleDriver implements NodeDriver {
    */
   chatStreamRaw(request: ChatStreamRequest, options: CallOptions = {}): AsyncIterable<string[]> {
     const body = JSON.stringify({ ...request, model: this.resolveModel(request.model), stream: true });
-    this.agent ??= keepAliveAgent(this.baseUrl);
-    this.rawHeaders ??= {
-      accept: 'text/event-stream',
-      authorization: `Bearer ${this.node.apiKey ?? 'broke-no-key'}`,
-    };
-    const post = {
-      agent: this.agent,
-      headers: this.rawHeaders,
-      signal: options.signal,
-      timeoutMs: options.timeoutMs ?? this.node.requestTimeoutMs ?? 120_000,
-    };
+    const post = this.rawPost(options);
     const triggers = this.stopTriggersFor(request.model);
     let cleaner: ChunkCleaner | undefined;
     let last: ChatChunk | undefined;
     return new RawChatStream({
-      open: () => {
-        this.chatUrl ??= new URL(`${this.baseUrl}/v1/chat/completions`);
-        return postJson(this.chatUrl, body, post);
-      },
+      open: () => postJson(this.chatEndpoint(), body, post),
       wrap: (err) => this.wrap(err, 'chat stream'),
       signal: options.signal,
       transform: (batch) => {

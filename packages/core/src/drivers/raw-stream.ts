@@ -40,6 +40,17 @@ async function readAll(res: IncomingMessage): Promise<string> {
   return text;
 }
 
+/**
+ * A whole JSON response body. A body cut short (the connection closed early, or a
+ * close-delimited body that does not end in `}`) is an error, never a partial answer.
+ */
+export async function readJsonBody(res: IncomingMessage): Promise<string> {
+  const text = await readAll(res);
+  if (!res.complete || !text.trimEnd().endsWith('}'))
+    throw new APIConnectionError({ message: 'the node closed the connection before the whole answer arrived' });
+  return text;
+}
+
 export interface PostOptions {
   agent: http.Agent;
   headers: Record<string, string>;

@@ -55,4 +55,9 @@ export interface NodeDriver {
    * chunks. Callers that get no such method use `chatStream`.
    */
   chatStreamRaw?(request: ChatStreamRequest, options?: CallOptions): AsyncIterable<string[]>;
+  /**
+   * Optional pass-through form of `chat` for proxies: the completion as the node's JSON text,
+   * cleaned like `chat`'s. Callers that get no such method use `chat`.
+   */
+  chatRaw?(request: ChatRequest, options?: CallOptions): Promise<string>;
 }

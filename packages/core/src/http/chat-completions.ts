@@ -100,29 +100,59 @@ async function completeChat(
   client: ClientLink,
 ) {
   const t0 = performance.now();
-  let started: Awaited<ReturnType<typeof dispatchWithFailover<ChatCompletion>>>;
+  let started: Awaited<ReturnType<typeof dispatchWithFailover<string | ChatCompletion>>>;
   try {
-    started = await dispatchWithFailover(deps, decision, client, (driver, cand, signal) => {
-      const req = { ...upstreamBody(body, cand), stream: false } as unknown as ChatRequest;
-      delete (req as { stream_options?: unknown }).stream_options;
-      return driver.chat(req, { signal });
-    });
+    started = await dispatchWithFailover<string | ChatCompletion>(
+      deps,
+      decision,
+      client,
+      (driver, cand, signal) => {
+        const req = { ...upstreamBody(body, cand), stream: false } as unknown as ChatRequest;
+        delete (req as { stream_options?: unknown }).stream_options;
+        // The same pass-through as streams: the node's JSON relayed with only `model` replaced.
+        return driver.chatRaw ? driver.chatRaw(req, { signal }) : driver.chat(req, { signal });
+      },
+    );
   } catch (err) {
     record(deps, decision.routeId, { success: false, error: String((err as Error).message ?? err) });
     throw err;
   }
   started.finish();
-  const completion = started.value;
   const latencyMs = performance.now() - t0 - started.waitedMs;
+  const modelId = started.candidate.modelId;
+  let usage: { completion_tokens?: number; prompt_tokens?: number } | undefined;
+  let answer: string;
+  if (typeof started.value === 'string') {
+    answer = withModel(started.value, JSON.stringify(modelId));
+    usage = usageOf(started.value);
+  } else {
+    answer = JSON.stringify({ ...started.value, model: modelId });
+    usage = started.value.usage;
+  }
   record(deps, decision.routeId, {
     success: true,
     latencyMs,
     ttftMs: latencyMs,
-    ...(completion.usage ? { tokens: completion.usage.completion_tokens } : {}),
-    ...(completion.usage ? { promptTokens: completion.usage.prompt_tokens } : {}),
+    ...(usage?.completion_tokens !== undefined ? { tokens: usage.completion_tokens } : {}),
+    ...(usage?.prompt_tokens !== undefined ? { promptTokens: usage.prompt_tokens } : {}),
   });
   brokeHeaders(c, decision, started.candidate);
-  return c.json({ ...completion, model: started.candidate.modelId });
+  c.header('content-type', 'application/json');
+  return c.body(answer, 200);
+}
+
+const COMPLETION_TOKENS = /"completion_tokens"\s*:\s*(\d+)/;
+const PROMPT_TOKENS = /"prompt_tokens"\s*:\s*(\d+)/;
+
+/** Token counts from a completion's JSON text without parsing it (undefined when absent). */
+function usageOf(text: string): { completion_tokens?: number; prompt_tokens?: number } | undefined {
+  const completion = COMPLETION_TOKENS.exec(text);
+  if (!completion) return undefined;
+  const prompt = PROMPT_TOKENS.exec(text);
+  return {
+    completion_tokens: Number(completion[1]),
+    ...(prompt ? { prompt_tokens: Number(prompt[1]) } : {}),
+  };
 }
 
 /** A usage object (not `"usage": null`) in a raw payload: that chunk is parsed. */

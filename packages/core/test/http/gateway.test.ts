@@ -177,7 +177,20 @@ describe('failover', () => {
 
 describe('concurrency limits', () => {
   it('counts in-flight requests per node and answers 429 when every candidate is full', async () => {
-    const { app: gw, drivers, cluster } = app();
+    // No gateway queue: a full node sends the request on to the next candidate, then 429.
+    const {
+      app: gw,
+      drivers,
+      cluster,
+    } = app({
+      nodes: ['a', 'b'].map((id) => ({
+        id,
+        url: 'http://127.0.0.1:9',
+        models: [{ id: 'm1' }],
+        maxConcurrency: 2,
+        queueLimit: 0,
+      })),
+    });
     for (const d of drivers.values()) d.mode = { kind: 'ok', firstDelayMs: 100 };
     const pending = Array.from({ length: 4 }, () =>
       gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody() }),
@@ -195,6 +208,55 @@ describe('concurrency limits', () => {
     const done = await Promise.all(pending);
     expect(done.map((r) => r.status)).toEqual([200, 200, 200, 200]);
     expect(cluster.node('a')?.inFlight).toBe(0);
+  });
+});
+
+describe('waiting for a busy node', () => {
+  it('a request for a busy node waits in its queue, first come first served, and is answered', async () => {
+    const { app: gw, drivers, cluster } = app();
+    for (const d of drivers.values()) d.mode = { kind: 'ok', firstDelayMs: 80 };
+    const first = Array.from({ length: 2 }, () =>
+      gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody() }),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    expect(cluster.node('a')?.inFlight).toBe(2);
+    // The router chose node a again (the stub always does): the request waits for a's slot
+    // rather than running elsewhere, and the wait is visible to the next routing decision.
+    const queued = gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody() });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(cluster.node('a')?.waiting).toBe(1);
+    expect(cluster.node('b')?.inFlight).toBe(0);
+    const res = await queued;
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-broke-node')).toBe('a');
+    expect((await Promise.all(first)).map((r) => r.status)).toEqual([200, 200]);
+    expect(cluster.node('a')).toMatchObject({ inFlight: 0, waiting: 0 });
+  });
+
+  it('a client that leaves while waiting gives up its place and holds no slot', async () => {
+    const { app: gw, drivers, cluster } = app();
+    for (const d of drivers.values()) d.mode = { kind: 'ok', firstDelayMs: 80 };
+    const busy = Array.from({ length: 2 }, () =>
+      gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody() }),
+    );
+    await new Promise((r) => setTimeout(r, 20));
+    const leaving = new AbortController();
+    const gone = gw
+      .request('/v1/chat/completions', {
+        method: 'POST',
+        headers: json,
+        body: chatBody(),
+        signal: leaving.signal,
+      })
+      .catch(() => undefined);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(cluster.node('a')?.waiting).toBe(1);
+    leaving.abort();
+    await gone;
+    await new Promise((r) => setTimeout(r, 10));
+    expect(cluster.node('a')?.waiting).toBe(0);
+    await Promise.all(busy);
+    expect(cluster.node('a')).toMatchObject({ inFlight: 0, waiting: 0 });
   });
 });
 

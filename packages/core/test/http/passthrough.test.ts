@@ -200,3 +200,77 @@ describe('streaming pass-through (real driver, HTTP nodes)', () => {
     expect(router.outcomes.filter((o) => !o.outcome.success)).toHaveLength(0);
   });
 });
+
+describe('non-streaming pass-through (real driver, HTTP nodes)', () => {
+  const completion = (content: string) =>
+    JSON.stringify({
+      id: 'cmpl-x',
+      object: 'chat.completion',
+      created: 1,
+      model: 'served-name',
+      choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content } }],
+      usage: { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 },
+    });
+  const postPlain = (gw: RunningGateway) =>
+    fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chatBody(),
+    });
+
+  it("relays the node's JSON with BROKE's model, cuts leaked stop tokens, records usage", async () => {
+    let content = 'hello there';
+    const a = await node(() => (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(completion(content));
+    });
+    const { gateway: gw, router } = await start({ a: a.url, b: a.url });
+    const res = await postPlain(gw);
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body).toMatchObject({
+      id: 'cmpl-x',
+      model: 'm1',
+      choices: [{ message: { content: 'hello there' } }],
+    });
+    expect(a.bodies[0]).toMatchObject({ model: 'served-m1', stream: false });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(router.outcomes.at(-1)?.outcome).toMatchObject({ success: true, tokens: 3, promptTokens: 5 });
+
+    content = 'done<|im_end|>leaked tail';
+    const cleaned = await (await postPlain(gw)).json();
+    expect(cleaned.choices[0].message.content).toBe('done');
+    // The official client reads the relayed body.
+    const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'k', maxRetries: 0 });
+    content = 'hi';
+    const viaSdk = await client.chat.completions.create({
+      model: 'broke-auto',
+      messages: [{ role: 'user', content: 'x' }],
+    });
+    expect(viaSdk.choices[0]?.message.content).toBe('hi');
+    expect(viaSdk.model).toBe('m1');
+  });
+
+  it('a body cut short is a failure (failover to the next node), never a partial answer', async () => {
+    const cut = await node(() => (res) => {
+      // HTTP/1.0-style close-delimited body that stops mid-JSON.
+      res.writeHead(200, { 'content-type': 'application/json', connection: 'close' });
+      res.write(completion('never finished').slice(0, 40));
+      res.socket?.destroy();
+    });
+    const good = await node(() => (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(completion('from b'));
+    });
+    const { gateway: gw, router } = await start({ a: cut.url, b: good.url });
+    const res = await postPlain(gw);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-broke-node')).toBe('b');
+    expect((await res.json()).choices[0].message.content).toBe('from b');
+    const routeId = must(res.headers.get('x-broke-route-id'));
+    expect(router.explain(routeId)?.attempts.map((x) => [x.nodeId, x.ok])).toEqual([
+      ['a', false],
+      ['b', true],
+    ]);
+  });
+});
