@@ -1,0 +1,804 @@
+/**
+ * Heterogeneous-cluster benchmark: the same agent-team workload (20 agents in 4 teams, closed
+ * loop, one seed) against a cluster of emulated Macs (bench/cluster/emulated-node.ts: slots, FIFO
+ * queue and the simulation's service-time rule in wall-clock time), routed by each policy in turn:
+ * the real BROKE gateway (three profiles), a hand-written role map, everything to the biggest
+ * model, uniform random, and the real LiteLLM and Portkey gateways. Each policy gets fresh nodes.
+ *
+ * Per policy: makespan, p50/p95 request latency, mean judged quality (hidden oracle + noise; a
+ * failed request scores 0), the share of hard prompts the large model served, errors and 429s.
+ *
+ *   npm run -s build   # the BROKE policies run packages/core/dist/cli/main.js
+ *   npx tsx bench/cluster/run.ts [--policies a,b] [--requests N] [--seed S] [--quick]
+ *       [--speedup X] [--think-ms MS] [--warmup N] [--no-stream] [--out bench/results/cluster]
+ *
+ * Writes <out>.md and <out>.svg (quality vs makespan), each to a temporary file renamed at the end:
+ * a run that fails exits non-zero and leaves the previous results as they were.
+ */
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { stringify } from 'yaml';
+import {
+  type Agent,
+  DEFAULT_SPEEDUP,
+  generateWorkload,
+  type HardwareProfile,
+  judge,
+  MAC_PRESETS,
+  macCluster,
+  outputTable,
+  Rng,
+  type Workload,
+  type WorkloadRequest,
+} from '../../packages/core/src/simulation/index.js';
+import { nodeOf } from './emulated-node.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const BROKE_CLI = join(ROOT, 'packages/core/dist/cli/main.js');
+
+const POLICIES = [
+  'broke-latency',
+  'broke-balanced',
+  'broke-quality',
+  'hand-map',
+  'best-single',
+  'random',
+  'litellm-simple-shuffle',
+  'litellm-least-busy',
+  'litellm-latency',
+  'portkey-loadbalance',
+] as const;
+type Policy = (typeof POLICIES)[number];
+
+const { values: args } = parseArgs({
+  options: {
+    policies: { type: 'string' },
+    requests: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    quick: { type: 'boolean', default: false },
+    speedup: { type: 'string' },
+    'think-ms': { type: 'string', default: '200' },
+    warmup: { type: 'string', default: '40' },
+    'no-stream': { type: 'boolean', default: false },
+    out: { type: 'string', default: 'bench/results/cluster' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+
+function fail(message: string): never {
+  process.stderr.write(`error: ${message}\n`);
+  process.exit(1);
+}
+const num = (name: string, v: string | undefined, fallback: number) => {
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) fail(`--${name} must be a number ≥ 0, got "${v}"`);
+  return n;
+};
+
+const quick = Boolean(args.quick);
+const seed = num('seed', args.seed, 1);
+const requests = num('requests', args.requests, quick ? 60 : 300);
+const speedup = num('speedup', args.speedup, DEFAULT_SPEEDUP);
+const thinkMs = num('think-ms', args['think-ms'], 200);
+const warmupCount = num('warmup', args.warmup, 40);
+const stream = !args['no-stream'];
+const outBase = resolve(ROOT, args.out as string);
+const policies = (args.policies ? args.policies.split(',').map((p) => p.trim()) : [...POLICIES]) as Policy[];
+for (const p of policies)
+  if (!POLICIES.includes(p)) fail(`unknown policy "${p}" (known: ${POLICIES.join(', ')})`);
+
+const log = (line: string) => process.stderr.write(`[cluster] ${line}\n`);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// ------------------------------------------------------------------------------------ children
+
+/** Every child this run started, killed on the way out whatever happens. */
+const children = new Set<ChildProcess>();
+const killAll = () => {
+  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+};
+process.on('exit', killAll);
+for (const sig of ['SIGINT', 'SIGTERM'] as const)
+  process.on(sig, () => {
+    killAll();
+    process.exit(130);
+  });
+
+/** Children die with this process even if it is SIGKILLed (setpriv where the system has it). */
+const PDEATH = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'SIGKILL', '--'] : [];
+
+function startChild(command: string, argv: string[], tail: string[]): ChildProcess {
+  const [cmd, ...rest] = [...PDEATH, command, ...argv] as [string, ...string[]];
+  const child = spawn(cmd, rest, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  child.stderr?.on('data', (d) => {
+    for (const line of String(d).split('\n')) {
+      if (!line) continue;
+      tail.push(line);
+      if (tail.length > 40) tail.shift();
+      if (args.verbose) process.stderr.write(`  | ${line}\n`);
+    }
+  });
+  return child;
+}
+
+/** Resolves with the first stdout line matching `pattern`; rejects if the child exits first. */
+function waitForLine(child: ChildProcess, pattern: RegExp, what: string, tail: string[], timeoutMs = 60_000) {
+  return new Promise<RegExpMatchArray>((resolvePromise, reject) => {
+    let buf = '';
+    const timer = setTimeout(
+      () => reject(new Error(`${what} not ready after ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    child.stdout?.on('data', (d) => {
+      buf += String(d);
+      const m = pattern.exec(buf);
+      if (m) {
+        clearTimeout(timer);
+        resolvePromise(m);
+      }
+    });
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${what} exited with code ${code}:\n${tail.join('\n')}`));
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(3000)]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+}
+
+interface LiveNode {
+  id: string;
+  url: string;
+  model: string;
+  profile: HardwareProfile;
+}
+
+/** Fresh emulated nodes in a process of their own. */
+async function startNodes(profiles: HardwareProfile[], outputs: Record<string, number>, dir: string) {
+  const spec = join(dir, 'nodes.json');
+  writeFileSync(spec, JSON.stringify({ profiles, outputs }));
+  const tail: string[] = [];
+  const child = startChild(
+    process.execPath,
+    ['--import', 'tsx', join(import.meta.dirname, 'node-host.ts'), spec],
+    tail,
+  );
+  const m = await waitForLine(child, /^(\{"nodes".*\})$/m, 'emulated nodes', tail);
+  const listed = (JSON.parse(m[1] as string) as { nodes: Array<{ id: string; url: string; model: string }> })
+    .nodes;
+  const nodes: LiveNode[] = listed.map((n) => ({
+    ...n,
+    profile: profiles.find((p) => p.id === n.id) as HardwareProfile,
+  }));
+  return { nodes, stop: () => stopChild(child) };
+}
+
+// ------------------------------------------------------------------------------------ endpoints
+
+/** Where one request goes and what happens after it (feedback). */
+interface Endpoint {
+  target(r: WorkloadRequest): { url: string; model: string; headers: Record<string, string> };
+  feedback?(routeId: string, score: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface PeerGateway {
+  baseUrl: string;
+  model: string;
+  headers: Record<string, string>;
+  stop(): Promise<void>;
+}
+interface PeersModule {
+  startLitellm(o: {
+    nodes: Array<{ id: string; baseUrl: string; model: string }>;
+    strategy: 'simple-shuffle' | 'least-busy' | 'latency-based-routing';
+  }): Promise<PeerGateway>;
+  startPortkey(o: { nodes: Array<{ id: string; baseUrl: string; model: string }> }): Promise<PeerGateway>;
+}
+
+/** The LiteLLM / Portkey launchers (bench/cluster/peers), loaded only when a peer policy runs. */
+async function loadPeers(): Promise<PeersModule> {
+  const path = './peers/index.js';
+  const mod = (await import(path as string).catch((err: unknown) => {
+    fail(
+      `the peer gateways' launchers (bench/cluster/peers/index.ts) could not be loaded: ${(err as Error).message}`,
+    );
+  })) as Partial<PeersModule>;
+  if (typeof mod.startLitellm !== 'function' || typeof mod.startPortkey !== 'function')
+    fail('bench/cluster/peers/index.ts does not export startLitellm and startPortkey');
+  return mod as PeersModule;
+}
+
+const agentHeaders = (r: WorkloadRequest) => ({
+  'x-broke-role': r.role,
+  'x-broke-team': r.team,
+  'x-broke-session': r.session,
+});
+
+const BROKE_MODEL: Record<string, string> = {
+  'broke-latency': 'broke-latency',
+  'broke-balanced': 'broke-auto',
+  'broke-quality': 'broke-quality',
+};
+
+/** The real gateway (`broke-cluster serve`) as a child process, configured for these nodes. */
+async function startBroke(policy: Policy, nodes: LiveNode[], dir: string): Promise<Endpoint> {
+  const models = new Map<string, HardwareProfile['model']>();
+  for (const n of nodes) models.set(n.model, n.profile.model);
+  const config = {
+    cluster: { name: 'bench-cluster' },
+    nodes: nodes.map((n) => ({
+      id: n.id,
+      url: n.url,
+      kind: 'openai',
+      models: [{ id: n.model }],
+      maxConcurrency: n.profile.slots,
+      batchSlowdown: n.profile.batchSlowdown,
+      memoryGb: n.profile.memoryGb,
+    })),
+    models: [...models.values()].map((m) => ({
+      id: m.id,
+      parameters: m.parameters,
+      tier: m.tier,
+      contextLength: m.contextLength,
+    })),
+    routing: { seed },
+    gateway: { host: '127.0.0.1', port: 0 },
+    store: { kind: 'memory' },
+  };
+  const path = join(dir, 'broke.yaml');
+  writeFileSync(path, `# generated by bench/cluster/run.ts\n${stringify(config)}`);
+  const tail: string[] = [];
+  const child = startChild(process.execPath, [BROKE_CLI, '-c', path, 'serve'], tail);
+  const m = await waitForLine(
+    child,
+    /BROKE gateway on (http:\/\/127\.0\.0\.1:\d+)/,
+    'the BROKE gateway',
+    tail,
+  );
+  const base = m[1] as string;
+  // Serve polls (and probes) every node before it listens; check they all came up.
+  const health = (await (await fetch(`${base}/health`)).json()) as {
+    nodes?: Array<{ id: string; up: boolean }>;
+  };
+  const down = (health.nodes ?? []).filter((n) => !n.up).map((n) => n.id);
+  if (down.length) log(`warning: BROKE sees nodes down at start: ${down.join(', ')}`);
+  const model = BROKE_MODEL[policy] as string;
+  return {
+    target: (r) => ({ url: `${base}/v1/chat/completions`, model, headers: agentHeaders(r) }),
+    async feedback(routeId, score) {
+      const res = await fetch(`${base}/v1/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ route_id: routeId, score }),
+      });
+      if (!res.ok) throw new Error(`feedback answered ${res.status}: ${await res.text()}`);
+    },
+    stop: () => stopChild(child),
+  };
+}
+
+/** Straight to the nodes: `pick` chooses one per request. */
+function direct(pick: (r: WorkloadRequest) => LiveNode): Endpoint {
+  return {
+    target(r) {
+      const n = pick(r);
+      return { url: `${n.url}/v1/chat/completions`, model: n.model, headers: agentHeaders(r) };
+    },
+    stop: async () => {},
+  };
+}
+
+/**
+ * The hand-written map a careful operator would write: reviewers and architects to the biggest
+ * model, researchers and analysts to the next, writers to the next, support chat to the smallest.
+ */
+function handMap(nodes: LiveNode[]): (r: WorkloadRequest) => LiveNode {
+  const bySize = [...nodes].sort((a, b) => b.profile.model.parameters - a.profile.model.parameters);
+  const at = (i: number) => bySize[Math.min(i, bySize.length - 1)] as LiveNode;
+  const map: Record<string, LiveNode> = {
+    code_reviewer: at(0),
+    architect: at(0),
+    researcher: at(1),
+    data_analyst: at(1),
+    writer: at(2),
+    support: at(3),
+  };
+  return (r) => map[r.role] ?? at(0);
+}
+
+async function startEndpoint(
+  policy: Policy,
+  nodes: LiveNode[],
+  dir: string,
+  peers: PeersModule | undefined,
+): Promise<Endpoint> {
+  if (policy.startsWith('broke-')) return startBroke(policy, nodes, dir);
+  if (policy === 'hand-map') return direct(handMap(nodes));
+  if (policy === 'best-single') {
+    const biggest = [...nodes].sort((a, b) => b.profile.model.parameters - a.profile.model.parameters)[0];
+    return direct(() => biggest as LiveNode);
+  }
+  if (policy === 'random') return direct((r) => Rng.derive(seed, 'random-policy', r.id).pick(nodes));
+  if (!peers) throw new Error('peers not loaded');
+  const peerNodes = nodes.map((n) => ({ id: n.id, baseUrl: `${n.url}/v1`, model: n.model }));
+  const gw =
+    policy === 'portkey-loadbalance'
+      ? await peers.startPortkey({ nodes: peerNodes })
+      : await peers.startLitellm({
+          nodes: peerNodes,
+          strategy: (
+            {
+              'litellm-simple-shuffle': 'simple-shuffle',
+              'litellm-least-busy': 'least-busy',
+              'litellm-latency': 'latency-based-routing',
+            } as const
+          )[policy as 'litellm-simple-shuffle' | 'litellm-least-busy' | 'litellm-latency'],
+        });
+  return {
+    target: (r) => ({
+      url: `${gw.baseUrl}/chat/completions`,
+      model: gw.model,
+      headers: { ...gw.headers, ...agentHeaders(r) },
+    }),
+    stop: () => gw.stop(),
+  };
+}
+
+// ------------------------------------------------------------------------------------ agents
+
+interface Outcome {
+  request: WorkloadRequest;
+  ok: boolean;
+  status: number;
+  /** From the first attempt to the end of the answer, including waits after 429s. */
+  latencyMs: number;
+  node?: string;
+  routeId?: string;
+  rejected429: number;
+  error?: string;
+  quality: number;
+  endAt: number;
+}
+
+const REQUEST_TIMEOUT_MS = 180_000;
+const MAX_ATTEMPTS = 30;
+
+/** One HTTP exchange; the text only needs to carry the node marker. */
+async function exchange(
+  target: { url: string; model: string; headers: Record<string, string> },
+  r: WorkloadRequest,
+): Promise<{ status: number; text: string; routeId?: string; error?: string; retryAfterMs?: number }> {
+  const res = await fetch(target.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: JSON.stringify({
+      model: target.model,
+      messages: r.messages,
+      stream,
+      ...(stream ? { stream_options: { include_usage: true } } : {}),
+    }),
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const routeId = res.headers.get('x-broke-route-id') ?? undefined;
+  const base = { status: res.status, ...(routeId ? { routeId } : {}) };
+  if (res.status !== 200) {
+    const retryAfter = Number(res.headers.get('retry-after'));
+    const body = (await res.text()).slice(0, 300);
+    return {
+      ...base,
+      text: '',
+      error: `HTTP ${res.status}: ${body}`,
+      ...(retryAfter > 0 ? { retryAfterMs: retryAfter * 1000 } : {}),
+    };
+  }
+  if (!stream) {
+    const body = (await res.json()) as { choices?: Array<{ message?: { content?: string } }> };
+    return { ...base, text: body.choices?.[0]?.message?.content ?? '' };
+  }
+  let text = '';
+  let error: string | undefined;
+  let buf = '';
+  const decoder = new TextDecoder();
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    buf += decoder.decode(value, { stream: true }).replace(/\r\n/g, '\n');
+    for (let i = buf.indexOf('\n\n'); i >= 0; i = buf.indexOf('\n\n')) {
+      const ev = buf.slice(0, i);
+      buf = buf.slice(i + 2);
+      for (const line of ev.split('\n')) {
+        if (!line.startsWith('data:')) continue;
+        const data = line.slice(5).trim();
+        if (data === '[DONE]') continue;
+        try {
+          const j = JSON.parse(data) as {
+            error?: { message?: string };
+            choices?: Array<{ delta?: { content?: string } }>;
+          };
+          if (j.error) error = j.error.message ?? JSON.stringify(j.error);
+          // The marker is the first token: keep only the start of the text.
+          if (text.length < 200) text += j.choices?.[0]?.delta?.content ?? '';
+        } catch {
+          error = `unparsable event: ${data.slice(0, 100)}`;
+        }
+      }
+    }
+  }
+  return { ...base, text, ...(error ? { error } : {}) };
+}
+
+interface PhaseResult {
+  outcomes: Outcome[];
+  makespanMs: number;
+}
+
+/** Every agent runs its own sequence: request, answer, judge (and feedback), think, next. */
+async function runPhase(
+  w: Workload,
+  ep: Endpoint,
+  nodes: Map<string, LiveNode>,
+  score: ReturnType<typeof judge>,
+  label: string,
+): Promise<PhaseResult> {
+  const outcomes: Outcome[] = [];
+  const t0 = performance.now();
+  let done = 0;
+  const progressEvery = Math.max(1, Math.floor(w.requests.length / 5));
+  const one = async (r: WorkloadRequest): Promise<Outcome> => {
+    const start = performance.now();
+    const target = ep.target(r);
+    const backoff = Rng.derive(seed, 'backoff', r.id);
+    let rejected429 = 0;
+    let last: Awaited<ReturnType<typeof exchange>> | undefined;
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      try {
+        last = await exchange(target, r);
+      } catch (err) {
+        last = { status: 0, text: '', error: (err as Error).message };
+      }
+      // Busy (429, or 503 "node busy"): wait with jittered exponential backoff and try again, as
+      // agent frameworks do; everything else is final.
+      if (last.status !== 429 && last.status !== 503) break;
+      rejected429 += last.status === 429 ? 1 : 0;
+      const wait =
+        last.retryAfterMs ?? Math.min(2000, 100 * 2 ** Math.min(attempt, 5)) * backoff.range(0.5, 1.5);
+      await sleep(wait);
+    }
+    const end = performance.now();
+    const node = last ? nodeOf(last.text) : undefined;
+    const live = node ? nodes.get(node) : undefined;
+    const ok = Boolean(last && last.status === 200 && !last.error && live);
+    const quality =
+      ok && live
+        ? score({
+            requestId: r.id,
+            difficulty: r.difficulty,
+            model: { ...live.profile.model, weakened: false },
+          })
+        : 0;
+    const error = ok
+      ? undefined
+      : (last?.error ?? (last?.status === 200 ? 'answer carries no node marker' : `status ${last?.status}`));
+    return {
+      request: r,
+      ok,
+      status: last?.status ?? 0,
+      latencyMs: end - start,
+      ...(node ? { node } : {}),
+      ...(last?.routeId ? { routeId: last.routeId } : {}),
+      rejected429,
+      ...(error ? { error } : {}),
+      quality,
+      endAt: end - t0,
+    };
+  };
+  await Promise.all(
+    w.agents.map(async (agent: Agent) => {
+      for (const r of w.byAgent[agent.id] ?? []) {
+        const o = await one(r);
+        outcomes.push(o);
+        if (!o.ok && outcomes.filter((x) => !x.ok).length <= 3) log(`${label}: ${r.id} failed: ${o.error}`);
+        if (o.ok && o.routeId && ep.feedback) await ep.feedback(o.routeId, o.quality);
+        done += 1;
+        if (done % progressEvery === 0) log(`${label}: ${done}/${w.requests.length}`);
+        await sleep(r.thinkMs);
+      }
+    }),
+  );
+  // The makespan ends with the last answer, not the last think time.
+  return { outcomes, makespanMs: Math.max(0, ...outcomes.map((o) => o.endAt)) };
+}
+
+// ------------------------------------------------------------------------------------ metrics
+
+interface PolicyResult {
+  policy: Policy;
+  makespanS: number;
+  p50S: number;
+  p95S: number;
+  quality: number;
+  hardToLarge: number;
+  hardCount: number;
+  errors: number;
+  rejected429: number;
+  perNode: Record<string, number>;
+  failures: string[];
+}
+
+const pct = (xs: number[], p: number) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
+};
+
+function summarise(policy: Policy, phase: PhaseResult, nodes: Map<string, LiveNode>): PolicyResult {
+  const o = phase.outcomes;
+  const hard = o.filter((x) => x.request.difficultyClass === 'hard');
+  const large = (x: Outcome) => (x.node ? nodes.get(x.node)?.profile.model.tier === 'large' : false);
+  const perNode: Record<string, number> = {};
+  for (const x of o) if (x.ok && x.node) perNode[x.node] = (perNode[x.node] ?? 0) + 1;
+  return {
+    policy,
+    makespanS: phase.makespanMs / 1000,
+    p50S:
+      pct(
+        o.map((x) => x.latencyMs),
+        50,
+      ) / 1000,
+    p95S:
+      pct(
+        o.map((x) => x.latencyMs),
+        95,
+      ) / 1000,
+    quality: o.reduce((s, x) => s + x.quality, 0) / Math.max(1, o.length),
+    hardToLarge: hard.filter((x) => x.ok && large(x)).length / Math.max(1, hard.length),
+    hardCount: hard.length,
+    errors: o.filter((x) => !x.ok).length,
+    rejected429: o.reduce((s, x) => s + x.rejected429, 0),
+    perNode,
+    failures: [...new Set(o.filter((x) => !x.ok).map((x) => x.error ?? '?'))].slice(0, 3),
+  };
+}
+
+// ------------------------------------------------------------------------------------ report
+
+const FAMILY_COLOR: Array<[RegExp, string]> = [
+  [/^broke-/, '#1f6feb'],
+  [/^litellm-/, '#d97706'],
+  [/^portkey-/, '#9333ea'],
+  [/./, '#6b7280'],
+];
+
+/** Quality (y) against makespan (x), one labelled point per policy, drawn by hand. */
+function svg(results: PolicyResult[]): string {
+  const W = 760;
+  const H = 500;
+  const m = { l: 70, r: 30, t: 40, b: 60 };
+  const xs = results.map((r) => r.makespanS);
+  const ys = results.map((r) => r.quality);
+  const nice = (lo: number, hi: number) => {
+    const span = hi - lo || 1;
+    const step = 10 ** Math.floor(Math.log10(span / 4));
+    const unit = [1, 2, 5, 10].map((k) => k * step).find((s) => span / s <= 6) ?? step * 10;
+    return { lo: Math.floor(lo / unit) * unit, hi: Math.ceil(hi / unit) * unit, unit };
+  };
+  const xr = nice(Math.min(0, ...xs), Math.max(...xs) * 1.05);
+  const yr = nice(Math.max(0, Math.min(...ys) - 0.05), Math.min(1, Math.max(...ys) + 0.05));
+  const X = (v: number) => m.l + ((v - xr.lo) / (xr.hi - xr.lo || 1)) * (W - m.l - m.r);
+  const Y = (v: number) => H - m.b - ((v - yr.lo) / (yr.hi - yr.lo || 1)) * (H - m.t - m.b);
+  const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const parts: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15">Mean judged quality vs makespan (seed ${seed}, ${requests} requests, ${stream ? 'streaming' : 'non-streaming'})</text>`,
+  ];
+  for (let v = xr.lo; v <= xr.hi + 1e-9; v += xr.unit) {
+    parts.push(
+      `<line x1="${X(v)}" y1="${m.t}" x2="${X(v)}" y2="${H - m.b}" stroke="#eee"/>`,
+      `<text x="${X(v)}" y="${H - m.b + 18}" text-anchor="middle">${+v.toFixed(3)}</text>`,
+    );
+  }
+  for (let v = yr.lo; v <= yr.hi + 1e-9; v += yr.unit) {
+    parts.push(
+      `<line x1="${m.l}" y1="${Y(v)}" x2="${W - m.r}" y2="${Y(v)}" stroke="#eee"/>`,
+      `<text x="${m.l - 8}" y="${Y(v) + 4}" text-anchor="end">${+v.toFixed(3)}</text>`,
+    );
+  }
+  parts.push(
+    `<line x1="${m.l}" y1="${H - m.b}" x2="${W - m.r}" y2="${H - m.b}" stroke="#333"/>`,
+    `<line x1="${m.l}" y1="${m.t}" x2="${m.l}" y2="${H - m.b}" stroke="#333"/>`,
+    `<text x="${(m.l + W - m.r) / 2}" y="${H - 18}" text-anchor="middle">makespan (s) — lower is better</text>`,
+    `<text transform="translate(18 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">mean judged quality — higher is better</text>`,
+  );
+  // Labels alternate sides so neighbouring points stay readable.
+  const order = [...results].sort((a, b) => a.makespanS - b.makespanS);
+  order.forEach((r, i) => {
+    const color = (FAMILY_COLOR.find(([re]) => re.test(r.policy)) as [RegExp, string])[1];
+    const x = X(r.makespanS);
+    const y = Y(r.quality);
+    const dy = i % 2 === 0 ? -9 : 17;
+    parts.push(
+      `<circle cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="5" fill="${color}"/>`,
+      `<text x="${(x + 7).toFixed(1)}" y="${(y + dy).toFixed(1)}" fill="${color}">${esc(r.policy)}</text>`,
+    );
+  });
+  parts.push('</svg>', '');
+  return parts.join('\n');
+}
+
+function versions(): string[] {
+  const lines = [`node ${process.version}`];
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'packages/core/src'], { cwd: ROOT })
+      .toString()
+      .trim();
+    lines.push(`BROKE at ${head}${dirty ? ' (packages/core/src has uncommitted changes)' : ''}`);
+  } catch {
+    // not a git checkout
+  }
+  const req = join(import.meta.dirname, 'peers/litellm-requirements.txt');
+  if (policies.some((p) => p.startsWith('litellm-')) && existsSync(req)) {
+    const pin = readFileSync(req, 'utf8')
+      .split('\n')
+      .find((l) => /^litellm\b/.test(l.trim()));
+    if (pin) lines.push(`LiteLLM ${pin.trim()}`);
+  }
+  const pk = join(import.meta.dirname, 'peers/portkey/package.json');
+  if (policies.includes('portkey-loadbalance') && existsSync(pk)) {
+    const deps = (JSON.parse(readFileSync(pk, 'utf8')) as { dependencies?: Record<string, string> })
+      .dependencies;
+    const v = deps?.['@portkey-ai/gateway'];
+    if (v) lines.push(`Portkey gateway ${v}`);
+  }
+  return lines;
+}
+
+function report(
+  results: PolicyResult[],
+  profiles: HardwareProfile[],
+  meta: { loadBefore: number[]; loadAfter: number[]; started: Date; wallS: number },
+): string {
+  const cpus = os.cpus();
+  const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
+  const f = (x: number, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+  const nodeIds = profiles.map((p) => p.id);
+  const command = `npx tsx bench/cluster/run.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}`;
+  return [
+    '# Heterogeneous cluster benchmark',
+    '',
+    `- date: ${meta.started.toISOString()} (${f(meta.wallS, 0)} s wall for the whole run)`,
+    `- machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`,
+    `- load average (1 / 5 / 15 min): ${la(meta.loadBefore)} before, ${la(meta.loadAfter)} after`,
+    `- versions: ${versions().join('; ')}`,
+    `- command: \`${command}\``,
+    `- workload: seed ${seed}, ${requests} measured requests from 20 agents (4 teams × 5, roles researcher, writer, code_reviewer, architect, support, data_analyst), closed loop, think time ≈ ${thinkMs} ms; ${stream ? 'streaming' : 'non-streaming'} requests with \`fetch\``,
+    `- warm-up: ${warmupCount} judged requests (another seed) before each gateway policy, not counted; BROKE gets \`POST /v1/feedback\` with the judge's score after every answer. Direct policies (hand-map, best-single, random) do not learn and skip it.`,
+    `- nodes: emulated (bench/cluster/emulated-node.ts), rates ×${speedup} of the real machines; fresh nodes for every policy`,
+    '',
+    '| policy | makespan s | p50 s | p95 s | mean quality | hard→large % | errors | 429s |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...results.map(
+      (r) =>
+        `| ${r.policy} | ${f(r.makespanS, 1)} | ${f(r.p50S)} | ${f(r.p95S)} | ${f(r.quality, 3)} | ${f(r.hardToLarge * 100, 0)} (of ${r.hardCount}) | ${r.errors} | ${r.rejected429} |`,
+    ),
+    '',
+    'Mean quality: the judge (hidden oracle by model size × difficulty, plus noise σ 0.05; packages/core/src/simulation/oracle.ts) over all measured requests, a failed request scoring 0. hard→large: share of hard prompts answered by the large-tier model. Latency: from the first attempt to the end of the answer, waits after 429/503 included (agents back off 100 ms × 2ⁿ, jittered, ≤ 2 s, up to 30 attempts). Makespan: start of the measured phase to the last answer.',
+    '',
+    `![quality vs makespan](${basename(outBase)}.svg)`,
+    '',
+    'Requests answered per node:',
+    '',
+    `| policy | ${nodeIds.join(' | ')} |`,
+    `| --- | ${nodeIds.map(() => '---:').join(' | ')} |`,
+    ...results.map((r) => `| ${r.policy} | ${nodeIds.map((id) => r.perNode[id] ?? 0).join(' | ')} |`),
+    '',
+    ...(results.some((r) => r.failures.length)
+      ? [
+          'First distinct errors per policy:',
+          '',
+          ...results
+            .filter((r) => r.failures.length)
+            .map(
+              (r) =>
+                `- ${r.policy}: ${r.failures.map((e) => `\`${e.replace(/\s+/g, ' ').slice(0, 160)}\``).join('; ')}`,
+            ),
+          '',
+        ]
+      : []),
+    `Nodes (rates as emulated, i.e. ×${speedup}; real rates in packages/core/src/simulation/hardware.ts):`,
+    '',
+    '| node | machine | model | params B | tier | prefill tok/s | decode tok/s | slots | batch slow-down |',
+    '| --- | --- | --- | ---: | --- | ---: | ---: | ---: | ---: |',
+    ...profiles.map(
+      (p) =>
+        `| ${p.id} | ${p.chip} | ${p.model.id} | ${p.model.parameters} | ${p.model.tier} | ${f(p.prefillTokensPerSec, 0)} | ${f(p.decodeTokensPerSec, 0)} | ${p.slots} | ${p.batchSlowdown} |`,
+    ),
+    '',
+  ].join('\n');
+}
+
+// ------------------------------------------------------------------------------------ main
+
+async function main() {
+  const started = new Date();
+  const loadBefore = os.loadavg();
+  const t0 = performance.now();
+  if (policies.some((p) => p.startsWith('broke-')) && !existsSync(BROKE_CLI))
+    fail(`${BROKE_CLI} is missing: run \`npm run -s build\` first`);
+  const peers = policies.some((p) => p.startsWith('litellm-') || p.startsWith('portkey-'))
+    ? await loadPeers()
+    : undefined;
+
+  const profiles = macCluster({ speedup });
+  if (profiles.length !== MAC_PRESETS.length) throw new Error('unexpected cluster');
+  const measured = generateWorkload({ seed, requests, thinkMs, idPrefix: 'm' });
+  const warmup = generateWorkload({ seed: seed + 1000, requests: warmupCount, thinkMs, idPrefix: 'w' });
+  const outputs = outputTable(measured, warmup);
+  const score = judge(seed);
+  const work = mkdtempSync(join(os.tmpdir(), 'broke-cluster-'));
+  const results: PolicyResult[] = [];
+  try {
+    for (const policy of policies) {
+      log(`${policy}: starting fresh nodes`);
+      const cluster = await startNodes(profiles, outputs, work);
+      const byId = new Map(cluster.nodes.map((n) => [n.id, n]));
+      let ep: Endpoint | undefined;
+      try {
+        ep = await startEndpoint(policy, cluster.nodes, work, peers);
+        const learns = !['hand-map', 'best-single', 'random'].includes(policy);
+        if (learns && warmup.requests.length) await runPhase(warmup, ep, byId, score, `${policy} warm-up`);
+        const phase = await runPhase(measured, ep, byId, score, policy);
+        const result = summarise(policy, phase, byId);
+        if (result.errors === phase.outcomes.length)
+          throw new Error(`${policy}: every request failed (${result.failures.join('; ')})`);
+        results.push(result);
+        log(
+          `${policy}: makespan ${result.makespanS.toFixed(1)} s, p95 ${result.p95S.toFixed(2)} s, quality ${result.quality.toFixed(3)}, hard→large ${(result.hardToLarge * 100).toFixed(0)}%, errors ${result.errors}, 429s ${result.rejected429}`,
+        );
+      } finally {
+        await ep?.stop();
+        await cluster.stop();
+      }
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+
+  const md = report(results, profiles, {
+    loadBefore,
+    loadAfter: os.loadavg(),
+    started,
+    wallS: (performance.now() - t0) / 1000,
+  });
+  mkdirSync(dirname(outBase), { recursive: true });
+  // Both files appear together or not at all: written aside, renamed at the end.
+  const tmpMd = `${outBase}.md.tmp-${process.pid}`;
+  const tmpSvg = `${outBase}.svg.tmp-${process.pid}`;
+  writeFileSync(tmpMd, md);
+  writeFileSync(tmpSvg, svg(results));
+  renameSync(tmpSvg, `${outBase}.svg`);
+  renameSync(tmpMd, `${outBase}.md`);
+  process.stdout.write(md);
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  },
+);
