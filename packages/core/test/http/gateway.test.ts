@@ -241,14 +241,14 @@ describe('waiting for a busy node', () => {
     );
     await new Promise((r) => setTimeout(r, 20));
     const leaving = new AbortController();
-    const gone = gw
-      .request('/v1/chat/completions', {
+    const gone = Promise.resolve(
+      gw.request('/v1/chat/completions', {
         method: 'POST',
         headers: json,
         body: chatBody(),
         signal: leaving.signal,
-      })
-      .catch(() => undefined);
+      }),
+    ).catch(() => undefined);
     await new Promise((r) => setTimeout(r, 20));
     expect(cluster.node('a')?.waiting).toBe(1);
     leaving.abort();

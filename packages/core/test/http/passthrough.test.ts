@@ -238,8 +238,10 @@ describe('non-streaming pass-through (real driver, HTTP nodes)', () => {
     expect(router.outcomes.at(-1)?.outcome).toMatchObject({ success: true, tokens: 3, promptTokens: 5 });
 
     content = 'done<|im_end|>leaked tail';
-    const cleaned = await (await postPlain(gw)).json();
-    expect(cleaned.choices[0].message.content).toBe('done');
+    const cleaned = (await (await postPlain(gw)).json()) as {
+      choices: Array<{ message: { content: string } }>;
+    };
+    expect(cleaned.choices[0]?.message.content).toBe('done');
     // The official client reads the relayed body.
     const client = new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'k', maxRetries: 0 });
     content = 'hi';
@@ -266,7 +268,10 @@ describe('non-streaming pass-through (real driver, HTTP nodes)', () => {
     const res = await postPlain(gw);
     expect(res.status).toBe(200);
     expect(res.headers.get('x-broke-node')).toBe('b');
-    expect((await res.json()).choices[0].message.content).toBe('from b');
+    expect(
+      ((await res.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message
+        .content,
+    ).toBe('from b');
     const routeId = must(res.headers.get('x-broke-route-id'));
     expect(router.explain(routeId)?.attempts.map((x) => [x.nodeId, x.ok])).toEqual([
       ['a', false],
