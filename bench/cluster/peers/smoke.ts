@@ -2,7 +2,8 @@
  * Smoke test of the peer gateways: two stub OpenAI-compatible nodes on loopback, then LiteLLM with
  * each routing strategy and Portkey in front of them, each sent streaming and non-streaming chat
  * completions. Checks 200s, streamed text intact (to [DONE]), both nodes used (load balancing),
- * each node got its own model id, and `stream` / `stream_options` reached the node.
+ * each node got its own model id, `stream` / `stream_options` reached the node, and the gateway's
+ * response headers name the node that served.
  *
  *   npx tsx bench/cluster/peers/smoke.ts [litellm|portkey ...]
  *
@@ -117,10 +118,24 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 interface Outcome {
   ok: boolean;
   text: string;
+  /** The node the gateway's own response headers name, when they name one. */
+  servedBy?: string | undefined;
   error?: string;
 }
 
-async function chat(gw: PeerGateway, stream: boolean): Promise<Outcome> {
+/**
+ * Which node served a response, by the gateway's own headers: LiteLLM's x-litellm-model-id is the
+ * deployment id (index.ts sets it to the node id); Portkey's x-portkey-last-used-option-index is
+ * `config.targets[i]`, the i-th node.
+ */
+function servedBy(headers: Headers, nodes: PeerNode[]): string | undefined {
+  const litellm = headers.get('x-litellm-model-id');
+  if (litellm) return litellm;
+  const m = /targets\[(\d+)\]/.exec(headers.get('x-portkey-last-used-option-index') ?? '');
+  return m ? nodes[Number(m[1])]?.id : undefined;
+}
+
+async function chat(gw: PeerGateway, stream: boolean, nodes: PeerNode[]): Promise<Outcome> {
   const res = await fetch(`${gw.baseUrl}/chat/completions`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: 'Bearer none', ...gw.headers },
@@ -134,10 +149,11 @@ async function chat(gw: PeerGateway, stream: boolean): Promise<Outcome> {
     signal: AbortSignal.timeout(30_000),
   });
   const raw = await res.text();
+  const by = servedBy(res.headers, nodes);
   if (res.status !== 200) return { ok: false, text: '', error: `HTTP ${res.status}: ${raw.slice(0, 300)}` };
   if (!stream) {
     const json = JSON.parse(raw) as { choices: Array<{ message: { content: string } }> };
-    return { ok: true, text: json.choices[0]?.message.content ?? '' };
+    return { ok: true, text: json.choices[0]?.message.content ?? '', servedBy: by };
   }
   let text = '';
   let done = false;
@@ -151,10 +167,11 @@ async function chat(gw: PeerGateway, stream: boolean): Promise<Outcome> {
     const json = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string | null } }> };
     text += json.choices?.[0]?.delta?.content ?? '';
   }
-  return done ? { ok: true, text } : { ok: false, text, error: 'stream ended without [DONE]' };
+  return done ? { ok: true, text, servedBy: by } : { ok: false, text, error: 'stream ended without [DONE]' };
 }
 
 async function exercise(name: string, start: () => Promise<PeerGateway>, stubs: Stub[]): Promise<boolean> {
+  const nodes = stubs.map((s) => s.node);
   for (const s of stubs) s.seen = fresh();
   const t0 = performance.now();
   let gw: PeerGateway;
@@ -172,16 +189,18 @@ async function exercise(name: string, start: () => Promise<PeerGateway>, stubs: 
     const stub = stubs.find((s) => o.text === s.words.join(''));
     if (!stub) return failures.push(`${kind}: text garbled: ${JSON.stringify(o.text)}`);
     byNode.set(stub.node.id, (byNode.get(stub.node.id) ?? 0) + 1);
+    if (o.servedBy !== stub.node.id)
+      failures.push(`${kind}: headers name ${o.servedBy}, text is ${stub.node.id}'s`);
   };
   const t1 = performance.now();
   try {
     for (let i = 0; i < STREAMED; i += WAVE) {
       const wave = Array.from({ length: Math.min(WAVE, STREAMED - i) }, (_, j) =>
-        sleep(j * STAGGER_MS).then(() => chat(gw, true)),
+        sleep(j * STAGGER_MS).then(() => chat(gw, true, nodes)),
       );
       for (const o of await Promise.all(wave)) check(o, 'stream');
     }
-    for (let i = 0; i < PLAIN; i++) check(await chat(gw, false), 'non-stream');
+    for (let i = 0; i < PLAIN; i++) check(await chat(gw, false, nodes), 'non-stream');
   } catch (err) {
     failures.push(`request failed: ${(err as Error).message}`);
   }
