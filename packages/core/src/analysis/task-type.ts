@@ -113,7 +113,10 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
         /\b(?:poem|haiku|limerick|sonnet|villanelle|song|lyrics|story|stories|novel|chapter|screenplay|scene|slogan|tagline|tweet|fairy tale|bedtime|birthday message|fantasy|character|rpg|campaign setting|product description|names for)\b/i,
       weight: 3,
     },
-    { pattern: /^\s*(?:please\s+)?(?:write|compose|create|come up with|imagine|invent|draft)\b/i, weight: 1.5 },
+    {
+      pattern: /^\s*(?:please\s+)?(?:write|compose|create|come up with|imagine|invent|draft)\b/i,
+      weight: 1.5,
+    },
     {
       // Writing for people, even about code: posts, notes, announcements.
       pattern:

@@ -69,7 +69,7 @@ export class ClusterState implements ClusterView {
   observePerf(
     nodeId: string,
     modelId: string,
-    sample: { ttftMs?: number; decodeTokensPerSec?: number },
+    sample: { ttftMs?: number; decodeTokensPerSec?: number; prefillTokensPerSec?: number },
   ): void {
     const key = `${nodeId}\u0000${modelId}`;
     const prev = this.perfs.get(key);
@@ -77,6 +77,9 @@ export class ClusterState implements ClusterView {
       this.perfs.set(key, {
         ttftMs: sample.ttftMs ?? 1000,
         decodeTokensPerSec: sample.decodeTokensPerSec ?? 10,
+        ...(sample.prefillTokensPerSec !== undefined
+          ? { prefillTokensPerSec: sample.prefillTokensPerSec }
+          : {}),
         samples: 1,
       });
       return;
@@ -84,6 +87,11 @@ export class ClusterState implements ClusterView {
     if (sample.ttftMs !== undefined) prev.ttftMs += PERF_ALPHA * (sample.ttftMs - prev.ttftMs);
     if (sample.decodeTokensPerSec !== undefined)
       prev.decodeTokensPerSec += PERF_ALPHA * (sample.decodeTokensPerSec - prev.decodeTokensPerSec);
+    if (sample.prefillTokensPerSec !== undefined)
+      prev.prefillTokensPerSec =
+        prev.prefillTokensPerSec === undefined
+          ? sample.prefillTokensPerSec
+          : prev.prefillTokensPerSec + PERF_ALPHA * (sample.prefillTokensPerSec - prev.prefillTokensPerSec);
     prev.samples += 1;
   }
 }

@@ -91,9 +91,9 @@ export const ProfileNameSchema = z.string().min(1);
 
 /**
  * A profile's objective: the router predicts each candidate's quality (0..1) and time to finish,
- * then maximises  quality − latencyWeight × log2(time / fastest time),  i.e. `latencyWeight`
- * quality points are worth one doubling of the wait. With `qualityTolerance` only candidates
- * predicted within that much of the best quality compete ("the fastest near-best model").
+ * then maximises  quality − latencyWeight × (time − fastest time) / typical request time,  i.e.
+ * `latencyWeight` quality points are worth one typical request's duration of extra waiting. With
+ * `qualityTolerance` only candidates predicted within that much of the best quality compete.
  */
 export const ObjectiveSchema = z.object({
   latencyWeight: z.number().min(0).max(10),

@@ -47,7 +47,9 @@ async function readAll(res: IncomingMessage): Promise<string> {
 export async function readJsonBody(res: IncomingMessage): Promise<string> {
   const text = await readAll(res);
   if (!res.complete || !text.trimEnd().endsWith('}'))
-    throw new APIConnectionError({ message: 'the node closed the connection before the whole answer arrived' });
+    throw new APIConnectionError({
+      message: 'the node closed the connection before the whole answer arrived',
+    });
   return text;
 }
 

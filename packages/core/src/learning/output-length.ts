@@ -1,3 +1,4 @@
+import type { ComplexityBand } from '../analysis/complexity.js';
 import type { TaskType } from '../context/agent-context.js';
 import { BoundedLru } from './bounded-lru.js';
 
@@ -7,7 +8,8 @@ export const DEFAULT_OUTPUT_TOKENS = 256;
 const RATE = 0.2;
 
 /**
- * Typical reply length per (role, task type), learned from completed requests. A request's
+ * Typical reply length per (role, task type, difficulty band), learned from completed requests
+ * (harder asks get longer answers), falling back to coarser keys until those have data. A request's
  * `max_tokens` is a cap, not a length: predicting finish times from it overstates long replies
  * and hides queueing, so the router uses min(learned typical length, max_tokens).
  */
@@ -18,15 +20,25 @@ export class OutputLengths {
     this.means = new BoundedLru(capacity);
   }
 
-  expected(role: string, taskType: TaskType, maxTokens: number | undefined): number {
-    const known = this.means.peek(key(role, taskType)) ?? this.means.peek(key('*', taskType));
+  expected(role: string, taskType: TaskType, band: ComplexityBand, maxTokens: number | undefined): number {
+    const known =
+      this.means.peek(key(role, taskType, band)) ??
+      this.means.peek(key(ANY, taskType, band)) ??
+      this.means.peek(key(role, taskType, ANY)) ??
+      this.means.peek(key(ANY, taskType, ANY));
     const typical = known ? known.tokens : DEFAULT_OUTPUT_TOKENS;
     return maxTokens !== undefined && maxTokens < typical ? maxTokens : typical;
   }
 
-  observe(role: string, taskType: TaskType, tokens: number): void {
+  observe(role: string, taskType: TaskType, band: ComplexityBand, tokens: number): void {
     if (!(tokens > 0) || !Number.isFinite(tokens)) return;
-    for (const k of role === '*' ? [key('*', taskType)] : [key(role, taskType), key('*', taskType)]) {
+    const keys = new Set([
+      key(role, taskType, band),
+      key(ANY, taskType, band),
+      key(role, taskType, ANY),
+      key(ANY, taskType, ANY),
+    ]);
+    for (const k of keys) {
       const entry = this.means.peek(k);
       if (entry) entry.tokens += RATE * (tokens - entry.tokens);
       else this.means.set(k, { tokens });
@@ -34,6 +46,8 @@ export class OutputLengths {
   }
 }
 
-function key(role: string, taskType: TaskType): string {
-  return `${role}\u0001${taskType}`;
+const ANY = '*';
+
+function key(role: string, taskType: TaskType, band: string): string {
+  return `${role}\u0001${taskType}\u0001${band}`;
 }

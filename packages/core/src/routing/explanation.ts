@@ -65,7 +65,8 @@ class LazyExplanation implements DetailedRouteExplanation {
     this.profile = input.ctx.profile;
     this.objective = {
       ...input.ctx.objective,
-      description: describeObjective(input.ctx.objective),
+      description: describeObjective(input.ctx.objective, input.ctx.typicalMs || input.result.fastestMs),
+      typicalMs: input.ctx.typicalMs || input.result.fastestMs,
       expectedOutputTokens: input.ctx.expectedOutputTokens,
     };
     this.candidates = result.candidates;
@@ -156,7 +157,7 @@ function summarise(input: ExplanationInput, ranked: readonly ScoredCandidate[]):
   const explored = result.explored ? ' (exploring: its quality is uncertain enough to be worth a try)' : '';
   return (
     `${input.analysis.taskType} prompt, complexity ${input.analysis.complexity.toFixed(2)} (${ctx.band}), ` +
-    `profile ${ctx.profile} maximises ${describeObjective(ctx.objective)}: ` +
+    `profile ${ctx.profile} maximises ${describeObjective(ctx.objective, ctx.typicalMs || result.fastestMs)}: ` +
     `chose ${chosen.modelId}@${chosen.nodeId}${explored}: ${prediction(chosen)}${margin}; ` +
     `${removed} of ${result.candidates} candidates filtered out.`
   );

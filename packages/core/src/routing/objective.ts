@@ -22,13 +22,25 @@ export interface ObjectivePick {
   chosen: number;
   /** Position the predictions alone (no exploration) would serve. */
   best: number;
-  /** Fastest predicted time among the candidates (the objective's reference). */
+  /** Fastest predicted time among the candidates. */
   fastestMs: number;
 }
 
-/** quality − λ·log2(time / fastest): λ quality points per doubling of the finish time. */
-export function utilityOf(quality: number, timeMs: number, fastestMs: number, objective: Objective): number {
-  return quality - objective.latencyWeight * Math.log2(timeMs / fastestMs);
+/**
+ * quality − λ · (time − fastest) / typical: λ quality points per typical request's worth of extra
+ * time. Absolute extra time, not a ratio: a long request held up on a slow node costs the agent
+ * (and everyone queued behind it) more than a short one, which is what closed-loop agent teams
+ * feel as makespan. Dividing by the cluster's typical request time keeps λ independent of how
+ * fast the machines are.
+ */
+export function utilityOf(
+  quality: number,
+  timeMs: number,
+  fastestMs: number,
+  typicalMs: number,
+  objective: Objective,
+): number {
+  return quality - (objective.latencyWeight * (timeMs - fastestMs)) / typicalMs;
 }
 
 /**
@@ -44,13 +56,25 @@ export function pickByObjective(
   timeMs: Float64Array,
   count: number,
   objective: Objective,
+  typicalMs: number,
   explore: boolean,
   rng: Prng,
   scratch: ObjectiveScratch,
 ): ObjectivePick {
   let fastestMs = Number.POSITIVE_INFINITY;
   for (let k = 0; k < count; k++) if ((timeMs[k] as number) < fastestMs) fastestMs = timeMs[k] as number;
-  const best = rankInto(quality, timeMs, count, fastestMs, objective, scratch.utility, scratch.rank);
+  // Before the router knows what is typical, this request's fastest time stands in.
+  if (!(typicalMs > 0)) typicalMs = fastestMs;
+  const best = rankInto(
+    quality,
+    timeMs,
+    count,
+    fastestMs,
+    typicalMs,
+    objective,
+    scratch.utility,
+    scratch.rank,
+  );
   if (!explore || count < 2) return { chosen: best, best, fastestMs };
 
   const { sampled } = scratch;
@@ -67,7 +91,7 @@ export function pickByObjective(
   for (let k = 0; k < count; k++) {
     const q = sampled[k] as number;
     if (tolerance !== undefined && q < sampledMax - tolerance) continue;
-    const value = utilityOf(q, timeMs[k] as number, fastestMs, objective);
+    const value = utilityOf(q, timeMs[k] as number, fastestMs, typicalMs, objective);
     if (value > chosenValue) {
       chosenValue = value;
       chosen = k;
@@ -78,7 +102,13 @@ export function pickByObjective(
     const s = strength[chosen] as number;
     const sd = Math.sqrt((q * (1 - q)) / (s + 1));
     const hopeful = q + EXPLORE_Z * sd;
-    const optimistic = utilityOf(Math.min(hopeful, 1), timeMs[chosen] as number, fastestMs, objective);
+    const optimistic = utilityOf(
+      Math.min(hopeful, 1),
+      timeMs[chosen] as number,
+      fastestMs,
+      typicalMs,
+      objective,
+    );
     if (optimistic < bestUtility) chosen = best;
   }
   return { chosen, best, fastestMs };
@@ -90,6 +120,7 @@ function rankInto(
   timeMs: Float64Array,
   count: number,
   fastestMs: number,
+  typicalMs: number,
   objective: Objective,
   utility: Float64Array,
   rank: Float64Array,
@@ -103,7 +134,7 @@ function rankInto(
       : bestQuality - objective.qualityTolerance;
   let best = 0;
   for (let k = 0; k < count; k++) {
-    const value = utilityOf(quality[k] as number, timeMs[k] as number, fastestMs, objective);
+    const value = utilityOf(quality[k] as number, timeMs[k] as number, fastestMs, typicalMs, objective);
     utility[k] = value;
     rank[k] = (quality[k] as number) >= floor ? value : value - OUT_OF_TOLERANCE;
     if ((rank[k] as number) > (rank[best] as number)) best = k;

@@ -134,6 +134,7 @@ export class RoutingPipeline {
       timeMs,
       count,
       ctx.objective,
+      ctx.typicalMs,
       ctx.explore,
       ctx.rng,
       this.scratch,

@@ -35,6 +35,8 @@ export interface RoutingContext {
   readonly profile: string;
   /** What this route maximises (the profile's, with team/role overrides). */
   readonly objective: Objective;
+  /** The cluster's typical request time (ms; 0 before the first route): the objective's unit of time. */
+  readonly typicalMs: number;
   /** Concrete model id the request pinned, if any. */
   readonly pinnedModel: string | undefined;
   /** Role rules matching this request's team, role and task type. */

@@ -1,13 +1,14 @@
 import type { Objective, RoutingConfig } from '../config/schema.js';
 
 /**
- * Built-in objectives (see ObjectiveSchema): quality points given up per doubling of the
- * predicted finish time. `quality` takes the fastest model predicted within 0.03 of the best;
- * `balanced` gives up 0.08 per doubling (a 4× slower model must be 0.16 better); `latency` 0.3.
+ * Built-in objectives (see ObjectiveSchema and objective.ts): quality points given up per typical
+ * request's worth of extra time, about a decade apart. `latency` (0.3) takes a slower model only
+ * for a large quality gain; `balanced` (0.03) for a clear one; `quality` (0.005) for almost any,
+ * and waits for it.
  */
 export const BUILT_IN_PROFILES: Readonly<Record<'quality' | 'balanced' | 'latency', Objective>> = {
-  quality: { latencyWeight: 0.02, qualityTolerance: 0.03 },
-  balanced: { latencyWeight: 0.08 },
+  quality: { latencyWeight: 0.005 },
+  balanced: { latencyWeight: 0.03 },
   latency: { latencyWeight: 0.3 },
 };
 
@@ -46,8 +47,8 @@ function defined(partial: Partial<Objective> | undefined): Partial<Objective> {
 }
 
 /** One line a person can read: what this objective maximises. */
-export function describeObjective(objective: Objective): string {
-  const base = `quality − ${objective.latencyWeight} × log2(time / fastest)`;
+export function describeObjective(objective: Objective, typicalMs: number): string {
+  const base = `quality − ${objective.latencyWeight} × extra time / ${Math.round(typicalMs)} ms (a typical request)`;
   return objective.qualityTolerance === undefined
     ? base
     : `${base} among models predicted within ${objective.qualityTolerance} of the best quality`;

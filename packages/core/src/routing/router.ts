@@ -27,6 +27,10 @@ import { RouteIdGenerator } from './route-id.js';
 import type { Feedback, Outcome, RouteDecision, RouteExplanation, RouteRequest } from './types.js';
 import { AUTO_MODEL, selectModel, VIRTUAL_PREFIX } from './virtual-models.js';
 
+/** Smoothing of the typical request time (the objective's unit of time). */
+const TYPICAL_RATE = 0.05;
+/** Prompts shorter than this say little about prefill speed (overheads dominate their TTFT). */
+const MIN_PREFILL_SAMPLE_TOKENS = 64;
 /** Node states re-looked up per route (see refreshNodeStates). */
 const NODE_LOOKUPS_PER_ROUTE = 16;
 
@@ -80,6 +84,7 @@ export class Router {
   private readonly profiles: ReadonlySet<string>;
   private readonly knownModels: ReadonlySet<string>;
   private readonly objectiveCache = new Map<string, Objective>();
+  private typicalMs = 0;
   private readonly outputLengths = new OutputLengths();
   private readonly routes: BoundedLru<string, RouteRecord>;
   private readonly affinity: SessionAffinity;
@@ -150,13 +155,15 @@ export class Router {
     this.perf.refreshSome();
     const team = normaliseTeam(agent.team);
     const role = normaliseRole(agent.role);
+    const band = complexityBand(analysis.complexity);
     const routingContext: RoutingContext = {
       request: req,
       agent,
       analysis,
-      band: complexityBand(analysis.complexity),
+      band,
       profile,
       objective: this.objectiveFor(profile, agent.team, agent.role),
+      typicalMs: this.typicalMs,
       pinnedModel: selection.kind === 'pinned' ? selection.modelId : undefined,
       rules,
       now,
@@ -165,7 +172,7 @@ export class Router {
       nodeStates: this.nodeStates,
       perf: this.perf.entries,
       perfTable: this.perf.flat,
-      expectedOutputTokens: this.outputLengths.expected(role, analysis.taskType, req.maxTokens),
+      expectedOutputTokens: this.outputLengths.expected(role, analysis.taskType, band, req.maxTokens),
       team,
       role,
       learned: this.learned,
@@ -176,6 +183,11 @@ export class Router {
       live: this.live,
     };
     const result = this.pipeline.run(this.table, routingContext, this.config.routing.maxAttempts - 1);
+    // What a request typically takes here: the running mean of each route's fastest prediction.
+    this.typicalMs =
+      this.typicalMs === 0
+        ? result.fastestMs
+        : this.typicalMs + TYPICAL_RATE * (result.fastestMs - this.typicalMs);
     // The stored explanation keeps this context for its notes; it must not pin the prompt of each
     // of the last `explanationCapacity` routes in memory.
     (routingContext as { request: RouteRequest }).request = withoutMessages(req);
@@ -220,7 +232,12 @@ export class Router {
     if (!record) return Promise.reject(new RouteNotFoundError(routeId));
     const served = servedBy(record.explanation);
     if (outcome.success && outcome.tokens !== undefined)
-      this.outputLengths.observe(record.role, record.explanation.analysis.taskType, outcome.tokens);
+      this.outputLengths.observe(
+        record.role,
+        record.explanation.analysis.taskType,
+        record.band,
+        outcome.tokens,
+      );
     if (this.cluster.observePerf && (outcome.ttftMs !== undefined || outcome.tokens !== undefined)) {
       const decodeMs = (outcome.latencyMs ?? 0) - (outcome.ttftMs ?? 0);
       // Observed under load: store the node's speed per unit of load (as if served alone), which
@@ -230,9 +247,17 @@ export class Router {
         1 + (node === undefined ? 0 : (this.table.batchSlowdown[node] as number)) * record.others;
       const decodeTokensPerSec =
         outcome.tokens && decodeMs > 0 ? ((outcome.tokens * 1000) / decodeMs) * slowdown : undefined;
+      // Prefill speed from the router's own prompt-size estimate (what it predicts with), only
+      // from prompts long enough for prefill to dominate the fixed overheads.
+      const promptTokens = record.explanation.analysis.promptTokens;
+      const prefillTokensPerSec =
+        outcome.ttftMs && outcome.ttftMs > 0 && promptTokens >= MIN_PREFILL_SAMPLE_TOKENS
+          ? (promptTokens * 1000) / outcome.ttftMs
+          : undefined;
       this.cluster.observePerf(served.nodeId, served.modelId, {
         ...(outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {}),
         ...(decodeTokensPerSec !== undefined ? { decodeTokensPerSec } : {}),
+        ...(prefillTokensPerSec !== undefined ? { prefillTokensPerSec } : {}),
       });
       const index = this.table.indexOf(served.nodeId, served.modelId);
       if (index !== undefined) this.perf.refresh(index);

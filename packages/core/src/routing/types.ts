@@ -44,7 +44,7 @@ export interface RouteExplanation {
   analysis: { complexity: number; taskType: TaskType; promptTokens: number };
   profile: string;
   /** What the decision maximised (the profile's objective, with team/role overrides). */
-  objective: Objective & { description: string; expectedOutputTokens: number };
+  objective: Objective & { description: string; expectedOutputTokens: number; typicalMs: number };
   candidates: number;
   filters: FilterVerdict[];
   ranked: ScoredCandidate[];

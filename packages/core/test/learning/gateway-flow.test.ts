@@ -97,10 +97,10 @@ describe('learning in the gateway flow (implicit outcome, then judged feedback)'
     const env = await setup();
     const explored: boolean[] = [];
     const first = await round(env, 'broke-auto', explored);
-    // Cold start: the small tier and fast model, except where a route explored (Thompson) or
-    // followed an explored route of its session.
+    // Cold start follows the size prior: the code reviews, where it expects the largest gap,
+    // go to the large-tier model (unless a route explored).
     first.forEach((model, i) => {
-      if (workload[i]?.role === 'chat' || !explored.includes(true)) expect(model).toBe('broke-tiny');
+      if (workload[i]?.role === 'code_reviewer' && !explored[i]) expect(model).toBe('broke-small');
     });
     expect(explored.filter(Boolean).length).toBeLessThanOrEqual(2);
 

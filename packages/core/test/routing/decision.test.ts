@@ -46,21 +46,27 @@ describe('the decision rule', () => {
     expect(easy.modelId).not.toBe('big');
     const top = hard.explanation.ranked[0];
     expect(top?.quality).toBeGreaterThan((hard.explanation.ranked[1]?.quality ?? 1) + 0.1);
-    expect(hard.explanation.objective.description).toContain('log2(time / fastest)');
+    expect(hard.explanation.objective.description).toMatch(
+      /^quality − 0\.03 × extra time \/ \d+ ms \(a typical request\)$/,
+    );
     expect(hard.explanation.summary).toMatch(/quality 0\.\d\d, ~/);
   });
 
   it('waits for the large node when its queue is short, goes elsewhere when the wait costs more than the objective allows', () => {
     const { router, state } = cluster({}, { queueLimit: 40 });
-    state.update('ultra', { inFlight: 2, waiting: 1 });
-    const short = router.route(ask(HARD), { role: 'architect' });
+    const quality = () => router.route(ask(HARD, { model: 'broke-quality' }), { role: 'architect' });
+    state.update('ultra', { inFlight: 2, waiting: 3 });
+    const short = quality();
     expect(short.modelId).toBe('big');
     expect(short.explanation.ranked[0]?.terms['queue-wait']?.value).toBeGreaterThan(0);
-    state.update('ultra', { inFlight: 2, waiting: 15 });
-    const long = router.route(ask(HARD), { role: 'architect' });
-    expect(long.modelId).not.toBe('big');
-    // The quality profile tolerates the same wait: it only gives up 0.02 per doubling.
-    expect(router.route(ask(HARD, { model: 'broke-quality' }), { role: 'architect' }).modelId).toBe('big');
+    state.update('ultra', { inFlight: 2, waiting: 30 });
+    expect(quality().modelId).not.toBe('big');
+    // Balanced gives up more quality per second of waiting: the same short queue already sends
+    // the request elsewhere, while with no queue it takes the large model.
+    state.update('ultra', { inFlight: 2, waiting: 3 });
+    expect(router.route(ask(HARD), { role: 'architect' }).modelId).not.toBe('big');
+    state.update('ultra', { inFlight: 0, waiting: 0 });
+    expect(router.route(ask(HARD), { role: 'architect' }).modelId).toBe('big');
   });
 
   it('the latency profile trades quality for speed where balanced does not', () => {
@@ -108,17 +114,19 @@ describe('the decision rule', () => {
   it('a factor added in one place changes routing without touching the pipeline', () => {
     const config = cluster().config;
     const state = new ClusterState(config.nodes);
-    const preferAir: Factor = {
-      name: 'green-energy',
-      adds: 'quality',
+    // A site rule as a factor: the big machines are in maintenance, an hour's delay there.
+    const maintenance: Factor = {
+      name: 'maintenance',
+      adds: 'time',
       estimate(idx, count, ctx, out) {
-        for (let k = 0; k < count; k++) out[k] = ctx.table.nodeOf[idx[k] as number] === 2 ? 0.5 : 0;
+        for (let k = 0; k < count; k++) out[k] = ctx.table.nodeOf[idx[k] as number] === 2 ? 0 : 3_600_000;
       },
     };
-    const router = new Router({ config, cluster: state, seed: 1, factors: [preferAir] });
+    const router = new Router({ config, cluster: state, seed: 1, factors: [maintenance] });
     const decision = router.route(ask(HARD));
     expect(decision.nodeId).toBe('air');
-    expect(decision.explanation.ranked[0]?.terms['green-energy']).toEqual({ adds: 'quality', value: 0.5 });
+    expect(decision.explanation.ranked[0]?.terms.maintenance).toEqual({ adds: 'time', value: 0 });
+    expect(decision.explanation.ranked[1]?.terms.maintenance).toEqual({ adds: 'time', value: 3_600_000 });
   });
 });
 

@@ -134,7 +134,7 @@ describe('routing invariants (fast-check)', () => {
             (state?.waiting ?? 0) + (state?.queued ?? 0) >= (state?.queueLimit ?? 0);
           expect(full).toBe(false);
         }
-        const { latencyWeight } = decision.explanation.objective;
+        const { latencyWeight, typicalMs } = decision.explanation.objective;
         const fastest = Math.min(...decision.explanation.ranked.map((c) => c.timeMs));
         for (const ranked of decision.explanation.ranked) {
           expect(ranked.quality).toBeGreaterThanOrEqual(0);
@@ -144,7 +144,7 @@ describe('routing invariants (fast-check)', () => {
           // The objective is what the explanation says it is.
           if ((decision.explanation as { rankedOmitted?: number }).rankedOmitted === 0)
             expect(ranked.total).toBeCloseTo(
-              ranked.quality - latencyWeight * Math.log2(ranked.timeMs / fastest),
+              ranked.quality - (latencyWeight * (ranked.timeMs - fastest)) / typicalMs,
               9,
             );
         }

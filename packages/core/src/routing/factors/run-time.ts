@@ -29,11 +29,10 @@ export function serviceMs(i: number, ctx: RoutingContext): number {
   if (perfTable.measured[i] === 1) {
     ttft = perfTable.ttftMs[i] as number;
     decode = perfTable.decodeTokensPerSec[i] as number;
+    // Prefill grows with the prompt: with a measured prefill speed, the TTFT is this prompt's
+    // prefill (never under a quarter of the typical TTFT: fixed overheads stay).
     const prefill = ctx.perf[i]?.prefillTokensPerSec;
-    if (prefill && prefill > 0) {
-      const prefillMs = (ctx.analysis.promptTokens * 1000) / prefill;
-      if (prefillMs > ttft) ttft = prefillMs;
-    }
+    if (prefill && prefill > 0) ttft = Math.max(ttft * 0.25, (ctx.analysis.promptTokens * 1000) / prefill);
   } else {
     const perf = DEFAULT_PERF[table.tierOf[i] as number] as PerfEstimate;
     ttft = perf.ttftMs;
