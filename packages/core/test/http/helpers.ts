@@ -72,7 +72,12 @@ export class StubRouter implements RouterLike {
       context: ctx,
       analysis: { complexity: 0, taskType: 'chat', promptTokens: 0 },
       profile: 'balanced',
-      objective: { latencyWeight: 0.08, description: 'test double', expectedOutputTokens: 256 },
+      objective: {
+        latencyWeight: 0.03,
+        description: 'test double',
+        expectedOutputTokens: 256,
+        typicalMs: 1000,
+      },
       candidates: candidates.length,
       filters: [],
       ranked: [],
