@@ -7,6 +7,7 @@ import { registerRoute } from './commands/route.js';
 import { registerScanModels } from './commands/scan-models.js';
 import { registerServe } from './commands/serve.js';
 import { registerServer } from './commands/server.js';
+import { registerSimulate } from './commands/simulate.js';
 import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { DEFAULT_CONFIG_PATH } from './config-file.js';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerServe(program);
   registerRoute(program);
   registerServer(program);
+  registerSimulate(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -39,6 +39,8 @@ export interface QualityPrediction {
  */
 export class LearnedQuality {
   private readonly slices = new Map<string, Map<string, QualityStat>>();
+  /** Every statistic of a (model, band), across contexts (faded together on a surprise). */
+  private readonly byModel = new Map<string, Set<QualityStat>>();
   private count = 0;
 
   constructor(stats: Iterable<QualityStat> = []) {
@@ -105,19 +107,41 @@ export class LearnedQuality {
    * score, less for implicit success); returns the updated statistics.
    */
   update(key: EvidenceKey, reward: number, at: number, weight = 1): QualityStat[] {
-    return levelsOf(key.team, key.role, key.taskType).map(([team, role, taskType]) => {
+    const levels = levelsOf(key.team, key.role, key.taskType);
+    const changed: QualityStat[] = [];
+    levels.forEach(([team, role, taskType], depth) => {
       const stat = this.getOrCreate({ team, role, taskType, modelId: key.modelId, band: key.band }, at);
-      // Old evidence fades in proportion to the weight of the new: weak implicit evidence barely.
-      const keep = DISCOUNT ** weight;
+      const keep = keepFactor(stat, reward, weight);
+      // The model as a whole surprised us (its global statistic): what every context learned about
+      // it on this band is suspect too, not only this request's path.
+      if (depth === 0 && keep < DISCOUNT ** weight) changed.push(...this.fadeContexts(key, keep, at, levels));
       stat.alpha = stat.alpha * keep + weight * reward;
       stat.beta = stat.beta * keep + weight * (1 - reward);
       stat.n += 1;
       stat.updatedAt = at;
-      return stat;
+      changed.push(stat);
     });
+    return changed;
   }
 
-  /** Take back an observation folded in earlier (superseded evidence) at every level. */
+  /** Fades every statistic of the model on this band outside the given path. */
+  private fadeContexts(key: EvidenceKey, keep: number, at: number, path: readonly Level[]): QualityStat[] {
+    const onPath = new Set(path.map(([t, r, k]) => sliceKey(t, r, k, key.band)));
+    const faded: QualityStat[] = [];
+    for (const stat of this.byModel.get(modelBandKey(key.modelId, key.band)) ?? []) {
+      if (onPath.has(sliceKey(stat.team, stat.role, stat.taskType, stat.band))) continue;
+      stat.alpha *= keep;
+      stat.beta *= keep;
+      stat.updatedAt = at;
+      faded.push(stat);
+    }
+    return faded;
+  }
+
+  /**
+   * Take back an observation folded in earlier (superseded evidence) at every level. Exact for
+   * implicit evidence (the only kind the router takes back), which is never discounted by surprise.
+   */
   retract(key: EvidenceKey, reward: number, at: number, weight: number): QualityStat[] {
     const changed: QualityStat[] = [];
     for (const [team, role, taskType] of levelsOf(key.team, key.role, key.taskType)) {
@@ -169,10 +193,45 @@ export class LearnedQuality {
       slice = new Map();
       this.slices.set(key, slice);
     }
-    if (!slice.has(stat.modelId)) this.count++;
+    const previous = slice.get(stat.modelId);
+    if (!previous) this.count++;
     slice.set(stat.modelId, stat);
+    const family = modelBandKey(stat.modelId, stat.band);
+    let stats = this.byModel.get(family);
+    if (!stats) {
+      stats = new Set();
+      this.byModel.set(family, stats);
+    }
+    if (previous) stats.delete(previous);
+    stats.add(stat);
   }
 }
+
+function modelBandKey(modelId: string, band: string): string {
+  return `${modelId}\u0001${band}`;
+}
+
+/**
+ * How much of a statistic's old evidence to keep when new evidence arrives. Old evidence fades in
+ * proportion to the weight of the new (weak implicit evidence barely moves it). A judgement far
+ * from what the statistic says (a surprise: the model behind the name changed, or the work did)
+ * fades it much faster, so the change shows within a handful of judgements; ordinary noise does not.
+ */
+function keepFactor(stat: QualityStat, reward: number, weight: number): number {
+  const evidence = stat.alpha + stat.beta;
+  if (weight >= 1 && evidence >= SURPRISE_MIN_EVIDENCE) {
+    const surprise = Math.abs(reward - stat.alpha / evidence);
+    if (surprise > SURPRISE) return SURPRISED_DISCOUNT ** weight;
+  }
+  return DISCOUNT ** weight;
+}
+
+/** A judgement this far from a statistic's mean is a surprise (judge noise and spread within a band are smaller). */
+export const SURPRISE = 0.35;
+/** Discount per surprising judgement: about four in a row halve the old evidence. */
+export const SURPRISED_DISCOUNT = 0.85;
+/** Evidence a statistic needs before a judgement can surprise it. */
+const SURPRISE_MIN_EVIDENCE = 3;
 
 /** What one piece of evidence is about. */
 export interface EvidenceKey {

@@ -9,6 +9,7 @@ export * from './oracle.js';
 export * from './policies.js';
 export * from './prompts.js';
 export * from './random.js';
+export * from './run-policies.js';
 export * from './service-time.js';
 export * from './simulator.js';
 export * from './summary.js';

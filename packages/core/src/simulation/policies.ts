@@ -44,7 +44,7 @@ function leastBusyOf(nodes: readonly NodeView[], keep: (n: NodeView) => boolean)
     const b = nodes[best];
     if (!b || load < (b.active + b.queued) / b.profile.slots) best = i;
   }
-  return best < 0 ? 0 : best;
+  return Math.max(best, 0);
 }
 
 export function handMapPolicy(): BaselinePolicy {

@@ -65,6 +65,8 @@ export interface SimulationResult {
   rejected: number;
   /** Judged requests of the warm-up. */
   warmupJudged: number;
+  /** Outcomes and feedback the router could not take (their route was already forgotten). */
+  lostFeedback: number;
 }
 
 interface Job {
@@ -103,8 +105,17 @@ export function simulate(options: SimulationOptions): SimulationResult {
     ...(broke?.profiles ? { profiles: broke.profiles } : {}),
   });
   const cluster = new ClusterState(config.nodes);
+  // Every agent may have a route in flight (plus retried ones): remember enough of them.
+  const agents = options.workload.agents.length + (options.warmup?.agents.length ?? 0);
   const router =
-    options.policy.kind === 'broke' ? new Router({ config, cluster, now: () => now * 1000 }) : undefined;
+    options.policy.kind === 'broke'
+      ? new Router({
+          config,
+          cluster,
+          now: () => now * 1000,
+          explanationCapacity: Math.max(10_000, 4 * agents),
+        })
+      : undefined;
   const policyName = options.policy.kind === 'broke' ? options.policy.model : options.policy.policy.name;
 
   const events = new EventQueue<Event>();
@@ -115,6 +126,11 @@ export function simulate(options: SimulationOptions): SimulationResult {
   let measuredStart = 0;
   let lastDone = 0;
   let weakened = false;
+  let lostFeedback = 0;
+  // A route forgotten before its answer (far more agents than the router remembers routes).
+  const lost = () => {
+    lostFeedback++;
+  };
 
   const mirror = (n: number) => {
     const q = queues[n] as NodeQueue<Job>;
@@ -188,14 +204,16 @@ export function simulate(options: SimulationOptions): SimulationResult {
         model: { id: profile.model.id, parameters: profile.model.parameters, weakened: isWeak },
       });
       if (router && job.routeId) {
-        void router.recordOutcome(job.routeId, {
-          success: true,
-          latencyMs: time.totalSec * 1000,
-          ttftMs: time.ttftSec * 1000,
-          tokens: job.request.outputTokens,
-          promptTokens: job.request.promptTokens,
-        });
-        void router.feedback(job.routeId, { score });
+        router
+          .recordOutcome(job.routeId, {
+            success: true,
+            latencyMs: time.totalSec * 1000,
+            ttftMs: time.ttftSec * 1000,
+            tokens: job.request.outputTokens,
+            promptTokens: job.request.promptTokens,
+          })
+          .catch(lost);
+        router.feedback(job.routeId, { score }).catch(lost);
       }
       if (job.measured) {
         records.push({
@@ -233,5 +251,6 @@ export function simulate(options: SimulationOptions): SimulationResult {
     records,
     rejected,
     warmupJudged,
+    lostFeedback,
   };
 }
