@@ -160,7 +160,7 @@ const lines = [
   `- Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 1073741824).toFixed(1)} GiB RAM, ${os.platform()} ${os.release()}`,
   `- Load average at start (1/5/15 min): ${startLoad.map((n) => n.toFixed(2)).join(' / ')} — the reference machine is shared, so numbers include contention`,
   `- Node ${process.version}; command: \`npm run build && node --expose-gc bench/routing.mjs\``,
-  '- Each decision: prompt analysis, all filters, all 7 scorers, picker, explanation (lazy parts not rendered); 10% exploring routes.',
+  '- Each decision: prompt analysis, all filters, all 7 factors, the objective, explanation (lazy parts not rendered); 10% exploring routes.',
   '',
   '| Cluster | Candidates | Decisions | p50 | p99 | p99, GC between batches | max | Target p99 |',
   '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',

@@ -106,7 +106,7 @@ export const RoleRuleSchema = z.object({
   role: z.string().min(1),
   team: z.string().optional(),
   taskType: TaskTypeSchema.optional(),
-  /** Models or tiers this role should prefer / avoid (a scorer bonus or penalty). */
+  /** Models or tiers this role should prefer / avoid (quality points added or taken away, see routing/factors/role-rules.ts). */
   prefer: z.array(z.string()).default([]),
   avoid: z.array(z.string()).default([]),
   /** Hard pins: only these nodes / models are allowed (a filter). */

@@ -26,7 +26,7 @@ interface ExplanationInput {
 
 /**
  * Builds the explanation cheaply: scalar fields now, `ranked` and `summary` on first read
- * (they allocate per candidate and per scorer). Notes are rendered at that first read, from the
+ * (they allocate per candidate and per factor). Notes are rendered at that first read, from the
  * stored scores and the cluster state at that moment.
  */
 export function buildExplanation(input: ExplanationInput): DetailedRouteExplanation {

@@ -1,4 +1,4 @@
-/** Candidates kept with full per-scorer detail in an explanation. */
+/** Candidates kept with full per-factor detail in an explanation. */
 export const EXPLAINED_CANDIDATES = 32;
 
 /**

@@ -12,7 +12,7 @@ import type { LiveTable } from './live-table.js';
 import type { PerfTable } from './perf-cache.js';
 import type { Candidate, RouteRequest } from './types.js';
 
-/** A candidate with the static data filters and scorers need, computed once per config. */
+/** A candidate with the static data filters and factors need, computed once per config. */
 export interface RouteCandidate extends Candidate {
   /** Position in the router's candidate table (stable while the config is). */
   readonly index: number;
