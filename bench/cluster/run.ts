@@ -92,6 +92,11 @@ for (const p of policies)
   if (!POLICIES.includes(p)) fail(`unknown policy "${p}" (known: ${POLICIES.join(', ')})`);
 
 const log = (line: string) => process.stderr.write(`[cluster] ${line}\n`);
+
+// Everything here is loopback-only. LiteLLM's token counter loads a Hugging Face tokenizer for
+// model names containing "llama" and, with no network, stalls ≈ 23 s per request retrying the
+// download; offline mode makes it fall back at once (children inherit this environment).
+process.env.HF_HUB_OFFLINE ??= '1';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------ children
@@ -373,7 +378,9 @@ interface Outcome {
   endAt: number;
 }
 
-const REQUEST_TIMEOUT_MS = 180_000;
+const REQUEST_TIMEOUT_MS = 120_000;
+/** A policy whose first this-many answers all failed is broken, not slow: stop it early. */
+const FIRST_FAILURES_ABORT = 10;
 const MAX_ATTEMPTS = 30;
 
 /** One HTTP exchange; the text only needs to carry the node marker. */
@@ -506,12 +513,16 @@ async function runPhase(
       endAt: end - t0,
     };
   };
+  let broken: Error | undefined;
   await Promise.all(
     w.agents.map(async (agent: Agent) => {
       for (const r of w.byAgent[agent.id] ?? []) {
+        if (broken) return;
         const o = await one(r);
         outcomes.push(o);
         if (!o.ok && outcomes.filter((x) => !x.ok).length <= 3) log(`${label}: ${r.id} failed: ${o.error}`);
+        if (outcomes.length === FIRST_FAILURES_ABORT && outcomes.every((x) => !x.ok))
+          broken = new Error(`${label}: the first ${FIRST_FAILURES_ABORT} requests all failed (${o.error})`);
         if (o.ok && o.routeId && ep.feedback) await ep.feedback(o.routeId, o.quality);
         done += 1;
         if (done % progressEvery === 0) log(`${label}: ${done}/${w.requests.length}`);
@@ -519,6 +530,7 @@ async function runPhase(
       }
     }),
   );
+  if (broken) throw broken;
   // The makespan ends with the last answer, not the last think time.
   return { outcomes, makespanMs: Math.max(0, ...outcomes.map((o) => o.endAt)) };
 }
