@@ -589,8 +589,8 @@ function svg(results: PolicyResult[]): string {
   };
   const xr = nice(Math.min(0, ...xs), Math.max(...xs) * 1.05);
   const yr = nice(Math.max(0, Math.min(...ys) - 0.05), Math.min(1, Math.max(...ys) + 0.05));
-  const X = (v: number) => m.l + ((v - xr.lo) / (xr.hi - xr.lo || 1)) * (W - m.l - m.r);
-  const Y = (v: number) => H - m.b - ((v - yr.lo) / (yr.hi - yr.lo || 1)) * (H - m.t - m.b);
+  const X = (v: number) => +(m.l + ((v - xr.lo) / (xr.hi - xr.lo || 1)) * (W - m.l - m.r)).toFixed(1);
+  const Y = (v: number) => +(H - m.b - ((v - yr.lo) / (yr.hi - yr.lo || 1)) * (H - m.t - m.b)).toFixed(1);
   const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;');
   const parts: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
