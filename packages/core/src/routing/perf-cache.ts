@@ -5,6 +5,8 @@ import type { CandidateTable } from './candidate-table.js';
 export interface PerfTable {
   ttftMs: Float64Array;
   decodeTokensPerSec: Float64Array;
+  /** Prefill tokens/s; 0 when not measured. */
+  prefillTokensPerSec: Float64Array;
   measured: Uint8Array;
 }
 
@@ -32,6 +34,7 @@ export class PerfCache {
     this.flat = {
       ttftMs: new Float64Array(size),
       decodeTokensPerSec: new Float64Array(size),
+      prefillTokensPerSec: new Float64Array(size),
       measured: new Uint8Array(size),
     };
     this.refreshAll();
@@ -53,6 +56,7 @@ export class PerfCache {
     this.flat.measured[index] = perf ? 1 : 0;
     this.flat.ttftMs[index] = perf?.ttftMs ?? 0;
     this.flat.decodeTokensPerSec[index] = perf?.decodeTokensPerSec ?? 0;
+    this.flat.prefillTokensPerSec[index] = perf?.prefillTokensPerSec ?? 0;
   }
 
   refreshAll(): void {

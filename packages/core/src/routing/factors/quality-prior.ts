@@ -6,18 +6,21 @@ import type { Factor } from '../plugin.js';
  * this difficulty and task type (learning/cold-start.ts), or the caller's own `priorScores`.
  */
 export function qualityPriorFactor(): Factor {
+  // Once per model per route (a cluster has thousands of candidates but a handful of models).
+  let byModel = new Float64Array(0);
   return {
     name: 'quality-prior',
     adds: 'quality',
     estimate(idx, count, ctx, out) {
-      const { modelOf, capability, candidates } = ctx.table;
+      const { modelOf, capability, models } = ctx.table;
       const { complexity, taskType } = ctx.analysis;
       const given = ctx.agent.priorScores;
-      for (let k = 0; k < count; k++) {
-        const i = idx[k] as number;
-        const own = given?.[(candidates[i] as { modelId: string }).modelId];
-        out[k] = own ?? priorQuality(capability[modelOf[i] as number] as number, complexity, taskType);
-      }
+      if (byModel.length < models.length) byModel = new Float64Array(models.length);
+      for (let m = 0; m < models.length; m++)
+        byModel[m] =
+          given?.[(models[m] as { id: string }).id] ??
+          priorQuality(capability[m] as number, complexity, taskType);
+      for (let k = 0; k < count; k++) out[k] = byModel[modelOf[idx[k] as number] as number] as number;
     },
     note: (candidate, term, ctx) =>
       ctx.agent.priorScores?.[candidate.modelId] !== undefined

@@ -31,8 +31,8 @@ export function serviceMs(i: number, ctx: RoutingContext): number {
     decode = perfTable.decodeTokensPerSec[i] as number;
     // Prefill grows with the prompt: with a measured prefill speed, the TTFT is this prompt's
     // prefill (never under a quarter of the typical TTFT: fixed overheads stay).
-    const prefill = ctx.perf[i]?.prefillTokensPerSec;
-    if (prefill && prefill > 0) ttft = Math.max(ttft * 0.25, (ctx.analysis.promptTokens * 1000) / prefill);
+    const prefill = perfTable.prefillTokensPerSec[i] as number;
+    if (prefill > 0) ttft = Math.max(ttft * 0.25, (ctx.analysis.promptTokens * 1000) / prefill);
   } else {
     const perf = DEFAULT_PERF[table.tierOf[i] as number] as PerfEstimate;
     ttft = perf.ttftMs;
@@ -49,7 +49,18 @@ export function runTimeFactor(): Factor {
     name: 'run-time',
     adds: 'time',
     estimate(idx, count, ctx, out) {
-      for (let k = 0; k < count; k++) out[k] = serviceMs(idx[k] as number, ctx);
+      const { perfTable, table } = ctx;
+      // The common case inline (measured speed, no prefill rate): thousands of candidates per route.
+      const tokensMs = ctx.expectedOutputTokens * 1000;
+      for (let k = 0; k < count; k++) {
+        const i = idx[k] as number;
+        if (perfTable.measured[i] === 1 && perfTable.prefillTokensPerSec[i] === 0) {
+          const node = table.nodeOf[i] as number;
+          const decode = perfTable.decodeTokensPerSec[i] as number;
+          const slowdown = 1 + (table.batchSlowdown[node] as number) * othersAtStart(ctx, node);
+          out[k] = (perfTable.ttftMs[i] as number) + (tokensMs * slowdown) / (decode > 0 ? decode : 1);
+        } else out[k] = serviceMs(i, ctx);
+      }
     },
     note(candidate, term, ctx) {
       const source = ctx.perfTable.measured[candidate.index] === 1 ? 'measured speed' : 'tier default speed';
