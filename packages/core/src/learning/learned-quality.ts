@@ -39,8 +39,10 @@ export interface QualityPrediction {
  */
 export class LearnedQuality {
   private readonly slices = new Map<string, Map<string, QualityStat>>();
-  /** Every statistic of a (model, band), across contexts (faded together on a surprise). */
+  /** Every statistic of a (model, band), across contexts (shifted together when the model changes). */
   private readonly byModel = new Map<string, Set<QualityStat>>();
+  /** Running mean of (judgement − estimate) per global statistic (see drifted). */
+  private readonly drift = new WeakMap<QualityStat, number>();
   private count = 0;
 
   constructor(stats: Iterable<QualityStat> = []) {
@@ -111,10 +113,13 @@ export class LearnedQuality {
     const changed: QualityStat[] = [];
     levels.forEach(([team, role, taskType], depth) => {
       const stat = this.getOrCreate({ team, role, taskType, modelId: key.modelId, band: key.band }, at);
-      const keep = keepFactor(stat, reward, weight);
-      // The model as a whole surprised us (its global statistic): what every context learned about
-      // it on this band is suspect too, not only this request's path.
-      if (depth === 0 && keep < DISCOUNT ** weight) changed.push(...this.fadeContexts(key, keep, at, levels));
+      const keep = keepFactor(weight);
+      // The model as a whole keeps surprising us (its global statistic drifts): what every
+      // context learned about it is suspect, on every band (a swapped checkpoint or a broken
+      // quantisation changes all of it), not only this request's path.
+      const drift = depth === 0 && weight >= 1 ? this.drifted(stat, reward) : 0;
+      if (drift !== 0)
+        for (const band of BANDS) changed.push(...this.shiftContexts({ ...key, band }, drift, at));
       stat.alpha = stat.alpha * keep + weight * reward;
       stat.beta = stat.beta * keep + weight * (1 - reward);
       stat.n += 1;
@@ -124,23 +129,48 @@ export class LearnedQuality {
     return changed;
   }
 
-  /** Fades every statistic of the model on this band outside the given path. */
-  private fadeContexts(key: EvidenceKey, keep: number, at: number, path: readonly Level[]): QualityStat[] {
-    const onPath = new Set(path.map(([t, r, k]) => sliceKey(t, r, k, key.band)));
-    const faded: QualityStat[] = [];
-    for (const stat of this.byModel.get(modelBandKey(key.modelId, key.band)) ?? []) {
-      if (onPath.has(sliceKey(stat.team, stat.role, stat.taskType, stat.band))) continue;
-      stat.alpha *= keep;
-      stat.beta *= keep;
-      stat.updatedAt = at;
-      faded.push(stat);
+  /**
+   * Change detection on a model's global statistic: a running mean of how far judgements land
+   * from its estimate. One odd judgement (a misread difficulty) does not trip it; two or three
+   * far-off ones in a row do. In memory only: after a restart it simply starts again.
+   */
+  private drifted(stat: QualityStat, reward: number): number {
+    const evidence = stat.alpha + stat.beta;
+    if (evidence < DRIFT_MIN_EVIDENCE) return 0;
+    const drift =
+      (this.drift.get(stat) ?? 0) * (1 - DRIFT_RATE) + DRIFT_RATE * (reward - stat.alpha / evidence);
+    if (Math.abs(drift) > DRIFT_LIMIT) {
+      this.drift.set(stat, 0);
+      return drift;
     }
-    return faded;
+    this.drift.set(stat, drift);
+    return 0;
   }
 
   /**
-   * Take back an observation folded in earlier (superseded evidence) at every level. Exact for
-   * implicit evidence (the only kind the router takes back), which is never discounted by surprise.
+   * The model changed by about `drift`: every statistic of it on this band (every context) moves
+   * its mean by that much and keeps CHANGED_KEEP of its evidence, so even contexts and bands that
+   * have not seen the change yet stop trusting the old model, and their own new judgements
+   * settle the rest quickly.
+   */
+  private shiftContexts(key: EvidenceKey, drift: number, at: number): QualityStat[] {
+    const shifted: QualityStat[] = [];
+    for (const stat of this.byModel.get(modelBandKey(key.modelId, key.band)) ?? []) {
+      const evidence = stat.alpha + stat.beta;
+      if (evidence <= 0) continue;
+      const mean = Math.min(0.98, Math.max(0.02, stat.alpha / evidence + drift));
+      const kept = evidence * CHANGED_KEEP;
+      stat.alpha = mean * kept;
+      stat.beta = (1 - mean) * kept;
+      stat.updatedAt = at;
+      shifted.push(stat);
+    }
+    return shifted;
+  }
+
+  /**
+   * Take back an observation folded in earlier (superseded evidence) at every level: the exact
+   * inverse of `update` when nothing came in between.
    */
   retract(key: EvidenceKey, reward: number, at: number, weight: number): QualityStat[] {
     const changed: QualityStat[] = [];
@@ -212,26 +242,22 @@ function modelBandKey(modelId: string, band: string): string {
 }
 
 /**
- * How much of a statistic's old evidence to keep when new evidence arrives. Old evidence fades in
- * proportion to the weight of the new (weak implicit evidence barely moves it). A judgement far
- * from what the statistic says (a surprise: the model behind the name changed, or the work did)
- * fades it much faster, so the change shows within a handful of judgements; ordinary noise does not.
+ * How much of a statistic's old evidence to keep when new evidence arrives: it fades in
+ * proportion to the weight of the new (weak implicit evidence barely moves it).
  */
-function keepFactor(stat: QualityStat, reward: number, weight: number): number {
-  const evidence = stat.alpha + stat.beta;
-  if (weight >= 1 && evidence >= SURPRISE_MIN_EVIDENCE) {
-    const surprise = Math.abs(reward - stat.alpha / evidence);
-    if (surprise > SURPRISE) return SURPRISED_DISCOUNT ** weight;
-  }
+function keepFactor(weight: number): number {
   return DISCOUNT ** weight;
 }
 
-/** A judgement this far from a statistic's mean is a surprise (judge noise and spread within a band are smaller). */
-export const SURPRISE = 0.35;
-/** Discount per surprising judgement: about four in a row halve the old evidence. */
-export const SURPRISED_DISCOUNT = 0.85;
-/** Evidence a statistic needs before a judgement can surprise it. */
-const SURPRISE_MIN_EVIDENCE = 3;
+const BANDS: readonly ComplexityBand[] = ['low', 'medium', 'high'];
+
+/** Smoothing of the drift detector, and the mean miss that says the model changed. */
+const DRIFT_RATE = 0.2;
+const DRIFT_LIMIT = 0.3;
+/** What a detected change keeps of every context's evidence about the model on that band. */
+export const CHANGED_KEEP = 0.5;
+/** Evidence a model's global statistic needs before the drift detector trusts its mean. */
+const DRIFT_MIN_EVIDENCE = 3;
 
 /** What one piece of evidence is about. */
 export interface EvidenceKey {

@@ -15,6 +15,8 @@ export function clusterConfig(
     explorationRate?: number;
     /** Objective overrides per profile name (routing.profiles). */
     profiles?: Readonly<Record<string, Partial<Objective>>>;
+    /** Leave model sizes out (every model tier `medium`, no parameters): quality must be learned. */
+    untagged?: boolean;
   } = {},
 ): BrokeConfig {
   const models = new Map<string, HardwareProfile['model']>();
@@ -30,12 +32,11 @@ export function clusterConfig(
       memoryGb: p.memoryGb,
       requestTimeoutMs: 600_000,
     })),
-    models: [...models.values()].map((m) => ({
-      id: m.id,
-      parameters: m.parameters,
-      tier: m.tier,
-      contextLength: m.contextLength,
-    })),
+    models: [...models.values()].map((m) =>
+      options.untagged
+        ? { id: m.id, contextLength: m.contextLength }
+        : { id: m.id, parameters: m.parameters, tier: m.tier, contextLength: m.contextLength },
+    ),
     routing: {
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.explorationRate !== undefined ? { explorationRate: options.explorationRate } : {}),

@@ -19,6 +19,8 @@ export type SimPolicy =
       seed?: number;
       /** Objective overrides per profile (routing.profiles), e.g. to trace a frontier. */
       profiles?: Readonly<Record<string, Partial<Objective>>>;
+      /** Model sizes left out of the config: the router starts knowing nothing about quality. */
+      untagged?: boolean;
     }
   | { kind: 'baseline'; policy: BaselinePolicy };
 
@@ -53,6 +55,8 @@ export interface SimRecord {
   quality: number;
   /** Judged requests of the measured phase before this one was judged (its position in time). */
   judgedIndex: number;
+  /** Judged requests of the measured phase when this one was routed (what the router knew then). */
+  routedAtJudged: number;
   /** The model was the weakened one when it served this. */
   weakened: boolean;
 }
@@ -73,6 +77,8 @@ interface Job {
   request: WorkloadRequest;
   /** Position in its agent's own sequence. */
   index: number;
+  /** Judged requests of the measured phase when it was routed. */
+  routedAtJudged: number;
   node: number;
   routeId: string | undefined;
   sentAt: number;
@@ -103,6 +109,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
   const config = clusterConfig(profiles, {
     seed: broke?.seed ?? 1,
     ...(broke?.profiles ? { profiles: broke.profiles } : {}),
+    ...(broke?.untagged ? { untagged: true } : {}),
   });
   const cluster = new ClusterState(config.nodes);
   // Every agent may have a route in flight (plus retried ones): remember enough of them.
@@ -184,6 +191,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
           routeId,
           sentAt: now,
           measured: event.measured,
+          routedAtJudged: judgedMeasured,
         };
         start(node, (queues[node] as NodeQueue<Job>).arrive(job, request));
         continue;
@@ -225,6 +233,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
           latencySec,
           quality: score,
           judgedIndex: judgedMeasured,
+          routedAtJudged: job.routedAtJudged,
           weakened: isWeak,
         });
         judgedMeasured++;
