@@ -67,6 +67,8 @@ const { values: args } = parseArgs({
     'no-stream': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/cluster' },
     verbose: { type: 'boolean', default: false },
+    /** Log BROKE's route summary for every hard request. */
+    explain: { type: 'boolean', default: false },
   },
 });
 
@@ -198,6 +200,8 @@ async function startNodes(profiles: HardwareProfile[], outputs: Record<string, n
 interface Endpoint {
   target(r: WorkloadRequest): { url: string; model: string; headers: Record<string, string> };
   feedback?(routeId: string, score: number): Promise<void>;
+  /** BROKE's one-line summary of a route. */
+  explain?(routeId: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -274,6 +278,16 @@ async function startBroke(policy: Policy, nodes: LiveNode[], dir: string): Promi
   const model = BROKE_MODEL[policy] as string;
   return {
     target: (r) => ({ url: `${base}/v1/chat/completions`, model, headers: agentHeaders(r) }),
+    async explain(routeId) {
+      const res = await fetch(`${base}/v1/routes/${routeId}`);
+      const e = (await res.json()) as {
+        summary?: string;
+        objective?: { expectedOutputTokens?: number };
+        ranked?: Array<{ modelId: string; terms: Record<string, { note?: string }> }>;
+      };
+      const runTimes = (e.ranked ?? []).map((c) => `${c.modelId}: ${c.terms['run-time']?.note ?? '?'}`).join('; ');
+      return `${e.summary ?? `(${res.status})`} [reply ~${e.objective?.expectedOutputTokens} tokens; ${runTimes}]`;
+    },
     async feedback(routeId, score) {
       const res = await fetch(`${base}/v1/feedback`, {
         method: 'POST',
@@ -504,6 +518,8 @@ async function runPhase(
         if (outcomes.length === FIRST_FAILURES_ABORT && outcomes.every((x) => !x.ok))
           broken = new Error(`${label}: the first ${FIRST_FAILURES_ABORT} requests all failed (${o.error})`);
         if (o.ok && o.routeId && ep.feedback) await ep.feedback(o.routeId, o.quality);
+        if (args.explain && o.routeId && ep.explain && r.difficultyClass === 'hard')
+          log(`${label}: ${r.id} hard ${r.taskType} → ${o.node}: ${await ep.explain(o.routeId)}`);
         done += 1;
         if (done % progressEvery === 0) log(`${label}: ${done}/${w.requests.length}`);
         await sleep(r.thinkMs);

@@ -77,6 +77,7 @@ export class ClusterState implements ClusterView {
       this.perfs.set(key, {
         ttftMs: sample.ttftMs ?? 1000,
         decodeTokensPerSec: sample.decodeTokensPerSec ?? 10,
+        ...(sample.decodeTokensPerSec === undefined ? { decodeMeasured: false } : {}),
         ...(sample.prefillTokensPerSec !== undefined
           ? { prefillTokensPerSec: sample.prefillTokensPerSec }
           : {}),
@@ -84,9 +85,16 @@ export class ClusterState implements ClusterView {
       });
       return;
     }
-    if (sample.ttftMs !== undefined) prev.ttftMs += PERF_ALPHA * (sample.ttftMs - prev.ttftMs);
-    if (sample.decodeTokensPerSec !== undefined)
-      prev.decodeTokensPerSec += PERF_ALPHA * (sample.decodeTokensPerSec - prev.decodeTokensPerSec);
+    // A running mean over the first samples, an EWMA after: an odd first sample (a probe, a cold
+    // cache) is outvoted within a few requests instead of decaying by 0.8 per request.
+    const rate = Math.max(PERF_ALPHA, 1 / (prev.samples + 1));
+    if (sample.ttftMs !== undefined) prev.ttftMs += rate * (sample.ttftMs - prev.ttftMs);
+    if (sample.decodeTokensPerSec !== undefined) {
+      if (prev.decodeMeasured !== false)
+        prev.decodeTokensPerSec += rate * (sample.decodeTokensPerSec - prev.decodeTokensPerSec);
+      else prev.decodeTokensPerSec = sample.decodeTokensPerSec;
+      prev.decodeMeasured = true;
+    }
     if (sample.prefillTokensPerSec !== undefined)
       prev.prefillTokensPerSec =
         prev.prefillTokensPerSec === undefined

@@ -199,12 +199,9 @@ export class ClusterMonitor extends EventEmitter<MonitorEvents> {
       this.emit('model-validated', { nodeId: t.node.id, result });
       if (!result.ok) continue;
       ok.push(m.id);
-      if (result.ttftMs !== undefined) {
-        this.state.observePerf(t.node.id, m.id, {
-          ttftMs: result.ttftMs,
-          ...(result.decodeTokensPerSec ? { decodeTokensPerSec: result.decodeTokensPerSec } : {}),
-        });
-      }
+      // The probe's time to first token is a fair first estimate. Its decode speed is not: a
+      // handful of tokens often arrive in one network read, which reads as thousands of tokens/s.
+      if (result.ttftMs !== undefined) this.state.observePerf(t.node.id, m.id, { ttftMs: result.ttftMs });
     }
     return ok;
   }

@@ -31,6 +31,8 @@ export interface PerfEstimate {
   ttftMs: number;
   decodeTokensPerSec: number;
   prefillTokensPerSec?: number;
+  /** `false` while decodeTokensPerSec is a placeholder (only a TTFT measured so far). */
+  decodeMeasured?: boolean;
   samples: number;
 }
 

@@ -55,7 +55,8 @@ export class PerfCache {
     this.entries[index] = perf;
     this.flat.measured[index] = perf ? 1 : 0;
     this.flat.ttftMs[index] = perf?.ttftMs ?? 0;
-    this.flat.decodeTokensPerSec[index] = perf?.decodeTokensPerSec ?? 0;
+    // 0: no decode speed measured yet (only a TTFT); the run-time factor falls back to the tier's.
+    this.flat.decodeTokensPerSec[index] = perf && perf.decodeMeasured !== false ? perf.decodeTokensPerSec : 0;
     this.flat.prefillTokensPerSec[index] = perf?.prefillTokensPerSec ?? 0;
   }
 

@@ -29,6 +29,8 @@ import { AUTO_MODEL, selectModel, VIRTUAL_PREFIX } from './virtual-models.js';
 
 /** Smoothing of the typical request time (the objective's unit of time). */
 const TYPICAL_RATE = 0.05;
+/** Replies shorter than this say little about decode speed. */
+const MIN_DECODE_SAMPLE_TOKENS = 16;
 /** Prompts shorter than this say little about prefill speed (overheads dominate their TTFT). */
 const MIN_PREFILL_SAMPLE_TOKENS = 64;
 /** Node states re-looked up per route (see refreshNodeStates). */
@@ -245,8 +247,11 @@ export class Router {
       const node = this.table.nodeIndexOf(served.nodeId);
       const slowdown =
         1 + (node === undefined ? 0 : (this.table.batchSlowdown[node] as number)) * record.others;
+      // Short replies often arrive in one network read with the first token: no decode speed there.
       const decodeTokensPerSec =
-        outcome.tokens && decodeMs > 0 ? ((outcome.tokens * 1000) / decodeMs) * slowdown : undefined;
+        outcome.tokens && outcome.tokens >= MIN_DECODE_SAMPLE_TOKENS && decodeMs > 0
+          ? ((outcome.tokens * 1000) / decodeMs) * slowdown
+          : undefined;
       // Prefill speed from the router's own prompt-size estimate (what it predicts with), only
       // from prompts long enough for prefill to dominate the fixed overheads.
       const promptTokens = record.explanation.analysis.promptTokens;

@@ -29,6 +29,7 @@ export function serviceMs(i: number, ctx: RoutingContext): number {
   if (perfTable.measured[i] === 1) {
     ttft = perfTable.ttftMs[i] as number;
     decode = perfTable.decodeTokensPerSec[i] as number;
+    if (!(decode > 0)) decode = (DEFAULT_PERF[table.tierOf[i] as number] as PerfEstimate).decodeTokensPerSec;
     // Prefill grows with the prompt: with a measured prefill speed, the TTFT is this prompt's
     // prefill (never under a quarter of the typical TTFT: fixed overheads stay).
     const prefill = perfTable.prefillTokensPerSec[i] as number;
@@ -54,7 +55,11 @@ export function runTimeFactor(): Factor {
       const tokensMs = ctx.expectedOutputTokens * 1000;
       for (let k = 0; k < count; k++) {
         const i = idx[k] as number;
-        if (perfTable.measured[i] === 1 && perfTable.prefillTokensPerSec[i] === 0) {
+        if (
+          perfTable.measured[i] === 1 &&
+          perfTable.prefillTokensPerSec[i] === 0 &&
+          (perfTable.decodeTokensPerSec[i] as number) > 0
+        ) {
           const node = table.nodeOf[i] as number;
           const decode = perfTable.decodeTokensPerSec[i] as number;
           const slowdown = 1 + (table.batchSlowdown[node] as number) * othersAtStart(ctx, node);
