@@ -23,16 +23,25 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import {
   type Agent,
+  bestSinglePolicy,
   clusterConfig,
   DEFAULT_SPEEDUP,
   generateWorkload,
   HAND_MAP,
   type HardwareProfile,
+  handMapPolicy,
   judge,
+  latencyPolicy,
+  leastBusyPolicy,
   MAC_PRESETS,
   macCluster,
   outputTable,
+  type PolicySummary,
   Rng,
+  randomPolicy,
+  type SimPolicy,
+  simulate,
+  summarise as summariseSimulation,
   type Workload,
   type WorkloadRequest,
 } from '../../packages/core/src/simulation/index.js';
@@ -285,7 +294,9 @@ async function startBroke(policy: Policy, nodes: LiveNode[], dir: string): Promi
         objective?: { expectedOutputTokens?: number };
         ranked?: Array<{ modelId: string; terms: Record<string, { note?: string }> }>;
       };
-      const runTimes = (e.ranked ?? []).map((c) => `${c.modelId}: ${c.terms['run-time']?.note ?? '?'}`).join('; ');
+      const runTimes = (e.ranked ?? [])
+        .map((c) => `${c.modelId}: ${c.terms['run-time']?.note ?? '?'}`)
+        .join('; ');
       return `${e.summary ?? `(${res.status})`} [reply ~${e.objective?.expectedOutputTokens} tokens; ${runTimes}]`;
     },
     async feedback(routeId, score) {
@@ -675,10 +686,107 @@ function versions(): string[] {
   return lines;
 }
 
+// ------------------------------------------------------------------------------------ simulator
+
+/** The simulator's counterpart of each emulated policy (peers: what their strategy does). */
+function simulated(policy: Policy): SimPolicy {
+  if (policy.startsWith('broke-')) return { kind: 'broke', model: BROKE_MODEL[policy] as string, seed };
+  if (policy === 'hand-map') return { kind: 'baseline', policy: handMapPolicy() };
+  if (policy === 'best-single') return { kind: 'baseline', policy: bestSinglePolicy() };
+  if (policy === 'litellm-least-busy') return { kind: 'baseline', policy: leastBusyPolicy() };
+  if (policy === 'litellm-latency') return { kind: 'baseline', policy: latencyPolicy() };
+  return { kind: 'baseline', policy: randomPolicy(seed) }; // random, simple-shuffle, Portkey load balance
+}
+
+/** The same plan in virtual time: same profiles, workloads, warm-up and judge. */
+function simulateAll(
+  profiles: HardwareProfile[],
+  measured: Workload,
+  warmup: Workload,
+): Map<Policy, PolicySummary> {
+  const out = new Map<Policy, PolicySummary>();
+  for (const policy of policies) {
+    const sim = simulated(policy);
+    const learns = !['hand-map', 'best-single', 'random'].includes(policy);
+    const result = simulate({
+      profiles,
+      policy: sim,
+      workload: measured,
+      ...(learns && sim.kind === 'broke' && warmup.requests.length ? { warmup } : {}),
+      judgeSeed: seed,
+    });
+    out.set(policy, summariseSimulation(result, profiles));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------ verdict
+
+const PEERS: readonly Policy[] = [
+  'litellm-simple-shuffle',
+  'litellm-least-busy',
+  'litellm-latency',
+  'portkey-loadbalance',
+  'hand-map',
+];
+
+/**
+ * Issue 15's test of a frontier: a BROKE profile dominates a peer when it is at least as good on
+ * quality and at least 25% faster, or at least as fast and at least 0.05 better.
+ */
+function dominates(b: PolicyResult, p: PolicyResult): string | undefined {
+  if (b.quality >= p.quality && b.makespanS <= 0.75 * p.makespanS)
+    return `${b.policy}: ${(100 * (1 - b.makespanS / p.makespanS)).toFixed(0)}% faster, quality ${b.quality - p.quality >= 0 ? '+' : ''}${(b.quality - p.quality).toFixed(3)}`;
+  if (b.makespanS <= p.makespanS && b.quality >= p.quality + 0.05)
+    return `${b.policy}: quality +${(b.quality - p.quality).toFixed(3)}, ${(100 * (1 - b.makespanS / p.makespanS)).toFixed(0)}% faster`;
+  return undefined;
+}
+
+function verdict(results: PolicyResult[]): string[] {
+  const broke = results.filter((r) => r.policy.startsWith('broke-'));
+  const rows = results
+    .filter((r) => PEERS.includes(r.policy))
+    .map((p) => {
+      const wins = broke.map((b) => dominates(b, p)).filter((x): x is string => Boolean(x));
+      return `| ${p.policy} | ${p.makespanS.toFixed(1)} s, ${p.quality.toFixed(3)} | ${wins.length ? `yes — ${wins.join('; ')}` : '**no**'} |`;
+    });
+  if (!rows.length || !broke.length) return [];
+  return [
+    '## Does a BROKE profile dominate each peer?',
+    '',
+    'A BROKE profile dominates a peer when, in this run, it is at least as good on quality and at least 25% faster (makespan), or at least as fast and at least 0.05 better on mean quality.',
+    '',
+    '| peer | peer makespan, quality | dominated by |',
+    '| --- | --- | --- |',
+    ...rows,
+    '',
+  ];
+}
+
+function agreement(results: PolicyResult[], sims: Map<Policy, PolicySummary>): string[] {
+  if (!sims.size) return [];
+  const f = (x: number, d = 1) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+  return [
+    '## The simulator against this emulation',
+    '',
+    "The same plan run by the discrete-event simulator (`broke-cluster simulate`'s engine: same profiles, workloads, warm-up and judge, virtual time, the real router code; LiteLLM's and Portkey's strategies as the simulator's `least-busy`, `latency-based` and `random`). Δ: simulated relative to emulated.",
+    '',
+    '| policy | emulated makespan s | simulated makespan s | Δ makespan | emulated quality | simulated quality | Δ quality |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...results.map((r) => {
+      const s = sims.get(r.policy);
+      if (!s) return `| ${r.policy} | ${f(r.makespanS)} | – | – | ${f(r.quality, 3)} | – | – |`;
+      return `| ${r.policy} | ${f(r.makespanS)} | ${f(s.makespanSec)} | ${f(100 * (s.makespanSec / r.makespanS - 1), 0)}% | ${f(r.quality, 3)} | ${f(s.meanQuality, 3)} | ${f(100 * (s.meanQuality / r.quality - 1), 1)}% |`;
+    }),
+    '',
+  ];
+}
+
 function report(
   results: PolicyResult[],
   profiles: HardwareProfile[],
   meta: { loadBefore: number[]; loadAfter: number[]; started: Date; wallS: number },
+  sims: Map<Policy, PolicySummary> = new Map(),
 ): string {
   const cpus = os.cpus();
   const la = (l: number[]) => l.map((x) => x.toFixed(2)).join(' / ');
@@ -708,6 +816,8 @@ function report(
     '',
     `![quality vs makespan](${basename(outBase)}.svg)`,
     '',
+    ...verdict(results),
+    ...agreement(results, sims),
     'Requests answered per node:',
     '',
     `| policy | ${nodeIds.join(' | ')} |`,
@@ -786,12 +896,14 @@ async function main() {
     rmSync(work, { recursive: true, force: true });
   }
 
-  const md = report(results, profiles, {
-    loadBefore,
-    loadAfter: os.loadavg(),
-    started,
-    wallS: (performance.now() - t0) / 1000,
-  });
+  const loadAfter = os.loadavg();
+  const wallS = (performance.now() - t0) / 1000;
+  const md = report(
+    results,
+    profiles,
+    { loadBefore, loadAfter, started, wallS },
+    simulateAll(profiles, measured, warmup),
+  );
   mkdirSync(dirname(outBase), { recursive: true });
   // Both files appear together or not at all: written aside, renamed at the end.
   const tmpMd = `${outBase}.md.tmp-${process.pid}`;
