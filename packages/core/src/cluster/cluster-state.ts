@@ -65,41 +65,68 @@ export class ClusterState implements ClusterView {
     this.perfs.set(`${nodeId}\u0000${modelId}`, { ...estimate, samples });
   }
 
-  /** Fold one measured request into the node × model speed estimate. */
-  observePerf(
-    nodeId: string,
-    modelId: string,
-    sample: { ttftMs?: number; decodeTokensPerSec?: number; prefillTokensPerSec?: number },
-  ): void {
+  /**
+   * Fold one measured request into the node × model speed estimate. Speeds come best as
+   * `{ tokens, ms }` (decode: reply tokens and the time after the first; prefill: prompt tokens
+   * and the time to the first): they are kept as ratios of smoothed sums, so a short reply that
+   * arrived in one network read (ms ≈ 0) barely counts, where its own rate would be absurd.
+   */
+  observePerf(nodeId: string, modelId: string, sample: PerfSample): void {
     const key = `${nodeId}\u0000${modelId}`;
-    const prev = this.perfs.get(key);
+    let prev = this.perfs.get(key);
     if (!prev) {
-      this.perfs.set(key, {
+      prev = {
         ttftMs: sample.ttftMs ?? 1000,
         decodeTokensPerSec: sample.decodeTokensPerSec ?? 10,
         ...(sample.decodeTokensPerSec === undefined ? { decodeMeasured: false } : {}),
         ...(sample.prefillTokensPerSec !== undefined
           ? { prefillTokensPerSec: sample.prefillTokensPerSec }
           : {}),
-        samples: 1,
-      });
-      return;
+        samples: 0,
+      };
+      this.perfs.set(key, prev);
+    } else if (sample.ttftMs !== undefined) {
+      // A running mean over the first samples, an EWMA after: an odd first sample (a probe, a
+      // cold cache) is outvoted within a few requests instead of decaying by 0.8 per request.
+      prev.ttftMs += Math.max(PERF_ALPHA, 1 / (prev.samples + 1)) * (sample.ttftMs - prev.ttftMs);
     }
-    // A running mean over the first samples, an EWMA after: an odd first sample (a probe, a cold
-    // cache) is outvoted within a few requests instead of decaying by 0.8 per request.
-    const rate = Math.max(PERF_ALPHA, 1 / (prev.samples + 1));
-    if (sample.ttftMs !== undefined) prev.ttftMs += rate * (sample.ttftMs - prev.ttftMs);
-    if (sample.decodeTokensPerSec !== undefined) {
-      if (prev.decodeMeasured !== false)
-        prev.decodeTokensPerSec += rate * (sample.decodeTokensPerSec - prev.decodeTokensPerSec);
-      else prev.decodeTokensPerSec = sample.decodeTokensPerSec;
-      prev.decodeMeasured = true;
+    const sums = this.sums.get(key) ?? { decodeTokens: 0, decodeMs: 0, prefillTokens: 0, prefillMs: 0 };
+    this.sums.set(key, sums);
+    const decode = sample.decode ?? rateSample(sample.decodeTokensPerSec);
+    if (decode && decode.tokens > 0 && decode.ms >= 0) {
+      sums.decodeTokens = sums.decodeTokens * (1 - PERF_ALPHA) + decode.tokens;
+      sums.decodeMs = sums.decodeMs * (1 - PERF_ALPHA) + decode.ms;
+      if (sums.decodeMs > 0) {
+        prev.decodeTokensPerSec = (sums.decodeTokens * 1000) / sums.decodeMs;
+        prev.decodeMeasured = true;
+      }
     }
-    if (sample.prefillTokensPerSec !== undefined)
-      prev.prefillTokensPerSec =
-        prev.prefillTokensPerSec === undefined
-          ? sample.prefillTokensPerSec
-          : prev.prefillTokensPerSec + PERF_ALPHA * (sample.prefillTokensPerSec - prev.prefillTokensPerSec);
+    const prefill = sample.prefill ?? rateSample(sample.prefillTokensPerSec);
+    if (prefill && prefill.tokens > 0 && prefill.ms >= 0) {
+      sums.prefillTokens = sums.prefillTokens * (1 - PERF_ALPHA) + prefill.tokens;
+      sums.prefillMs = sums.prefillMs * (1 - PERF_ALPHA) + prefill.ms;
+      if (sums.prefillMs > 0) prev.prefillTokensPerSec = (sums.prefillTokens * 1000) / sums.prefillMs;
+    }
     prev.samples += 1;
   }
+
+  private readonly sums = new Map<
+    string,
+    { decodeTokens: number; decodeMs: number; prefillTokens: number; prefillMs: number }
+  >();
+}
+
+/** One request's speed measurements (see ClusterState.observePerf). */
+export interface PerfSample {
+  ttftMs?: number;
+  /** Prefer `decode`; a bare rate counts as one second's worth of tokens. */
+  decodeTokensPerSec?: number;
+  prefillTokensPerSec?: number;
+  decode?: { tokens: number; ms: number };
+  prefill?: { tokens: number; ms: number };
+}
+
+/** A bare tokens/s figure as a sample of one second. */
+function rateSample(tokensPerSec: number | undefined): { tokens: number; ms: number } | undefined {
+  return tokensPerSec !== undefined && tokensPerSec > 0 ? { tokens: tokensPerSec, ms: 1000 } : undefined;
 }

@@ -29,8 +29,6 @@ import { AUTO_MODEL, selectModel, VIRTUAL_PREFIX } from './virtual-models.js';
 
 /** Smoothing of the typical request time (the objective's unit of time). */
 const TYPICAL_RATE = 0.05;
-/** Replies shorter than this say little about decode speed. */
-const MIN_DECODE_SAMPLE_TOKENS = 16;
 /** Prompts shorter than this say little about prefill speed (overheads dominate their TTFT). */
 const MIN_PREFILL_SAMPLE_TOKENS = 64;
 /** Node states re-looked up per route (see refreshNodeStates). */
@@ -242,27 +240,23 @@ export class Router {
       );
     if (this.cluster.observePerf && (outcome.ttftMs !== undefined || outcome.tokens !== undefined)) {
       const decodeMs = (outcome.latencyMs ?? 0) - (outcome.ttftMs ?? 0);
-      // Observed under load: store the node's speed per unit of load (as if served alone), which
-      // the run-time factor slows down again by the load it predicts.
       const node = this.table.nodeIndexOf(served.nodeId);
       const slowdown =
         1 + (node === undefined ? 0 : (this.table.batchSlowdown[node] as number)) * record.others;
-      // Short replies often arrive in one network read with the first token: no decode speed there.
-      const decodeTokensPerSec =
-        outcome.tokens && outcome.tokens >= MIN_DECODE_SAMPLE_TOKENS && decodeMs > 0
-          ? ((outcome.tokens * 1000) / decodeMs) * slowdown
-          : undefined;
-      // Prefill speed from the router's own prompt-size estimate (what it predicts with), only
-      // from prompts long enough for prefill to dominate the fixed overheads.
+      // Speeds as tokens and milliseconds (ClusterState keeps ratios of sums, so a short reply
+      // that arrived in one network read cannot read as thousands of tokens/s). Decode tokens
+      // count as if served alone: the run-time factor slows them down by the load it predicts.
       const promptTokens = record.explanation.analysis.promptTokens;
-      const prefillTokensPerSec =
-        outcome.ttftMs && outcome.ttftMs > 0 && promptTokens >= MIN_PREFILL_SAMPLE_TOKENS
-          ? (promptTokens * 1000) / outcome.ttftMs
-          : undefined;
       this.cluster.observePerf(served.nodeId, served.modelId, {
         ...(outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {}),
-        ...(decodeTokensPerSec !== undefined ? { decodeTokensPerSec } : {}),
-        ...(prefillTokensPerSec !== undefined ? { prefillTokensPerSec } : {}),
+        ...(outcome.tokens && decodeMs > 0
+          ? { decode: { tokens: outcome.tokens * slowdown, ms: decodeMs } }
+          : {}),
+        // Prefill from the router's own prompt-size estimate (what it predicts with), only from
+        // prompts long enough for prefill to dominate the fixed overheads.
+        ...(outcome.ttftMs && outcome.ttftMs > 0 && promptTokens >= MIN_PREFILL_SAMPLE_TOKENS
+          ? { prefill: { tokens: promptTokens, ms: outcome.ttftMs } }
+          : {}),
       });
       const index = this.table.indexOf(served.nodeId, served.modelId);
       if (index !== undefined) this.perf.refresh(index);
