@@ -45,7 +45,7 @@ describe('broke-cluster route', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/chose broke-tiny@live/);
     expect(r.stdout).toMatch(/filtered by health: broke-large@dead/);
-    expect(r.stdout).toMatch(/objective: quality − 0.08 × log2\(time \/ fastest\)/);
+    expect(r.stdout).toMatch(/objective: quality − 0\.04 × extra time \/ \d+ ms \(a typical request\)/);
     expect(r.stdout).toMatch(/candidate\s+objective\s+quality\s+time ms\s+quality-prior\s+learned-quality/);
   });
 

@@ -138,7 +138,7 @@ describe('learning in the gateway flow (implicit outcome, then judged feedback)'
 
   it('the latency profile wants a bigger quality gap than balanced before it takes the slower model', async () => {
     // The tiny model's reviews are mediocre (0.5 against 0.95): worth 4× the time under balanced
-    // (which gives up 0.08 per doubling), not under latency (0.3 per doubling).
+    // (which gives up 0.04 per typical request's time), not under latency (0.3).
     const env = await setup();
     for (let r = 0; r < 5; r++) await round(env, 'broke-auto', [], 0.5);
     const reviews = workload.filter((job) => job.role === 'code_reviewer');

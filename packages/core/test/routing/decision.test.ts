@@ -47,7 +47,7 @@ describe('the decision rule', () => {
     const top = hard.explanation.ranked[0];
     expect(top?.quality).toBeGreaterThan((hard.explanation.ranked[1]?.quality ?? 1) + 0.1);
     expect(hard.explanation.objective.description).toMatch(
-      /^quality − 0\.03 × extra time \/ \d+ ms \(a typical request\)$/,
+      /^quality − 0\.04 × extra time \/ \d+ ms \(a typical request\)$/,
     );
     expect(hard.explanation.summary).toMatch(/quality 0\.\d\d, ~/);
   });

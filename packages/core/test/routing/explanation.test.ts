@@ -53,7 +53,7 @@ describe('route explanation', () => {
     const sum = (adds: string) => terms.filter((t) => t.adds === adds).reduce((a, t) => a + t.value, 0);
     expect(json.ranked[0].quality).toBeCloseTo(Math.min(1, Math.max(0, sum('quality'))), 9);
     expect(json.ranked[0].timeMs).toBeCloseTo(sum('time'), 6);
-    expect(json.objective).toMatchObject({ latencyWeight: 0.03, expectedOutputTokens: 256 });
+    expect(json.objective).toMatchObject({ latencyWeight: 0.04, expectedOutputTokens: 256 });
     expect(json.objective.typicalMs).toBeGreaterThan(0);
     expect(json.summary).toContain(`chose ${decision.modelId}@${decision.nodeId}`);
   });
