@@ -4,6 +4,8 @@
  * emulation and in the discrete-event simulator alike. Not cryptographic; fast and portable.
  */
 
+import { Prng } from '../learning/prng.js';
+
 /** 32-bit FNV-1a of a string: stable across processes and platforms (keys, sub-seeds). */
 export function hashString(text: string): number {
   let h = 0x811c9dc5;
@@ -14,25 +16,11 @@ export function hashString(text: string): number {
   return h >>> 0;
 }
 
-/** A uniform generator in [0, 1) (mulberry32) with the few helpers the generators need. */
-export class Rng {
-  private state: number;
-
-  constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
+/** The router's generator (mulberry32) with the few helpers the workload generators need. */
+export class Rng extends Prng {
   /** A generator for a named sub-stream: adding draws to one stream never shifts another. */
   static derive(seed: number, ...keys: Array<string | number>): Rng {
     return new Rng(hashString(`${seed}:${keys.join(':')}`));
-  }
-
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
   /** Uniform in [lo, hi). */
@@ -71,8 +59,8 @@ export class Rng {
     return (entries[entries.length - 1] as [K, number])[0];
   }
 
-  /** Standard normal (Box-Muller). */
-  normal(): number {
+  /** Standard normal (Box-Muller; this form keeps the benchmark's seeded draws as published). */
+  override normal(): number {
     const u = Math.max(this.next(), 1e-12);
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * this.next());
   }
