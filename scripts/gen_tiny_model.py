@@ -5,7 +5,7 @@ Every model shares one real byte-level BPE tokenizer, trained here on testbed/co
 `tokenizers` package, and a ChatML chat template with tool calling (mlx_lm infers its `json_tools`
 parser from it). Weights are llama-architecture safetensors that `mlx_lm.load` reads from a folder.
 
-* Random models (`tiny`, `small`): seeded random weights; they differ in size, so nodes serving
+* Random models (`tiny`, `mini`, `medium`, `small`): seeded random weights; they differ in size, so nodes serving
   them differ in speed.
 * Scripted models: attention and MLP outputs are zero, so the residual stream is just the current
   token's embedding and the next token depends only on the current one. The LM head maps the last

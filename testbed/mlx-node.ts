@@ -5,7 +5,7 @@ import { cacheDir, ensureModel, ensureVenv } from './paths.js';
 import { freePort, waitFor } from './ports.js';
 
 export interface MlxNodeOptions {
-  /** Generated model name: `tiny`, `small`, or a scripted model from testbed/models.json. */
+  /** Generated model name: `tiny`, `mini`, `medium`, `small` (random, growing in size), or a scripted model from testbed/models.json. */
   model?: string;
   /** Any 127.0.0.x address; the test bed never binds anything but loopback. */
   host?: string;

@@ -46,7 +46,7 @@ export function modelsDir(): string {
 
 const modelPromises = new Map<string, Promise<string>>();
 
-/** Folder of a generated test model (`tiny`, `small`, or a scripted one from testbed/models.json). */
+/** Folder of a generated test model (`tiny`, `mini`, `medium`, `small`, or a scripted one from testbed/models.json). */
 export function ensureModel(name: string): Promise<string> {
   let promise = modelPromises.get(name);
   if (!promise) {
