@@ -15,6 +15,10 @@ export interface ObjectiveScratch {
   rank: Float64Array;
   /** Sampled quality on exploring routes. */
   sampled: Float64Array;
+  /** Model index of each kept candidate (filled by the caller on exploring routes). */
+  modelAt: Int32Array;
+  /** Sampled deviation from the mean per model index. */
+  deviation: Float64Array;
 }
 
 export interface ObjectivePick {
@@ -78,8 +82,17 @@ export function pickByObjective(
   if (!explore || count < 2) return { chosen: best, best, fastestMs };
 
   const { sampled } = scratch;
-  for (let k = 0; k < count; k++)
-    sampled[k] = sampleQuality(quality[k] as number, strength[k] as number, rng);
+  // One draw per model, not per candidate (thousands of nodes serve a handful of models, and the
+  // uncertainty is about the model): each candidate moves by its model's sampled deviation.
+  const { deviation, modelAt } = scratch;
+  deviation.fill(Number.NaN);
+  for (let k = 0; k < count; k++) {
+    const m = modelAt[k] as number;
+    const q = quality[k] as number;
+    if (Number.isNaN(deviation[m] as number)) deviation[m] = sampleQuality(q, strength[k] as number, rng) - q;
+    const value = q + (deviation[m] as number);
+    sampled[k] = value < 0 ? 0 : value > 1 ? 1 : value;
+  }
   const utility = scratch.utility;
   const bestUtility = utility[best] as number;
   // Rank by the samples into the sampled array's own space (utility/rank are restored below).

@@ -62,6 +62,8 @@ export class RoutingPipeline {
     utility: new Float64Array(0),
     rank: new Float64Array(0),
     sampled: new Float64Array(0),
+    modelAt: new Int32Array(0),
+    deviation: new Float64Array(0),
   };
   private readonly removed: number[] = [];
 
@@ -128,6 +130,12 @@ export class RoutingPipeline {
     }
 
     // 4. Objective.
+    if (ctx.explore) {
+      const { modelAt } = this.scratch;
+      for (let k = 0; k < count; k++) modelAt[k] = table.modelOf[idx[k] as number] as number;
+      if (this.scratch.deviation.length < table.models.length)
+        this.scratch.deviation = new Float64Array(table.models.length);
+    }
     const pick = pickByObjective(
       quality,
       strength,
@@ -198,6 +206,8 @@ export class RoutingPipeline {
         utility: new Float64Array(count),
         rank: new Float64Array(count),
         sampled: new Float64Array(count),
+        modelAt: new Int32Array(count),
+        deviation: this.scratch.deviation,
       };
     }
     if (this.stride < count || this.terms.length < this.stride * factorCount) {
