@@ -118,10 +118,13 @@ export type RoleRule = z.infer<typeof RoleRuleSchema>;
 
 export const RoutingSchema = z.object({
   defaultProfile: ProfileNameSchema.default('balanced'),
-  /** Extra or overriding profiles: name → objective. Built-ins: quality, balanced, latency. */
-  profiles: z.record(z.string(), ObjectiveSchema.partial()).default({}),
+  /**
+   * Extra or overriding profiles: name → objective. Built-ins: quality, balanced, latency. Strict:
+   * a profile written as scorer weights (before objectives) is an error, not silently ignored.
+   */
+  profiles: z.record(z.string(), ObjectiveSchema.partial().strict()).default({}),
   /** Objective overrides per team or role, by `team` or `team/role` or `/role`. */
-  objectiveFor: z.record(z.string(), ObjectiveSchema.partial()).default({}),
+  objectiveFor: z.record(z.string(), ObjectiveSchema.partial().strict()).default({}),
   roleRules: z.array(RoleRuleSchema).default([]),
   /**
    * Share of routes that may explore: they rank by a Thompson sample of each model's quality and

@@ -44,6 +44,17 @@ describe('parseConfig / loadConfig', () => {
     expect(errorOf(`${valid}\n  explorationRate: 0.9`).message).toContain('routing.explorationRate');
   });
 
+  it('profiles are objectives: custom ones parse, old scorer weights are a clear error', () => {
+    const config = parseConfig(
+      `${valid}\n  profiles:\n    careful: { latencyWeight: 0.01 }\n  objectiveFor:\n    /chat: { latencyWeight: 1 }`,
+    );
+    expect(config.routing.profiles.careful).toEqual({ latencyWeight: 0.01 });
+    expect(config.routing.objectiveFor['/chat']).toEqual({ latencyWeight: 1 });
+    const old = errorOf(`${valid}\n  profiles:\n    careful: { tier-fit: 0.5 }`);
+    expect(old.message).toContain('routing.profiles.careful');
+    expect(old.message).toContain('tier-fit');
+  });
+
   it('reports YAML syntax errors with a line', () => {
     expect(errorOf('nodes:\n  - id: [unclosed\n').message).toMatch(/not valid YAML \(line \d+/);
   });
