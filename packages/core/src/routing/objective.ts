@@ -91,7 +91,7 @@ export function pickByObjective(
     const q = quality[k] as number;
     if (Number.isNaN(deviation[m] as number)) deviation[m] = sampleQuality(q, strength[k] as number, rng) - q;
     const value = q + (deviation[m] as number);
-    sampled[k] = value < 0 ? 0 : value > 1 ? 1 : value;
+    sampled[k] = value < 0 ? 0 : Math.min(value, 1);
   }
   const utility = scratch.utility;
   const bestUtility = utility[best] as number;
