@@ -15,7 +15,7 @@ const { values: args } = parseArgs({
   options: {
     seeds: { type: 'string', default: '1,2,3' },
     out: { type: 'string', default: 'bench/results/cluster-learning' },
-    profile: { type: 'string', default: 'broke-balanced' },
+    profile: { type: 'string', default: 'broke-quality' },
   },
 });
 const seeds = (args.seeds as string).split(',').map(Number);
@@ -48,7 +48,9 @@ const curve = (seed: number, untagged: boolean) => {
   const run = simulate({
     profiles,
     policy: { kind: 'broke', model: profile, seed, untagged },
-    workload: generateWorkload({ seed, requests: curveRequests, idPrefix: 'c' }),
+    // A light load (one team of 5 agents): with little queueing, the quality per window shows what
+    // the router knows rather than how busy the big model is.
+    workload: generateWorkload({ seed, teams: 1, agentsPerTeam: 5, requests: curveRequests, idPrefix: 'c' }),
     judgeSeed: seed,
   });
   const points: number[] = [];
@@ -80,7 +82,7 @@ const curves = [...seeds.map((s) => curve(s, false)), ...seeds.map((s) => curve(
 // 2. Swap: the largest model becomes much worse (same name, same speed) after 200 judged requests.
 const swapAt = 200;
 const swapRequests = 500;
-const swapProfiles = ['broke-quality', profile];
+const swapProfiles = ['broke-quality', 'broke-balanced'];
 const hardWork = (r: SimRecord) => (r.difficultyClass !== 'easy' ? 1 : 0);
 const swaps = swapProfiles.flatMap((swapProfile) =>
   seeds.map((seed) => {
@@ -172,11 +174,11 @@ const md = [
   '',
   `- date: ${new Date().toISOString()}; machine: ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length} cores; load ${la}`,
   `- command: \`npx tsx bench/cluster/learning.ts${process.argv.length > 2 ? ` ${process.argv.slice(2).join(' ')}` : ''}\``,
-  `- the discrete-event simulator (\`broke-cluster simulate\`'s engine): the four Mac presets ×20, 20 closed-loop agents, judged feedback on every answer, profile ${profile}, seeds ${seeds.join(', ')}`,
+  `- the discrete-event simulator (\`broke-cluster simulate\`'s engine): the four Mac presets ×20, closed-loop agents, judged feedback on every answer; learning curve under ${profile} (the profile that chases quality, so the curve shows what the router has learned about it), swap under quality and balanced; seeds ${seeds.join(', ')}`,
   '',
   '## Learning curve',
   '',
-  `A cold router (no warm-up, no speed baselines) on ${curveRequests} requests, judged feedback on every answer. "sizes": whether the config tells the router each model's size (its prior then already ranks them; without it every model looks the same until the judge says otherwise). Final: the mean judged quality of the last 200; "reaches 95%": the first window of ${WINDOW} whose mean is at least 95% of that. The window means also move with the load (an empty cluster at the start lets more work reach the big model).`,
+  `A cold router (no warm-up, no speed baselines) on ${curveRequests} requests from one team of 5 closed-loop agents (a light load, so the windows show what the router knows more than how busy the big model is), judged feedback on every answer. "sizes": whether the config tells the router each model's size (its prior then already ranks them; without it every model looks the same until the judge says otherwise). Final: the mean judged quality of the last 200; "reaches 95%": the first window of ${WINDOW} whose mean is at least 95% of that.`,
   '',
   '| seed | sizes | final quality | reaches 95% of it after | windows (mean quality per 25 judged) |',
   '| ---: | --- | ---: | ---: | --- |',
