@@ -18,8 +18,6 @@ export class LiveTable {
   /** Waiting in the gateway for a slot (NodeState.waiting) plus the node's own queue. */
   readonly waiting: Float64Array;
   readonly queueLimit: Float64Array;
-  /** (inFlight + queued) / capacity, capped at 1. */
-  readonly load: Float64Array;
   readonly cooldownUntil: Float64Array;
   /** 1 when the cluster knows the node. */
   readonly known: Uint8Array;
@@ -43,7 +41,6 @@ export class LiveTable {
     this.capacity = new Float64Array(nodes);
     this.waiting = new Float64Array(nodes);
     this.queueLimit = new Float64Array(nodes);
-    this.load = new Float64Array(nodes);
     this.cooldownUntil = new Float64Array(nodes);
     this.known = new Uint8Array(nodes);
     this.memTotal = new Float64Array(nodes);
@@ -76,7 +73,6 @@ export class LiveTable {
         this.capacity[n] = 0;
         this.waiting[n] = 0;
         this.queueLimit[n] = 0;
-        this.load[n] = 0;
         this.cooldownUntil[n] = 0;
         continue;
       }
@@ -91,8 +87,6 @@ export class LiveTable {
       this.capacity[n] = state.capacity;
       this.waiting[n] = (state.waiting ?? 0) + state.queued;
       this.queueLimit[n] = state.queueLimit ?? 4 * state.capacity;
-      const ratio = (state.inFlight + state.queued) / Math.max(1, state.capacity);
-      this.load[n] = Math.min(ratio, 1);
       this.cooldownUntil[n] = state.cooldownUntil;
       const loaded = state.loadedModels;
       // The monitor replaces the array on change; the length check also catches in-place pushes.

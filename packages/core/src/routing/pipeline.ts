@@ -1,4 +1,5 @@
 import { NoRouteError } from '../errors.js';
+import { PRIOR_STRENGTH } from '../learning/learned-quality.js';
 import type { CandidateTable } from './candidate-table.js';
 import { type ObjectiveScratch, pickByObjective } from './objective.js';
 import { EXPLAINED_CANDIDATES, pickFallbacks, topIndices } from './picker.js';
@@ -110,7 +111,7 @@ export class RoutingPipeline {
     const { terms, stride, quality, strength, timeMs } = this;
     quality.fill(0, 0, count);
     timeMs.fill(0, 0, count);
-    strength.fill(DEFAULT_STRENGTH, 0, count);
+    strength.fill(PRIOR_STRENGTH, 0, count);
     const sums: Estimates = { quality, strength, timeMs };
     for (let f = 0; f < factorCount; f++) {
       const factor = this.factors[f] as Factor;
@@ -216,9 +217,6 @@ export class RoutingPipeline {
     }
   }
 }
-
-/** Strength of a quality prediction no factor vouched for (the prior's). */
-const DEFAULT_STRENGTH = 3;
 
 /** Shared empty verdict list (explanations copy nothing from it). */
 const NO_VERDICTS: FilterVerdict[] = [];
