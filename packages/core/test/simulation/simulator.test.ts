@@ -96,6 +96,17 @@ describe('broke-cluster simulate', () => {
     expect(ok.code, ok.stderr).toBe(0);
     expect(ok.stdout).toMatch(/broke-balanced\s+\d+\.\d/);
     expect(readFileSync(out, 'utf8')).toMatch(/\| least-busy \| \d+\.\d \|/);
+    // docs/cli.md's swap example, on a short run.
+    const swapped = await cli([
+      'simulate',
+      '--requests',
+      '30',
+      '--policies',
+      'broke-quality',
+      '--swap',
+      'llama-3.3-70b-q4@10',
+    ]);
+    expect(swapped.code, swapped.stderr).toBe(0);
     const json = await cli(['--json', 'simulate', '--requests', '30', '--policies', 'random']);
     expect(JSON.parse(json.stdout).results[0]).toMatchObject({ policy: 'random', requests: 30 });
     for (const bad of [
