@@ -69,6 +69,34 @@ export class ModelNotFoundError extends BrokeError {
 }
 
 /** A route id the router does not (or no longer) remember (HTTP 404). */
+/** A selection (`{session, role, last}`) that names no remembered route. */
+export class NoRoutesSelectedError extends BrokeError {
+  constructor(session: string, role: string | undefined) {
+    super(
+      'routes_not_found',
+      `No routes${role === undefined ? '' : ` for role "${role}"`} in session "${session}"`,
+      {
+        hint: 'check the session id (GET /v1/routes?session=... lists what the gateway remembers) and the role spelling',
+        status: 404,
+      },
+    );
+  }
+}
+
+/** The same feedback id again: it was applied once, and is not applied twice. */
+export class DuplicateFeedbackError extends BrokeError {
+  constructor(
+    readonly feedbackId: string,
+    readonly routeIds: readonly string[],
+  ) {
+    super(
+      'duplicate_feedback',
+      `Feedback "${feedbackId}" was already applied (to ${routeIds.join(', ')}); it is not applied again`,
+      { hint: 'send a new feedback id for a new rating', status: 409 },
+    );
+  }
+}
+
 export class RouteNotFoundError extends BrokeError {
   constructor(readonly routeId: string) {
     super('route_not_found', `Unknown route id "${routeId}"`, {

@@ -11,8 +11,9 @@ import { type ChatDeps, chatCompletions } from './chat-completions.js';
 import { getModelHandler, listModelsHandler } from './models.js';
 import { openAIErrorBody, sendError } from './openai-error.js';
 import type { ContextExtractor } from './request-context.js';
+import type { RequestLogSink } from './request-log.js';
 import type { RouterLike } from './router-like.js';
-import { explainHandler, feedbackHandler, healthHandler } from './routes-api.js';
+import { explainHandler, feedbackHandler, healthHandler, listRoutesHandler } from './routes-api.js';
 
 export type DriverSource = ReadonlyMap<string, NodeDriver> | ((node: NodeConfig) => NodeDriver);
 
@@ -27,6 +28,8 @@ export interface GatewayAppOptions {
   /** Extractor for the unprefixed API (the standalone bridges use their own here). */
   extractor?: ContextExtractor;
   framework?: Framework;
+  /** One line per chat request when it ends (route, role, session, node, model, status, ms). */
+  requestLog?: RequestLogSink;
 }
 
 /** Drivers are made lazily, once per node, so an unused node costs nothing. */
@@ -52,6 +55,7 @@ function mountApi(app: Hono, prefix: string, deps: ChatDeps): void {
   app.get(`${prefix}/v1/models`, listModelsHandler(deps.router));
   app.get(`${prefix}/v1/models/:id{.+}`, getModelHandler(deps.router));
   app.post(`${prefix}/v1/feedback`, feedbackHandler(deps.router));
+  app.get(`${prefix}/v1/routes`, listRoutesHandler(deps.router));
   app.get(`${prefix}/v1/routes/:id`, explainHandler(deps.router));
   app.get(`${prefix}/health`, healthHandler(deps.cluster));
 }
@@ -72,6 +76,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     maxAttempts: config.routing.maxAttempts,
     ...(options.extractor ? { extractor: options.extractor } : {}),
     ...(options.framework ? { framework: options.framework } : {}),
+    ...(options.requestLog ? { requestLog: options.requestLog } : {}),
   };
   const app = new Hono();
   app.onError((err, c) => sendError(c, err));

@@ -57,6 +57,7 @@ export async function runBridgeCli(
       config: { type: 'string', short: 'c', default: 'broke.yaml' },
       port: { type: 'string', short: 'p' },
       host: { type: 'string' },
+      'no-request-log': { type: 'boolean', default: false },
     },
   });
   const config = await readBrokeConfig(values.config as string);
@@ -64,6 +65,10 @@ export async function runBridgeCli(
     config,
     ...(values.port !== undefined ? { port: Number(values.port) } : {}),
     ...(values.host !== undefined ? { host: values.host } : {}),
+    // The same per-request JSON line as `broke-cluster serve`.
+    ...(values['no-request-log']
+      ? {}
+      : { requestLog: (line: unknown) => process.stdout.write(`${JSON.stringify(line)}\n`) }),
   });
   console.log(`broke ${bridge.framework} bridge listening on ${gateway.url} (base_url ${gateway.url}/v1)`);
   const stop = () => {

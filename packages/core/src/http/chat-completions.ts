@@ -10,9 +10,11 @@ import type {
 } from '../drivers/types.js';
 import type { Candidate, Outcome, RouteDecision } from '../routing/types.js';
 import { type DispatchDeps, dispatchWithFailover, isNodeTimeout } from './dispatch.js';
+import { withTopLevelFields } from './json-fields.js';
 import { openAIErrorBody } from './openai-error.js';
 import { type ContextExtractor, requestAgentContext } from './request-context.js';
 import { type ClientLink, clientLink, readBodyText, requestHeaders } from './request-io.js';
+import { type RequestLogFacts, type RequestLogSink, requestLogLine } from './request-log.js';
 import { type ChatBody, parseChatBody, parseJsonBody } from './schemas.js';
 import { sendSse } from './sse-sink.js';
 import { classifyUpstreamError } from './upstream-error.js';
@@ -21,6 +23,8 @@ export interface ChatDeps extends DispatchDeps {
   config: BrokeConfig;
   extractor?: ContextExtractor;
   framework?: Framework;
+  /** One line per request when it ends (serve writes them as JSON lines). */
+  requestLog?: RequestLogSink;
 }
 
 /** Capabilities a body needs from the model, so the router filters out models that lack them. */
@@ -51,6 +55,15 @@ function brokeHeaders(c: Context, decision: RouteDecision, candidate?: Candidate
   }
 }
 
+function logRequest(deps: ChatDeps, facts: RequestLogFacts): void {
+  if (!deps.requestLog) return;
+  try {
+    deps.requestLog(requestLogLine(facts));
+  } catch {
+    // a broken log sink must not fail requests
+  }
+}
+
 function record(deps: ChatDeps, routeId: string, outcome: Outcome): void {
   // Off the response path: a slow store must never delay or fail the client's answer.
   deps.router.recordOutcome(routeId, outcome).catch(() => {});
@@ -63,43 +76,58 @@ export function chatCompletions(deps: ChatDeps) {
     ...(deps.framework ? { framework: deps.framework } : {}),
   };
   return async (c: Context): Promise<Response> => {
-    const body = parseChatBody(parseJsonBody(await readBodyText(c)));
-    const ctx: AgentContext = requestAgentContext(
-      body,
-      requestHeaders(c),
-      deps.extractor ? { ...contextOptions, extractorHeaders: () => c.req.raw.headers } : contextOptions,
-    );
-    const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
-    const decision = deps.router.route(
-      {
-        messages: body.messages as unknown as ChatMessage[],
-        model: body.model,
-        ...(maxTokens ? { maxTokens } : {}),
-        requires: requiredCapabilities(body),
-      },
-      ctx,
-    );
-    const client = clientLink(c);
+    const t0 = performance.now();
+    let ctx: AgentContext | undefined;
+    let decision: RouteDecision | undefined;
+    let stream = false;
     try {
+      const body = parseChatBody(parseJsonBody(await readBodyText(c)));
+      stream = body.stream === true;
+      ctx = requestAgentContext(
+        body,
+        requestHeaders(c),
+        deps.extractor ? { ...contextOptions, extractorHeaders: () => c.req.raw.headers } : contextOptions,
+      );
+      const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+      decision = deps.router.route(
+        {
+          messages: body.messages as unknown as ChatMessage[],
+          model: body.model,
+          ...(maxTokens ? { maxTokens } : {}),
+          requires: requiredCapabilities(body),
+        },
+        ctx,
+      );
+      const client = clientLink(c);
+      const route = { t0, ctx, decision };
       return await (body.stream
-        ? streamChat(c, deps, body, decision, client)
-        : completeChat(c, deps, body, decision, client));
+        ? streamChat(c, deps, body, route, client)
+        : completeChat(c, deps, body, route, client));
     } catch (err) {
+      logRequest(deps, {
+        t0,
+        stream,
+        ...(ctx ? { ctx } : {}),
+        ...(decision ? { decision } : {}),
+        outcome: 'error',
+        error: err,
+      });
       // Successful answers set their own headers; an error answer still names the route.
-      brokeHeaders(c, decision);
+      if (decision) brokeHeaders(c, decision);
       throw err;
     }
   };
 }
 
-async function completeChat(
-  c: Context,
-  deps: ChatDeps,
-  body: ChatBody,
-  decision: RouteDecision,
-  client: ClientLink,
-) {
-  const t0 = performance.now();
+/** A routed request on its way: when it started, who asked, where it goes. */
+interface Routed {
+  t0: number;
+  ctx: AgentContext;
+  decision: RouteDecision;
+}
+
+async function completeChat(c: Context, deps: ChatDeps, body: ChatBody, route: Routed, client: ClientLink) {
+  const { t0, decision } = route;
   let started: Awaited<ReturnType<typeof dispatchWithFailover<string | ChatCompletion>>>;
   try {
     started = await dispatchWithFailover<string | ChatCompletion>(
@@ -123,10 +151,13 @@ async function completeChat(
   let usage: { completion_tokens?: number; prompt_tokens?: number } | undefined;
   let answer: string;
   if (typeof started.value === 'string') {
-    answer = withModel(started.value, JSON.stringify(modelId));
+    answer = withTopLevelFields(started.value, {
+      id: JSON.stringify(decision.routeId),
+      model: JSON.stringify(modelId),
+    });
     usage = usageOf(started.value);
   } else {
-    answer = JSON.stringify({ ...started.value, model: modelId });
+    answer = JSON.stringify({ ...started.value, id: decision.routeId, model: modelId });
     usage = started.value.usage;
   }
   record(deps, decision.routeId, {
@@ -137,6 +168,13 @@ async function completeChat(
     ...(usage?.prompt_tokens !== undefined ? { promptTokens: usage.prompt_tokens } : {}),
   });
   brokeHeaders(c, decision, started.candidate);
+  logRequest(deps, {
+    ...route,
+    stream: false,
+    candidate: started.candidate,
+    outcome: 'ok',
+    ...(usage?.completion_tokens !== undefined ? { tokens: usage.completion_tokens } : {}),
+  });
   c.header('content-type', 'application/json');
   return c.body(answer, 200);
 }
@@ -160,30 +198,13 @@ const USAGE_OBJECT = /"usage"\s*:\s*\{/;
 /** Non-empty text content in a raw payload (counts as a token when the node reports no usage). */
 const CONTENT_TEXT = /"content"\s*:\s*"[^"]/;
 const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
-const MODEL_FIELD = /"model"\s*:\s*"(?:[^"\\]|\\.)*"/;
-
-/** The payload with its (first, top-level) `model` set to `modelJson`, without parsing it. */
-function withModel(payload: string, modelJson: string): string {
-  const m = MODEL_FIELD.exec(payload);
-  if (m) return `${payload.slice(0, m.index)}"model":${modelJson}${payload.slice(m.index + m[0].length)}`;
-  const brace = payload.indexOf('{');
-  return brace === -1
-    ? payload
-    : `${payload.slice(0, brace + 1)}"model":${modelJson},${payload.slice(brace + 1)}`;
-}
 
 type FirstResult =
   | { raw: true; iter: AsyncIterator<string[]>; first: IteratorResult<string[]> }
   | { raw: false; iter: AsyncIterator<ChatChunk>; first: IteratorResult<ChatChunk> };
 
-async function streamChat(
-  c: Context,
-  deps: ChatDeps,
-  body: ChatBody,
-  decision: RouteDecision,
-  client: ClientLink,
-) {
-  const t0 = performance.now();
+async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, route: Routed, client: ClientLink) {
+  const { t0, decision } = route;
   const wantsUsage = body.stream_options?.include_usage === true;
   let started: Awaited<ReturnType<typeof dispatchWithFailover<FirstResult>>>;
   try {
@@ -224,7 +245,8 @@ async function streamChat(
     'x-broke-node': candidate.nodeId,
     'x-broke-model': candidate.modelId,
   };
-  const modelJson = JSON.stringify(candidate.modelId);
+  // Every chunk's `id` is the route id: clients read it as `response.id` to rate or explain it.
+  const fields = { id: JSON.stringify(decision.routeId), model: JSON.stringify(candidate.modelId) };
 
   return sendSse(c, headers, async (s) => {
     s.onAbort(() => controller.abort('client closed the stream'));
@@ -240,7 +262,7 @@ async function streamChat(
       if (chunk.choices.some((ch) => ch.delta?.content || ch.delta?.tool_calls)) chunks += 1;
       if (chunk.choices.length === 0 && !wantsUsage) return '';
       const out = wantsUsage || !chunk.usage ? chunk : { ...chunk, usage: undefined };
-      return `data: ${JSON.stringify({ ...out, model: candidate.modelId })}\n\n`;
+      return `data: ${JSON.stringify({ ...out, id: decision.routeId, model: candidate.modelId })}\n\n`;
     };
     try {
       if (result.raw) {
@@ -256,7 +278,7 @@ async function streamChat(
             }
             if (CONTENT_TEXT.test(payload) || payload.includes('"tool_calls"')) chunks += 1;
             if (!wantsUsage && EMPTY_CHOICES.test(payload)) continue;
-            out += `data: ${withModel(payload, modelJson)}\n\n`;
+            out += `data: ${withTopLevelFields(payload, fields)}\n\n`;
           }
           if (out !== '') await s.write(out);
           if (s.aborted) break;
@@ -275,21 +297,35 @@ async function streamChat(
         if (wantsUsage && !usage && last) {
           // The node ignored include_usage: send an estimate (one token per content chunk).
           const estimate = { prompt_tokens: 0, completion_tokens: chunks, total_tokens: chunks };
-          const chunk = { ...last, choices: [], usage: estimate, model: candidate.modelId };
+          const chunk = {
+            ...last,
+            id: decision.routeId,
+            choices: [],
+            usage: estimate,
+            model: candidate.modelId,
+          };
           tail = `data: ${JSON.stringify(chunk)}\n\n`;
         }
         await s.end(`${tail}data: [DONE]\n\n`);
         const latencyMs = performance.now() - t0 - started.waitedMs;
+        const tokens = usage?.completion_tokens ?? chunks;
         record(deps, decision.routeId, {
           success: true,
           latencyMs,
           ttftMs,
-          tokens: usage?.completion_tokens ?? chunks,
+          tokens,
           ...(usage ? { promptTokens: usage.prompt_tokens } : {}),
         });
+        logRequest(deps, { ...route, stream: true, candidate, outcome: 'ok', tokens });
+      } else {
+        logRequest(deps, { ...route, stream: true, candidate, outcome: 'client_closed' });
       }
     } catch (err) {
-      if (s.aborted || client.gone) return; // client left; nothing to tell anyone
+      if (s.aborted || client.gone) {
+        // client left; nothing to tell anyone
+        logRequest(deps, { ...route, stream: true, candidate, outcome: 'client_closed' });
+        return;
+      }
       // Tokens already went out, so failover would duplicate text: end with a clear error event.
       const failure = classifyUpstreamError(candidate.nodeId, err, isNodeTimeout(controller.signal));
       const message = `stream from node ${candidate.nodeId} failed after output had started: ${failure.error.message}`;
@@ -305,6 +341,7 @@ async function streamChat(
         ttftMs,
         error: message,
       });
+      logRequest(deps, { ...route, stream: true, candidate, outcome: 'error', status: 200, error: message });
       try {
         await s.write(
           `data: ${JSON.stringify(openAIErrorBody(failure.error.status, message, 'stream_interrupted'))}\n\n`,

@@ -7,6 +7,7 @@ export * from './models.js';
 export * from './openai-error.js';
 export * from './request-context.js';
 export { type ClientLink, signalLink } from './request-io.js';
+export * from './request-log.js';
 export * from './router-like.js';
 export * from './schemas.js';
 export * from './server.js';

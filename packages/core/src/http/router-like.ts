@@ -1,5 +1,7 @@
 import type { ModelConfig } from '../config/schema.js';
 import type { AgentContext } from '../context/agent-context.js';
+import type { RouteQuery, RouteSummary } from '../routing/route-log.js';
+import type { FeedbackTarget } from '../routing/router.js';
 import type { Feedback, Outcome, RouteDecision, RouteExplanation, RouteRequest } from '../routing/types.js';
 
 /**
@@ -12,6 +14,13 @@ export interface RouterLike {
   recordOutcome(routeId: string, outcome: Outcome): Promise<void>;
   /** Unknown route id → BrokeError with status 404 (`route_not_found`). */
   feedback(routeId: string, feedback: Feedback): Promise<void>;
+  /**
+   * Feedback on a route or a selection (`{session, role?, last}`), once per `feedbackId`; resolves
+   * to the route ids rated. Errors: 404 unknown route or empty selection, 409 repeated id.
+   */
+  rate(target: FeedbackTarget, feedback: Feedback, feedbackId?: string): Promise<string[]>;
+  /** Recent routes, newest first; `nextCursor` is the position to continue before. */
+  listRoutes(query: RouteQuery): { data: RouteSummary[]; nextCursor?: number };
   explain(routeId: string): RouteExplanation | undefined | Promise<RouteExplanation | undefined>;
   noteAttempt(
     routeId: string,

@@ -1,22 +1,88 @@
 import type { Context } from 'hono';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import { BrokeError } from '../errors.js';
+import type { RouteSummary } from '../routing/route-log.js';
+import type { FeedbackTarget } from '../routing/router.js';
 import type { Feedback } from '../routing/types.js';
 import type { RouterLike } from './router-like.js';
-import { FeedbackBodySchema, parseJsonBody, parseRequestBody } from './schemas.js';
+import { FeedbackBodySchema, parseJsonBody, parseRequestBody, RoutesQuerySchema } from './schemas.js';
 
-/** POST /v1/feedback: a caller's judgement of a route's answer, which the router learns from. */
+/**
+ * POST /v1/feedback: a caller's judgement of a route's answer, which the router learns from. The
+ * target is a route id, or a selection (`{session, role?, last?}`) for callers that never see ids.
+ */
 export function feedbackHandler(router: RouterLike) {
   return async (c: Context) => {
     const body = parseRequestBody(FeedbackBodySchema, parseJsonBody(await c.req.text()));
-    const routeId = (body.route_id ?? body.routeId) as string;
+    const routeId = body.route_id ?? body.routeId;
+    const target: FeedbackTarget =
+      routeId !== undefined
+        ? { routeId }
+        : (body.selection ?? {
+            session: body.session as string,
+            last: body.last ?? 1,
+            ...(body.role !== undefined ? { role: body.role } : {}),
+          });
     const feedback: Feedback = {
       ...(body.score !== undefined ? { score: body.score } : {}),
       ...(body.success !== undefined ? { success: body.success } : {}),
       ...(body.thumbs !== undefined ? { thumbs: body.thumbs } : {}),
     };
-    await router.feedback(routeId, feedback);
-    return c.json({ ok: true, route_id: routeId });
+    const routeIds = await router.rate(target, feedback, body.id);
+    return c.json({
+      ok: true,
+      ...(routeId !== undefined ? { route_id: routeId } : {}),
+      route_ids: routeIds,
+      ...(body.id !== undefined ? { id: body.id } : {}),
+    });
+  };
+}
+
+/** One route in the listing, in the API's snake_case; `explanation` links to the full story. */
+function routeEntry(r: RouteSummary, base: string) {
+  return {
+    id: r.id,
+    object: 'broke.route',
+    created: Math.floor(r.at / 1000),
+    role: r.role ?? null,
+    team: r.team ?? null,
+    session: r.sessionId ?? null,
+    framework: r.framework ?? null,
+    depth: r.depth ?? null,
+    task_type: r.taskType,
+    node: r.nodeId,
+    model: r.modelId,
+    status: r.status,
+    latency_ms: r.latencyMs === undefined ? null : Math.round(r.latencyMs),
+    tokens: r.tokens ?? null,
+    ...(r.error !== undefined ? { error: r.error } : {}),
+    feedback: { count: r.feedback.count, mean_score: r.feedback.meanScore },
+    explanation: `${base}/${encodeURIComponent(r.id)}`,
+  };
+}
+
+/** GET /v1/routes: recent routes, newest first, filterable, one page per cursor. */
+export function listRoutesHandler(router: RouterLike) {
+  return (c: Context) => {
+    const q = parseRequestBody(RoutesQuerySchema, c.req.query(), 'query');
+    const page = router.listRoutes({
+      limit: q.limit,
+      ...(q.session !== undefined ? { session: q.session } : {}),
+      ...(q.team !== undefined ? { team: q.team } : {}),
+      ...(q.role !== undefined ? { role: q.role } : {}),
+      ...(q.model !== undefined ? { model: q.model } : {}),
+      ...(q.node !== undefined ? { node: q.node } : {}),
+      ...(q.since !== undefined ? { since: q.since } : {}),
+      ...(q.until !== undefined ? { until: q.until } : {}),
+      ...(q.cursor !== undefined ? { before: q.cursor } : {}),
+    });
+    const base = c.req.path.replace(/\/+$/, '');
+    return c.json({
+      object: 'list',
+      data: page.data.map((r) => routeEntry(r, base)),
+      has_more: page.nextCursor !== undefined,
+      next_cursor: page.nextCursor === undefined ? null : `c${page.nextCursor.toString(36)}`,
+    });
   };
 }
 

@@ -118,23 +118,82 @@ export function parseChatBody(value: unknown): ChatBody {
   return parseRequestBody(ChatBodySchema, value);
 }
 
+/** "The last n routes of this role in this session": rate routes without handling their ids. */
+export const RouteSelectionSchema = z
+  .object({
+    session: z.string().min(1).max(200),
+    role: z.string().min(1).max(200).optional(),
+    last: z.number().int().min(1).max(100).default(1),
+  })
+  .strict();
+
 export const FeedbackBodySchema = z
   .object({
     route_id: z.string().min(1).max(200).optional(),
     routeId: z.string().min(1).max(200).optional(),
+    /** A selection, nested or as top-level fields (`{session, role, last, score}`). */
+    selection: RouteSelectionSchema.optional(),
+    session: z.string().min(1).max(200).optional(),
+    role: z.string().min(1).max(200).optional(),
+    last: z.number().int().min(1).max(100).optional(),
+    /** Idempotency: feedback with an id already applied is refused (409), never counted twice. */
+    id: z.string().min(1).max(200).optional(),
     score: z.number().min(0).max(1).optional(),
     success: z.boolean().optional(),
     thumbs: z.enum(['up', 'down']).optional(),
   })
-  .refine((b) => b.route_id !== undefined || b.routeId !== undefined, {
-    message: 'route_id is required',
-    path: ['route_id'],
+  .strict()
+  .refine(
+    (b) => [b.route_id ?? b.routeId, b.selection, b.session].filter((v) => v !== undefined).length === 1,
+    {
+      message: 'give exactly one of route_id, session (with role and last) or selection',
+      path: ['route_id'],
+    },
+  )
+  .refine((b) => b.session !== undefined || (b.role === undefined && b.last === undefined), {
+    message: 'role and last select routes within a session: give session too',
+    path: ['session'],
   })
   .refine((b) => b.score !== undefined || b.success !== undefined || b.thumbs !== undefined, {
     message: 'give at least one of score, success, thumbs',
     path: ['score'],
   });
 export type FeedbackBody = z.infer<typeof FeedbackBodySchema>;
+
+const TIME = z.union([
+  z
+    .string()
+    .regex(/^\d{1,13}$/)
+    .transform((v) => Number(v) * (v.length > 10 ? 1 : 1000)),
+  z
+    .string()
+    .refine((v) => !Number.isNaN(Date.parse(v)), 'expected unix seconds or an ISO 8601 time')
+    .transform((v) => Date.parse(v)),
+]);
+
+/** `GET /v1/routes` query parameters; unknown ones are an error, not a silently ignored typo. */
+export const RoutesQuerySchema = z
+  .object({
+    session: z.string().min(1).max(200).optional(),
+    team: z.string().min(1).max(200).optional(),
+    role: z.string().min(1).max(200).optional(),
+    model: z.string().min(1).max(200).optional(),
+    node: z.string().min(1).max(200).optional(),
+    since: TIME.optional(),
+    until: TIME.optional(),
+    limit: z
+      .string()
+      .regex(/^\d+$/, 'expected a whole number')
+      .transform(Number)
+      .pipe(z.number().int().min(1).max(500))
+      .default(50),
+    cursor: z
+      .string()
+      .regex(/^c[0-9a-z]{1,11}$/, 'not a cursor this gateway gave out (use next_cursor from the last page)')
+      .transform((v) => Number.parseInt(v.slice(1), 36))
+      .optional(),
+  })
+  .strict();
 
 /** `messages[0].role` style path, the way people write it. */
 export function formatIssuePath(path: readonly PropertyKey[]): string {

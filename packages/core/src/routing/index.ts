@@ -10,6 +10,7 @@ export * from './plugin.js';
 export * from './profiles.js';
 export * from './role-rules.js';
 export * from './route-id.js';
+export * from './route-log.js';
 export * from './router.js';
 export * from './types.js';
 export * from './virtual-models.js';

@@ -4,7 +4,13 @@ import type { ClusterState } from '../cluster/cluster-state.js';
 import type { ClusterView, NodeState } from '../cluster/node-state.js';
 import type { BrokeConfig, ModelConfig, NodeConfig, Objective } from '../config/schema.js';
 import type { AgentContext } from '../context/agent-context.js';
-import { ModelNotFoundError, RouteNotFoundError, ValidationError } from '../errors.js';
+import {
+  DuplicateFeedbackError,
+  ModelNotFoundError,
+  NoRoutesSelectedError,
+  RouteNotFoundError,
+  ValidationError,
+} from '../errors.js';
 import { BoundedLru } from '../learning/bounded-lru.js';
 import { LearnedQuality } from '../learning/learned-quality.js';
 import { OutputLengths } from '../learning/output-length.js';
@@ -24,6 +30,7 @@ import type { Factor, Filter, RoutingContext } from './plugin.js';
 import { profileNames, resolveObjective } from './profiles.js';
 import { RoleRuleIndex } from './role-rules.js';
 import { RouteIdGenerator } from './route-id.js';
+import { RouteLog, type RouteQuery, type RouteSelection, type RouteSummary } from './route-log.js';
 import type { Feedback, Outcome, RouteDecision, RouteExplanation, RouteRequest } from './types.js';
 import { AUTO_MODEL, selectModel, VIRTUAL_PREFIX } from './virtual-models.js';
 
@@ -66,7 +73,12 @@ interface RouteRecord {
   implicit?: { modelId: string; reward: number; weight: number };
   /** Judged (score/thumbs) evidence has arrived for this route: implicit outcomes no longer count. */
   judged?: boolean;
+  /** The route's line in the listing, updated as its outcome and feedback arrive. */
+  summary: RouteSummary;
 }
+
+/** Feedback on one route, or on a selection of a session's latest routes (no ids needed). */
+export type FeedbackTarget = { routeId: string } | RouteSelection;
 
 /** The core router: synchronous decisions from in-memory state, learning from outcomes. */
 export class Router {
@@ -87,6 +99,9 @@ export class Router {
   private typicalMs = 0;
   private readonly outputLengths = new OutputLengths();
   private readonly routes: BoundedLru<string, RouteRecord>;
+  private readonly log: RouteLog;
+  /** Feedback ids already applied, with the routes they went to (a retry is not counted twice). */
+  private readonly feedbackIds: BoundedLru<string, readonly string[]>;
   private readonly affinity: SessionAffinity;
   private readonly learned: LearnedQuality;
   private readonly rng: Prng;
@@ -112,6 +127,8 @@ export class Router {
     this.profiles = new Set(profileNames(routing));
     this.knownModels = new Set(this.table.servedModels().map((model) => model.id));
     this.routes = new BoundedLru(opts.explanationCapacity ?? 10_000);
+    this.log = new RouteLog(opts.explanationCapacity ?? 10_000);
+    this.feedbackIds = new BoundedLru(opts.explanationCapacity ?? 10_000);
     this.affinity = new SessionAffinity(opts.sessionCapacity);
     this.learned = new LearnedQuality(opts.stats ?? []);
     this.explorationRate = routing.explorationRate;
@@ -203,6 +220,20 @@ export class Router {
       factors: this.pipeline.factors,
       plain: this.table.plain,
     });
+    const summary = this.log.add({
+      id: routeId,
+      at: now,
+      ...(agent.role !== undefined ? { role: agent.role } : {}),
+      ...(agent.team !== undefined ? { team: agent.team } : {}),
+      ...(agent.sessionId !== undefined ? { sessionId: agent.sessionId } : {}),
+      ...(agent.framework !== undefined ? { framework: agent.framework } : {}),
+      ...(agent.conversationDepth !== undefined ? { depth: agent.conversationDepth } : {}),
+      taskType: analysis.taskType,
+      nodeId: result.chosen.nodeId,
+      modelId: result.chosen.modelId,
+      status: 'pending',
+      feedback: { count: 0, meanScore: null },
+    });
     this.routes.set(routeId, {
       explanation,
       team: routingContext.team,
@@ -210,6 +241,7 @@ export class Router {
       sessionId: agent.sessionId,
       band: routingContext.band,
       others: othersAtStart(routingContext, result.chosen.nodeIndex),
+      summary,
     });
     this.affinity.remember(agent.sessionId, result.chosen.nodeId, result.chosen.modelId);
     this.onDecision?.(explanation);
@@ -231,6 +263,7 @@ export class Router {
     const record = this.routes.peek(routeId);
     if (!record) return Promise.reject(new RouteNotFoundError(routeId));
     const served = servedBy(record.explanation);
+    noteOutcome(record.summary, served, outcome);
     if (outcome.success && outcome.tokens !== undefined)
       this.outputLengths.observe(
         record.role,
@@ -271,9 +304,40 @@ export class Router {
     if (!record) return Promise.reject(new RouteNotFoundError(routeId));
     const evidence = evidenceOfFeedback(fb);
     if (evidence === undefined) return Promise.resolve();
+    const rated = record.summary.feedback;
+    rated.meanScore = ((rated.meanScore ?? 0) * rated.count + evidence.reward) / (rated.count + 1);
+    rated.count += 1;
     return this.learn(record, servedBy(record.explanation), evidence, 'feedback', {
       success: evidence.reward >= 0.5,
     });
+  }
+
+  /**
+   * Feedback on a route or on a selection of routes, applied once per `feedbackId`. Resolves to
+   * the route ids it was applied to; an empty selection and a repeated id are errors (404, 409).
+   */
+  async rate(target: FeedbackTarget, fb: Feedback, feedbackId?: string): Promise<string[]> {
+    if (feedbackId !== undefined) {
+      const applied = this.feedbackIds.peek(feedbackId);
+      if (applied) throw new DuplicateFeedbackError(feedbackId, applied);
+    }
+    let ids: string[];
+    if ('routeId' in target) {
+      if (!this.routes.peek(target.routeId)) throw new RouteNotFoundError(target.routeId);
+      ids = [target.routeId];
+    } else {
+      ids = this.log.select(target).map((r) => r.id);
+      if (ids.length === 0) throw new NoRoutesSelectedError(target.session, target.role);
+    }
+    // Claimed before the writes, so a retry racing this one is refused rather than applied twice.
+    if (feedbackId !== undefined) this.feedbackIds.set(feedbackId, ids);
+    await Promise.all(ids.map((id) => this.feedback(id, fb)));
+    return ids;
+  }
+
+  /** Recent routes, newest first, with a cursor for the next page. */
+  listRoutes(query: RouteQuery): { data: RouteSummary[]; nextCursor?: number } {
+    return this.log.list(query);
   }
 
   explain(routeId: string): RouteExplanation | undefined {
@@ -288,7 +352,11 @@ export class Router {
     const record = this.routes.peek(routeId);
     if (!record) return;
     record.explanation.attempts.push({ ...attempt });
-    if (attempt.ok) this.affinity.remember(record.sessionId, attempt.nodeId, attempt.modelId);
+    if (attempt.ok) {
+      record.summary.nodeId = attempt.nodeId;
+      record.summary.modelId = attempt.modelId;
+      this.affinity.remember(record.sessionId, attempt.nodeId, attempt.modelId);
+    }
   }
 
   listModels(): { virtual: string[]; concrete: ModelConfig[] } {
@@ -412,6 +480,20 @@ const NO_MESSAGES: RouteRequest['messages'] = [];
 
 function withoutMessages(req: RouteRequest): RouteRequest {
   return { ...req, messages: NO_MESSAGES };
+}
+
+/** The listing's view of an outcome: who served it, how it ended, how long, how many tokens. */
+function noteOutcome(
+  summary: RouteSummary,
+  served: { nodeId: string; modelId: string },
+  outcome: Outcome,
+): void {
+  summary.nodeId = served.nodeId;
+  summary.modelId = served.modelId;
+  summary.status = outcome.success ? 'ok' : 'error';
+  if (outcome.latencyMs !== undefined) summary.latencyMs = outcome.latencyMs;
+  if (outcome.tokens !== undefined) summary.tokens = outcome.tokens;
+  if (outcome.error !== undefined) summary.error = outcome.error;
 }
 
 function servedBy(explanation: RouteExplanation): { nodeId: string; modelId: string } {

@@ -26,6 +26,12 @@ export class RingBuffer<T> {
     this.start = this.start + 1 === this.capacity ? 0 : this.start + 1;
   }
 
+  /** The items newest-first, without copying them. */
+  *newestFirst(): IterableIterator<T> {
+    const n = this.items.length;
+    for (let k = 1; k <= n; k++) yield this.items[(this.start - k + n) % n] as T;
+  }
+
   /** The items oldest-first, as a new array. */
   toArray(): T[] {
     return this.items.slice(this.start).concat(this.items.slice(0, this.start));

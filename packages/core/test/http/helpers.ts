@@ -11,6 +11,7 @@ import {
   type ChatStreamRequest,
   ClusterState,
   type Feedback,
+  type FeedbackTarget,
   type ModelConfig,
   type NodeDriver,
   type Outcome,
@@ -96,6 +97,14 @@ export class StubRouter implements RouterLike {
     if (!this.explanations.has(routeId))
       throw new BrokeError('route_not_found', 'unknown route', { status: 404 });
     this.feedbacks.push({ routeId, feedback });
+  }
+  async rate(target: FeedbackTarget, feedback: Feedback) {
+    if (!('routeId' in target)) throw new BrokeError('routes_not_found', 'no selection', { status: 404 });
+    await this.feedback(target.routeId, feedback);
+    return [target.routeId];
+  }
+  listRoutes() {
+    return { data: [] };
   }
   explain(routeId: string) {
     return this.explanations.get(routeId);

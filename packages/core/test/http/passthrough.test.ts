@@ -228,8 +228,9 @@ describe('non-streaming pass-through (real driver, HTTP nodes)', () => {
     const res = await postPlain(gw);
     expect(res.status).toBe(200);
     const body = await res.json();
+    // The completion's id is the route id (what clients rate and explain by).
     expect(body).toMatchObject({
-      id: 'cmpl-x',
+      id: res.headers.get('x-broke-route-id'),
       model: 'm1',
       choices: [{ message: { content: 'hello there' } }],
     });

@@ -12,6 +12,7 @@ type StartGateway = (o: {
   cluster?: ClusterState;
   host?: string;
   port?: number;
+  requestLog?: (line: unknown) => void;
 }) => Promise<{ url: string; close(): Promise<void> }>;
 
 export function registerServe(program: Command): void {
@@ -20,7 +21,8 @@ export function registerServe(program: Command): void {
     .description('start the gateway with the cluster monitor and baseline priors')
     .option('--host <host>', 'bind address (default: gateway.host)')
     .option('--port <port>', 'port (default: gateway.port)')
-    .action(async (opts: { host?: string; port?: string }, cmd: Command) => {
+    .option('--no-request-log', 'do not write the per-request JSON line to stdout')
+    .action(async (opts: { host?: string; port?: string; requestLog: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const file = readConfigFile(g.config);
       // Loaded by name so the CLI builds even where the gateway module is absent.
@@ -48,6 +50,10 @@ export function registerServe(program: Command): void {
         cluster,
         ...(opts.host ? { host: opts.host } : {}),
         ...(opts.port ? { port: Number(opts.port) } : {}),
+        // One JSON line per request on stdout: route id, role, session, node, model, status, ms.
+        ...(opts.requestLog
+          ? { requestLog: (line: unknown) => process.stdout.write(`${JSON.stringify(line)}\n`) }
+          : {}),
       });
       g.out.result(
         { url: gw.url, baselinesSeeded: seeded.length },

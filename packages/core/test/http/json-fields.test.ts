@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { withTopLevelFields } from '../../src/http/json-fields.js';
+
+const fields = { id: '"r-1"', model: '"m1"' };
+
+describe('withTopLevelFields', () => {
+  it('replaces top-level id and model, not a tool call id nested before them (llama.cpp order)', () => {
+    const payload = JSON.stringify({
+      choices: [
+        { delta: { tool_calls: [{ id: 'call_1', function: { name: 'f', arguments: '{"id":2}' } }] } },
+      ],
+      created: 1,
+      id: 'chatcmpl-x',
+      model: 'served',
+      object: 'chat.completion.chunk',
+    });
+    const out = JSON.parse(withTopLevelFields(payload, fields));
+    expect(out.id).toBe('r-1');
+    expect(out.model).toBe('m1');
+    expect(out.choices[0].delta.tool_calls[0].id).toBe('call_1');
+    expect(out.choices[0].delta.tool_calls[0].function.arguments).toBe('{"id":2}');
+  });
+
+  it('keeps escaped quotes and whitespace intact, and adds fields that are missing', () => {
+    const payload = '{ "object" : "x", "choices":[{"text":"say \\"id\\": no"}] }';
+    const out = JSON.parse(withTopLevelFields(payload, fields));
+    expect(out).toEqual({ id: 'r-1', model: 'm1', object: 'x', choices: [{ text: 'say "id": no' }] });
+    expect(JSON.parse(withTopLevelFields('{}', fields))).toEqual({ id: 'r-1', model: 'm1' });
+    expect(JSON.parse(withTopLevelFields('{"id" : null , "model":{"a":[1,"}"]}}', fields))).toEqual({
+      id: 'r-1',
+      model: 'm1',
+    });
+  });
+
+  it('leaves text that is not an object alone', () => {
+    expect(withTopLevelFields('[1,2]', fields)).toBe('[1,2]');
+  });
+});
