@@ -1,51 +1,69 @@
-import { createHash } from 'node:crypto';
-import type { AgentContext, ChatBody, ContextExtractor } from '@broke/core';
+import { type AgentContext, type ChatBody, type ContextExtractor, RunTracker } from '@broke/core';
+import { parseSelectorCall, textOf } from './selector.js';
 
 /**
  * AutoGen (autogen-agentchat / autogen-ext 0.7.x, OpenAIChatCompletionClient) sends the agent's
  * `system_message` first, the group chat's messages as `user` messages named after their source
  * agent (`name: "planner"`), and the agent's own earlier replies as unnamed `assistant` messages.
+ * The calling agent's own name is not on the wire: a custom system message "You are the planner"
+ * names it; with AutoGen's default system message, give each agent's model client
+ * `default_headers={"X-Broke-Role": name}` (docs/frameworks.md).
  */
-
-function text(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (Array.isArray(content)) return content.map((p) => (typeof p?.text === 'string' ? p.text : '')).join('');
-  return '';
-}
 
 /** "You are the planner. ..." / "You are a senior coder, ..." → "planner" / "senior coder". */
 const YOU_ARE = /^\s*you are (?:an? |the )?([^.,;:!\n]{1,80})/i;
+/** AutoGen's default system message names no one: every agent would share one role. */
+const GENERIC_ROLE = /^helpful (?:ai )?assistant$/i;
 
 export function roleFromSystemMessage(system: string): string | undefined {
   const role = YOU_ARE.exec(system)?.[1]?.trim();
-  return role ? role : undefined;
+  return role && !GENERIC_ROLE.test(role) ? role : undefined;
 }
 
-/** The first task message is shared by every agent of a run, so it names the group chat. */
-export function groupChatSession(body: Pick<ChatBody, 'messages'>): string | undefined {
-  const first = body.messages.find((m) => m.role === 'user');
-  if (!first) return undefined;
-  const digest = createHash('sha256')
-    .update(`${first.name ?? ''}\u0000${text(first.content)}`)
-    .digest('hex');
-  return `autogen-${digest.slice(0, 16)}`;
+/** Runs of one task share a key: the task's first paragraph (what the selector prompt shows too). */
+function taskKey(task: string): string {
+  const cut = task.indexOf('\n\n');
+  return (cut === -1 ? task : task.slice(0, cut)).trim().slice(0, 200);
 }
 
 /**
- * Role from the system message; the speakers seen so far become `speaker:<name>` tags; depth is
- * the number of turns before this one; one session per group chat. Headers still win.
+ * An extractor with its own run memory: role from the system message (or `selector` for
+ * SelectorGroupChat's speaker selection), the speakers seen so far as `speaker:<name>` tags,
+ * depth = messages before this turn, and one session per team run: a run of the same task
+ * again is a new session (see RunTracker). Headers still win over all of it.
  */
-export const autogenExtractor: ContextExtractor = (body) => {
-  const nonSystem = body.messages.filter((m) => m.role !== 'system' && m.role !== 'developer');
-  const ctx: AgentContext = { framework: 'autogen', conversationDepth: Math.max(0, nonSystem.length - 1) };
-  const system = body.messages.find((m) => m.role === 'system' || m.role === 'developer');
-  const role = system ? roleFromSystemMessage(text(system.content)) : undefined;
-  const session = groupChatSession(body);
-  const speakers = [...new Set(nonSystem.map((m) => m.name).filter((n): n is string => !!n && n !== 'user'))];
-  return {
-    ...ctx,
-    ...(role ? { role } : {}),
-    ...(session ? { sessionId: session } : {}),
-    ...(speakers.length ? { tags: speakers.slice(0, 20).map((s) => `speaker:${s.slice(0, 60)}`) } : {}),
+export function createAutogenExtractor(): ContextExtractor {
+  const runs = new RunTracker('autogen');
+  return (body: ChatBody) => {
+    const messages = body.messages;
+    const selector = parseSelectorCall(messages);
+    const ctx: AgentContext = { framework: 'autogen' };
+    let task: string | undefined;
+    let position: number;
+    if (selector) {
+      ctx.role = 'selector';
+      position = selector.entries;
+      if (selector.history.startsWith('user: ')) task = selector.history.slice(6);
+    } else {
+      const nonSystem = messages.filter((m) => m.role !== 'system' && m.role !== 'developer');
+      position = nonSystem.length;
+      const system = messages.find((m) => m.role === 'system' || m.role === 'developer');
+      const role = system ? roleFromSystemMessage(textOf(system.content)) : undefined;
+      if (role) ctx.role = role;
+      const first = nonSystem.find((m) => m.role === 'user');
+      if (first) task = textOf(first.content);
+      const speakers = [
+        ...new Set(nonSystem.map((m) => m.name).filter((n): n is string => !!n && n !== 'user')),
+      ];
+      if (speakers.length) ctx.tags = speakers.slice(0, 20).map((s) => `speaker:${s.slice(0, 60)}`);
+    }
+    ctx.conversationDepth = Math.max(0, position - 1);
+    if (task !== undefined) {
+      ctx.sessionId = runs.place({ key: taskKey(task), position, body: messages }).sessionId;
+    }
+    return ctx;
   };
-};
+}
+
+/** A shared instance (the bridge's); make your own with createAutogenExtractor for isolation. */
+export const autogenExtractor: ContextExtractor = createAutogenExtractor();

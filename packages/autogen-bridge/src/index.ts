@@ -3,6 +3,7 @@ import { bridge } from './bridge.js';
 
 export * from './bridge.js';
 export * from './extractor.js';
+export * from './selector.js';
 
 /**
  * Serve the AutoGen bridge on its own; AutoGen's `base_url` is `${url}/v1`. `GET /v1/models/<id>`

@@ -71,15 +71,16 @@ export class ModelNotFoundError extends BrokeError {
 /** A route id the router does not (or no longer) remember (HTTP 404). */
 /** A selection (`{session, role, last}`) that names no remembered route. */
 export class NoRoutesSelectedError extends BrokeError {
-  constructor(session: string, role: string | undefined) {
-    super(
-      'routes_not_found',
-      `No routes${role === undefined ? '' : ` for role "${role}"`} in session "${session}"`,
-      {
-        hint: 'check the session id (GET /v1/routes?session=... lists what the gateway remembers) and the role spelling',
-        status: 404,
-      },
-    );
+  constructor(selection: { session?: string; team?: string; role?: string }) {
+    const parts = [
+      selection.role !== undefined ? `for role "${selection.role}"` : '',
+      selection.team !== undefined ? `of team "${selection.team}"` : '',
+      selection.session !== undefined ? `in session "${selection.session}"` : '',
+    ].filter(Boolean);
+    super('routes_not_found', `No remembered routes ${parts.join(' ')}`, {
+      hint: 'check the session id (GET /v1/routes?session=... lists what the gateway remembers) and the role spelling',
+      status: 404,
+    });
   }
 }
 

@@ -1,4 +1,4 @@
-import type { AgentContext, ChatBody, ContextExtractor } from '@broke/core';
+import { type AgentContext, BoundedLru, type ChatBody, type ContextExtractor, RunTracker } from '@broke/core';
 
 /**
  * CrewAI (1.6.x) sends each agent's system prompt as
@@ -8,6 +8,9 @@ import type { AgentContext, ChatBody, ContextExtractor } from '@broke/core';
  */
 const ROLE_PLAYING = /^You are (.+?)\. ([\s\S]*?)\nYour personal goal is: ([^\n]*)/;
 const CURRENT_TASK = /Current Task: ([^\n]*)/;
+/** Earlier tasks' outputs, joined by CrewAI's separator (sequential crews pass all of them). */
+const CONTEXT = /\n\nThis is the context you're working with:\n([\s\S]*?)(?:\n\nBegin!|$)/;
+const CONTEXT_SEPARATOR = '\n\n----------\n\n';
 
 function text(content: unknown): string {
   if (typeof content === 'string') return content;
@@ -22,6 +25,8 @@ export interface CrewAIPrompt {
   backstory: string;
   goal: string;
   task?: string;
+  /** Earlier tasks whose output this task gets as context (its index in a sequential crew). */
+  taskIndex: number;
 }
 
 /** The agent and task CrewAI encoded in the messages, or undefined if this is not CrewAI's shape. */
@@ -30,28 +35,64 @@ export function parseCrewAIPrompt(body: Pick<ChatBody, 'messages'>): CrewAIPromp
   const match = system ? ROLE_PLAYING.exec(text(system.content)) : null;
   if (!match) return undefined;
   const user = body.messages.find((m) => m.role === 'user' && CURRENT_TASK.test(text(m.content)));
-  const task = user ? CURRENT_TASK.exec(text(user.content))?.[1]?.trim() : undefined;
+  const userText = user ? text(user.content) : '';
+  const task = user ? CURRENT_TASK.exec(userText)?.[1]?.trim() : undefined;
+  const context = CONTEXT.exec(userText)?.[1];
   return {
     role: (match[1] ?? '').trim(),
     backstory: (match[2] ?? '').trim(),
     goal: (match[3] ?? '').trim(),
     ...(task ? { task } : {}),
+    taskIndex: context ? context.split(CONTEXT_SEPARATOR).length : 0,
   };
 }
 
 const clip = (s: string, n = 120) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
 
+/** Positions within a task (tool / thought iterations) stay below the next task's. */
+const TASK_STRIDE = 10_000;
+
 /**
- * Role from the prompt; conversation depth = assistant turns (each Thought/Action/Observation
- * iteration adds one). Goal and task travel as tags. The session comes from the crew's
- * `X-Broke-Session` header (set once on the crew's LLM), which always wins over anything here.
+ * Who is calling: requests from one crew (one process's LLM) share the API key, user agent and
+ * team header. Kickoffs of one crew send identical requests, so nothing finer exists on the wire.
  */
-export const crewaiExtractor: ContextExtractor = (body) => {
-  const prompt = parseCrewAIPrompt(body);
-  const depth = body.messages.filter((m) => m.role === 'assistant').length;
-  const ctx: AgentContext = { framework: 'crewai', conversationDepth: depth };
-  if (!prompt) return ctx;
-  const tags = [`goal:${clip(prompt.goal)}`];
-  if (prompt.task) tags.push(`task:${clip(prompt.task)}`);
-  return { ...ctx, ...(prompt.role ? { role: clip(prompt.role, 200) } : {}), tags };
-};
+function clientKey(headers: Headers): string {
+  return ['authorization', 'user-agent', 'x-broke-team'].map((h) => headers.get(h) ?? '').join('\u0001');
+}
+
+/**
+ * An extractor with its own run memory. Role from the prompt; goal and task travel as tags.
+ * Session: one per `kickoff()`, inferred from the crew's progress (a kickoff starts again at its
+ * first task; see RunTracker); an `X-Broke-Session` header wins (set one per kickoff when one
+ * process runs crews concurrently). Depth: the crew's steps so far in that session (LLM calls
+ * of earlier tasks plus this task's tool / thought iterations).
+ */
+export function createCrewaiExtractor(): ContextExtractor {
+  const runs = new RunTracker('crew');
+  /** Steps of sessions named by a header (inferred runs count their own). */
+  const named = new BoundedLru<string, number>(10_000);
+  return (body, headers) => {
+    const prompt = parseCrewAIPrompt(body);
+    const iterations = body.messages.filter((m) => m.role === 'assistant').length;
+    const ctx: AgentContext = { framework: 'crewai', conversationDepth: iterations };
+    if (!prompt) return ctx;
+    const position = prompt.taskIndex * TASK_STRIDE + iterations;
+    const header = headers.get('x-broke-session');
+    if (header) {
+      const step = named.peek(header) ?? 0;
+      named.set(header, step + 1);
+      ctx.conversationDepth = Math.max(step, prompt.taskIndex + iterations);
+    } else {
+      const run = runs.place({ key: clientKey(headers), position, body: body.messages });
+      ctx.sessionId = run.sessionId;
+      // Steps counted, or read off the prompt where this bridge joined a run midway.
+      ctx.conversationDepth = Math.max(run.step, prompt.taskIndex + iterations);
+    }
+    const tags = [`goal:${clip(prompt.goal)}`, `task-index:${prompt.taskIndex}`];
+    if (prompt.task) tags.push(`task:${clip(prompt.task)}`);
+    return { ...ctx, ...(prompt.role ? { role: clip(prompt.role, 200) } : {}), tags };
+  };
+}
+
+/** A shared instance (the bridge's); make your own with createCrewaiExtractor for isolation. */
+export const crewaiExtractor: ContextExtractor = createCrewaiExtractor();

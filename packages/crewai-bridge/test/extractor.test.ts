@@ -1,28 +1,86 @@
 import { describe, expect, it } from 'vitest';
-import { crewaiExtractor, parseCrewAIPrompt } from '../src/index.js';
+import { createCrewaiExtractor, crewaiExtractor, parseCrewAIPrompt } from '../src/index.js';
 
 const system = (role: string) => ({
   role: 'system' as const,
   content: `You are ${role}. Backstory here.\nYour personal goal is: Do the thing\nTo give my best...`,
 });
 
+/** The user message CrewAI 1.6 builds for a task, with the outputs of earlier tasks as context. */
+const taskMessage = (task: string, earlier: string[]) => ({
+  role: 'user' as const,
+  content: `\nCurrent Task: ${task}\nThis is the expected criteria for your final answer: x\nyou MUST return the actual complete content as the final answer, not a summary.${
+    earlier.length
+      ? `\n\nThis is the context you're working with:\n${earlier.join('\n\n----------\n\n')}`
+      : ''
+  }\n\nBegin! This is VERY important to you, use the tools available and give your best Final Answer, your job depends on it!\n\nThought:`,
+});
+
+const crewHeaders = (extra: Record<string, string> = {}) =>
+  new Headers({ authorization: 'Bearer local', 'user-agent': 'OpenAI/Python 2.8.1', ...extra });
+
+/** One kickoff of a sequential crew: researcher → writer → reviewer, one call each. */
+function kickoff(outputs = ['facts', 'paragraph']) {
+  return [
+    { model: 'broke-auto', messages: [system('Researcher'), taskMessage('List facts.', [])] },
+    { model: 'broke-auto', messages: [system('Writer'), taskMessage('Write.', outputs.slice(0, 1))] },
+    { model: 'broke-auto', messages: [system('Reviewer'), taskMessage('Review.', outputs)] },
+  ];
+}
+
 describe('crewaiExtractor', () => {
-  it('counts assistant turns (tool / thought iterations) as depth', () => {
+  it('reads role, goal, task and task index; tool / thought iterations deepen the step', () => {
+    const extract = createCrewaiExtractor();
     const body = {
       model: 'broke-auto',
       messages: [
         system('Data Analyst'),
-        { role: 'user' as const, content: '\nCurrent Task: Analyse.\n\nThought:' },
-        { role: 'assistant' as const, content: 'Thought: use tool\nAction: search' },
-        { role: 'user' as const, content: 'Observation: result' },
-        { role: 'assistant' as const, content: 'Thought: again' },
+        taskMessage('Analyse.', ['a', 'b']),
+        { role: 'assistant' as const, content: 'Thought: use tool\nAction: search\nObservation: r' },
+        { role: 'assistant' as const, content: 'Thought: again\nObservation: r2' },
       ],
     };
-    expect(crewaiExtractor(body, new Headers())).toMatchObject({
+    expect(parseCrewAIPrompt(body)).toMatchObject({ role: 'Data Analyst', task: 'Analyse.', taskIndex: 2 });
+    expect(extract(body, crewHeaders())).toMatchObject({
       role: 'Data Analyst',
-      conversationDepth: 2,
-      tags: ['goal:Do the thing', 'task:Analyse.'],
+      conversationDepth: 4,
+      tags: ['goal:Do the thing', 'task-index:2', 'task:Analyse.'],
     });
+  });
+
+  it('each kickoff is its own session, with depth counting the crew steps, though requests repeat', () => {
+    const extract = createCrewaiExtractor();
+    const runs = [kickoff(), kickoff()].map((k) => k.map((b) => extract(b, crewHeaders())));
+    for (const run of runs) {
+      expect(run.map((c) => c.role)).toEqual(['Researcher', 'Writer', 'Reviewer']);
+      expect(run.map((c) => c.conversationDepth)).toEqual([0, 1, 2]);
+      expect(new Set(run.map((c) => c.sessionId)).size).toBe(1);
+    }
+    expect(runs[0]?.[0]?.sessionId).not.toBe(runs[1]?.[0]?.sessionId);
+  });
+
+  it('a tool loop stays in the kickoff and keeps counting; another client is another run', () => {
+    const extract = createCrewaiExtractor();
+    const [first, second] = kickoff();
+    const loop = {
+      model: 'broke-auto',
+      messages: [
+        ...(first?.messages ?? []),
+        { role: 'assistant' as const, content: 'Action: x\nObservation: y' },
+      ],
+    };
+    const ctxs = [first, loop, second].map((b) => extract(b as never, crewHeaders()));
+    expect(ctxs.map((c) => c.conversationDepth)).toEqual([0, 1, 2]);
+    expect(new Set(ctxs.map((c) => c.sessionId)).size).toBe(1);
+    const other = extract(first as never, crewHeaders({ 'x-broke-team': 'other-crew' }));
+    expect(other.sessionId).not.toBe(ctxs[0]?.sessionId);
+  });
+
+  it('a session header names the session; depth still counts its steps', () => {
+    const extract = createCrewaiExtractor();
+    const ctxs = kickoff().map((b) => extract(b, crewHeaders({ 'x-broke-session': 'mine' })));
+    expect(ctxs.map((c) => c.sessionId)).toEqual([undefined, undefined, undefined]);
+    expect(ctxs.map((c) => c.conversationDepth)).toEqual([0, 1, 2]);
   });
 
   it('returns only the framework for prompts that are not CrewAI-shaped', () => {

@@ -1,1 +1,2 @@
 export * from './agent-context.js';
+export * from './run-tracker.js';

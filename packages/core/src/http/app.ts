@@ -89,7 +89,12 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
   mountApi(app, '', base);
   for (const bridge of options.bridges ?? []) {
     const prefix = `/${bridge.prefix.replace(/^\/+|\/+$/g, '')}`;
-    mountApi(app, prefix, { ...base, extractor: bridge.extractor, framework: bridge.framework });
+    mountApi(app, prefix, {
+      ...base,
+      extractor: bridge.extractor,
+      framework: bridge.framework,
+      ...(bridge.responseModel ? { responseModel: bridge.responseModel } : {}),
+    });
   }
   return app;
 }

@@ -11,6 +11,11 @@ export interface GatewayBridge {
   prefix: string;
   framework: Framework;
   extractor: ContextExtractor;
+  /**
+   * The `model` answers carry: the model that served (default), or the name the client asked for
+   * (for clients that warn when they differ). `x-broke-model` always names the one that served.
+   */
+  responseModel?: 'served' | 'requested';
 }
 
 const PACKAGES: Record<string, string> = {

@@ -25,6 +25,8 @@ export interface ChatDeps extends DispatchDeps {
   framework?: Framework;
   /** One line per request when it ends (serve writes them as JSON lines). */
   requestLog?: RequestLogSink;
+  /** `requested`: answers name the model the client asked for (see GatewayBridge). */
+  responseModel?: 'served' | 'requested';
 }
 
 /** Capabilities a body needs from the model, so the router filters out models that lack them. */
@@ -147,7 +149,7 @@ async function completeChat(c: Context, deps: ChatDeps, body: ChatBody, route: R
   }
   started.finish();
   const latencyMs = performance.now() - t0 - started.waitedMs;
-  const modelId = started.candidate.modelId;
+  const modelId = deps.responseModel === 'requested' ? body.model : started.candidate.modelId;
   let usage: { completion_tokens?: number; prompt_tokens?: number } | undefined;
   let answer: string;
   if (typeof started.value === 'string') {
@@ -246,7 +248,8 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, route: Rou
     'x-broke-model': candidate.modelId,
   };
   // Every chunk's `id` is the route id: clients read it as `response.id` to rate or explain it.
-  const fields = { id: JSON.stringify(decision.routeId), model: JSON.stringify(candidate.modelId) };
+  const shownModel = deps.responseModel === 'requested' ? body.model : candidate.modelId;
+  const fields = { id: JSON.stringify(decision.routeId), model: JSON.stringify(shownModel) };
 
   return sendSse(c, headers, async (s) => {
     s.onAbort(() => controller.abort('client closed the stream'));
@@ -262,7 +265,7 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, route: Rou
       if (chunk.choices.some((ch) => ch.delta?.content || ch.delta?.tool_calls)) chunks += 1;
       if (chunk.choices.length === 0 && !wantsUsage) return '';
       const out = wantsUsage || !chunk.usage ? chunk : { ...chunk, usage: undefined };
-      return `data: ${JSON.stringify({ ...out, id: decision.routeId, model: candidate.modelId })}\n\n`;
+      return `data: ${JSON.stringify({ ...out, id: decision.routeId, model: shownModel })}\n\n`;
     };
     try {
       if (result.raw) {

@@ -19,8 +19,9 @@ export function feedbackHandler(router: RouterLike) {
       routeId !== undefined
         ? { routeId }
         : (body.selection ?? {
-            session: body.session as string,
             last: body.last ?? 1,
+            ...(body.session !== undefined ? { session: body.session } : {}),
+            ...(body.team !== undefined ? { team: body.team } : {}),
             ...(body.role !== undefined ? { role: body.role } : {}),
           });
     const feedback: Feedback = {

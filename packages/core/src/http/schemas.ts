@@ -118,14 +118,20 @@ export function parseChatBody(value: unknown): ChatBody {
   return parseRequestBody(ChatBodySchema, value);
 }
 
+const hasScope = (b: { session?: string; team?: string; role?: string }) =>
+  b.session !== undefined || b.team !== undefined || b.role !== undefined;
+const SCOPE_MESSAGE = 'a selection needs at least one of session, team, role';
+
 /** "The last n routes of this role in this session": rate routes without handling their ids. */
 export const RouteSelectionSchema = z
   .object({
-    session: z.string().min(1).max(200),
+    session: z.string().min(1).max(200).optional(),
+    team: z.string().min(1).max(200).optional(),
     role: z.string().min(1).max(200).optional(),
     last: z.number().int().min(1).max(100).default(1),
   })
-  .strict();
+  .strict()
+  .refine(hasScope, { message: SCOPE_MESSAGE, path: ['session'] });
 
 export const FeedbackBodySchema = z
   .object({
@@ -134,6 +140,7 @@ export const FeedbackBodySchema = z
     /** A selection, nested or as top-level fields (`{session, role, last, score}`). */
     selection: RouteSelectionSchema.optional(),
     session: z.string().min(1).max(200).optional(),
+    team: z.string().min(1).max(200).optional(),
     role: z.string().min(1).max(200).optional(),
     last: z.number().int().min(1).max(100).optional(),
     /** Idempotency: feedback with an id already applied is refused (409), never counted twice. */
@@ -144,16 +151,16 @@ export const FeedbackBodySchema = z
   })
   .strict()
   .refine(
-    (b) => [b.route_id ?? b.routeId, b.selection, b.session].filter((v) => v !== undefined).length === 1,
+    (b) =>
+      [b.route_id ?? b.routeId, b.selection, hasScope(b) || undefined].filter((v) => v !== undefined)
+        .length === 1,
     {
-      message: 'give exactly one of route_id, session (with role and last) or selection',
+      message:
+        'give exactly one of route_id, a selection (session / team / role, and last) or selection: {...}',
       path: ['route_id'],
     },
   )
-  .refine((b) => b.session !== undefined || (b.role === undefined && b.last === undefined), {
-    message: 'role and last select routes within a session: give session too',
-    path: ['session'],
-  })
+  .refine((b) => b.last === undefined || hasScope(b), { message: SCOPE_MESSAGE, path: ['last'] })
   .refine((b) => b.score !== undefined || b.success !== undefined || b.thumbs !== undefined, {
     message: 'give at least one of score, success, thumbs',
     path: ['score'],

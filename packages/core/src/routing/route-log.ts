@@ -38,9 +38,13 @@ export interface RouteQuery {
   limit: number;
 }
 
-/** "The last n routes of this role in this session", for feedback without route ids. */
+/**
+ * "The last n routes of this role in this session", for feedback without route ids. At least one
+ * of session, team, role; without a session, the newest matching routes in any session.
+ */
 export interface RouteSelection {
-  session: string;
+  session?: string;
+  team?: string;
   role?: string;
   last: number;
 }
@@ -82,7 +86,8 @@ export class RouteLog {
   select(sel: RouteSelection): RouteSummary[] {
     const out: RouteSummary[] = [];
     for (const r of this.ring.newestFirst()) {
-      if (r.sessionId !== sel.session) continue;
+      if (sel.session !== undefined && r.sessionId !== sel.session) continue;
+      if (sel.team !== undefined && r.team !== sel.team) continue;
       if (sel.role !== undefined && !sameRole(r.role, sel.role)) continue;
       out.push(r);
       if (out.length === sel.last) break;

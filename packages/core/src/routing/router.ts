@@ -327,7 +327,7 @@ export class Router {
       ids = [target.routeId];
     } else {
       ids = this.log.select(target).map((r) => r.id);
-      if (ids.length === 0) throw new NoRoutesSelectedError(target.session, target.role);
+      if (ids.length === 0) throw new NoRoutesSelectedError(target);
     }
     // Claimed before the writes, so a retry racing this one is refused rather than applied twice.
     if (feedbackId !== undefined) this.feedbackIds.set(feedbackId, ids);

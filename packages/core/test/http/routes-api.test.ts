@@ -135,6 +135,9 @@ describe('POST /v1/feedback by selection', () => {
     const nested = await g.feedback({ selection: { session: 'run-1' }, thumbs: 'down' });
     expect((await readJson(nested)).route_ids).toEqual([c2.routeId]);
     expect(p1.routeId).not.toBe(c2.routeId);
+    // Without a session: the role's newest routes in any session.
+    const anySession = await g.feedback({ role: 'coder', last: 2, score: 0.5 });
+    expect((await readJson(anySession)).route_ids).toHaveLength(2);
   });
 
   it('applies a feedback id once: a repeat is a 409 that names the routes, and learns nothing', async () => {
@@ -157,10 +160,11 @@ describe('POST /v1/feedback by selection', () => {
     await g.chat('coder', 'run-1');
     const cases: Array<[Record<string, unknown>, number, RegExp]> = [
       [{ session: 'nope', score: 1 }, 404, /session "nope"/],
+      [{ role: 'reviewer', score: 1 }, 404, /role "reviewer"/],
+      [{ last: 2, score: 1 }, 400, /session/],
       [{ session: 'run-1', role: 'reviewer', score: 1 }, 404, /role "reviewer"/],
       [{ session: 'run-1', score: 1.5 }, 400, /score/],
       [{ session: 'run-1', last: 0, score: 1 }, 400, /last/],
-      [{ role: 'coder', score: 1 }, 400, /route_id|session/],
       [{ route_id: 'r-x', session: 'run-1', score: 1 }, 400, /exactly one/],
       [{ session: 'run-1' }, 400, /score/],
       [{ route_id: 'r-unknown', score: 1 }, 404, /r-unknown/],
