@@ -53,6 +53,62 @@ describe('AutoGen team over real mlx_lm.server nodes', () => {
     for (const e of explained) expect(e.attempts.at(-1)).toMatchObject({ ok: true });
   });
 
+  it('SelectorGroupChat, default system messages, two runs: roles, one session per run, depth grows, and a rating by role moves only that role', async () => {
+    const base = `${c.gateway.url}/autogen/v1`;
+    const result = await runPython('examples/autogen/selector_team.py', {
+      BROKE_BASE_URL: base,
+      BROKE_MAX_TOKENS: '8',
+      BROKE_TURNS: '3',
+      BROKE_RUNS: '2',
+      // Random-weight models cannot name a speaker: a fixed order instead (see the script).
+      BROKE_TURN_ORDER: 'planner,coder,critic',
+      BROKE_RATE: 'planner:1,coder:0,critic:1',
+    });
+    expect(result.code, result.stderr.slice(-3000)).toBe(0);
+    // No AutoGen warning: no "Resolved model mismatch", nothing else either.
+    expect(result.stderr).toBe('');
+    const runs = (result.json as { runs: Array<{ sources: string[]; rated: string[] }> }).runs;
+    for (const run of runs) expect(run.sources).toEqual(['user', 'planner', 'coder', 'critic']);
+
+    type Listed = {
+      id: string;
+      role: string;
+      session: string;
+      depth: number;
+      model: string;
+      framework: string;
+    };
+    const listing = (await (await fetch(`${base}/routes?limit=200`)).json()) as { data: Listed[] };
+    const routes = listing.data.filter((r) => r.framework === 'autogen' && r.role !== null).reverse();
+    const last6 = routes.slice(-6);
+    expect(last6.map((r) => r.role)).toEqual(['planner', 'coder', 'critic', 'planner', 'coder', 'critic']);
+    const [r1, r2] = [last6.slice(0, 3), last6.slice(3)];
+    for (const run of [r1, r2]) {
+      expect(new Set(run.map((r) => r.session)).size).toBe(1);
+      expect(run.map((r) => r.depth)).toEqual([0, 1, 2]);
+    }
+    expect(r2[0]?.session).not.toBe(r1[0]?.session);
+    // Rated by role after each run, no ids handled: each run's turns, and nothing else.
+    expect(runs[0]?.rated.sort()).toEqual(r1.map((r) => r.id).sort());
+    // The coder moved to the other model; the planner and the critic stayed.
+    expect(r2[1]?.model).not.toBe(r1[1]?.model);
+    expect([r2[0]?.model, r2[2]?.model]).toEqual([r1[0]?.model, r1[2]?.model]);
+    // The answers named the model AutoGen asked for; the one that served is in the route.
+    const res = await fetch(`${base}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'broke-auto',
+        max_tokens: 2,
+        messages: [{ role: 'user', content: 'hi' }],
+      }),
+    });
+    const body = (await res.json()) as { id: string; model: string };
+    expect(body.model).toBe('broke-auto');
+    expect(body.id).toBe(res.headers.get('x-broke-route-id'));
+    expect(res.headers.get('x-broke-model')).toMatch(/^tiny-/);
+  });
+
   it('advertises model_info for AutoGen on /autogen/v1/models', async () => {
     const body = (await (await fetch(`${c.gateway.url}/autogen/v1/models`)).json()) as {
       data: Array<{ id: string; model_info: Record<string, unknown> }>;

@@ -23,24 +23,55 @@ afterAll(async () => {
 });
 
 describe('CrewAI crew over real mlx_lm.server nodes', () => {
-  it('finishes, and every agent request reached routing with its role, team and the crew session', async () => {
+  it('two kickoffs: every request listed with its role, one session per kickoff, depth grows, and the reviewer rating by role moves only the reviewer', async () => {
+    const base = `${c.gateway.url}/crewai/v1`;
     const result = await runPython('examples/crewai/crew.py', {
-      BROKE_BASE_URL: `${c.gateway.url}/crewai/v1`,
-      BROKE_SESSION: 'crew-e2e-1',
+      BROKE_BASE_URL: base,
       BROKE_MAX_TOKENS: '12',
+      BROKE_KICKOFFS: '2',
+      // A judge that likes the researcher's and writer's work and not the reviewer's.
+      BROKE_SCORES: 'Researcher:1,Writer:1,Reviewer:0',
     });
     expect(result.code, result.stderr.slice(-3000)).toBe(0);
-    expect(result.json).toMatchObject({ ok: true, tasks: 3 });
+    expect(result.json).toMatchObject({ ok: true, kickoffs: 2, tasks: [3, 3] });
+    // No CrewAI warning (nor anything else) on stderr.
+    expect(result.stderr).toBe('');
 
-    const crewRoutes = c.decisions.filter((d) => d.context.sessionId === 'crew-e2e-1');
-    expect(crewRoutes.length).toBeGreaterThanOrEqual(3);
-    const explained = await Promise.all(crewRoutes.map((d) => explainOverHttp(c.gateway.url, d.routeId)));
-    const roles = explained.map((e) => e.context.role);
-    expect(new Set(roles)).toEqual(new Set(['Researcher', 'Writer', 'Reviewer']));
-    expect(roles.indexOf('Researcher')).toBeLessThan(roles.indexOf('Writer'));
-    expect(roles.indexOf('Writer')).toBeLessThan(roles.indexOf('Reviewer'));
-    for (const e of explained) {
-      expect(e.context).toMatchObject({ framework: 'crewai', team: 'newsroom', sessionId: 'crew-e2e-1' });
+    type Listed = {
+      id: string;
+      role: string;
+      session: string;
+      depth: number;
+      model: string;
+      feedback: { count: number };
+    };
+    const listing = (await (await fetch(`${base}/routes?team=newsroom&limit=50`)).json()) as {
+      data: Listed[];
+    };
+    const routes = [...listing.data].reverse(); // oldest first
+    expect(routes.map((r) => r.role)).toEqual([
+      'Researcher',
+      'Writer',
+      'Reviewer',
+      'Researcher',
+      'Writer',
+      'Reviewer',
+    ]);
+    const [k1, k2] = [routes.slice(0, 3), routes.slice(3)];
+    for (const kickoff of [k1, k2]) {
+      expect(new Set(kickoff.map((r) => r.session)).size).toBe(1);
+      expect(kickoff.map((r) => r.depth)).toEqual([0, 1, 2]);
+    }
+    expect(k2[0]?.session).not.toBe(k1[0]?.session);
+    // The task callback rated "this role's newest route" after each task, never handling an id.
+    expect((result.json as { rated: string[] }).rated).toEqual(routes.map((r) => r.id));
+    expect(routes.map((r) => r.feedback.count)).toEqual([1, 1, 1, 1, 1, 1]);
+    // After kickoff 1's zero, the reviewer moved to the other model; the others stayed put.
+    expect(k2[2]?.model).not.toBe(k1[2]?.model);
+    expect(k2.slice(0, 2).map((r) => r.model)).toEqual(k1.slice(0, 2).map((r) => r.model));
+    for (const r of routes) {
+      const e = await explainOverHttp(c.gateway.url, r.id);
+      expect(e.context).toMatchObject({ framework: 'crewai', team: 'newsroom' });
       expect(e.attempts.at(-1)).toMatchObject({ ok: true });
     }
   });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type Captured, startCaptureServer } from '../../core/test/http/support/capture-server.js';
 import { runPython } from '../../core/test/http/support/python.js';
-import { crewaiExtractor, parseCrewAIPrompt } from '../src/index.js';
+import { createCrewaiExtractor, parseCrewAIPrompt } from '../src/index.js';
 
 /**
  * Runs the real, pinned CrewAI crew (examples/crewai/crew.py) against a recording endpoint and
@@ -15,7 +15,7 @@ beforeAll(async () => {
   try {
     result = await runPython('examples/crewai/crew.py', {
       BROKE_BASE_URL: `${server.url}/v1`,
-      BROKE_SESSION: 'crew-wire-test',
+      BROKE_KICKOFFS: '2',
     });
     captured = server.captured;
   } finally {
@@ -24,15 +24,20 @@ beforeAll(async () => {
 });
 
 describe('CrewAI wire format (installed version)', () => {
-  it('the crew finished and sent one request per agent', () => {
+  it('the crew finished twice, one request per agent and kickoff, and printed no warning', () => {
     expect(result.code, result.stderr).toBe(0);
-    expect(result.json).toMatchObject({ ok: true, tasks: 3 });
-    expect(captured).toHaveLength(3);
+    expect(result.json).toMatchObject({ ok: true, kickoffs: 2, tasks: [3, 3] });
+    expect(captured).toHaveLength(6);
+    expect(result.stderr).toBe('');
+  });
+
+  it('two kickoffs send identical requests: nothing on the wire names a kickoff', () => {
+    expect(captured.slice(3).map((c) => c.body)).toEqual(captured.slice(0, 3).map((c) => c.body));
   });
 
   it('sends "You are {role}. {backstory}\\nYour personal goal is: {goal}" as the system prompt', () => {
     const systems = captured.map((c) => (c.body.messages as Array<{ role: string; content: string }>)[0]);
-    expect(systems.map((m) => m?.role)).toEqual(['system', 'system', 'system']);
+    expect(systems.map((m) => m?.role)).toEqual(Array(6).fill('system'));
     expect(
       systems[0]?.content.startsWith(
         'You are Researcher. You dig up accurate facts.\nYour personal goal is: Find three facts about routing\n',
@@ -52,7 +57,7 @@ describe('CrewAI wire format (installed version)', () => {
 
   it('sends the task as a user message with "Current Task:"', () => {
     const users = captured.map((c) => (c.body.messages as Array<{ role: string; content: string }>)[1]);
-    expect(users.map((m) => m?.role)).toEqual(['user', 'user', 'user']);
+    expect(users.map((m) => m?.role)).toEqual(['user', 'user', 'user', 'user', 'user', 'user']);
     expect(users[0]?.content).toContain('Current Task: List three facts about routing.\n');
   });
 
@@ -60,20 +65,37 @@ describe('CrewAI wire format (installed version)', () => {
     expect(captured[0]?.body).toMatchObject({ model: 'broke-auto', max_tokens: 24, temperature: 0 });
     for (const c of captured) {
       expect(c.url).toBe('/v1/chat/completions');
-      expect(c.headers['x-broke-session']).toBe('crew-wire-test');
+      expect(c.headers['x-broke-team']).toBe('newsroom');
       expect(c.headers['user-agent']).toMatch(/^OpenAI\/Python/);
     }
   });
 
   it('the extractor reads role, goal and task from what CrewAI really sent', () => {
     const prompts = captured.map((c) => parseCrewAIPrompt(c.body as never));
-    expect(prompts.map((p) => p?.role)).toEqual(['Researcher', 'Writer', 'Reviewer']);
+    expect(prompts.map((p) => p?.role)).toEqual([
+      'Researcher',
+      'Writer',
+      'Reviewer',
+      'Researcher',
+      'Writer',
+      'Reviewer',
+    ]);
     expect(prompts[0]).toMatchObject({
       goal: 'Find three facts about routing',
       task: 'List three facts about routing.',
     });
-    const ctx = crewaiExtractor(captured[1]?.body as never, new Headers());
-    expect(ctx).toMatchObject({ role: 'Writer', framework: 'crewai', conversationDepth: 0 });
-    expect(ctx.tags).toContain('goal:Write a short paragraph about routing');
+    expect(prompts.map((p) => p?.taskIndex)).toEqual([0, 1, 2, 0, 1, 2]);
+    const extract = createCrewaiExtractor();
+    const ctxs = captured.map((c) =>
+      extract(c.body as never, new Headers(c.headers as Record<string, string>)),
+    );
+    expect(ctxs[1]).toMatchObject({ role: 'Writer', framework: 'crewai', conversationDepth: 1 });
+    expect(ctxs[1]?.tags).toContain('goal:Write a short paragraph about routing');
+    // Each kickoff one session, depth counting the crew's steps.
+    expect(ctxs.map((c) => c.conversationDepth)).toEqual([0, 1, 2, 0, 1, 2]);
+    const sessions = ctxs.map((c) => c.sessionId);
+    expect(new Set(sessions.slice(0, 3)).size).toBe(1);
+    expect(new Set(sessions.slice(3)).size).toBe(1);
+    expect(sessions[3]).not.toBe(sessions[0]);
   });
 });

@@ -9,9 +9,9 @@ export interface Captured {
 
 /**
  * A loopback OpenAI-compatible endpoint that records every request verbatim and answers with a
- * fixed reply (streamed when asked): how the wire-format tests see exactly what a framework sends.
+ * fixed reply, or one made from the request (streamed when asked): how the wire-format tests see exactly what a framework sends.
  */
-export async function startCaptureServer(reply: string) {
+export async function startCaptureServer(replyWith: string | ((body: Record<string, unknown>) => string)) {
   const captured: Captured[] = [];
   const server = http.createServer((req, res) => {
     let raw = '';
@@ -34,6 +34,7 @@ export async function startCaptureServer(reply: string) {
       }
       const body = JSON.parse(raw || '{}') as Record<string, unknown>;
       captured.push({ url: req.url ?? '', headers: req.headers, body });
+      const reply = typeof replyWith === 'string' ? replyWith : replyWith(body);
       const base = { id: 'cap', created: 1, model: String(body.model) };
       if (body.stream) {
         res.setHeader('content-type', 'text/event-stream');
