@@ -25,6 +25,9 @@ describe('official clients through the gateway to mlx_lm.server', () => {
     expect(data.usage?.completion_tokens).toBeGreaterThan(0);
     expect(response.headers.get('x-broke-node')).toMatch(/^[ab]$/);
     expect(response.headers.get('x-broke-model')).toMatch(/^tiny-[ab]$/);
+    // response.id is the route id: explainable and rateable without reading headers.
+    expect(data.id).toBe(response.headers.get('x-broke-route-id'));
+    expect((await (await fetch(`${c.gateway.url}/v1/routes/${data.id}`)).json()).routeId).toBe(data.id);
 
     const stream = await client.chat.completions.create({
       model: 'tiny-b',
@@ -38,6 +41,13 @@ describe('official clients through the gateway to mlx_lm.server', () => {
     expect(chunks.length).toBeGreaterThan(1);
     expect(chunks.at(-1)?.usage?.completion_tokens).toBeGreaterThan(0);
     expect(chunks.every((ch) => ch.model === 'tiny-b')).toBe(true);
+    expect(new Set(chunks.map((ch) => ch.id)).size).toBe(1);
+    const streamed = await fetch(`${c.gateway.url}/v1/feedback`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ route_id: chunks[0]?.id, score: 1 }),
+    });
+    expect(((await streamed.json()) as { route_ids: string[] }).route_ids).toEqual([chunks[0]?.id]);
   });
 
   it('Python: non-streaming and streaming with usage', async () => {
@@ -51,6 +61,10 @@ describe('official clients through the gateway to mlx_lm.server', () => {
     ).toBeGreaterThan(0);
     const explained = await explainOverHttp(c.gateway.url, result.json?.route_id as string);
     expect(explained.context.role).toBe('python-client');
+    expect(result.json?.plain_id).toBe(result.json?.route_id);
+    const streamIds = result.json?.stream_ids as string[];
+    expect(streamIds).toHaveLength(1);
+    expect((await explainOverHttp(c.gateway.url, streamIds[0] as string)).context.role).toBe('python-client');
   });
 });
 

@@ -14,7 +14,7 @@ raw = client.chat.completions.with_raw_response.create(
 )
 plain = raw.parse()
 
-chunks, usage, text = 0, None, ""
+chunks, usage, text, stream_ids = 0, None, "", set()
 for chunk in client.chat.completions.create(
     model="broke-auto",
     messages=messages,
@@ -23,6 +23,7 @@ for chunk in client.chat.completions.create(
     stream_options={"include_usage": True},
     extra_headers=headers,
 ):
+    stream_ids.add(chunk.id)
     if chunk.choices:
         chunks += 1
         text += chunk.choices[0].delta.content or ""
@@ -37,6 +38,9 @@ print(
             "plain_finish": plain.choices[0].finish_reason,
             "plain_usage": plain.usage.model_dump() if plain.usage else None,
             "route_id": raw.headers.get("x-broke-route-id"),
+            # The completion's own id is the route id: no header access needed.
+            "plain_id": plain.id,
+            "stream_ids": sorted(stream_ids),
             "node": raw.headers.get("x-broke-node"),
             "chunks": chunks,
             "usage": usage,
