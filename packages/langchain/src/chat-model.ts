@@ -1,4 +1,5 @@
-import type { AgentContext, Feedback } from '@broke/core';
+import { randomUUID } from 'node:crypto';
+import type { AgentContext, Feedback, RouteExplanation } from '@broke/core';
 import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager';
 import type {
   BaseLanguageModelInput,
@@ -17,8 +18,8 @@ import type { Runnable, RunnableConfig } from '@langchain/core/runnables';
 import type { SerializableSchema } from '@langchain/core/utils/standard_schema';
 import type { ZodV3Like, ZodV4Like } from '@langchain/core/utils/types';
 import type OpenAI from 'openai';
-import { InProcessBackend, type InProcessOptions } from './backend/in-process.js';
-import { RemoteBackend, type RemoteOptions } from './backend/remote.js';
+import { InProcessBackend, type InProcessOptions, inProcessIdentity } from './backend/in-process.js';
+import { RemoteBackend, type RemoteOptions, remoteIdentity } from './backend/remote.js';
 import type { BackendCall, BrokeBackend, BrokeChatBody, RouteRef } from './backend/types.js';
 import {
   type BrokeContextFields,
@@ -29,8 +30,12 @@ import {
 import { abortErrorFor, BrokeAbortError } from './errors.js';
 import { toOpenAIMessages } from './messages.js';
 import { routeChunk, toChatResult, toGenerationChunk } from './response.js';
-import { type BrokeRouteMetadata, reasonsOf } from './route-metadata.js';
-import { type BrokeStructuredMethod, structuredOutput } from './structured-output.js';
+import { type BrokeRouteMetadata, buildRouteMetadata } from './route-metadata.js';
+import {
+  type BrokeStructuredMethod,
+  type LsStructuredOutputFormat,
+  structuredOutput,
+} from './structured-output.js';
 import { type OpenAITool, toOpenAIToolChoice, toOpenAITools } from './tools.js';
 
 /** Per-call options: LangChain's, plus the agent context this one call routes by. */
@@ -74,6 +79,18 @@ function typedAbort(err: unknown, signal: AbortSignal | undefined): unknown {
   return abortErrorFor(signal, (err as { routeId?: string })?.routeId);
 }
 
+/** Backends without a `cacheIdentity` each get one of their own: never shared, never reused. */
+const anonymousBackends = new WeakMap<BrokeBackend, string>();
+function identityOf(backend: BrokeBackend): string {
+  if (backend.cacheIdentity) return backend.cacheIdentity;
+  let id = anonymousBackends.get(backend);
+  if (!id) {
+    id = `${backend.mode}:${randomUUID()}`;
+    anonymousBackends.set(backend, id);
+  }
+  return id;
+}
+
 /** Where RunnableConfig.metadata rides along inside the parsed call options (see below). */
 const RUN_METADATA = Symbol('broke.runMetadata');
 type ParsedWithMetadata = { [RUN_METADATA]?: Record<string, unknown> };
@@ -97,6 +114,8 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
   /** Context every call starts from (constructor fields). */
   readonly defaults: AgentContext;
   private readonly makeBackend: () => Promise<BrokeBackend>;
+  /** Which cluster answers (gateway URL, config digest): part of the LangChain cache key. */
+  private readonly backendIdentity: () => string;
   private backendPromise: Promise<BrokeBackend> | undefined;
   readonly mode: 'in-process' | 'remote' | 'custom';
 
@@ -116,13 +135,21 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
     if (backend) {
       this.mode = backend.mode === 'remote' || backend.mode === 'in-process' ? backend.mode : 'custom';
       this.makeBackend = async () => backend;
+      this.backendIdentity = () => identityOf(backend);
     } else if (gateway) {
       this.mode = 'remote';
       this.makeBackend = async () => new RemoteBackend(gateway);
+      const identity = remoteIdentity(gateway);
+      this.backendIdentity = () => identity;
     } else {
       this.mode = 'in-process';
       // The router loads its store asynchronously; the first call waits for it, later calls don't.
       this.makeBackend = () => InProcessBackend.create(inProcess as InProcessOptions);
+      let identity: string | undefined;
+      this.backendIdentity = () => {
+        identity ??= inProcessIdentity((inProcess as InProcessOptions).config);
+        return identity;
+      };
     }
   }
 
@@ -148,15 +175,62 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
     return 'broke';
   }
 
+  /** What LangSmith records of a call: the values sent (call options over constructor fields). */
   override getLsParams(options: this['ParsedCallOptions']): LangSmithParams {
+    const temperature = options?.temperature ?? this.temperature;
+    const maxTokens = options?.maxTokens ?? this.maxTokens;
+    const stop = options?.stop ?? this.stop;
     return {
       ls_provider: 'broke',
-      ls_model_name: options.model ?? this.model,
+      ls_model_name: options?.model ?? this.model,
       ls_model_type: 'chat',
-      ...(this.temperature !== undefined ? { ls_temperature: this.temperature } : {}),
-      ...(this.maxTokens !== undefined ? { ls_max_tokens: this.maxTokens } : {}),
-      ...(options.stop ? { ls_stop: options.stop } : {}),
+      ...(temperature !== undefined ? { ls_temperature: temperature } : {}),
+      ...(maxTokens !== undefined ? { ls_max_tokens: maxTokens } : {}),
+      ...(stop ? { ls_stop: stop } : {}),
     };
+  }
+
+  /**
+   * Everything about this model that changes its answers, for LangChain's cache key (which adds
+   * the call options on top): the request parameters, the cluster it routes over and the agent
+   * context it routes by. Two models that differ in any of these never share cache entries.
+   */
+  override _identifyingParams(): Record<string, unknown> {
+    return {
+      ...this.invocationParams(),
+      broke_backend: this.backendIdentity(),
+      broke_context: this.defaults,
+      broke_explain_routes: this.explainRoutes,
+    };
+  }
+
+  /** LangChain's key, plus the context read from RunnableConfig.metadata (not a call option there). */
+  override _getSerializedCacheKeyParametersForCall(
+    options: this['ParsedCallOptions'] & { config?: RunnableConfig },
+  ): string {
+    const fromMetadata = contextFromMetadata((options as ParsedWithMetadata)[RUN_METADATA]);
+    return super._getSerializedCacheKeyParametersForCall({
+      ...options,
+      ...(Object.keys(fromMetadata).length > 0 ? { broke_metadata_context: fromMetadata } : {}),
+    });
+  }
+
+  /** Tracing also sees the structured output format (a call option no node is sent). */
+  protected override _getInvocationParamsForTracing(
+    options?: this['ParsedCallOptions'],
+  ): ReturnType<this['invocationParams']> {
+    const params = super._getInvocationParamsForTracing(options);
+    const format = options?.ls_structured_output_format;
+    return (format ? { ...params, ls_structured_output_format: format } : params) as ReturnType<
+      this['invocationParams']
+    >;
+  }
+
+  // A schema is no run metadata: keep it out of what tracers pass down to child runs.
+  // biome-ignore lint/suspicious/noExplicitAny: mirrors BaseLanguageModel's signature
+  protected override _filterInvocationParamsForTracing(params: Record<string, any>): Record<string, any> {
+    const { ls_structured_output_format: _format, ...rest } = params;
+    return super._filterInvocationParamsForTracing(rest);
   }
 
   /** The backend, created on first use (in-process mode builds the Router then). */
@@ -217,19 +291,20 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
     };
   }
 
-  private async routeMetadata(backend: BrokeBackend, route: RouteRef): Promise<BrokeRouteMetadata> {
-    const meta: BrokeRouteMetadata = { ...route, mode: backend.mode, reasons: [] };
-    if (!this.explainRoutes || !route.routeId) return meta;
-    try {
-      const explanation = await backend.explain(route.routeId);
-      if (explanation) {
-        meta.reasons = reasonsOf(explanation);
-        meta.explanation = explanation;
+  private async routeMetadata(
+    backend: BrokeBackend,
+    route: RouteRef,
+    context: AgentContext,
+  ): Promise<BrokeRouteMetadata> {
+    let explanation: RouteExplanation | undefined;
+    if (this.explainRoutes && route.routeId) {
+      try {
+        explanation = await backend.explain(route.routeId);
+      } catch {
+        // The answer is already here; a missing explanation must not turn it into an error.
       }
-    } catch {
-      // The answer is already here; a missing explanation must not turn it into an error.
     }
-    return meta;
+    return buildRouteMetadata(route, backend.mode, context, explanation);
   }
 
   async _generate(
@@ -241,7 +316,7 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
     const backend = await this.backend();
     try {
       const { completion, route } = await backend.complete(call);
-      return toChatResult(completion, await this.routeMetadata(backend, route));
+      return toChatResult(completion, await this.routeMetadata(backend, route, call.context));
     } catch (err) {
       throw typedAbort(err, options.signal);
     }
@@ -256,12 +331,15 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
     const backend = await this.backend();
     let route: RouteRef;
     let id: string | undefined;
+    let model: string | undefined;
     try {
       const stream = await backend.stream(call);
       route = stream.route;
       for await (const chunk of stream.chunks) {
-        id ??= chunk.id;
-        const generation = toGenerationChunk(chunk);
+        // Every chunk carries the route id (the gateway's chunk id; in-process, the node's is replaced).
+        id ??= route.routeId || chunk.id;
+        model ??= chunk.model;
+        const generation = toGenerationChunk(chunk, id);
         if (!generation) continue;
         yield generation;
         await runManager?.handleLLMNewToken(generation.text, undefined, undefined, undefined, undefined, {
@@ -271,7 +349,7 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
     } catch (err) {
       throw typedAbort(err, options.signal);
     }
-    yield routeChunk(await this.routeMetadata(backend, route), id);
+    yield routeChunk(await this.routeMetadata(backend, route, call.context), id ?? route.routeId, model);
   }
 
   override bindTools(
@@ -284,8 +362,12 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
   /** JSON mode for one binding (what withStructuredOutput's jsonMode / jsonSchema use). */
   withResponseFormat(
     format: NonNullable<BrokeChatModelCallOptions['response_format']>,
+    lsFormat?: LsStructuredOutputFormat,
   ): Runnable<BaseLanguageModelInput, AIMessageChunk, BrokeChatModelCallOptions> {
-    return this.withConfig({ response_format: format });
+    return this.withConfig({
+      response_format: format,
+      ...(lsFormat ? { ls_structured_output_format: lsFormat } : {}),
+    });
   }
 
   /** Tell the router how good a routed answer was (0..1, or success / thumbs). */
@@ -335,7 +417,7 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
     return structuredOutput(
       {
         bindTools: (tools, kwargs) => this.bindTools(tools, kwargs),
-        withResponseFormat: (format) => this.withResponseFormat(format),
+        withResponseFormat: (format, lsFormat) => this.withResponseFormat(format, lsFormat),
       },
       outputSchema,
       config ?? {},

@@ -1,4 +1,4 @@
-import { BrokeError } from '@broke/core';
+import { BrokeError, ValidationError } from '@broke/core';
 
 /**
  * The caller aborted (AbortSignal) or the LangChain `timeout` elapsed. Typed so agents can tell
@@ -43,4 +43,25 @@ export function abortErrorFor(signal: AbortSignal, routeId?: string): BrokeAbort
     cause: signal.reason,
     ...(routeId ? { routeId } : {}),
   });
+}
+
+/**
+ * A message content block the OpenAI chat wire format (what every BROKE node speaks) cannot carry:
+ * an unknown block type, a source it has no field for (an http URL for a file, a video, an image in
+ * a tool message...), or a block missing what the wire needs (a file's name, an audio format).
+ * Thrown before routing, so nothing is sent with part of the input silently left out.
+ */
+export class UnsupportedContentBlockError extends ValidationError {
+  /** The block's `type` (`file`, `audio`, `video`...). */
+  readonly blockType: string;
+  /** The LangChain message type it was in (`human`, `system`, `tool`...). */
+  readonly messageType: string;
+  constructor(blockType: string, messageType: string, reason: string, hint?: string) {
+    super(`Cannot send a "${blockType}" content block in a ${messageType} message: ${reason}`, {
+      field: 'content',
+      ...(hint ? { hint } : {}),
+    });
+    this.blockType = blockType;
+    this.messageType = messageType;
+  }
 }

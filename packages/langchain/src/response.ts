@@ -46,23 +46,32 @@ function parseToolCalls(calls: NonNullable<ChatCompletion['choices'][number]['me
   return { valid, invalid };
 }
 
+/** response_metadata every answer carries: the route id, the model that served, and the route. */
+function routeResponseMetadata(route: BrokeRouteMetadata, fallbackId: string, fallbackModel: string) {
+  const model = route.modelId ?? fallbackModel;
+  return {
+    id: route.routeId || fallbackId,
+    model_provider: 'broke',
+    model,
+    model_name: model,
+    broke: route,
+  };
+}
+
 export function toChatResult(completion: ChatCompletion, route: BrokeRouteMetadata): ChatResult {
   const choice = completion.choices[0];
   const { valid, invalid } = parseToolCalls(choice?.message.tool_calls ?? []);
   const usage = completion.usage ? usageMetadata(completion.usage) : undefined;
   const text = choice?.message.content ?? '';
+  const { broke, ...identity } = routeResponseMetadata(route, completion.id, completion.model);
   const message = new AIMessage({
     content: text,
-    id: completion.id,
+    // The route id: the gateway's completion id, and what GET /v1/routes lists.
+    id: identity.id,
     tool_calls: valid,
     invalid_tool_calls: invalid,
     ...(usage ? { usage_metadata: usage } : {}),
-    response_metadata: {
-      model_provider: 'broke',
-      model_name: route.modelId ?? completion.model,
-      finish_reason: choice?.finish_reason ?? null,
-      broke: route,
-    },
+    response_metadata: { ...identity, finish_reason: choice?.finish_reason ?? null, broke },
   });
   return {
     generations: [{ text, message, generationInfo: { finish_reason: choice?.finish_reason ?? null } }],
@@ -81,8 +90,11 @@ export function toChatResult(completion: ChatCompletion, route: BrokeRouteMetada
   };
 }
 
-/** One streamed OpenAI chunk → one LangChain chunk: text, tool_call_chunks and (last) usage. */
-export function toGenerationChunk(chunk: ChatChunk): ChatGenerationChunk | undefined {
+/**
+ * One streamed OpenAI chunk → one LangChain chunk: text, tool_call_chunks and (last) usage.
+ * `id` (the route id) replaces the node's own chunk id, so every chunk and the aggregate carry it.
+ */
+export function toGenerationChunk(chunk: ChatChunk, id?: string): ChatGenerationChunk | undefined {
   const choice = chunk.choices[0];
   const delta = choice?.delta;
   const toolCallChunks: ToolCallChunk[] = (delta?.tool_calls ?? []).map((tc) => ({
@@ -98,7 +110,7 @@ export function toGenerationChunk(chunk: ChatChunk): ChatGenerationChunk | undef
   if (!text && toolCallChunks.length === 0 && !usage && !finish) return undefined;
   const message = new AIMessageChunk({
     content: text,
-    id: chunk.id,
+    id: id || chunk.id,
     tool_call_chunks: toolCallChunks,
     ...(usage ? { usage_metadata: usage } : {}),
     response_metadata: finish ? { finish_reason: finish } : {},
@@ -110,14 +122,31 @@ export function toGenerationChunk(chunk: ChatChunk): ChatGenerationChunk | undef
   });
 }
 
-/** The closing chunk: route metadata once (chunk metadata merges by concatenating strings). */
-export function routeChunk(route: BrokeRouteMetadata, id: string | undefined): ChatGenerationChunk {
+/**
+ * The closing chunk: route metadata once (chunk metadata merges by concatenating strings and
+ * adding numbers, so none of it may appear in an earlier chunk).
+ */
+export function routeChunk(
+  route: BrokeRouteMetadata,
+  id: string | undefined,
+  model: string | undefined,
+): ChatGenerationChunk {
+  const {
+    id: routeId,
+    model: served,
+    model_name,
+    ...rest
+  } = routeResponseMetadata(route, id ?? '', model ?? '');
   return new ChatGenerationChunk({
     text: '',
     message: new AIMessageChunk({
       content: '',
-      ...(id ? { id } : {}),
-      response_metadata: { model_provider: 'broke', model_name: route.modelId, broke: route },
+      ...(routeId ? { id: routeId } : {}),
+      response_metadata: {
+        ...(routeId ? { id: routeId } : {}),
+        ...(served ? { model: served, model_name } : {}),
+        ...rest,
+      },
     }),
   });
 }

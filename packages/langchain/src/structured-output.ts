@@ -1,5 +1,9 @@
 import { BrokeError, ValidationError } from '@broke/core';
-import type { BaseLanguageModelInput, ToolDefinition } from '@langchain/core/language_models/base';
+import type {
+  BaseLanguageModelInput,
+  BaseLanguageModelTracingCallOptions,
+  ToolDefinition,
+} from '@langchain/core/language_models/base';
 import {
   assembleStructuredOutputPipeline,
   createContentParser,
@@ -20,14 +24,20 @@ import type OpenAI from 'openai';
  */
 export type BrokeStructuredMethod = 'auto' | 'functionCalling' | 'jsonMode' | 'jsonSchema';
 
+/** What a structured binding tells LangSmith (a call option; tracing reads it, no node sees it). */
+export type LsStructuredOutputFormat = NonNullable<
+  BaseLanguageModelTracingCallOptions['ls_structured_output_format']
+>;
+
 /** What the chat model must offer for structured output (kept small so this file stays independent). */
 export interface StructuredHost {
   bindTools(
     tools: ToolDefinition[],
-    kwargs: { tool_choice: string },
+    kwargs: { tool_choice: string; ls_structured_output_format?: LsStructuredOutputFormat },
   ): Runnable<BaseLanguageModelInput, BaseMessage>;
   withResponseFormat(
     format: OpenAI.ResponseFormatJSONObject | OpenAI.ResponseFormatJSONSchema,
+    lsFormat?: LsStructuredOutputFormat,
   ): Runnable<BaseLanguageModelInput, BaseMessage>;
 }
 
@@ -63,8 +73,17 @@ export function structuredOutput(host: StructuredHost, schema: any, options: Str
   const includeRaw = options.includeRaw === true;
   const runName = includeRaw ? 'StructuredOutputRunnable' : 'StructuredOutput';
 
+  // As ChatOpenAI does: the method each binding really uses (LangSmith's snake_case names) and the
+  // schema, titled with the name the model sees.
+  const lsFormat = (lsMethod: string): LsStructuredOutputFormat => ({
+    kwargs: { method: lsMethod },
+    schema: { title: name, ...jsonSchema } as LsStructuredOutputFormat['schema'],
+  });
   const tool: ToolDefinition = { type: 'function', function: { name, description, parameters: jsonSchema } };
-  const viaTools = host.bindTools([tool], { tool_choice: name });
+  const viaTools = host.bindTools([tool], {
+    tool_choice: name,
+    ls_structured_output_format: lsFormat('function_calling'),
+  });
   const responseFormat =
     method === 'jsonSchema'
       ? ({
@@ -72,7 +91,10 @@ export function structuredOutput(host: StructuredHost, schema: any, options: Str
           json_schema: { name, description, schema: jsonSchema, ...(options.strict ? { strict: true } : {}) },
         } as OpenAI.ResponseFormatJSONSchema)
       : ({ type: 'json_object' } as OpenAI.ResponseFormatJSONObject);
-  const viaJson = host.withResponseFormat(responseFormat);
+  const viaJson = host.withResponseFormat(
+    responseFormat,
+    lsFormat(method === 'jsonSchema' ? 'json_schema' : 'json_mode'),
+  );
   const toolParser = createFunctionCallingParser(schema, name);
   const contentParser = createContentParser(schema);
 

@@ -10,8 +10,11 @@ import {
   BrokeChatModel,
   type BrokeChatModelCallOptions,
   type BrokeChatModelFields,
+  type BrokeResponseMetadata,
   type BrokeRouteMetadata,
+  type BrokeRouteSummary,
   routeOf,
+  type UnsupportedContentBlockError,
 } from '../src/index.js';
 
 // Type-level contract of the public API: checked by vitest's expectTypeOf and by tsc
@@ -50,6 +53,18 @@ describe('public types', () => {
     expectTypeOf(model.withConfig).toBeCallableWith({ role: 'reviewer', metadata: { broke_team: 'x' } });
     expectTypeOf(routeOf).returns.toEqualTypeOf<BrokeRouteMetadata | undefined>();
     expectTypeOf<BrokeRouteMetadata['reasons']>().toEqualTypeOf<string[]>();
+  });
+
+  it("route metadata: the listing's snake_case fields next to the camelCase ones", () => {
+    expectTypeOf<BrokeRouteMetadata>().toExtend<BrokeRouteSummary>();
+    expectTypeOf<BrokeRouteSummary['route_id']>().toEqualTypeOf<string>();
+    expectTypeOf<BrokeRouteSummary['node']>().toEqualTypeOf<string | null>();
+    expectTypeOf<BrokeRouteSummary['predicted_quality']>().toEqualTypeOf<number | null>();
+    expectTypeOf<BrokeRouteSummary['explored']>().toEqualTypeOf<boolean | null>();
+    expectTypeOf<BrokeRouteMetadata['routeId']>().toEqualTypeOf<string>();
+    expectTypeOf<BrokeResponseMetadata['broke']>().toEqualTypeOf<BrokeRouteMetadata>();
+    expectTypeOf<BrokeResponseMetadata['model']>().toEqualTypeOf<string>();
+    expectTypeOf<UnsupportedContentBlockError['blockType']>().toEqualTypeOf<string>();
   });
 
   it('bindTools keeps the call options type', () => {

@@ -22,6 +22,7 @@ import {
   signalLink,
 } from '@broke/core';
 import { abortErrorFor } from '../errors.js';
+import { shortHash, stableJson } from '../identity.js';
 import { requiredCapabilities } from './capabilities.js';
 import type { BackendCall, BackendCompletion, BackendStream, BrokeBackend, BrokeChatBody } from './types.js';
 
@@ -44,6 +45,15 @@ async function defaultRouter(config: BrokeConfig, cluster: ClusterState): Promis
   return Router.create({ config, cluster });
 }
 
+/**
+ * Which cluster, as the cache sees it: a digest of the config (nodes, models, routing rules), parsed
+ * when it parses so defaults written out or left implicit give the same identity.
+ */
+export function inProcessIdentity(config: BrokeConfig | BrokeConfigInput): string {
+  const parsed = BrokeConfigSchema.safeParse(config);
+  return `in-process:${shortHash(stableJson(parsed.success ? parsed.data : config))}`;
+}
+
 /** Node body: the caller's body with the node's own model name. */
 function upstream(body: BrokeChatBody, servedName: string): Record<string, unknown> {
   return { ...body, model: servedName };
@@ -52,6 +62,7 @@ function upstream(body: BrokeChatBody, servedName: string): Record<string, unkno
 /** Routes with core's Router and calls nodes through core's drivers, with the gateway's failover. */
 export class InProcessBackend implements BrokeBackend {
   readonly mode = 'in-process' as const;
+  private identity: string | undefined;
 
   private constructor(
     readonly config: BrokeConfig,
@@ -78,6 +89,11 @@ export class InProcessBackend implements BrokeBackend {
       return driver;
     };
     return new InProcessBackend(config, router, cluster, driverFor);
+  }
+
+  get cacheIdentity(): string {
+    this.identity ??= inProcessIdentity(this.config);
+    return this.identity;
   }
 
   private route(call: BackendCall, stream: boolean): RouteDecision {

@@ -10,6 +10,7 @@ import {
 } from '@broke/core';
 import OpenAI from 'openai';
 import { abortErrorFor, GatewayError } from '../errors.js';
+import { shortHash, stableJson } from '../identity.js';
 import type { BackendCall, BackendCompletion, BackendStream, BrokeBackend, RouteRef } from './types.js';
 
 export interface RemoteOptions {
@@ -19,6 +20,19 @@ export interface RemoteOptions {
   apiKey?: string;
   /** Extra headers on every request. */
   headers?: Record<string, string>;
+}
+
+/**
+ * Which gateway, as the cache sees it: its URL, and a digest of the credentials and headers sent
+ * (a key may select a tenant with its own routing); never the key itself.
+ */
+export function remoteIdentity(options: RemoteOptions): string {
+  const base = options.url.replace(/\/+$/, '');
+  const auth =
+    options.apiKey || (options.headers && Object.keys(options.headers).length > 0)
+      ? `#${shortHash(stableJson({ apiKey: options.apiKey ?? null, headers: options.headers ?? {} }))}`
+      : '';
+  return `remote:${base}${auth}`;
 }
 
 /** AgentContext in the body `metadata` the gateway reads (camelCase keys are accepted there). */
@@ -55,12 +69,14 @@ function fromGateway(err: unknown, signal: AbortSignal | undefined): unknown {
 /** Talks to a BROKE gateway with the openai client; the gateway routes and reports the route in headers. */
 export class RemoteBackend implements BrokeBackend {
   readonly mode = 'remote' as const;
+  readonly cacheIdentity: string;
   readonly client: OpenAI;
   private readonly base: string;
   private readonly headers: Record<string, string>;
 
   constructor(options: RemoteOptions) {
     this.base = options.url.replace(/\/+$/, '');
+    this.cacheIdentity = remoteIdentity(options);
     this.headers = {
       ...(options.headers ?? {}),
       ...(options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {}),

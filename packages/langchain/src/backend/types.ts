@@ -38,6 +38,12 @@ export interface BackendStream {
  */
 export interface BrokeBackend {
   readonly mode: 'in-process' | 'remote';
+  /**
+   * What routes this backend's calls (the gateway URL, a digest of the cluster config): equal for
+   * backends that answer alike, different otherwise. Part of BrokeChatModel's LangChain cache
+   * key; a backend without one gets a key of its own, never shared with another backend.
+   */
+  readonly cacheIdentity?: string;
   complete(call: BackendCall): Promise<BackendCompletion>;
   /** Resolves once a node produced its first chunk (failover happens before that, never after). */
   stream(call: BackendCall): Promise<BackendStream>;
