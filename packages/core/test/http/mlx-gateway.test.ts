@@ -27,7 +27,7 @@ describe('official clients through the gateway to mlx_lm.server', () => {
     expect(response.headers.get('x-broke-model')).toMatch(/^tiny-[ab]$/);
     // response.id is the route id: explainable and rateable without reading headers.
     expect(data.id).toBe(response.headers.get('x-broke-route-id'));
-    expect((await (await fetch(`${c.gateway.url}/v1/routes/${data.id}`)).json()).routeId).toBe(data.id);
+    expect((await explainOverHttp(c.gateway.url, data.id)).routeId).toBe(data.id);
 
     const stream = await client.chat.completions.create({
       model: 'tiny-b',
