@@ -59,7 +59,7 @@ describe('SelectorGroupChat wire format (installed version)', () => {
     ]);
     expect(roles.filter((_, i) => kinds[i] === 'select')).toEqual(Array(6).fill(undefined));
     // Default system message: nothing on the wire names the calling agent but the header.
-    const system = (captured[1]?.body.messages as Msg[])[0];
+    const system = ((captured[1]?.body.messages ?? []) as Msg[])[0];
     expect(system?.content).toMatch(/^You are a helpful AI assistant\./);
   });
 
