@@ -1,7 +1,9 @@
+import { ClusterState, createGatewayApp, Router } from '@broke/core';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { StubDriver, testConfig } from '../../core/test/http/helpers.js';
 import { type Captured, startCaptureServer } from '../../core/test/http/support/capture-server.js';
 import { runPython } from '../../core/test/http/support/python.js';
-import { createAutogenExtractor, parseSelectorCall } from '../src/index.js';
+import { bridge, createAutogenExtractor, parseSelectorCall } from '../src/index.js';
 
 /**
  * The real SelectorGroupChat (examples/autogen/selector_team.py, AutoGen's default system
@@ -73,5 +75,49 @@ describe('SelectorGroupChat wire format (installed version)', () => {
     expect(new Set(sessions.slice(6)).size).toBe(1);
     expect(sessions[6]).not.toBe(sessions[0]);
     expect(ctxs.slice(0, 6).map((c) => c.conversationDepth)).toEqual([0, 0, 1, 1, 2, 2]);
+  });
+
+  it('replayed through a gateway with the bridge, GET /autogen/v1/routes lists each request under its role and run', async () => {
+    const config = testConfig({ routing: { seed: 1, explorationRate: 0 } });
+    const cluster = new ClusterState(config.nodes);
+    const app = createGatewayApp({
+      config,
+      cluster,
+      router: new Router({ config, cluster }),
+      drivers: new Map(config.nodes.map((n) => [n.id, new StubDriver(n.id)])),
+      bridges: [{ ...bridge, extractor: createAutogenExtractor() }],
+    });
+    for (const c of captured) {
+      const role = c.headers['x-broke-role'];
+      const res = await app.request('/autogen/v1/chat/completions', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          ...(typeof role === 'string' ? { 'x-broke-role': role } : {}),
+        },
+        body: JSON.stringify(c.body),
+      });
+      expect(res.status).toBe(200);
+      // AutoGen asked for broke-auto and is answered as broke-auto: no "Resolved model mismatch".
+      expect(((await res.json()) as { model: string }).model).toBe('broke-auto');
+    }
+    const listed = (await (await app.request('/autogen/v1/routes?limit=20')).json()) as {
+      data: Array<{ role: string; session: string; depth: number }>;
+    };
+    const routes = listed.data.reverse();
+    expect(routes.map((r) => r.role)).toEqual(
+      ['selector', 'planner', 'selector', 'coder', 'selector', 'planner'].concat([
+        'selector',
+        'planner',
+        'selector',
+        'coder',
+        'selector',
+        'planner',
+      ]),
+    );
+    expect(new Set(routes.slice(0, 6).map((r) => r.session)).size).toBe(1);
+    expect(new Set(routes.slice(6).map((r) => r.session)).size).toBe(1);
+    expect(routes[6]?.session).not.toBe(routes[0]?.session);
+    expect(routes.slice(0, 6).map((r) => r.depth)).toEqual([0, 0, 1, 1, 2, 2]);
   });
 });
