@@ -22,9 +22,9 @@ describe.each([
     const child = spawn(process.execPath, [bin, '--config', config, '--port', '0'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    let out = '';
     try {
       const url = await new Promise<string>((resolve, reject) => {
-        let out = '';
         child.stdout.on('data', (d) => {
           out += d;
           const m = /listening on (http:\/\/\S+)/.exec(out);
@@ -37,6 +37,24 @@ describe.each([
         const res = await fetch(`${url}${path}`);
         expect(res.status).toBe(200);
       }
+      // One JSON line per chat request on stdout (the node here is unreachable: a 502, logged).
+      const res = await fetch(`${url}/${prefix}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-broke-role': 'tester' },
+        body: JSON.stringify({ messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      expect(res.status).toBe(502);
+      await new Promise((r) => setTimeout(r, 200));
+      const line = JSON.parse(out.trim().split('\n').at(-1) as string);
+      expect(line).toMatchObject({
+        route_id: res.headers.get('x-broke-route-id'),
+        framework: prefix,
+        role: 'tester',
+        node: 'a',
+        status: 502,
+        outcome: 'error',
+        ms: expect.any(Number),
+      });
     } finally {
       child.kill('SIGTERM');
       await new Promise((r) => child.once('exit', r));
