@@ -7,8 +7,11 @@
  * where the history is "{source}: {content}\n\n" per message joined by "\n". A retry appends the
  * model's answer and one of three fixed feedback lines (custom prompts keep those lines too).
  */
-const DEFAULT_PROMPT =
-  /^You are in a role play game\. The following roles are available:\n[\s\S]*?\nRead the following conversation\. Then select the next role from \[[^\]]*\] to play\. Only return the role\.\n\n([\s\S]*?)\n\nRead the above conversation\./;
+// Parsed with indexOf, not backtracking patterns: linear on any input, hostile ones included.
+const PROMPT_START = 'You are in a role play game. The following roles are available:\n';
+const HISTORY_INTRO = '\nRead the following conversation. Then select the next role from [';
+const HISTORY_START = '] to play. Only return the role.\n\n';
+const HISTORY_END = '\n\nRead the above conversation.';
 const RETRY_FEEDBACK =
   /^(?:No valid name was mentioned\.|Expected exactly one name to be mentioned\.|Repeated speaker is not allowed, please select a different name)/;
 /** Where one history entry ends and the next ("name: ...") begins. */
@@ -32,11 +35,23 @@ export function textOf(content: unknown): string {
 /** The selection call this request is, or undefined for an agent's own call. */
 export function parseSelectorCall(messages: readonly Msg[]): SelectorCall | undefined {
   const prompt = messages.find((m) => m.role !== 'assistant');
-  const match = prompt ? DEFAULT_PROMPT.exec(textOf(prompt.content)) : null;
-  if (match) {
-    const history = match[1] ?? '';
+  const history = prompt ? defaultPromptHistory(textOf(prompt.content)) : undefined;
+  if (history !== undefined) {
     return { history, entries: history === '' ? 0 : history.split(ENTRY_BREAK).length };
   }
   const retried = messages.some((m) => m.role === 'user' && RETRY_FEEDBACK.test(textOf(m.content)));
   return retried ? { history: '', entries: 0 } : undefined;
+}
+
+/** The conversation inside SelectorGroupChat's default prompt, or undefined for other text. */
+function defaultPromptHistory(text: string): string | undefined {
+  if (!text.startsWith(PROMPT_START)) return undefined;
+  const intro = text.indexOf(HISTORY_INTRO, PROMPT_START.length);
+  if (intro === -1) return undefined;
+  const start = text.indexOf(HISTORY_START, intro + HISTORY_INTRO.length);
+  // The history ends where the prompt's closing instruction begins (the last one: the
+  // conversation itself may quote the prompt).
+  const end = text.lastIndexOf(HISTORY_END);
+  if (start === -1 || end < start + HISTORY_START.length) return undefined;
+  return text.slice(start + HISTORY_START.length, end);
 }

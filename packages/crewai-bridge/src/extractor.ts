@@ -6,11 +6,35 @@ import { type AgentContext, BoundedLru, type ChatBody, type ContextExtractor, Ru
  * and the task as a user message containing `Current Task: {description}`. The wire-format test
  * captures a real request from the pinned CrewAI, so an upgrade that changes this fails loudly.
  */
-const ROLE_PLAYING = /^You are (.+?)\. ([\s\S]*?)\nYour personal goal is: ([^\n]*)/;
-const CURRENT_TASK = /Current Task: ([^\n]*)/;
+// Parsed with indexOf, not backtracking patterns: linear on any input, hostile ones included.
+const YOU_ARE = 'You are ';
+const GOAL = '\nYour personal goal is: ';
+const CURRENT_TASK = 'Current Task: ';
 /** Earlier tasks' outputs, joined by CrewAI's separator (sequential crews pass all of them). */
-const CONTEXT = /\n\nThis is the context you're working with:\n([\s\S]*?)(?:\n\nBegin!|$)/;
+const CONTEXT = "\n\nThis is the context you're working with:\n";
+const CONTEXT_END = '\n\nBegin!';
 const CONTEXT_SEPARATOR = '\n\n----------\n\n';
+
+/** The rest of the line from `at` (the whole line's text after a marker). */
+function lineFrom(text: string, at: number): string {
+  const nl = text.indexOf('\n', at);
+  return text.slice(at, nl === -1 ? undefined : nl);
+}
+
+/** `You are {role}. {backstory}\nYour personal goal is: {goal}`: the role is on the first line. */
+function rolePlaying(system: string): { role: string; backstory: string; goal: string } | undefined {
+  if (!system.startsWith(YOU_ARE)) return undefined;
+  const dot = system.indexOf('. ', YOU_ARE.length + 1);
+  const firstNl = system.indexOf('\n');
+  if (dot === -1 || (firstNl !== -1 && firstNl < dot)) return undefined;
+  const goal = system.indexOf(GOAL, dot + 1);
+  if (goal === -1) return undefined;
+  return {
+    role: system.slice(YOU_ARE.length, dot),
+    backstory: goal >= dot + 2 ? system.slice(dot + 2, goal) : '',
+    goal: lineFrom(system, goal + GOAL.length),
+  };
+}
 
 function text(content: unknown): string {
   if (typeof content === 'string') return content;
@@ -32,16 +56,23 @@ export interface CrewAIPrompt {
 /** The agent and task CrewAI encoded in the messages, or undefined if this is not CrewAI's shape. */
 export function parseCrewAIPrompt(body: Pick<ChatBody, 'messages'>): CrewAIPrompt | undefined {
   const system = body.messages.find((m) => m.role === 'system');
-  const match = system ? ROLE_PLAYING.exec(text(system.content)) : null;
+  const match = system ? rolePlaying(text(system.content)) : undefined;
   if (!match) return undefined;
-  const user = body.messages.find((m) => m.role === 'user' && CURRENT_TASK.test(text(m.content)));
+  const user = body.messages.find((m) => m.role === 'user' && text(m.content).includes(CURRENT_TASK));
   const userText = user ? text(user.content) : '';
-  const task = user ? CURRENT_TASK.exec(userText)?.[1]?.trim() : undefined;
-  const context = CONTEXT.exec(userText)?.[1];
+  const taskAt = userText.indexOf(CURRENT_TASK);
+  const task = taskAt === -1 ? undefined : lineFrom(userText, taskAt + CURRENT_TASK.length).trim();
+  const contextAt = userText.indexOf(CONTEXT);
+  let context: string | undefined;
+  if (contextAt !== -1) {
+    const start = contextAt + CONTEXT.length;
+    const end = userText.indexOf(CONTEXT_END, start);
+    context = userText.slice(start, end === -1 ? undefined : end);
+  }
   return {
-    role: (match[1] ?? '').trim(),
-    backstory: (match[2] ?? '').trim(),
-    goal: (match[3] ?? '').trim(),
+    role: match.role.trim(),
+    backstory: match.backstory.trim(),
+    goal: match.goal.trim(),
     ...(task ? { task } : {}),
     taskIndex: context ? context.split(CONTEXT_SEPARATOR).length : 0,
   };

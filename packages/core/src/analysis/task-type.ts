@@ -86,7 +86,7 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
     { pattern: /^\s*(?:please\s+)?(?:translate|locali[sz]e)\b/i, weight: 6 },
     {
       pattern:
-        /\b(?:translat\w*|locali[sz]\w*|how do you say|what does '.+' mean|in (?:english|plain english))\b/i,
+        /\b(?:translat\w*|locali[sz]\w*|how do you say|what does '[^'\n]{1,80}' mean|in (?:english|plain english))\b/i,
       weight: 3,
     },
     {
@@ -137,13 +137,15 @@ export function classifyTaskType(userText: string, systemText = ''): TaskType {
   // Only the instruction part counts for cues about the request; long pasted material (after a
   // colon and newline) would otherwise make e.g. a summary of a code review look like code.
   const head = instructionHead(userText);
+  // The system prompt is weaker evidence and can be huge: its head and tail are enough.
+  const system = systemText ? instructionHead(systemText) : '';
   let best: TaskType = 'chat';
   let bestScore = MIN_EVIDENCE - 1e-9;
   for (const type of TYPES) {
     let score = 0;
     for (const cue of CUES[type]) {
       if (cue.pattern.test(head)) score += cue.weight;
-      else if (systemText && cue.pattern.test(systemText)) score += cue.weight * 0.5;
+      else if (system && cue.pattern.test(system)) score += cue.weight * 0.5;
     }
     if (score > bestScore) {
       best = type;

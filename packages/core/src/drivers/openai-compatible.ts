@@ -1,7 +1,7 @@
 import type http from 'node:http';
 import OpenAI from 'openai';
 import type { NodeConfig } from '../config/schema.js';
-import { NodeError } from '../errors.js';
+import { NodeError, ValidationError } from '../errors.js';
 import { ChunkCleaner } from './chunk-cleaner.js';
 import { httpGet } from './http.js';
 import { RawChatStream } from './raw-chat-stream.js';
@@ -168,7 +168,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
    * stop-token cleaning as `chat`; parsed only when a stop token may need cutting.
    */
   async chatRaw(request: ChatRequest, options: CallOptions = {}): Promise<string> {
-    const body = JSON.stringify({ ...request, model: this.resolveModel(request.model), stream: false });
+    const body = requestJson({ ...request, model: this.resolveModel(request.model), stream: false });
     let text: string;
     try {
       const res = await postJson(this.chatEndpoint(), body, this.rawPost(options));
@@ -243,7 +243,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
    * Over a keep-alive connection pool of its own (one per driver, i.e. per node).
    */
   chatStreamRaw(request: ChatStreamRequest, options: CallOptions = {}): AsyncIterable<string[]> {
-    const body = JSON.stringify({ ...request, model: this.resolveModel(request.model), stream: true });
+    const body = requestJson({ ...request, model: this.resolveModel(request.model), stream: true });
     const post = this.rawPost(options);
     const triggers = this.stopTriggersFor(request.model);
     let cleaner: ChunkCleaner | undefined;
@@ -286,6 +286,20 @@ export class OpenAICompatibleDriver implements NodeDriver {
       code: aborted ? 'node_timeout' : status ? 'node_http_error' : 'node_unreachable',
       status: status && status >= 400 && status < 500 ? status : 502,
       hint: status ? undefined : `is the server at ${this.baseUrl} running?`,
+    });
+  }
+}
+
+/**
+ * The request as JSON. A body the gateway itself cannot serialise (nested thousands deep) is the
+ * client's fault: a 400, never mistaken for an unreachable node.
+ */
+function requestJson(request: object): string {
+  try {
+    return JSON.stringify(request);
+  } catch (err) {
+    throw new ValidationError(`the request cannot be sent to a node: ${errorText(err)}`, {
+      hint: 'nest JSON values less deeply',
     });
   }
 }

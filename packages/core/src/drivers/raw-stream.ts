@@ -158,12 +158,16 @@ export function postJson(url: URL, body: string, options: PostOptions): Promise<
 
 /** Queued batches above which the node's socket is paused until the reader catches up. */
 const HIGH_WATER = 32;
+/** A choice that finished: `"finish_reason": "stop"` (not null). */
+const FINISHED = /"finish_reason"\s*:\s*"/;
 
 /**
  * Splits an SSE body into `data:` payloads (multi-line data joined with '\n', comments and other
  * fields skipped), batched per socket read. An `event: error` or a payload with a top-level
  * `error` throws the SDK's APIError (after the payloads before it), as the SDK's stream does.
- * Ends at `[DONE]`, or at the end of the body.
+ * Ends at `[DONE]`, or at the end of the body when a choice has finished (servers that omit
+ * `[DONE]`); a body that ends with neither was cut short (a node that died mid-answer, an
+ * HTTP/1.0 server closing early) and throws, so it never passes for a complete answer.
  *
  * A hand-written iterator over the response's 'data' events rather than an async generator over
  * `res.iterator()`: on the gateway's hot path that saves two promise layers and their garbage per
@@ -179,6 +183,9 @@ export class SsePayloads implements AsyncIterableIterator<string[]> {
   private failure: unknown;
   private waiting: { resolve(r: IteratorResult<string[]>): void; reject(err: unknown): void } | undefined;
   private paused = false;
+  /** The last two batches delivered: where a finish_reason sits when the body ends. */
+  private lastBatch: string[] = [];
+  private batchBefore: string[] = [];
 
   constructor(private readonly res: IncomingMessage) {
     res.setEncoding('utf8');
@@ -235,9 +242,21 @@ export class SsePayloads implements AsyncIterableIterator<string[]> {
     }
     const data = this.data;
     if (data !== undefined && !data.startsWith('[DONE]') && this.event !== 'error') this.deliver([data]);
+    if (!this.finishedAChoice()) {
+      this.fail(
+        new APIConnectionError({ message: 'the node ended the stream before it finished (no [DONE])' }),
+      );
+      return;
+    }
     this.finish();
     this.settle();
   };
+
+  /** A non-null finish_reason in the last payloads (checked once, at an end without [DONE]). */
+  private finishedAChoice(): boolean {
+    const recent = [...this.batchBefore.slice(-3), ...this.lastBatch.slice(-3)];
+    return recent.some((p) => FINISHED.test(p));
+  }
 
   private readonly onError = (err: unknown): void => this.fail(err);
 
@@ -303,6 +322,8 @@ export class SsePayloads implements AsyncIterableIterator<string[]> {
 
   private deliver(batch: string[]): void {
     if (batch.length === 0) return;
+    this.batchBefore = this.lastBatch;
+    this.lastBatch = batch;
     const waiting = this.waiting;
     if (waiting) {
       this.waiting = undefined;

@@ -229,9 +229,45 @@ export function parseRequestBody<S extends z.ZodType>(
 /** JSON.parse that turns syntax errors into a 400 instead of a crash. */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new ValidationError('Request body is empty; expected a JSON object');
+  let value: unknown;
   try {
-    return JSON.parse(text);
+    value = JSON.parse(text);
   } catch {
     throw new ValidationError('Request body is not valid JSON');
   }
+  // Only a \u escape can make a lone surrogate (raw bytes decode to U+FFFD): checked only then.
+  if (text.includes('\\u')) {
+    const where = loneSurrogatePath(value, '');
+    if (where !== undefined)
+      throw new ValidationError(
+        `Invalid request body: ${where || 'value'}: contains a lone UTF-16 surrogate`,
+        {
+          ...(where ? { field: where } : {}),
+          hint: 'send well-formed Unicode (pair \\ud800-\\udbff with \\udc00-\\udfff)',
+        },
+      );
+  }
+  return value;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Path of the first string (or key) holding a lone surrogate, which no node can encode. */
+function loneSurrogatePath(value: unknown, path: string, depth = 0): string | undefined {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? path : undefined;
+  if (value === null || typeof value !== 'object' || depth > 256) return undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = loneSurrogatePath(value[i], `${path}[${i}]`, depth + 1);
+      if (found !== undefined) return found;
+    }
+    return undefined;
+  }
+  for (const [key, v] of Object.entries(value)) {
+    const at = path ? `${path}.${key}` : key;
+    if (LONE_SURROGATE.test(key)) return at;
+    const found = loneSurrogatePath(v, at, depth + 1);
+    if (found !== undefined) return found;
+  }
+  return undefined;
 }

@@ -22,7 +22,19 @@ function messageOf(err: unknown): string {
   return String(err).slice(0, 300);
 }
 
+/** Node answers that blame the request, not the node: every node would answer the same. */
+const REQUEST_FAULTS = new Set([400, 405, 409, 410, 411, 413, 414, 415, 416, 417, 422, 431]);
+
+/**
+ * Who is at fault decides what happens: the request's own faults (a body the gateway cannot send,
+ * a node's 4xx about the request) are answered once with 400 and no node is cooled down; only node
+ * faults (timeouts, 5xx, refused connections) move on to the next candidate and cool the node.
+ */
 export function classifyUpstreamError(nodeId: string, err: unknown, timedOut: boolean): UpstreamFailure {
+  if (err instanceof BrokeError && !(err instanceof NodeError) && err.status < 500) {
+    // The gateway refused to send it (e.g. a body it cannot serialise): the client's fault.
+    return { error: err, retry: false, cooldown: false };
+  }
   if (timedOut) {
     return {
       error: new NodeError(nodeId, `node ${nodeId} timed out`, { status: 504, code: 'node_timeout' }),
@@ -30,9 +42,9 @@ export function classifyUpstreamError(nodeId: string, err: unknown, timedOut: bo
       cooldown: true,
     };
   }
-  // A driver that already speaks BrokeError decided the status itself (the mlx driver does).
-  const status = err instanceof NodeError ? undefined : statusOf(err);
-  if (status === 400 || status === 422) {
+  // Drivers wrap node answers in a NodeError that keeps a 4xx status (5xx become 502).
+  const status = statusOf(err);
+  if (status !== undefined && REQUEST_FAULTS.has(status)) {
     // The node rejected the request itself: another node would too, so answer with its reason.
     return {
       error: new BrokeError('invalid_request', `node ${nodeId} rejected the request: ${messageOf(err)}`, {
@@ -52,9 +64,19 @@ export function classifyUpstreamError(nodeId: string, err: unknown, timedOut: bo
       cooldown: false,
     };
   }
-  if (err instanceof NodeError) {
-    return { error: err, retry: true, cooldown: err.status !== 400 };
+  if (status === 404) {
+    // The model is not where the config says (a node fault, but not a dead node): try another,
+    // without cooling this one for everyone else.
+    const error =
+      err instanceof NodeError
+        ? err
+        : new NodeError(nodeId, `node ${nodeId} answered 404: ${messageOf(err)}`, {
+            status: 502,
+            code: 'node_error',
+          });
+    return { error, retry: true, cooldown: false };
   }
+  if (err instanceof NodeError) return { error: err, retry: true, cooldown: true };
   if (status !== undefined) {
     return {
       error: new NodeError(nodeId, `node ${nodeId} answered ${status}: ${messageOf(err)}`, {
