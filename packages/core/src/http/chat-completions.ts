@@ -9,6 +9,7 @@ import type {
   ChatStreamRequest,
 } from '../drivers/types.js';
 import type { Candidate, Outcome, RouteDecision } from '../routing/types.js';
+import { clientOf } from './auth.js';
 import { type DispatchDeps, dispatchWithFailover, isNodeTimeout } from './dispatch.js';
 import { withTopLevelFields } from './json-fields.js';
 import { openAIErrorBody } from './openai-error.js';
@@ -97,6 +98,7 @@ export function chatCompletions(deps: ChatDeps) {
           model: body.model,
           ...(maxTokens ? { maxTokens } : {}),
           requires: requiredCapabilities(body),
+          ...(clientOf(c) !== undefined ? { owner: clientOf(c) } : {}),
         },
         ctx,
       );

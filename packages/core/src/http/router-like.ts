@@ -18,10 +18,14 @@ export interface RouterLike {
    * Feedback on a route or a selection (`{session, role?, last}`), once per `feedbackId`; resolves
    * to the route ids rated. Errors: 404 unknown route or empty selection, 409 repeated id.
    */
-  rate(target: FeedbackTarget, feedback: Feedback, feedbackId?: string): Promise<string[]>;
+  rate(target: FeedbackTarget, feedback: Feedback, feedbackId?: string, viewer?: string): Promise<string[]>;
   /** Recent routes, newest first; `nextCursor` is the position to continue before. */
   listRoutes(query: RouteQuery): { data: RouteSummary[]; nextCursor?: number };
-  explain(routeId: string): RouteExplanation | undefined | Promise<RouteExplanation | undefined>;
+  /** `viewer` (a key digest, when keys are configured): only routes that caller made. */
+  explain(
+    routeId: string,
+    viewer?: string,
+  ): RouteExplanation | undefined | Promise<RouteExplanation | undefined>;
   noteAttempt(
     routeId: string,
     attempt: { nodeId: string; modelId: string; ok: boolean; error?: string },

@@ -4,6 +4,7 @@ import { BrokeError } from '../errors.js';
 import type { RouteSummary } from '../routing/route-log.js';
 import type { FeedbackTarget } from '../routing/router.js';
 import type { Feedback } from '../routing/types.js';
+import { clientOf } from './auth.js';
 import type { RouterLike } from './router-like.js';
 import { FeedbackBodySchema, parseJsonBody, parseRequestBody, RoutesQuerySchema } from './schemas.js';
 
@@ -29,7 +30,7 @@ export function feedbackHandler(router: RouterLike) {
       ...(body.success !== undefined ? { success: body.success } : {}),
       ...(body.thumbs !== undefined ? { thumbs: body.thumbs } : {}),
     };
-    const routeIds = await router.rate(target, feedback, body.id);
+    const routeIds = await router.rate(target, feedback, body.id, clientOf(c));
     return c.json({
       ok: true,
       ...(routeId !== undefined ? { route_id: routeId } : {}),
@@ -66,8 +67,10 @@ function routeEntry(r: RouteSummary, base: string) {
 export function listRoutesHandler(router: RouterLike) {
   return (c: Context) => {
     const q = parseRequestBody(RoutesQuerySchema, c.req.query(), 'query');
+    const viewer = clientOf(c);
     const page = router.listRoutes({
       limit: q.limit,
+      ...(viewer !== undefined ? { owner: viewer } : {}),
       ...(q.session !== undefined ? { session: q.session } : {}),
       ...(q.team !== undefined ? { team: q.team } : {}),
       ...(q.role !== undefined ? { role: q.role } : {}),
@@ -91,7 +94,7 @@ export function listRoutesHandler(router: RouterLike) {
 export function explainHandler(router: RouterLike) {
   return async (c: Context) => {
     const id = c.req.param('id') ?? '';
-    const explanation = await router.explain(id);
+    const explanation = await router.explain(id, clientOf(c));
     if (!explanation) throw new BrokeError('route_not_found', `No route with id '${id}'`, { status: 404 });
     return c.json(explanation);
   };

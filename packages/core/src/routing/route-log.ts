@@ -20,6 +20,8 @@ export interface RouteSummary {
   latencyMs?: number;
   tokens?: number;
   error?: string;
+  /** The key digest that made the route (see RouteRequest.owner). */
+  owner?: string;
   /** Judged feedback so far: how many ratings, and their mean reward (0..1). */
   feedback: { count: number; meanScore: number | null };
 }
@@ -33,6 +35,8 @@ export interface RouteQuery {
   /** ms since the epoch, inclusive. */
   since?: number;
   until?: number;
+  /** Only this caller's routes (undefined: everyone's). */
+  owner?: string;
   /** Only routes older than this position (the previous page's `nextCursor`). */
   before?: number;
   limit: number;
@@ -43,6 +47,8 @@ export interface RouteQuery {
  * of session, team, role; without a session, the newest matching routes in any session.
  */
 export interface RouteSelection {
+  /** Only this caller's routes (undefined: everyone's). */
+  owner?: string;
   session?: string;
   team?: string;
   role?: string;
@@ -86,6 +92,7 @@ export class RouteLog {
   select(sel: RouteSelection): RouteSummary[] {
     const out: RouteSummary[] = [];
     for (const r of this.ring.newestFirst()) {
+      if (sel.owner !== undefined && r.owner !== sel.owner) continue;
       if (sel.session !== undefined && r.sessionId !== sel.session) continue;
       if (sel.team !== undefined && r.team !== sel.team) continue;
       if (sel.role !== undefined && !sameRole(r.role, sel.role)) continue;
@@ -97,6 +104,7 @@ export class RouteLog {
 }
 
 function matches(r: RouteSummary, q: RouteQuery): boolean {
+  if (q.owner !== undefined && r.owner !== q.owner) return false;
   if (q.until !== undefined && r.at > q.until) return false;
   if (q.session !== undefined && r.sessionId !== q.session) return false;
   if (q.team !== undefined && r.team !== q.team) return false;

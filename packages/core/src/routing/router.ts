@@ -71,8 +71,11 @@ interface RouteRecord {
   others: number;
   /** Implicit evidence (success/failure) this route folded in, until judged feedback replaces it. */
   implicit?: { modelId: string; reward: number; weight: number };
-  /** Judged (score/thumbs) evidence has arrived for this route: implicit outcomes no longer count. */
-  judged?: boolean;
+  /**
+   * The route's judgement (score/thumbs), once one arrived: implicit outcomes no longer count, and a
+   * later judgement replaces it, so one route weighs one judgement however often it is rated.
+   */
+  judged?: { modelId: string; reward: number; weight: number };
   /** The route's line in the listing, updated as its outcome and feedback arrive. */
   summary: RouteSummary;
 }
@@ -223,6 +226,7 @@ export class Router {
     const summary = this.log.add({
       id: routeId,
       at: now,
+      ...(req.owner !== undefined ? { owner: req.owner } : {}),
       ...(agent.role !== undefined ? { role: agent.role } : {}),
       ...(agent.team !== undefined ? { team: agent.team } : {}),
       ...(agent.sessionId !== undefined ? { sessionId: agent.sessionId } : {}),
@@ -316,32 +320,42 @@ export class Router {
    * Feedback on a route or on a selection of routes, applied once per `feedbackId`. Resolves to
    * the route ids it was applied to; an empty selection and a repeated id are errors (404, 409).
    */
-  async rate(target: FeedbackTarget, fb: Feedback, feedbackId?: string): Promise<string[]> {
-    if (feedbackId !== undefined) {
-      const applied = this.feedbackIds.peek(feedbackId);
-      if (applied) throw new DuplicateFeedbackError(feedbackId, applied);
+  async rate(target: FeedbackTarget, fb: Feedback, feedbackId?: string, viewer?: string): Promise<string[]> {
+    // Feedback ids are the caller's own: two clients' "fb-1" are two ids.
+    const idKey = feedbackId === undefined ? undefined : `${viewer ?? ''}\u0001${feedbackId}`;
+    if (idKey !== undefined) {
+      const applied = this.feedbackIds.peek(idKey);
+      if (applied) throw new DuplicateFeedbackError(feedbackId as string, applied);
     }
     let ids: string[];
     if ('routeId' in target) {
-      if (!this.routes.peek(target.routeId)) throw new RouteNotFoundError(target.routeId);
+      if (!this.visible(target.routeId, viewer)) throw new RouteNotFoundError(target.routeId);
       ids = [target.routeId];
     } else {
-      ids = this.log.select(target).map((r) => r.id);
+      const selection = viewer === undefined ? target : { ...target, owner: viewer };
+      ids = this.log.select(selection).map((r) => r.id);
       if (ids.length === 0) throw new NoRoutesSelectedError(target);
     }
     // Claimed before the writes, so a retry racing this one is refused rather than applied twice.
-    if (feedbackId !== undefined) this.feedbackIds.set(feedbackId, ids);
+    if (idKey !== undefined) this.feedbackIds.set(idKey, ids);
     await Promise.all(ids.map((id) => this.feedback(id, fb)));
     return ids;
   }
 
-  /** Recent routes, newest first, with a cursor for the next page. */
+  /** Recent routes, newest first, with a cursor for the next page (`owner`: one caller's only). */
   listRoutes(query: RouteQuery): { data: RouteSummary[]; nextCursor?: number } {
     return this.log.list(query);
   }
 
-  explain(routeId: string): RouteExplanation | undefined {
-    return this.routes.peek(routeId)?.explanation;
+  /** A route's explanation; `viewer` set (keys configured): only a route that caller made. */
+  explain(routeId: string, viewer?: string): RouteExplanation | undefined {
+    return this.visible(routeId, viewer) ? this.routes.peek(routeId)?.explanation : undefined;
+  }
+
+  /** Another caller's route reads as unknown: its existence is not disclosed either. */
+  private visible(routeId: string, viewer: string | undefined): boolean {
+    const record = this.routes.peek(routeId);
+    return record !== undefined && (viewer === undefined || record.summary.owner === viewer);
   }
 
   /** The gateway reports each failover attempt; unknown (expired) route ids are ignored. */
@@ -412,7 +426,8 @@ export class Router {
    * Fold evidence into the statistics. Judged evidence (weight 1) is the quality signal; implicit
    * success/failure is weak (IMPLICIT_WEIGHT) and only stands in until someone judges the route:
    * judged feedback takes the route's implicit contribution back out, and implicit outcomes that
-   * arrive after a judgement add nothing (they still update speed estimates and the log).
+   * arrive after a judgement add nothing (they still update speed estimates and the log). A new
+   * judgement of a judged route replaces the old one: 200 ratings of one route are one rating.
    */
   private learn(
     record: RouteRecord,
@@ -425,9 +440,13 @@ export class Router {
     const taskType = record.explanation.analysis.taskType;
     const { team, role, band } = record;
     const changed: QualityStat[] = [];
-    const previous = record.implicit;
-    if (previous && (evidence.explicit || !record.judged)) {
-      // Superseded: by a judgement, or by a newer implicit outcome for the same route.
+    // Superseded: an implicit outcome by a judgement or a newer outcome, a judgement by a newer one.
+    const previous = evidence.explicit
+      ? (record.judged ?? record.implicit)
+      : record.judged
+        ? undefined
+        : record.implicit;
+    if (previous) {
       record.implicit = undefined;
       const key = { team, role, taskType, band, modelId: previous.modelId };
       const stats = this.learned.retract(key, previous.reward, at, previous.weight);
@@ -437,8 +456,9 @@ export class Router {
     if (evidence.explicit || !record.judged) {
       const key = { team, role, taskType, band, modelId: served.modelId };
       changed.push(...this.learned.update(key, reward, at, evidence.weight));
-      if (evidence.explicit) record.judged = true;
-      else record.implicit = { modelId: served.modelId, reward, weight: evidence.weight };
+      const kept = { modelId: served.modelId, reward, weight: evidence.weight };
+      if (evidence.explicit) record.judged = kept;
+      else record.implicit = kept;
     }
     if (!this.store) return Promise.resolve();
     const entry: OutcomeRecord = {

@@ -10,6 +10,11 @@ export interface RouteRequest {
   maxTokens?: number;
   /** Capabilities the request needs (e.g. `tools` when the body has tools, `json` for response_format). */
   requires?: Capability[];
+  /**
+   * Who may read and rate this route once API keys are configured (a digest of the caller's key);
+   * undefined: anyone who can reach the gateway.
+   */
+  owner?: string;
 }
 
 /** One node × model pair under consideration. */

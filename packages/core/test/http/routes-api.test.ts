@@ -203,3 +203,73 @@ describe('request log', () => {
     expect(g.lines[2]).toMatchObject({ route_id: null, status: 400, outcome: 'error' });
   });
 });
+
+describe('routes belong to the key that made them (keys configured)', () => {
+  const keys = { a: 'key-aaaa-1111', b: 'key-bbbb-2222' };
+  function keyed() {
+    const config = testConfig({
+      routing: { seed: 3, explorationRate: 0 },
+      gateway: { apiKeys: [keys.a, keys.b] },
+    });
+    const cluster = new ClusterState(config.nodes);
+    const router = new Router({ config, cluster });
+    const drivers = new Map(config.nodes.map((n) => [n.id, new StubDriver(n.id)]));
+    const app = createGatewayApp({ config, router, cluster, drivers });
+    const as = (key: string) => ({ ...json, authorization: `Bearer ${key}` });
+    return { app, router, as };
+  }
+
+  it('another key cannot read, list or rate a route; its own key can', async () => {
+    const { app, as } = keyed();
+    const res = await app.request('/v1/chat/completions', {
+      method: 'POST',
+      headers: { ...as(keys.a), 'x-broke-role': 'coder', 'x-broke-session': 's-a' },
+      body: chatBody(),
+    });
+    const id = (await readJson(res)).id as string;
+    expect((await app.request(`/v1/routes/${id}`, { headers: as(keys.a) })).status).toBe(200);
+    expect((await app.request(`/v1/routes/${id}`, { headers: as(keys.b) })).status).toBe(404);
+    expect((await readJson(await app.request('/v1/routes', { headers: as(keys.b) }))).data).toEqual([]);
+    expect((await readJson(await app.request('/v1/routes', { headers: as(keys.a) }))).data).toHaveLength(1);
+    const rate = (key: string, body: object) =>
+      app.request('/v1/feedback', { method: 'POST', headers: as(key), body: JSON.stringify(body) });
+    expect((await rate(keys.b, { route_id: id, score: 0 })).status).toBe(404);
+    expect((await rate(keys.b, { session: 's-a', score: 0 })).status).toBe(404);
+    expect((await rate(keys.a, { session: 's-a', score: 1 })).status).toBe(200);
+    // Feedback ids are per caller: b's "fb-1" does not collide with a's.
+    expect((await rate(keys.a, { route_id: id, score: 1, id: 'fb-1' })).status).toBe(200);
+    expect((await rate(keys.a, { route_id: id, score: 1, id: 'fb-1' })).status).toBe(409);
+  });
+
+  it('route ids are unguessable: 96 random bits, no counter', () => {
+    const { router } = keyed();
+    const ids = new Set<string>();
+    for (let i = 0; i < 2000; i++)
+      ids.add(router.route({ messages: [{ role: 'user', content: 'hi' }] }).routeId);
+    expect(ids.size).toBe(2000);
+    for (const id of ids) expect(id).toMatch(/^r-[A-Za-z0-9_-]{16}$/);
+  });
+});
+
+describe('feedback cannot be stuffed', () => {
+  it('rating one route 200 times weighs as one judgement (the latest)', async () => {
+    const g = gateway();
+    const r = await g.chat('coder', 'run-1');
+    await settle();
+    const evidence = () =>
+      g.router
+        .stats()
+        .filter((s) => s.modelId === 'm1' && s.team === '*' && s.role === '*' && s.taskType === '*')
+        .reduce((sum, s) => sum + s.alpha + s.beta, 0);
+    const before = evidence();
+    for (let i = 0; i < 200; i++)
+      expect((await g.feedback({ route_id: r.routeId, score: 0 })).status).toBe(200);
+    expect(evidence()).toBeLessThan(before + 1.01);
+    // The latest judgement is the one that counts.
+    await g.feedback({ route_id: r.routeId, score: 1 });
+    const top = g.router
+      .stats()
+      .find((s) => s.modelId === 'm1' && s.team === '*' && s.role === '*' && s.taskType === '*');
+    expect((top?.alpha ?? 0) / ((top?.alpha ?? 0) + (top?.beta ?? 1))).toBeGreaterThan(0.5);
+  });
+});

@@ -99,9 +99,14 @@ describe('learning from outcomes', () => {
     await router.feedback(decision.routeId, { thumbs: 'down' });
     await router.feedback(decision.routeId, { score: 0.25 });
     const stat = router.stats().find((s) => s.modelId === decision.modelId && s.role === 'r');
-    // Older evidence is discounted by DISCOUNT when new evidence arrives.
-    expect(stat).toMatchObject({ role: 'r', n: 2, alpha: 0.25 });
-    expect(stat?.beta).toBeCloseTo(DISCOUNT + 0.75, 10);
+    // A route weighs one judgement: the second replaced the first (ratings cannot be stuffed).
+    expect(stat).toMatchObject({ role: 'r', n: 1, alpha: 0.25 });
+    expect(stat?.beta).toBeCloseTo(0.75, 10);
+    // Judgements of different routes add up, older evidence discounted by DISCOUNT.
+    const second = router.route({ ...review, model: decision.modelId }, { role: 'r' });
+    await router.feedback(second.routeId, { thumbs: 'down' });
+    const after = router.stats().find((s) => s.modelId === decision.modelId && s.role === 'r');
+    expect(after?.beta).toBeCloseTo(0.75 * DISCOUNT + 1, 10);
     // Every pooling level got the same evidence: the model globally, for the task type, for the role.
     expect(
       router
