@@ -24,7 +24,32 @@ export interface StartGatewayOptions extends Omit<GatewayAppOptions, 'router' | 
   /** Override config.gateway.host / port (0 = any free port). */
   host?: string;
   port?: number;
+  /** Connection limits (defaults: DEFAULT_LIMITS). */
+  limits?: Partial<GatewayLimits>;
 }
+
+/**
+ * What one client can hold of the gateway. Connections are capped below the process's file
+ * descriptors (so idle sockets cannot starve node and monitor connections); a connection must
+ * send its headers, and its whole request, within bounded times; idle keep-alive sockets close.
+ */
+export interface GatewayLimits {
+  maxConnections: number;
+  headersTimeoutMs: number;
+  /** Time to receive the whole request (not the answer: streams may run long). */
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+  /** How often headers / request timeouts are checked. */
+  checkIntervalMs: number;
+}
+
+export const DEFAULT_LIMITS: GatewayLimits = {
+  maxConnections: 2048,
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5_000,
+  checkIntervalMs: 1_000,
+};
 
 export interface RunningGateway {
   url: string;
@@ -59,8 +84,23 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const router: RouterLike = options.router ?? (owned as Router);
   const bridges = options.bridges ?? (await loadInstalledBridges());
   const app = createGatewayApp({ ...options, router, cluster, bridges });
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+    const s = serve(
+      {
+        fetch: app.fetch,
+        hostname: host,
+        port,
+        serverOptions: {
+          headersTimeout: limits.headersTimeoutMs,
+          requestTimeout: limits.requestTimeoutMs,
+          keepAliveTimeout: limits.keepAliveTimeoutMs,
+          connectionsCheckingInterval: limits.checkIntervalMs,
+        },
+      },
+      () => resolve(s),
+    );
+    (s as { maxConnections?: number }).maxConnections = limits.maxConnections;
     s.once('error', reject);
   });
   const bound = (server.address() as AddressInfo).port;
