@@ -153,6 +153,10 @@ describe('router errors and filter wiring', () => {
     expect(() => router.route(ask('hi', { requires: ['vision'] }))).toThrow(
       expect.objectContaining({ status: 503, code: 'no_route' }),
     );
+    // Too long for every model: the client's fault, OpenAI's 400 (SDKs retry 5xx).
+    expect(() => router.route(ask('word '.repeat(200_000)))).toThrow(
+      expect.objectContaining({ status: 400, code: 'context_length_exceeded' }),
+    );
     cluster.update('a', { inFlight: 4 });
     cluster.update('b', { inFlight: 4 });
     // Busy but with room to wait: routed, the wait is part of the prediction.

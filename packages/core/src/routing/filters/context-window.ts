@@ -1,4 +1,5 @@
 import { TOKEN_ESTIMATE_MARGIN } from '../../analysis/tokens.js';
+import { BrokeError } from '../../errors.js';
 import { type Filter, fastFilter, type RouteCandidate, type RoutingContext } from '../plugin.js';
 
 /**
@@ -13,7 +14,7 @@ export function contextWindowFilter(): Filter {
     const window = candidate.model.contextLength;
     return needed > window ? `needs ~${needed} tokens, context window is ${window}` : undefined;
   };
-  return fastFilter('context-window', reason, (idx, count, ctx, removed) => {
+  const filter = fastFilter('context-window', reason, (idx, count, ctx, removed) => {
     const needed = neededFor(ctx);
     const windows = ctx.table.contextOf;
     let kept = 0;
@@ -24,4 +25,15 @@ export function contextWindowFilter(): Filter {
     }
     return kept;
   });
+  return {
+    ...filter,
+    // The request is too long for every model: the client's to fix (OpenAI's 400), not a 5xx
+    // that SDKs would retry.
+    whenEmpty: (removed) =>
+      new BrokeError(
+        'context_length_exceeded',
+        `The prompt and reply do not fit any model's context window (${removed.length} candidates): ${removed[0]?.reason ?? ''}`,
+        { status: 400, hint: 'shorten the messages or lower max_tokens' },
+      ),
+  };
 }
