@@ -1,4 +1,4 @@
-import { ValidationError } from '../errors.js';
+import { BrokeError, ValidationError } from '../errors.js';
 import type { SshConnection } from './connection.js';
 import { SshError } from './errors.js';
 import { shellCommand, shellQuote } from './quote.js';
@@ -31,11 +31,42 @@ export interface StartServerOptions {
   readyTimeoutMs?: number;
 }
 
+/**
+ * `running`: the pid file names a live process proven to be the server BROKE started (its command
+ * line is the recorded command; where `lsof` exists, nothing else listens on the recorded port).
+ * `stopped`: no pid file, or its process is gone. `stale`: a pid file BROKE will not trust (not a
+ * pid above 1, no launch record, or a live process that is something else): nothing is signalled.
+ */
+export type ServerState = 'running' | 'stopped' | 'stale';
+
 export interface ServerInfo {
   name: string;
+  /** The pid from the pid file; 0 when there is none or it is not a process id. */
   pid: number;
   logPath: string;
   running: boolean;
+  state: ServerState;
+  /** Why the pid file is not trusted (state `stale`). */
+  reason?: string;
+  /** What could not be checked (e.g. no `lsof` on the node), or what start replaced. */
+  note?: string;
+}
+
+/** What start records next to the pid file (`~/.broke/run/NAME.json`), so stop can prove the pid. */
+export interface LaunchRecord {
+  version: 1;
+  argv: string[];
+  port: number;
+  startedAt: string;
+}
+
+/** What the node says about a pid: liveness, `ps -o args=`, and who listens on the recorded port. */
+export interface ProcessProbe {
+  alive: boolean;
+  /** `ps -ww -o args= -p PID`. */
+  args: string;
+  /** Pids listening on the recorded port with their parents; null when `lsof` is not installed. */
+  listeners: { pid: number; ppid: number }[] | null;
 }
 
 function checkName(name: string): void {
@@ -50,6 +81,7 @@ const ALIVE =
   'alive() { kill -0 "$1" 2>/dev/null || return 1; case "$(ps -o stat= -p "$1" 2>/dev/null)" in Z*) return 1;; esac; return 0; }';
 
 const pidFile = (name: string) => `${REMOTE_RUN_DIR}/${name}.pid`;
+const recordFile = (name: string) => `${REMOTE_RUN_DIR}/${name}.json`;
 const logFile = (name: string) => `${REMOTE_LOG_DIR}/${name}.log`;
 
 export function buildServerArgv(
@@ -68,9 +100,9 @@ export function buildServerArgv(
 /** Start a model server with nohup, record its pid, then wait until its health URL answers. */
 export async function startServer(conn: SshConnection, opts: StartServerOptions): Promise<ServerInfo> {
   checkName(opts.name);
-  const running = await serverStatus(conn, opts.name);
-  if (running.running)
-    throw new SshError(conn.target.host, `server "${opts.name}" already runs (pid ${running.pid})`, {
+  const before = await serverStatus(conn, opts.name);
+  if (before.running)
+    throw new SshError(conn.target.host, `server "${opts.name}" already runs (pid ${before.pid})`, {
       code: 'server_running',
       hint: 'stop or restart it instead',
     });
@@ -80,25 +112,37 @@ export async function startServer(conn: SshConnection, opts: StartServerOptions)
       throw new ValidationError(`bad environment variable name "${k}"`);
     return `${k}=${shellQuote(v)}`;
   });
+  const record: LaunchRecord = { version: 1, argv, port: opts.port, startedAt: new Date().toISOString() };
   const script = [
     `mkdir -p ${REMOTE_RUN_DIR} ${REMOTE_LOG_DIR}`,
+    `printf '%s\\n' ${shellQuote(JSON.stringify(record))} > ${recordFile(opts.name)}`,
     `${env.length ? `env ${env.join(' ')} ` : ''}nohup ${shellCommand(argv)} > ${logFile(opts.name)} 2>&1 < /dev/null &`,
     `echo $! > ${pidFile(opts.name)}`,
     'echo $!',
   ].join('\n');
   const r = await conn.run(['sh', '-c', script]);
-  const pid = Number.parseInt(r.stdout.trim(), 10);
-  if (r.code !== 0 || !Number.isFinite(pid))
+  const pid = parsePid(r.stdout);
+  if (r.code !== 0 || pid === undefined)
     throw new SshError(conn.target.host, `could not start "${opts.name}": ${r.stderr.trim()}`, {
       code: 'server_start_failed',
     });
+  const note =
+    before.state === 'stale' ? `replaced a stale pid file (${before.reason ?? 'not ours'})` : undefined;
 
   const url = opts.healthUrl ?? `http://${conn.target.host}:${opts.port}/health`;
   const deadline = Date.now() + (opts.readyTimeoutMs ?? 120_000);
   for (;;) {
-    if (await answers(url)) return { name: opts.name, pid, logPath: logFile(opts.name), running: true };
-    const status = await serverStatus(conn, opts.name);
-    if (!status.running) {
+    if (await answers(url))
+      return {
+        name: opts.name,
+        pid,
+        logPath: logFile(opts.name),
+        running: true,
+        state: 'running',
+        ...(note ? { note } : {}),
+      };
+    // The pid is the one `$!` just gave us: while it lives, it is still loading.
+    if (!(await pidAlive(conn, pid))) {
       const tail = await tailLog(conn, opts.name, 20).catch(() => '');
       throw new SshError(
         conn.target.host,
@@ -128,31 +172,221 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-export async function serverStatus(conn: SshConnection, name: string): Promise<ServerInfo> {
-  checkName(name);
-  const script = `${ALIVE}\np=$(cat ${pidFile(name)} 2>/dev/null) || exit 0; echo "$p"; alive "$p" && echo alive; true`;
-  const r = await conn.run(['sh', '-c', script]);
-  const [pidLine, alive] = r.stdout.trim().split('\n');
-  const pid = Number.parseInt(pidLine ?? '', 10);
-  return { name, pid: Number.isFinite(pid) ? pid : 0, logPath: logFile(name), running: alive === 'alive' };
+/** The highest pid any supported OS hands out is far below this (Linux pid_max ≤ 2^22). */
+const MAX_PID = 2 ** 30;
+
+/** A pid file's text as a process id: one decimal integer above 1 (never -1, 0 or 1), else undefined. */
+export function parsePid(text: string): number | undefined {
+  const t = text.replace(/\n$/, '');
+  if (!/^[1-9][0-9]{0,9}$/.test(t)) return undefined;
+  const pid = Number(t);
+  return pid > 1 && pid < MAX_PID ? pid : undefined;
 }
 
-/** SIGTERM, wait up to timeoutMs, then SIGKILL; removes the pid file. */
+/**
+ * Does `ps -o args=` show the command BROKE launched? Either exactly, or with an interpreter in
+ * front (a script's shebang: `python3 /venv/bin/mlx_lm.server --model ...`). A bare program name
+ * (found on PATH) may also appear as the tail of a path (`/venv/bin/mlx_lm.server`).
+ */
+export function commandMatches(args: string, argv: readonly string[]): boolean {
+  const prog = argv[0];
+  if (!prog) return false;
+  const seen = args.trim();
+  const want = argv.join(' ').trim();
+  if (!want || !seen.endsWith(want)) return false;
+  if (seen.length === want.length) return true;
+  const before = seen[seen.length - want.length - 1];
+  return before === ' ' || (before === '/' && !prog.includes('/'));
+}
+
+const clip = (s: string, n = 120) => (s.length > n ? `${s.slice(0, n)}…` : s);
+
+/** Decide whether a probed pid is the server a launch record describes. Pure: see serverStatus. */
+export function judgeProcess(
+  pid: number,
+  record: LaunchRecord | undefined,
+  probe: ProcessProbe,
+): Pick<ServerInfo, 'state' | 'reason' | 'note'> {
+  if (!probe.alive) return { state: 'stopped' };
+  if (!record)
+    return {
+      state: 'stale',
+      reason: `pid ${pid} is alive but there is no record of the command BROKE started`,
+    };
+  if (!commandMatches(probe.args, record.argv))
+    return {
+      state: 'stale',
+      reason: `pid ${pid} runs "${clip(probe.args.trim())}", not "${clip(record.argv.join(' '))}"`,
+    };
+  if (probe.listeners === null)
+    return {
+      state: 'running',
+      note: `lsof not found on the node: the owner of port ${record.port} was not checked`,
+    };
+  if (probe.listeners.length && !probe.listeners.some((l) => l.pid === pid || l.ppid === pid))
+    return {
+      state: 'stale',
+      reason: `port ${record.port} is held by pid ${probe.listeners.map((l) => l.pid).join(', ')}, not ${pid}`,
+    };
+  return probe.listeners.length
+    ? { state: 'running' }
+    : { state: 'running', note: `nothing listens on port ${record.port} yet` };
+}
+
+function parseRecord(text: string): LaunchRecord | undefined {
+  try {
+    const r = JSON.parse(text) as Partial<LaunchRecord>;
+    if (
+      r &&
+      r.version === 1 &&
+      Array.isArray(r.argv) &&
+      r.argv.length > 0 &&
+      r.argv.every((w) => typeof w === 'string') &&
+      Number.isInteger(r.port)
+    )
+      return r as LaunchRecord;
+  } catch {
+    // unreadable: treated as missing
+  }
+  return undefined;
+}
+
+async function pidAlive(conn: SshConnection, pid: number): Promise<boolean> {
+  const r = await conn.run(['sh', '-c', `${ALIVE}\nalive ${shellQuote(String(pid))} && echo alive; true`]);
+  return r.stdout.trim() === 'alive';
+}
+
+const SPLIT = '--broke-record--';
+
+/** One round trip: liveness, command line, and (where lsof exists) who listens on the port. */
+async function probeProcess(
+  conn: SshConnection,
+  pid: number,
+  port: number | undefined,
+): Promise<ProcessProbe> {
+  const p = shellQuote(String(pid));
+  const lsof =
+    port === undefined || !Number.isInteger(port) || port < 1 || port > 65535
+      ? 'echo listen'
+      : [
+          'if command -v lsof >/dev/null 2>&1; then',
+          `  printf listen; for l in $(lsof -nP -iTCP:${shellQuote(String(port))} -sTCP:LISTEN -t 2>/dev/null); do`,
+          `    printf ' %s:%s' "$l" "$(ps -o ppid= -p "$l" 2>/dev/null | tr -d ' ')"; done; echo`,
+          'else echo nolsof; fi',
+        ].join('\n');
+  const script = [
+    ALIVE,
+    `alive ${p} || { echo dead; exit 0; }`,
+    'echo alive',
+    lsof,
+    `printf 'args '; ps -ww -o args= -p ${p} 2>/dev/null; true`,
+  ].join('\n');
+  const r = await conn.run(['sh', '-c', script]);
+  const out = r.stdout;
+  if (!out.startsWith('alive\n')) return { alive: false, args: '', listeners: [] };
+  const at = out.indexOf('\nargs ');
+  const args = at < 0 ? '' : out.slice(at + 6).replace(/\n+$/, '');
+  // Every live process has a command line; none means it exited between the two checks.
+  if (!args.trim()) return { alive: false, args: '', listeners: [] };
+  const listenLine = out.split('\n')[1] ?? '';
+  const listeners =
+    listenLine === 'nolsof'
+      ? null
+      : listenLine
+          .replace(/^listen/, '')
+          .trim()
+          .split(' ')
+          .filter(Boolean)
+          .map((pair) => {
+            const [l, pp] = pair.split(':');
+            return { pid: Number(l), ppid: Number(pp) };
+          });
+  return { alive: true, args, listeners };
+}
+
+/**
+ * What the pid file says, checked: the pid must be a decimal integer above 1 and, if alive, its
+ * command line must be the one recorded at start (and it must own the port, where lsof can tell).
+ */
+export async function serverStatus(conn: SshConnection, name: string): Promise<ServerInfo> {
+  const checked = await checkedStatus(conn, name);
+  const { args: _args, ...info } = checked;
+  return info;
+}
+
+async function checkedStatus(conn: SshConnection, name: string): Promise<ServerInfo & { args?: string }> {
+  checkName(name);
+  const base = { name, logPath: logFile(name) };
+  const read = [
+    `[ -f ${pidFile(name)} ] || { echo nopid; exit 0; }`,
+    'echo pid',
+    `head -c 64 ${pidFile(name)}`,
+    `printf '\\n${SPLIT}\\n'`,
+    `head -c 65536 ${recordFile(name)} 2>/dev/null`,
+    'true',
+  ].join('\n');
+  const r = await conn.run(['sh', '-c', read]);
+  if (!r.stdout.startsWith('pid\n')) return { ...base, pid: 0, running: false, state: 'stopped' };
+  const body = r.stdout.slice(4);
+  const cut = body.indexOf(`\n${SPLIT}\n`);
+  const pidText = cut < 0 ? body : body.slice(0, cut);
+  const pid = parsePid(pidText);
+  if (pid === undefined)
+    return {
+      ...base,
+      pid: 0,
+      running: false,
+      state: 'stale',
+      reason: `the pid file holds ${JSON.stringify(clip(pidText.replace(/\n$/, ''), 24))}, not a process id above 1`,
+    };
+  const record = cut < 0 ? undefined : parseRecord(body.slice(cut + SPLIT.length + 2).trim());
+  const probe = await probeProcess(conn, pid, record?.port);
+  const verdict = judgeProcess(pid, record, probe);
+  return { ...base, pid, running: verdict.state === 'running', ...verdict, args: probe.args };
+}
+
+/** The typed refusal (`pid_not_ours`) for a pid BROKE cannot prove is its own server. */
+function notOurs(name: string, status: Pick<ServerInfo, 'pid' | 'reason'>): BrokeError {
+  const pidPart = status.pid ? ` (pid ${status.pid})` : '';
+  const check = status.pid ? ` (ps -o pid,args -p ${status.pid})` : '';
+  return new BrokeError(
+    'pid_not_ours',
+    `refusing to signal "${name}"${pidPart}: ${status.reason ?? 'it is not the server BROKE started'}`,
+    {
+      hint: `stale pid file? check the process on the node${check}, stop it yourself if it is yours, then remove ~/${pidFile(name)}`,
+      status: 409,
+    },
+  );
+}
+
+/**
+ * SIGTERM, wait up to timeoutMs, then SIGKILL; removes the pid file and launch record. Only a pid
+ * proven to be the server BROKE started is signalled (and only while its command line is still
+ * the one checked); anything else is a `pid_not_ours` BrokeError and nothing is signalled.
+ */
 export async function stopServer(conn: SshConnection, name: string, timeoutMs = 10_000): Promise<ServerInfo> {
-  const status = await serverStatus(conn, name);
-  if (status.running) {
+  const status = await checkedStatus(conn, name);
+  const { args, ...info } = status;
+  if (status.state === 'stale') throw notOurs(name, status);
+  if (status.state === 'running') {
     const tries = Math.max(1, Math.ceil(timeoutMs / 200));
+    const p = shellQuote(String(status.pid));
     const script = [
       ALIVE,
-      `kill -TERM ${status.pid} 2>/dev/null`,
-      `i=0; while alive ${status.pid} && [ $i -lt ${tries} ]; do sleep 0.2; i=$((i+1)); done`,
-      `alive ${status.pid} && kill -KILL ${status.pid} 2>/dev/null`,
+      // Re-checked right before each signal: a pid that now runs something else is left alone.
+      `same() { [ "$(ps -ww -o args= -p ${p} 2>/dev/null)" = ${shellQuote(args ?? '')} ]; }`,
+      'same || { echo changed; exit 0; }',
+      `kill -TERM ${p} 2>/dev/null`,
+      `i=0; while alive ${p} && same && [ $i -lt ${tries} ]; do sleep 0.2; i=$((i+1)); done`,
+      `alive ${p} && same && kill -KILL ${p} 2>/dev/null`,
       'true',
     ].join('\n');
-    await conn.run(['sh', '-c', script], { timeoutMs: timeoutMs + 10_000 });
+    const r = await conn.run(['sh', '-c', script], { timeoutMs: timeoutMs + 10_000 });
+    if (r.stdout.trim() === 'changed')
+      throw notOurs(name, { pid: status.pid, reason: `pid ${status.pid} changed its command line` });
   }
-  await conn.run(['rm', '-f', pidFile(name)]);
-  return { ...status, running: false };
+  await conn.run(['rm', '-f', pidFile(name), recordFile(name)]);
+  return { ...info, running: false, state: 'stopped' };
 }
 
 export async function restartServer(conn: SshConnection, opts: StartServerOptions): Promise<ServerInfo> {

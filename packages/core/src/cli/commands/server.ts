@@ -2,7 +2,15 @@ import type { Command } from 'commander';
 import type { NodeConfig } from '../../config/schema.js';
 import { ValidationError } from '../../errors.js';
 import { SshConnection } from '../../ssh/connection.js';
-import { restartServer, serverStatus, startServer, stopServer, tailLog } from '../../ssh/server-control.js';
+import {
+  REMOTE_RUN_DIR,
+  restartServer,
+  type ServerInfo,
+  serverStatus,
+  startServer,
+  stopServer,
+  tailLog,
+} from '../../ssh/server-control.js';
 import { readConfigFile } from '../config-file.js';
 import { collect, globals } from '../context.js';
 
@@ -96,7 +104,7 @@ export function registerServer(program: Command): void {
     .argument('<node>', 'node id')
     .action(async (id: string, _o: unknown, cmd: Command) => {
       const { g, result } = await withConn(cmd, id, (c) => serverStatus(c, id));
-      g.out.result(result, result.running ? `${id} running (pid ${result.pid})` : `${id} not running`);
+      g.out.result(result, statusLine(id, result));
     });
   server
     .command('logs')
@@ -107,6 +115,15 @@ export function registerServer(program: Command): void {
       const { g, result } = await withConn(cmd, id, (c) => tailLog(c, id, Number(o.lines) || 50));
       g.out.result({ log: result }, result.trimEnd());
     });
+}
+
+/** `server status` in words: running (proven), a stale pid file (with why), or not running. */
+function statusLine(id: string, s: ServerInfo): string {
+  const note = s.note ? ` (${s.note})` : '';
+  if (s.state === 'running') return `${id} running (pid ${s.pid})${note}`;
+  if (s.state === 'stale')
+    return `${id}: stale pid file, not running as far as BROKE can tell (${s.reason}); check it, then remove ~/${REMOTE_RUN_DIR}/${id}.pid`;
+  return `${id} not running`;
 }
 
 function parseCommand(text: string): string[] {
