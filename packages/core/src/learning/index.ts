@@ -1,4 +1,5 @@
 export * from './bounded-lru.js';
+export * from './cardinality-cap.js';
 export * from './cold-start.js';
 export * from './learned-quality.js';
 export * from './output-length.js';

@@ -270,7 +270,11 @@ function verdictOf(
   return verdict;
 }
 
-function noRouteError(filter: string, removed: readonly RemovedCandidate[], total: number): NoRouteError {
+export function noRouteError(
+  filter: string,
+  removed: readonly RemovedCandidate[],
+  total: number,
+): NoRouteError {
   const reasons = [...new Set(removed.map((entry) => entry.reason))].slice(0, 3).join('; ');
   return new NoRouteError(`No candidate left after the ${filter} filter (${total} considered): ${reasons}`, {
     hint: 'GET the route explanation or check node health and model capabilities',

@@ -12,6 +12,7 @@ import {
   ValidationError,
 } from '../errors.js';
 import { BoundedLru } from '../learning/bounded-lru.js';
+import { CardinalityCap } from '../learning/cardinality-cap.js';
 import { LearnedQuality } from '../learning/learned-quality.js';
 import { OutputLengths } from '../learning/output-length.js';
 import { Prng, randomSeed } from '../learning/prng.js';
@@ -58,7 +59,14 @@ export interface RouterOptions {
   explanationCapacity?: number;
   /** Sessions remembered for affinity (default 100 000). */
   sessionCapacity?: number;
+  /** Distinct teams / roles learned under their own names (defaults MAX_TEAMS, MAX_ROLES). */
+  maxTeams?: number;
+  maxRoles?: number;
 }
+
+/** Distinct teams and roles the statistics keep apart; more pool as '*'. */
+export const MAX_TEAMS = 256;
+export const MAX_ROLES = 1024;
 
 /** What the router remembers about a route until it falls out of the LRU. */
 interface RouteRecord {
@@ -107,6 +115,8 @@ export class Router {
   private readonly feedbackIds: BoundedLru<string, readonly string[]>;
   private readonly affinity: SessionAffinity;
   private readonly learned: LearnedQuality;
+  private readonly teams: CardinalityCap;
+  private readonly roles: CardinalityCap;
   private readonly rng: Prng;
   private readonly ids = new RouteIdGenerator();
   private readonly now: () => number;
@@ -134,6 +144,14 @@ export class Router {
     this.feedbackIds = new BoundedLru(opts.explanationCapacity ?? 10_000);
     this.affinity = new SessionAffinity(opts.sessionCapacity);
     this.learned = new LearnedQuality(opts.stats ?? []);
+    this.teams = new CardinalityCap(
+      opts.maxTeams ?? MAX_TEAMS,
+      (opts.stats ?? []).map((s) => s.team),
+    );
+    this.roles = new CardinalityCap(
+      opts.maxRoles ?? MAX_ROLES,
+      (opts.stats ?? []).map((s) => s.role),
+    );
     this.explorationRate = routing.explorationRate;
     for (const profile of [routing.defaultProfile, ...routing.roleRules.map((rule) => rule.profile)]) {
       if (profile !== undefined && !this.profiles.has(profile))
@@ -173,8 +191,9 @@ export class Router {
     this.refreshNodeStates();
     this.live.refresh(this.nodeStates);
     this.perf.refreshSome();
-    const team = normaliseTeam(agent.team);
-    const role = normaliseRole(agent.role);
+    // Learned under their own names up to a cap; names beyond it pool as '*' (see CardinalityCap).
+    const team = this.teams.admit(normaliseTeam(agent.team));
+    const role = this.roles.admit(normaliseRole(agent.role));
     const band = complexityBand(analysis.complexity);
     const routingContext: RoutingContext = {
       request: req,

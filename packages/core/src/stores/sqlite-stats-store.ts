@@ -6,6 +6,10 @@ import { BrokeError } from '../errors.js';
 import { type QualityStat, statKey } from '../learning/quality-stat.js';
 import type { OutcomeRecord, StatsStore } from './stats-store.js';
 
+/** Outcome rows kept by default (about 200 MB of log at most). */
+export const DEFAULT_MAX_OUTCOMES = 1_000_000;
+const PRUNE_EVERY = 1_000;
+
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS outcomes (
   id INTEGER PRIMARY KEY,
@@ -104,8 +108,17 @@ export class SqliteStatsStore implements StatsStore {
   private waiters: Waiter[] = [];
   private scheduled = false;
   private closed = false;
+  private readonly pruneOutcomes: Database.Statement;
+  private sincePrune = 0;
 
-  constructor(readonly path: string) {
+  /**
+   * `maxOutcomes`: the outcome log keeps the newest this many rows (the statistics, not the log,
+   * are what routing reads; the log is for audit and replays), pruned every PRUNE_EVERY writes.
+   */
+  constructor(
+    readonly path: string,
+    readonly maxOutcomes = DEFAULT_MAX_OUTCOMES,
+  ) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     try {
       this.db = new Database(path);
@@ -126,6 +139,9 @@ export class SqliteStatsStore implements StatsStore {
        ON CONFLICT (team, role, task_type, model_id, band) DO UPDATE SET
          alpha = excluded.alpha, beta = excluded.beta, n = excluded.n, updated_at = excluded.updated_at`,
     );
+    this.pruneOutcomes = this.db.prepare(
+      'DELETE FROM outcomes WHERE id <= (SELECT MAX(id) FROM outcomes) - @keep',
+    );
     this.commitBatch = this.db.transaction((outcomes: OutcomeRecord[], stats: QualityStat[]) => {
       for (const record of outcomes) {
         this.insertOutcome.run({
@@ -140,6 +156,11 @@ export class SqliteStatsStore implements StatsStore {
       }
       // The full new value is written (not added): discounting can make alpha and beta smaller.
       for (const stat of stats) this.upsertStat.run(stat);
+      this.sincePrune += outcomes.length;
+      if (this.sincePrune >= Math.min(PRUNE_EVERY, this.maxOutcomes)) {
+        this.sincePrune = 0;
+        this.pruneOutcomes.run({ keep: this.maxOutcomes });
+      }
     });
   }
 

@@ -125,6 +125,25 @@ describe('learning from outcomes', () => {
     await expect(router.recordOutcome('r-nope', { success: true })).rejects.toMatchObject({ status: 404 });
   });
 
+  it('header-supplied roles and teams cannot grow the statistics without bound', async () => {
+    const router = new Router({
+      config,
+      cluster: new ClusterState(config.nodes),
+      seed: 1,
+      maxRoles: 3,
+      maxTeams: 2,
+    });
+    for (let i = 0; i < 40; i++) {
+      const d = router.route(review, { role: `role-${i}`, team: `team-${i}` });
+      await router.feedback(d.routeId, { score: 0.5 });
+    }
+    const roles = new Set(router.stats().map((s) => s.role));
+    const teams = new Set(router.stats().map((s) => s.team));
+    expect([...roles].sort()).toEqual(['*', 'role-0', 'role-1', 'role-2']);
+    expect([...teams].sort()).toEqual(['*', 'team-0', 'team-1']);
+    expect(router.stats().length).toBeLessThan(20);
+  });
+
   it('outcomes update the node × model speed estimate (EWMA) and follow failover attempts', async () => {
     const cluster = new ClusterState(config.nodes);
     const router = new Router({ config, cluster, seed: 1 });

@@ -92,6 +92,28 @@ function createPreBandDb(path: string): void {
 }
 
 describe('stats stores', () => {
+  it('SqliteStatsStore keeps a bounded outcome log (the newest rows)', async () => {
+    const store = new SqliteStatsStore(tempDb(), 50);
+    const outcome = (i: number): OutcomeRecord => ({
+      routeId: `r-${i}`,
+      kind: 'outcome',
+      at: i,
+      team: 't',
+      role: 'r',
+      taskType: 'code',
+      band: 'low',
+      nodeId: 'a',
+      modelId: 'm',
+      success: true,
+      reward: 1,
+    });
+    for (let i = 0; i < 400; i++) await store.appendOutcome(outcome(i));
+    await store.flush();
+    expect(store.countOutcomes()).toBeLessThanOrEqual(100);
+    expect(store.countOutcomes()).toBeGreaterThanOrEqual(50);
+    await store.close();
+  });
+
   it('MemoryStatsStore keeps stats and a bounded outcome log', async () => {
     const memory = new MemoryStatsStore([], 2);
     await roundTrip(

@@ -1,5 +1,6 @@
 import { TOKEN_ESTIMATE_MARGIN } from '../../analysis/tokens.js';
 import { BrokeError } from '../../errors.js';
+import { noRouteError } from '../pipeline.js';
 import { type Filter, fastFilter, type RouteCandidate, type RoutingContext } from '../plugin.js';
 
 /**
@@ -27,13 +28,17 @@ export function contextWindowFilter(): Filter {
   });
   return {
     ...filter,
-    // The request is too long for every model: the client's to fix (OpenAI's 400), not a 5xx
-    // that SDKs would retry.
-    whenEmpty: (removed) =>
-      new BrokeError(
+    // Too long for every configured model (not only those up now): the client's to fix, OpenAI's
+    // 400, not a 5xx that SDKs would retry. Otherwise the usual 503: a bigger model may come back.
+    whenEmpty: (removed, ctx) => {
+      const needed = neededFor(ctx);
+      if (ctx.table.contextOf.some((window) => window >= needed))
+        return noRouteError('context-window', removed, removed.length);
+      return new BrokeError(
         'context_length_exceeded',
-        `The prompt and reply do not fit any model's context window (${removed.length} candidates): ${removed[0]?.reason ?? ''}`,
+        `The prompt and reply do not fit any model's context window: ${removed[0]?.reason ?? ''}`,
         { status: 400, hint: 'shorten the messages or lower max_tokens' },
-      ),
+      );
+    },
   };
 }
