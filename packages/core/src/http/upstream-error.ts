@@ -17,9 +17,26 @@ function statusOf(err: unknown): number | undefined {
   return undefined;
 }
 
+/** File paths and network addresses in a node's error text say nothing a client needs. */
+const PATHS = /(?:[A-Za-z]:)?(?:[\\/][^\s\\/'"`:]+){2,}[\\/]?/g;
+const ADDRESSES = /\b\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?\b|\[[0-9a-fA-F:]+\](?::\d{1,5})?/g;
+
+/** A node's error text as a client may see it: short, without the node's paths or addresses. */
+export function publicText(text: string): string {
+  return text.slice(0, 300).replace(PATHS, '<path>').replace(ADDRESSES, '<address>');
+}
+
+/** The driver's error with the message a client may see (no hint: it names the node's URL). */
+function publicNodeError(err: NodeError): NodeError {
+  return new NodeError(err.nodeId, publicText(err.message), {
+    status: err.status,
+    code: err.code,
+    cause: err,
+  });
+}
+
 function messageOf(err: unknown): string {
-  if (err instanceof Error) return err.message.slice(0, 300);
-  return String(err).slice(0, 300);
+  return publicText(err instanceof Error ? err.message : String(err));
 }
 
 /** Node answers that blame the request, not the node: every node would answer the same. */
@@ -69,14 +86,14 @@ export function classifyUpstreamError(nodeId: string, err: unknown, timedOut: bo
     // without cooling this one for everyone else.
     const error =
       err instanceof NodeError
-        ? err
+        ? publicNodeError(err)
         : new NodeError(nodeId, `node ${nodeId} answered 404: ${messageOf(err)}`, {
             status: 502,
             code: 'node_error',
           });
     return { error, retry: true, cooldown: false };
   }
-  if (err instanceof NodeError) return { error: err, retry: true, cooldown: true };
+  if (err instanceof NodeError) return { error: publicNodeError(err), retry: true, cooldown: true };
   if (status !== undefined) {
     return {
       error: new NodeError(nodeId, `node ${nodeId} answered ${status}: ${messageOf(err)}`, {

@@ -280,3 +280,31 @@ describe('non-streaming pass-through (real driver, HTTP nodes)', () => {
     ]);
   });
 });
+
+describe("a node's error text", () => {
+  it('reaches the client without the node’s paths and addresses (and a 400 is not failed over)', async () => {
+    const leaky = await node(() => (res) => {
+      res.writeHead(400, { 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          error: { message: 'bad top_logprobs in /Users/ops/models/qwen-14b/config.json via 10.0.0.7:8080' },
+        }),
+      );
+    });
+    const other = await node(() => (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{}');
+    });
+    const { gateway: gw } = await start({ a: leaky.url, b: other.url });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chatBody(),
+    });
+    expect(res.status).toBe(400);
+    const message = ((await res.json()) as { error: { message: string } }).error.message;
+    expect(message).toContain('bad top_logprobs');
+    expect(message).not.toMatch(/\/Users|10\.0\.0\.7|127\.0\.0\.1/);
+    expect(other.bodies).toHaveLength(0);
+  });
+});
