@@ -1,7 +1,16 @@
+import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { AgentContextSchema, TaskTypeSchema } from '../context/agent-context.js';
+import { BUILT_IN_PROFILES } from '../routing/profiles.js';
+import { closestKey, strictObject } from './unknown-keys.js';
 
-/** The one source of truth for `broke.yaml`. Types, validation and the JSON Schema all come from here. */
+/**
+ * The one source of truth for `broke.yaml`. Types, validation and the JSON Schema all come from
+ * here; `validate`, `serve`, the bridges and the libraries all parse with BrokeConfigSchema.
+ * Every object is strict: an unknown key (a typo such as `apikeys`) is an error naming the key
+ * meant, never silently dropped. Open by design: the names in `routing.profiles` and
+ * `routing.objectiveFor` (their values are strict) and `defaultContext.priorScores` (model ids).
+ */
 
 export const DriverKindSchema = z.enum(['mlx', 'mlx-knife', 'ollama', 'llamacpp', 'vllm', 'openai']);
 export type DriverKind = z.infer<typeof DriverKindSchema>;
@@ -13,7 +22,7 @@ export type Capability = z.infer<typeof CapabilitySchema>;
 export const TierSchema = z.enum(['small', 'medium', 'large']);
 export type Tier = z.infer<typeof TierSchema>;
 
-export const ModelSchema = z.object({
+export const ModelSchema = strictObject({
   /** The id clients and the router use; what the node is asked for unless `servedName` says otherwise. */
   id: z.string().min(1),
   family: z.string().optional(),
@@ -34,7 +43,7 @@ export const ModelSchema = z.object({
 });
 export type ModelConfig = z.infer<typeof ModelSchema>;
 
-export const SshSchema = z.object({
+export const SshSchema = strictObject({
   host: z.string().min(1),
   port: z.number().int().min(1).max(65535).default(22),
   user: z.string().min(1),
@@ -48,7 +57,7 @@ export const SshSchema = z.object({
 });
 export type SshConfig = z.infer<typeof SshSchema>;
 
-export const NodeModelSchema = z.object({
+export const NodeModelSchema = strictObject({
   /** Model id from `models`. */
   id: z.string().min(1),
   /** Name the node's server expects in the request's `model` field (defaults to `id`). */
@@ -58,7 +67,7 @@ export const NodeModelSchema = z.object({
 });
 export type NodeModelConfig = z.infer<typeof NodeModelSchema>;
 
-export const NodeSchema = z.object({
+export const NodeSchema = strictObject({
   id: z.string().regex(/^[A-Za-z0-9._-]+$/, 'use letters, digits, dot, dash or underscore'),
   /** Base URL of the node's OpenAI-compatible server, without `/v1`. */
   url: z.url(),
@@ -95,13 +104,13 @@ export const ProfileNameSchema = z.string().min(1);
  * `latencyWeight` quality points are worth one typical request's duration of extra waiting. With
  * `qualityTolerance` only candidates predicted within that much of the best quality compete.
  */
-export const ObjectiveSchema = z.object({
+export const ObjectiveSchema = strictObject({
   latencyWeight: z.number().min(0).max(10),
   qualityTolerance: z.number().min(0).max(1).optional(),
 });
 export type Objective = z.infer<typeof ObjectiveSchema>;
 
-export const RoleRuleSchema = z.object({
+export const RoleRuleSchema = strictObject({
   /** Role name, matched case-insensitively; `*` matches any. */
   role: z.string().min(1),
   team: z.string().optional(),
@@ -116,15 +125,15 @@ export const RoleRuleSchema = z.object({
 });
 export type RoleRule = z.infer<typeof RoleRuleSchema>;
 
-export const RoutingSchema = z.object({
+export const RoutingSchema = strictObject({
   defaultProfile: ProfileNameSchema.default('balanced'),
   /**
    * Extra or overriding profiles: name → objective. Built-ins: quality, balanced, latency. Strict:
    * a profile written as scorer weights (before objectives) is an error, not silently ignored.
    */
-  profiles: z.record(z.string(), ObjectiveSchema.partial().strict()).default({}),
+  profiles: z.record(z.string(), ObjectiveSchema.partial()).default({}),
   /** Objective overrides per team or role, by `team` or `team/role` or `/role`. */
-  objectiveFor: z.record(z.string(), ObjectiveSchema.partial().strict()).default({}),
+  objectiveFor: z.record(z.string(), ObjectiveSchema.partial()).default({}),
   roleRules: z.array(RoleRuleSchema).default([]),
   /**
    * Share of routes that may explore: they rank by a Thompson sample of each model's quality and
@@ -139,7 +148,7 @@ export const RoutingSchema = z.object({
 });
 export type RoutingConfig = z.infer<typeof RoutingSchema>;
 
-export const MonitorSchema = z.object({
+export const MonitorSchema = strictObject({
   intervalMs: z.number().int().min(100).default(2000),
   timeoutMs: z.number().int().min(50).default(1500),
   /** Consecutive failed polls before a node is marked down. */
@@ -149,7 +158,7 @@ export const MonitorSchema = z.object({
 });
 export type MonitorConfig = z.infer<typeof MonitorSchema>;
 
-export const GatewaySchema = z.object({
+export const GatewaySchema = strictObject({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8787),
   /** Required (as `Authorization: Bearer`) when set; mandatory when host is not loopback. */
@@ -163,9 +172,9 @@ export const GatewaySchema = z.object({
 export type GatewayConfig = z.infer<typeof GatewaySchema>;
 
 export const StoreSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('sqlite'), path: z.string().default('.broke/stats.db') }),
-  z.object({ kind: z.literal('memory') }),
-  z.object({
+  strictObject({ kind: z.literal('sqlite'), path: z.string().default('.broke/stats.db') }),
+  strictObject({ kind: z.literal('memory') }),
+  strictObject({
     kind: z.literal('redis'),
     url: z.string().default('redis://127.0.0.1:6379'),
     prefix: z.string().default('broke:'),
@@ -173,8 +182,8 @@ export const StoreSchema = z.discriminatedUnion('kind', [
 ]);
 export type StoreConfig = z.infer<typeof StoreSchema>;
 
-export const BrokeConfigSchema = z.object({
-  cluster: z.object({ name: z.string().min(1).default('broke') }).default({ name: 'broke' }),
+export const BrokeConfigSchema = strictObject({
+  cluster: strictObject({ name: z.string().min(1).default('broke') }).default({ name: 'broke' }),
   nodes: z.array(NodeSchema).min(1, 'a cluster needs at least one node'),
   models: z.array(ModelSchema).default([]),
   routing: RoutingSchema.default(RoutingSchema.parse({})),
@@ -183,8 +192,80 @@ export const BrokeConfigSchema = z.object({
   store: StoreSchema.default({ kind: 'sqlite', path: '.broke/stats.db' }),
   /** Benchmark files (from `benchmark-sequential` or `import-baselines`) used as routing priors. */
   baselines: z.array(z.string()).default([]),
-  /** Agent context applied when a request carries none. */
-  defaultContext: AgentContextSchema.optional(),
+  /** Agent context applied when a request carries none (strict here; request metadata is not). */
+  defaultContext: strictObject(AgentContextSchema.shape).optional(),
+}).superRefine((config, ctx) => {
+  for (const problem of crossCheck(config)) ctx.addIssue({ code: 'custom', ...problem });
 });
 export type BrokeConfig = z.infer<typeof BrokeConfigSchema>;
 export type BrokeConfigInput = z.input<typeof BrokeConfigSchema>;
+
+/**
+ * Rules one field cannot express: profile names that exist, unique ids, keys on an exposed
+ * gateway. Checked here, in the schema, so every command and library that parses a config
+ * rejects the same configs with the same message (`serve` used to fail later, in the Router).
+ */
+function crossCheck(config: {
+  nodes: readonly { id: string; models: readonly { id: string }[] }[];
+  models: readonly { id: string }[];
+  routing: {
+    defaultProfile: string;
+    profiles: Record<string, unknown>;
+    roleRules: readonly { profile?: string | undefined }[];
+  };
+  gateway: { host: string; apiKeys: readonly string[] };
+}): { path: PropertyKey[]; message: string }[] {
+  const problems: { path: PropertyKey[]; message: string }[] = [];
+  const profiles = [...new Set([...Object.keys(BUILT_IN_PROFILES), ...Object.keys(config.routing.profiles)])];
+  const checkProfile = (profile: string | undefined, path: PropertyKey[]) => {
+    if (profile === undefined || profiles.includes(profile)) return;
+    const meant = closestKey(profile, profiles);
+    problems.push({
+      path,
+      message: `unknown profile "${profile}"${meant === undefined ? '' : ` (did you mean "${meant}"?)`}; use one of ${profiles.join(', ')} or define it under routing.profiles`,
+    });
+  };
+  checkProfile(config.routing.defaultProfile, ['routing', 'defaultProfile']);
+  config.routing.roleRules.forEach((rule, index) => {
+    checkProfile(rule.profile, ['routing', 'roleRules', index, 'profile']);
+  });
+  const nodeIds = new Map<string, number>();
+  config.nodes.forEach((node, index) => {
+    const first = nodeIds.get(node.id);
+    if (first !== undefined)
+      problems.push({
+        path: ['nodes', index, 'id'],
+        message: `duplicate node id "${node.id}" (also nodes[${first}])`,
+      });
+    else nodeIds.set(node.id, index);
+    const served = new Set<string>();
+    node.models.forEach((model, modelIndex) => {
+      if (served.has(model.id))
+        problems.push({
+          path: ['nodes', index, 'models', modelIndex, 'id'],
+          message: `model "${model.id}" listed twice`,
+        });
+      served.add(model.id);
+    });
+  });
+  const modelIds = new Set<string>();
+  config.models.forEach((model, index) => {
+    if (modelIds.has(model.id))
+      problems.push({ path: ['models', index, 'id'], message: `duplicate model id "${model.id}"` });
+    modelIds.add(model.id);
+  });
+  if (!isLoopback(config.gateway.host) && config.gateway.apiKeys.length === 0)
+    problems.push({
+      path: ['gateway', 'apiKeys'],
+      message: `required when gateway.host (${config.gateway.host}) is not loopback`,
+    });
+  return problems;
+}
+
+/** As the gateway's bind check (http/auth.ts isLoopbackHost): an address only this machine reaches. */
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  if (h === 'localhost' || h === '::1') return true;
+  const v4 = h.startsWith('::ffff:') ? h.slice(7) : h;
+  return isIPv4(v4) && v4.startsWith('127.');
+}

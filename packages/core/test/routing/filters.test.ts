@@ -192,7 +192,10 @@ describe('router errors and filter wiring', () => {
   });
 
   it('rejects unknown profiles in config', () => {
-    const bad = testConfig({ routing: { defaultProfile: 'nope' } });
+    // The config schema rejects it first (test/config/strict.test.ts); the Router still checks a
+    // config built without the schema.
+    const good = testConfig();
+    const bad = { ...good, routing: { ...good.routing, defaultProfile: 'nope' } };
     expect(() => new Router({ config: bad, cluster: testCluster(bad) })).toThrow(ValidationError);
   });
 });
