@@ -163,11 +163,20 @@ export const GatewaySchema = strictObject({
   port: z.number().int().min(0).max(65535).default(8787),
   /** Required (as `Authorization: Bearer`) when set; mandatory when host is not loopback. */
   apiKeys: z.array(z.string().min(8)).default([]),
+  /** Keys that may read and rate every caller's routes (ordinary keys see their own). */
+  adminKeys: z.array(z.string().min(8)).default([]),
   maxBodyBytes: z
     .number()
     .int()
     .positive()
     .default(4 * 1024 * 1024),
+  /** Connection limits; each defaults to DEFAULT_LIMITS in http/server.ts. */
+  limits: strictObject({
+    maxConnections: z.number().int().min(1).optional(),
+    headersTimeoutMs: z.number().int().min(100).optional(),
+    requestTimeoutMs: z.number().int().min(100).optional(),
+    keepAliveTimeoutMs: z.number().int().min(100).optional(),
+  }).default({}),
 });
 export type GatewayConfig = z.infer<typeof GatewaySchema>;
 

@@ -84,7 +84,8 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     c.json(openAIErrorBody(404, `Unknown endpoint ${c.req.method} ${c.req.path}`, 'not_found'), 404),
   );
   // No keys configured: no auth middleware at all on the hot path.
-  if (config.gateway.apiKeys.length > 0) app.use('*', bearerAuth(config.gateway.apiKeys, ['/health']));
+  if (config.gateway.apiKeys.length > 0 || config.gateway.adminKeys.length > 0)
+    app.use('*', bearerAuth(config.gateway.apiKeys, ['/health'], config.gateway.adminKeys));
   app.use('*', limitBody(config.gateway.maxBodyBytes));
   mountApi(app, '', base);
   for (const bridge of options.bridges ?? []) {

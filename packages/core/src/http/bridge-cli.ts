@@ -1,33 +1,22 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { parse as parseYaml } from 'yaml';
-import { type BrokeConfig, BrokeConfigSchema } from '../config/schema.js';
+import { parseConfig } from '../config/loader.js';
+import type { BrokeConfig } from '../config/schema.js';
 import { BrokeError } from '../errors.js';
 import type { GatewayBridge } from './bridge.js';
 import { type RunningGateway, startGateway } from './server.js';
 
-/** Reads and validates broke.yaml; errors name the bad field. */
+/** Reads and validates broke.yaml with the same validator and messages as the CLI. */
 export async function readBrokeConfig(path: string): Promise<BrokeConfig> {
-  let raw: unknown;
+  let text: string;
   try {
-    raw = parseYaml(await readFile(path, 'utf8'));
+    text = await readFile(path, 'utf8');
   } catch (err) {
     throw new BrokeError('config_unreadable', `cannot read ${path}: ${(err as Error).message}`, {
       status: 400,
     });
   }
-  const result = BrokeConfigSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    throw new BrokeError(
-      'invalid_config',
-      `${path}: ${issue?.path.join('.') ?? ''}: ${issue?.message ?? 'invalid'}`,
-      {
-        status: 400,
-      },
-    );
-  }
-  return result.data;
+  return parseConfig(text, path);
 }
 
 /**

@@ -75,7 +75,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const { config } = options;
   const host = options.host ?? config.gateway.host;
   const port = options.port ?? config.gateway.port;
-  assertSafeBind(host, config.gateway.apiKeys);
+  assertSafeBind(host, [...config.gateway.apiKeys, ...config.gateway.adminKeys]);
   const cluster = options.cluster ?? new ClusterState(config.nodes);
   // A router we made is ours to close (it owns the store); a router passed in is the caller's.
   const owned = options.router
@@ -84,7 +84,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const router: RouterLike = options.router ?? (owned as Router);
   const bridges = options.bridges ?? (await loadInstalledBridges());
   const app = createGatewayApp({ ...options, router, cluster, bridges });
-  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const configured = Object.fromEntries(
+    Object.entries(config.gateway.limits ?? {}).filter(([, v]) => v !== undefined),
+  ) as Partial<GatewayLimits>;
+  const limits = { ...DEFAULT_LIMITS, ...configured, ...options.limits };
   const server = await new Promise<ReturnType<typeof serve>>((resolve, reject) => {
     const s = serve(
       {

@@ -205,11 +205,11 @@ describe('request log', () => {
 });
 
 describe('routes belong to the key that made them (keys configured)', () => {
-  const keys = { a: 'key-aaaa-1111', b: 'key-bbbb-2222' };
+  const keys = { a: 'key-aaaa-1111', b: 'key-bbbb-2222', admin: 'key-admin-9999' };
   function keyed() {
     const config = testConfig({
       routing: { seed: 3, explorationRate: 0 },
-      gateway: { apiKeys: [keys.a, keys.b] },
+      gateway: { apiKeys: [keys.a, keys.b], adminKeys: [keys.admin] },
     });
     const cluster = new ClusterState(config.nodes);
     const router = new Router({ config, cluster });
@@ -231,6 +231,12 @@ describe('routes belong to the key that made them (keys configured)', () => {
     expect((await app.request(`/v1/routes/${id}`, { headers: as(keys.b) })).status).toBe(404);
     expect((await readJson(await app.request('/v1/routes', { headers: as(keys.b) }))).data).toEqual([]);
     expect((await readJson(await app.request('/v1/routes', { headers: as(keys.a) }))).data).toHaveLength(1);
+    // An admin key sees every caller's routes.
+    expect((await app.request(`/v1/routes/${id}`, { headers: as(keys.admin) })).status).toBe(200);
+    expect((await readJson(await app.request('/v1/routes', { headers: as(keys.admin) }))).data).toHaveLength(
+      1,
+    );
+    expect((await app.request('/v1/routes', { headers: as('key-wrong-0000') })).status).toBe(401);
     const rate = (key: string, body: object) =>
       app.request('/v1/feedback', { method: 'POST', headers: as(key), body: JSON.stringify(body) });
     expect((await rate(keys.b, { route_id: id, score: 0 })).status).toBe(404);
