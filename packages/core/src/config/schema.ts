@@ -176,6 +176,8 @@ export const GatewaySchema = strictObject({
     headersTimeoutMs: z.number().int().min(100).optional(),
     requestTimeoutMs: z.number().int().min(100).optional(),
     keepAliveTimeoutMs: z.number().int().min(100).optional(),
+    /** Requests one client (API key, else address) may have in progress at once (default 256). */
+    maxRequestsPerClient: z.number().int().min(1).optional(),
   }).default({}),
 });
 export type GatewayConfig = z.infer<typeof GatewaySchema>;

@@ -8,6 +8,7 @@ import { bearerAuth } from './auth.js';
 import { limitBody } from './body-limit.js';
 import type { GatewayBridge } from './bridge.js';
 import { type ChatDeps, chatCompletions } from './chat-completions.js';
+import { clientConcurrency } from './client-limit.js';
 import { getModelHandler, listModelsHandler } from './models.js';
 import { openAIErrorBody, sendError } from './openai-error.js';
 import type { ContextExtractor } from './request-context.js';
@@ -31,6 +32,9 @@ export interface GatewayAppOptions {
   /** One line per chat request when it ends (route, role, session, node, model, status, ms). */
   requestLog?: RequestLogSink;
 }
+
+/** Requests one client may have in progress at once, unless gateway.limits says otherwise. */
+export const MAX_REQUESTS_PER_CLIENT = 256;
 
 /** Drivers are made lazily, once per node, so an unused node costs nothing. */
 function driverLookup(config: BrokeConfig, source: DriverSource | undefined) {
@@ -87,6 +91,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
   if (config.gateway.apiKeys.length > 0 || config.gateway.adminKeys.length > 0)
     app.use('*', bearerAuth(config.gateway.apiKeys, ['/health'], config.gateway.adminKeys));
   app.use('*', limitBody(config.gateway.maxBodyBytes));
+  app.use('*', clientConcurrency(config.gateway.limits.maxRequestsPerClient ?? MAX_REQUESTS_PER_CLIENT));
   mountApi(app, '', base);
   for (const bridge of options.bridges ?? []) {
     const prefix = `/${bridge.prefix.replace(/^\/+|\/+$/g, '')}`;

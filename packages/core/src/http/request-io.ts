@@ -15,6 +15,9 @@ interface NodeBindings {
 
 const bindings = (c: Context): NodeBindings => (c.env as NodeBindings | undefined) ?? {};
 
+/** The Node request and response behind a hono context (both undefined outside node-server). */
+export const nodeBindings = bindings;
+
 /** The request body as text. Only a body with a declared Content-Length (checked by limitBody) is read directly. */
 export function readBodyText(c: Context): Promise<string> {
   const { incoming } = bindings(c);

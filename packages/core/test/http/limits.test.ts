@@ -15,8 +15,8 @@ afterEach(async () => {
   gateway = undefined;
 });
 
-async function start() {
-  const s = setup();
+async function start(overrides = {}) {
+  const s = setup(overrides);
   gateway = await startGateway({
     config: s.config,
     router: s.router,
@@ -31,7 +31,7 @@ async function start() {
       checkIntervalMs: 100,
     },
   });
-  return gateway;
+  return Object.assign(gateway, { drivers: s.drivers });
 }
 
 /** A raw TCP connection to the gateway; resolves once connected, records when it closes. */
@@ -87,5 +87,28 @@ describe('connection limits', () => {
     socket.write('GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
     const ms = await closed;
     expect(ms).toBeLessThan(2500);
+  });
+
+  it('one client cannot hold more than maxRequestsPerClient requests at once (429), then is served again', async () => {
+    const gw = await start({ gateway: { limits: { maxRequestsPerClient: 2 } } });
+    for (const d of gw.drivers.values()) d.mode = { kind: 'hang' };
+    const aborts = [new AbortController(), new AbortController()];
+    const held = aborts.map((a) =>
+      fetch(`${gw.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: chatBody(),
+        signal: a.signal,
+      }).catch(() => undefined),
+    );
+    await new Promise((r) => setTimeout(r, 150));
+    const third = await chat(gw);
+    expect(third.status).toBe(429);
+    expect(((await third.json()) as { error: { code: string } }).error.code).toBe('client_concurrency');
+    for (const a of aborts) a.abort();
+    await Promise.all(held);
+    await new Promise((r) => setTimeout(r, 100));
+    for (const d of gw.drivers.values()) d.mode = { kind: 'ok' };
+    expect((await chat(gw)).status).toBe(200);
   });
 });
