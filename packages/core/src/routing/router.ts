@@ -29,6 +29,7 @@ import { PerfCache } from './perf-cache.js';
 import { RoutingPipeline } from './pipeline.js';
 import type { Factor, Filter, RoutingContext } from './plugin.js';
 import { profileNames, resolveObjective } from './profiles.js';
+import { recoveredRoute } from './recovered-route.js';
 import { RoleRuleIndex } from './role-rules.js';
 import { RouteIdGenerator } from './route-id.js';
 import { RouteLog, type RouteQuery, type RouteSelection, type RouteSummary } from './route-log.js';
@@ -322,9 +323,9 @@ export class Router {
   }
 
   /** Quality feedback on a past route (score 0..1, thumbs, or success). */
-  feedback(routeId: string, fb: Feedback): Promise<void> {
-    const record = this.routes.peek(routeId);
-    if (!record) return Promise.reject(new RouteNotFoundError(routeId));
+  async feedback(routeId: string, fb: Feedback): Promise<void> {
+    const record = this.routes.peek(routeId) ?? (await this.recover(routeId));
+    if (!record) throw new RouteNotFoundError(routeId);
     const evidence = evidenceOfFeedback(fb);
     if (evidence === undefined) return Promise.resolve();
     const rated = record.summary.feedback;
@@ -348,7 +349,9 @@ export class Router {
     }
     let ids: string[];
     if ('routeId' in target) {
-      if (!this.visible(target.routeId, viewer)) throw new RouteNotFoundError(target.routeId);
+      const record = this.routes.peek(target.routeId) ?? (await this.recover(target.routeId));
+      if (!record || (viewer !== undefined && record.summary.owner !== viewer))
+        throw new RouteNotFoundError(target.routeId);
       ids = [target.routeId];
     } else {
       const selection = viewer === undefined ? target : { ...target, owner: viewer };
@@ -369,6 +372,22 @@ export class Router {
   /** A route's explanation; `viewer` set (keys configured): only a route that caller made. */
   explain(routeId: string, viewer?: string): RouteExplanation | undefined {
     return this.visible(routeId, viewer) ? this.routes.peek(routeId)?.explanation : undefined;
+  }
+
+  /**
+   * A route this router no longer remembers (a restart, or an old one), rebuilt from the store's
+   * outcome log so feedback on it still counts once; undefined when the store has nothing.
+   */
+  private async recover(routeId: string): Promise<RouteRecord | undefined> {
+    if (!this.store?.routeLog) return undefined;
+    const recovered = recoveredRoute(await this.store.routeLog(routeId));
+    if (!recovered) return undefined;
+    // Another call may have recovered it meanwhile: one record per route.
+    const known = this.routes.peek(routeId);
+    if (known) return known;
+    const record: RouteRecord = { ...recovered, sessionId: undefined, others: 0 };
+    this.routes.set(routeId, record);
+    return record;
   }
 
   /** Another caller's route reads as unknown: its existence is not disclosed either. */
@@ -496,6 +515,7 @@ export class Router {
       ...(outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {}),
       ...(outcome.tokens !== undefined ? { tokens: outcome.tokens } : {}),
       ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+      ...(record.summary.owner !== undefined ? { owner: record.summary.owner } : {}),
     };
     const writes = [this.store.appendOutcome(entry)];
     if (changed.length > 0) writes.push(this.store.upsertStats(changed));

@@ -25,6 +25,13 @@ export class MemoryStatsStore implements StatsStore {
     return [...this.stats.values()].map((stat) => ({ ...stat }));
   }
 
+  async routeLog(routeId: string): Promise<OutcomeRecord[]> {
+    return this.recent
+      .toArray()
+      .filter((r) => r.routeId === routeId)
+      .map((r) => ({ ...r }));
+  }
+
   async appendOutcome(record: OutcomeRecord): Promise<void> {
     this.recent.push({ ...record });
   }

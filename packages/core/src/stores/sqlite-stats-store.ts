@@ -78,6 +78,7 @@ function migrate(db: Database.Database, path: string): void {
     }
     db.exec(SCHEMA);
     if (!columns(db, 'outcomes').has('band')) db.exec('ALTER TABLE outcomes ADD COLUMN band TEXT');
+    if (!columns(db, 'outcomes').has('owner')) db.exec('ALTER TABLE outcomes ADD COLUMN owner TEXT');
   }).immediate();
 }
 
@@ -130,8 +131,8 @@ export class SqliteStatsStore implements StatsStore {
     this.db.pragma('busy_timeout = 5000');
     migrate(this.db, path);
     this.insertOutcome = this.db.prepare(
-      `INSERT INTO outcomes (route_id, kind, at, team, role, task_type, node_id, model_id, success, reward, latency_ms, ttft_ms, tokens, error, band)
-       VALUES (@routeId, @kind, @at, @team, @role, @taskType, @nodeId, @modelId, @success, @reward, @latencyMs, @ttftMs, @tokens, @error, @band)`,
+      `INSERT INTO outcomes (route_id, kind, at, team, role, task_type, node_id, model_id, success, reward, latency_ms, ttft_ms, tokens, error, band, owner)
+       VALUES (@routeId, @kind, @at, @team, @role, @taskType, @nodeId, @modelId, @success, @reward, @latencyMs, @ttftMs, @tokens, @error, @band, @owner)`,
     );
     this.upsertStat = this.db.prepare(
       `INSERT INTO quality_stats (team, role, task_type, model_id, band, alpha, beta, n, updated_at)
@@ -151,6 +152,7 @@ export class SqliteStatsStore implements StatsStore {
           error: null,
           ...record,
           band: record.band ?? null,
+          owner: record.owner ?? null,
           success: record.success ? 1 : 0,
         });
       }
@@ -188,6 +190,36 @@ export class SqliteStatsStore implements StatsStore {
       beta: row.beta,
       n: row.n,
       updatedAt: row.updated_at,
+    }));
+  }
+
+  async routeLog(routeId: string): Promise<OutcomeRecord[]> {
+    // Writes still queued for this route count too (they are not in the table yet).
+    await this.flush();
+    const rows = this.db
+      .prepare(
+        `SELECT route_id, kind, at, team, role, task_type, node_id, model_id, success, reward, latency_ms,
+                ttft_ms, tokens, error, band, owner
+         FROM outcomes WHERE route_id = ? ORDER BY id`,
+      )
+      .all(routeId) as Array<Record<string, unknown>>;
+    return rows.map((row) => ({
+      routeId: row.route_id as string,
+      kind: row.kind as OutcomeRecord['kind'],
+      at: row.at as number,
+      team: row.team as string,
+      role: row.role as string,
+      taskType: row.task_type as OutcomeRecord['taskType'],
+      nodeId: row.node_id as string,
+      modelId: row.model_id as string,
+      success: row.success === 1,
+      reward: row.reward as number,
+      ...(row.band !== null ? { band: row.band as ComplexityBand } : {}),
+      ...(row.latency_ms !== null ? { latencyMs: row.latency_ms as number } : {}),
+      ...(row.ttft_ms !== null ? { ttftMs: row.ttft_ms as number } : {}),
+      ...(row.tokens !== null ? { tokens: row.tokens as number } : {}),
+      ...(row.error !== null ? { error: row.error as string } : {}),
+      ...(row.owner !== null ? { owner: row.owner as string } : {}),
     }));
   }
 

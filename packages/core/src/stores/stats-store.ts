@@ -21,6 +21,8 @@ export interface OutcomeRecord {
   ttftMs?: number;
   tokens?: number;
   error?: string;
+  /** Who made the route, when API keys are configured (a key digest; see RouteRequest.owner). */
+  owner?: string;
 }
 
 /**
@@ -41,4 +43,9 @@ export interface StatsStore {
   flush(): Promise<void>;
   close(): Promise<void>;
   subscribe?(onStat: (stat: QualityStat) => void): () => void;
+  /**
+   * What the log holds for one route, oldest first (empty when nothing): how a router rebuilds a
+   * route it no longer remembers (after a restart) so feedback on it still counts.
+   */
+  routeLog?(routeId: string): Promise<OutcomeRecord[]>;
 }
