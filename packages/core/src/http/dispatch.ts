@@ -52,10 +52,14 @@ export async function dispatchWithFailover<T>(
   let lastError: BrokeError | undefined;
   let saturated = 0;
   let waitedMs = 0;
+  /** Attempts that ended without an answer, and the nodes among them that failed yet stay up. */
+  let failed = 0;
+  const upAfterFailure: string[] = [];
   for (const candidate of candidates) {
     if (client.gone) throw new ClientGoneError();
     const driver = deps.driverFor(candidate.nodeId);
     if (!driver) {
+      failed += 1;
       lastError = new NoRouteError(`no driver for node ${candidate.nodeId}`);
       deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: false, error: 'no driver' });
       continue;
@@ -107,10 +111,26 @@ export async function dispatchWithFailover<T>(
         ok: false,
         error: failure.error.message,
       });
-      if (failure.cooldown) coolDown(deps.cluster, candidate.nodeId);
+      failed += 1;
+      if (failure.cooldown) {
+        // A node that took the request, failed on it, and still answers its health check was
+        // broken by this request (a value its server cannot handle), not down: no cooldown,
+        // or one client could take every node out of rotation.
+        if (failure.afterSend && (await stillUp(driver, timeoutMs))) upAfterFailure.push(candidate.nodeId);
+        else coolDown(deps.cluster, candidate.nodeId);
+        if (client.gone) throw new ClientGoneError();
+      }
       if (!failure.retry) throw failure.error;
       lastError = failure.error;
     }
+  }
+  if (lastError && upAfterFailure.length > 0 && upAfterFailure.length === failed && saturated === 0) {
+    // Every node that tried it failed on this request and stayed up: the request is the cause.
+    throw new BrokeError(
+      'invalid_request',
+      `the request failed on ${plural(upAfterFailure)} ${upAfterFailure.join(', ')}, which still ${upAfterFailure.length > 1 ? 'answer their' : 'answers its'} health check: a value in the request is the likely cause (${lastError.message})`,
+      { status: 400, hint: 'check unusual parameter values (seed, top_k, logit_bias, stop, ...)' },
+    );
   }
   if (lastError) throw lastError;
   if (saturated > 0) {
@@ -122,6 +142,19 @@ export async function dispatchWithFailover<T>(
   }
   throw new NoRouteError('no candidate to try');
 }
+
+/** How long a failed node gets to prove it is up before it is cooled down. */
+const HEALTH_PROBE_MS = 1000;
+
+async function stillUp(driver: NodeDriver, timeoutMs: number): Promise<boolean> {
+  try {
+    return (await driver.health({ timeoutMs: Math.min(HEALTH_PROBE_MS, timeoutMs) })).ok;
+  } catch {
+    return false;
+  }
+}
+
+const plural = (ids: readonly string[]) => (ids.length > 1 ? 'nodes' : 'node');
 
 function pick(c: Candidate): { nodeId: string; modelId: string } {
   return { nodeId: c.nodeId, modelId: c.modelId };

@@ -13,8 +13,8 @@ const CLOSE_BRACE = 125;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 
-/** Index of the quote closing the string that opens at `start`. */
-function stringEnd(text: string, start: number): number {
+/** Index of the quote closing the string that opens at `start` (text.length when there is none). */
+export function stringEnd(text: string, start: number): number {
   let j = start;
   for (;;) {
     j = text.indexOf('"', j + 1);

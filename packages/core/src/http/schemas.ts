@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../errors.js';
+import { stringEnd } from './json-fields.js';
 
 /**
  * Request bodies, validated once: these schemas give both the TypeScript types and the 400 errors.
@@ -9,10 +10,16 @@ import { ValidationError } from '../errors.js';
 
 const ContentPartSchema = z.looseObject({ type: z.string().min(1) });
 
+/** An assistant turn's tool call: only what BROKE reads (to count tokens) is checked. */
+const ToolCallSchema = z.looseObject({
+  function: z.looseObject({ name: z.string().nullish(), arguments: z.string().nullish() }).nullish(),
+});
+
 export const ChatMessageSchema = z.looseObject({
   role: z.enum(['system', 'developer', 'user', 'assistant', 'tool', 'function']),
   content: z.union([z.string(), z.array(ContentPartSchema), z.null()]).optional(),
   name: z.string().max(256).optional(),
+  tool_calls: z.array(ToolCallSchema).nullish(),
 });
 
 export const ToolSchema = z.looseObject({
@@ -48,6 +55,7 @@ const isObj = (v: unknown): v is Record<string, unknown> =>
 const absent = (v: unknown) => v === undefined || v === null;
 const str = (v: unknown, max = Number.POSITIVE_INFINITY): v is string =>
   typeof v === 'string' && v.length >= 1 && v.length <= max;
+const strOrAbsent = (v: unknown) => absent(v) || typeof v === 'string';
 const int = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER) =>
   absent(v) || (typeof v === 'number' && Number.isSafeInteger(v) && v >= min && v <= max);
 const num = (v: unknown, min: number, max: number) =>
@@ -60,7 +68,17 @@ function messageOk(m: unknown): boolean {
     if (!Array.isArray(c)) return false;
     for (const part of c) if (!isObj(part) || !str(part.type)) return false;
   }
-  return m.name === undefined || (typeof m.name === 'string' && m.name.length <= 256);
+  if (!(m.name === undefined || (typeof m.name === 'string' && m.name.length <= 256))) return false;
+  const calls = m.tool_calls;
+  if (absent(calls)) return true;
+  if (!Array.isArray(calls)) return false;
+  for (const call of calls) {
+    if (!isObj(call)) return false;
+    const f = call.function;
+    if (absent(f)) continue;
+    if (!isObj(f) || !strOrAbsent(f.name) || !strOrAbsent(f.arguments)) return false;
+  }
+  return true;
 }
 
 /**
@@ -226,9 +244,35 @@ export function parseRequestBody<S extends z.ZodType>(
   });
 }
 
+/**
+ * How deep a request body's arrays and objects may nest (the body itself is level 1). No request
+ * needs more, and deeper values cost more than they seem: JSON.parse spends ~0.5 s on a 4 MB
+ * `[[[[...` (blocking every other request), and nodes' JSON parsers fail on them (Python's json
+ * at ~1,000 levels, pydantic's at 200) by dropping the connection, which reads as a dead node.
+ */
+const MAX_JSON_DEPTH = 128;
+
+/** Does the JSON text nest deeper than `max`? One pass that skips string contents with indexOf. */
+function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) i = stringEnd(text, i);
+    else if (c === 91 || c === 123) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
+}
+
 /** JSON.parse that turns syntax errors into a 400 instead of a crash. */
 export function parseJsonBody(text: string): unknown {
   if (text.trim() === '') throw new ValidationError('Request body is empty; expected a JSON object');
+  // Checked on the text, before JSON.parse pays for the nesting.
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH))
+    throw new ValidationError(`Invalid request body: JSON nested more than ${MAX_JSON_DEPTH} levels deep`, {
+      hint: 'nest JSON values less deeply',
+    });
   let value: unknown;
   try {
     value = JSON.parse(text);

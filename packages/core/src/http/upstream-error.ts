@@ -7,6 +7,25 @@ export interface UpstreamFailure {
   retry: boolean;
   /** Put the node in a short cooldown so the next routes avoid it while the monitor catches up. */
   cooldown: boolean;
+  /**
+   * The node took the request and then failed on it (a 5xx, a dropped connection, an answer that
+   * is not JSON): the request itself may be what broke it, so the node is cooled down only if it
+   * then fails a health check too (see dispatch). False for timeouts and refused connections.
+   */
+  afterSend?: boolean;
+}
+
+/** Errors that mean the connection never opened: the node is down, whatever the request was. */
+const CONNECT_FAILURE =
+  /\b(?:ECONNREFUSED|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|UND_ERR_CONNECT_TIMEOUT)\b/;
+
+function connectFailed(err: unknown): boolean {
+  for (let e: unknown = err, i = 0; e && i < 6; e = (e as { cause?: unknown }).cause, i++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && CONNECT_FAILURE.test(code)) return true;
+    if (e instanceof Error && CONNECT_FAILURE.test(e.message)) return true;
+  }
+  return false;
 }
 
 function statusOf(err: unknown): number | undefined {
@@ -93,7 +112,13 @@ export function classifyUpstreamError(nodeId: string, err: unknown, timedOut: bo
           });
     return { error, retry: true, cooldown: false };
   }
-  if (err instanceof NodeError) return { error: publicNodeError(err), retry: true, cooldown: true };
+  if (err instanceof NodeError)
+    return {
+      error: publicNodeError(err),
+      retry: true,
+      cooldown: true,
+      afterSend: err.code !== 'node_timeout' && !connectFailed(err),
+    };
   if (status !== undefined) {
     return {
       error: new NodeError(nodeId, `node ${nodeId} answered ${status}: ${messageOf(err)}`, {
@@ -102,6 +127,7 @@ export function classifyUpstreamError(nodeId: string, err: unknown, timedOut: bo
       }),
       retry: true,
       cooldown: status >= 500,
+      afterSend: status >= 500,
     };
   }
   // No HTTP status at all: connection refused, reset, DNS... the node is unreachable.
@@ -112,5 +138,6 @@ export function classifyUpstreamError(nodeId: string, err: unknown, timedOut: bo
     }),
     retry: true,
     cooldown: true,
+    afterSend: !connectFailed(err),
   };
 }
