@@ -1,3 +1,4 @@
+export * from './command-template.js';
 export * from './connection.js';
 export * from './errors.js';
 export * from './hardware.js';

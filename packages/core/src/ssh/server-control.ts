@@ -1,9 +1,10 @@
 import { BrokeError, ValidationError } from '../errors.js';
+import { expandServerCommand } from './command-template.js';
 import type { SshConnection } from './connection.js';
 import { SshError } from './errors.js';
 import { shellCommand, shellQuote } from './quote.js';
 
-/** Default remote command; `{model}`, `{host}`, `{port}` are replaced word by word (never re-split). */
+/** Default remote command; `{model}`, `{host}`, `{port}` are substituted by buildServerArgv. */
 export const DEFAULT_SERVER_COMMAND = [
   'mlx_lm.server',
   '--model',
@@ -84,29 +85,32 @@ const pidFile = (name: string) => `${REMOTE_RUN_DIR}/${name}.pid`;
 const recordFile = (name: string) => `${REMOTE_RUN_DIR}/${name}.json`;
 const logFile = (name: string) => `${REMOTE_LOG_DIR}/${name}.log`;
 
+/**
+ * The server's argv with `{model}`, `{host}` and `{port}` substituted so that no value is ever
+ * parsed as shell syntax, including inside a configured `sh -c '...'` (command-template.ts has
+ * the rules); a placeholder BROKE cannot quote safely where it stands is a ValidationError.
+ */
 export function buildServerArgv(
   opts: Pick<StartServerOptions, 'model' | 'host' | 'port' | 'command'>,
 ): string[] {
-  const vars: Record<string, string> = {
+  return expandServerCommand(opts.command ?? DEFAULT_SERVER_COMMAND, {
     model: opts.model,
     host: opts.host ?? '127.0.0.1',
-    port: String(opts.port),
-  };
-  return (opts.command ?? DEFAULT_SERVER_COMMAND).map((w) =>
-    w.replace(/\{(model|host|port)\}/g, (_, k) => vars[k] ?? ''),
-  );
+    port: opts.port,
+  });
 }
 
 /** Start a model server with nohup, record its pid, then wait until its health URL answers. */
 export async function startServer(conn: SshConnection, opts: StartServerOptions): Promise<ServerInfo> {
   checkName(opts.name);
+  // A command BROKE cannot quote safely is refused before anything runs on the node.
+  const argv = buildServerArgv(opts);
   const before = await serverStatus(conn, opts.name);
   if (before.running)
     throw new SshError(conn.target.host, `server "${opts.name}" already runs (pid ${before.pid})`, {
       code: 'server_running',
       hint: 'stop or restart it instead',
     });
-  const argv = buildServerArgv(opts);
   const env = Object.entries(opts.env ?? {}).map(([k, v]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
       throw new ValidationError(`bad environment variable name "${k}"`);
@@ -390,6 +394,9 @@ export async function stopServer(conn: SshConnection, name: string, timeoutMs = 
 }
 
 export async function restartServer(conn: SshConnection, opts: StartServerOptions): Promise<ServerInfo> {
+  // Checked first: a command that cannot start must not stop the running server.
+  checkName(opts.name);
+  buildServerArgv(opts);
   await stopServer(conn, opts.name);
   return startServer(conn, opts);
 }
