@@ -11,7 +11,7 @@ import type {
 import type { Candidate, Outcome, RouteDecision } from '../routing/types.js';
 import { clientOf } from './auth.js';
 import { type DispatchDeps, dispatchWithFailover, isNodeTimeout } from './dispatch.js';
-import { withTopLevelFields } from './json-fields.js';
+import { mayHaveNonFinite, withFiniteNumbers, withTopLevelFields } from './json-fields.js';
 import { openAIErrorBody } from './openai-error.js';
 import { type ContextExtractor, requestAgentContext } from './request-context.js';
 import { type ClientLink, clientLink, readBodyText, requestHeaders } from './request-io.js';
@@ -44,9 +44,18 @@ export function requiredCapabilities(body: ChatBody): Capability[] {
   return out;
 }
 
-/** What the node gets: the client's body unchanged, except the model name and BROKE's metadata. */
+/**
+ * What the node gets: the client's body unchanged, except the model name, BROKE's metadata, and
+ * fields with which a client could make the node load any path or repository (mlx_lm.server's
+ * `draft_model` and `adapters`): what a node loads is the operator's choice, not a client's.
+ */
 function upstreamBody(body: ChatBody, candidate: Candidate): Record<string, unknown> {
-  const { metadata: _metadata, ...rest } = body;
+  const {
+    metadata: _metadata,
+    draft_model: _draft,
+    adapters: _adapters,
+    ...rest
+  } = body as ChatBody & { draft_model?: unknown; adapters?: unknown };
   return { ...rest, model: candidate.servedName };
 }
 
@@ -155,7 +164,8 @@ async function completeChat(c: Context, deps: ChatDeps, body: ChatBody, route: R
   let usage: { completion_tokens?: number; prompt_tokens?: number } | undefined;
   let answer: string;
   if (typeof started.value === 'string') {
-    answer = withTopLevelFields(started.value, {
+    const text = mayHaveNonFinite(started.value) ? withFiniteNumbers(started.value) : started.value;
+    answer = withTopLevelFields(text, {
       id: JSON.stringify(decision.routeId),
       model: JSON.stringify(modelId),
     });
@@ -275,7 +285,9 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, route: Rou
         // rare chunk carrying usage is parsed.
         for (let r = result.first; !r.done; r = await result.iter.next()) {
           let out = '';
-          for (const payload of r.value) {
+          for (const raw of r.value) {
+            // Python servers may write NaN / Infinity (not JSON): made null before anything reads it.
+            const payload = mayHaveNonFinite(raw) ? withFiniteNumbers(raw) : raw;
             lastPayload = payload;
             if (USAGE_OBJECT.test(payload)) {
               out += emit(JSON.parse(payload) as ChatChunk);

@@ -88,3 +88,36 @@ export function withTopLevelFields(text: string, fields: Readonly<Record<string,
   const added = [...keys].map((k) => `${JSON.stringify(k)}:${fields[k]}`).join(',');
   return `${out.slice(0, brace + 1)}${added}${empty ? '' : ','}${out.slice(brace + 1)}`;
 }
+
+/** A number JSON does not have, as Python's json module writes it. */
+const NON_FINITE = /-?Infinity|NaN/g;
+
+/**
+ * The text with `NaN`, `Infinity` and `-Infinity` outside strings replaced by `null`: Python
+ * servers (mlx_lm.server) write them, e.g. in logprobs, and a client's JSON parser rejects them.
+ * Callers test `text.includes('NaN') || text.includes('Infinity')` first: this is the rare path.
+ */
+export function withFiniteNumbers(text: string): string {
+  let out = '';
+  let at = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) {
+      i = stringEnd(text, i);
+      continue;
+    }
+    if (c !== 78 /* N */ && c !== 73 /* I */ && c !== 45 /* - */) continue;
+    NON_FINITE.lastIndex = i;
+    const m = NON_FINITE.exec(text);
+    if (!m || m.index !== i) continue;
+    out += `${text.slice(at, i)}null`;
+    at = i + m[0].length;
+    i = at - 1;
+  }
+  return at === 0 ? text : out + text.slice(at);
+}
+
+/** Cheap test for the rare payload that needs withFiniteNumbers. */
+export function mayHaveNonFinite(text: string): boolean {
+  return text.includes('NaN') || text.includes('Infinity');
+}

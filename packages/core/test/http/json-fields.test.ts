@@ -36,3 +36,18 @@ describe('withTopLevelFields', () => {
     expect(withTopLevelFields('[1,2]', fields)).toBe('[1,2]');
   });
 });
+
+describe('withFiniteNumbers', () => {
+  it('turns NaN and ±Infinity outside strings into null, leaves strings alone', async () => {
+    const { withFiniteNumbers, mayHaveNonFinite } = await import('../../src/http/json-fields.js');
+    const text = '{"a":NaN,"b":[Infinity,-Infinity,1],"s":"NaN and Infinity","c":{"d":-Infinity}}';
+    expect(mayHaveNonFinite(text)).toBe(true);
+    expect(JSON.parse(withFiniteNumbers(text))).toEqual({
+      a: null,
+      b: [null, null, 1],
+      s: 'NaN and Infinity',
+      c: { d: null },
+    });
+    expect(withFiniteNumbers('{"ok":1}')).toBe('{"ok":1}');
+  });
+});

@@ -35,6 +35,12 @@ async function node(script: () => Script): Promise<{ url: string; bodies: unknow
       raw += d;
     });
     req.on('end', () => {
+      if (req.method === 'GET') {
+        // A health check (the gateway probes a node that failed a request): up, with no models.
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end('{"object":"list","data":[]}');
+        return;
+      }
       bodies.push(JSON.parse(raw));
       res.on('close', () => {
         if (!res.writableFinished) closed += 1;
@@ -307,4 +313,51 @@ describe("a node's error text", () => {
     expect(message).not.toMatch(/\/Users|10\.0\.0\.7|127\.0\.0\.1/);
     expect(other.bodies).toHaveLength(0);
   });
+});
+
+describe('what nodes and clients must not get', () => {
+  it('NaN / Infinity a Python node writes become null (valid JSON), streamed or not', async () => {
+    const nan = await node(() => (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(
+        '{"id":"x","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"NaN is fine here"},"logprobs":{"content":[{"token":"a","logprob":-Infinity}]}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}',
+      );
+    });
+    const { gateway: gw } = await start({ a: nan.url, b: nan.url });
+    const res = await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chatBody(),
+    });
+    const body = (await res.json()) as {
+      choices: Array<{ message: { content: string }; logprobs: { content: Array<{ logprob: null }> } }>;
+    };
+    expect(body.choices[0]?.message.content).toBe('NaN is fine here');
+    expect(body.choices[0]?.logprobs.content[0]?.logprob).toBeNull();
+  });
+
+  it('fields that would make a node load a path (draft_model, adapters) are not forwarded', async () => {
+    const ok = await node(() => (res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(completionOk);
+    });
+    const { gateway: gw } = await start({ a: ok.url, b: ok.url });
+    await fetch(`${gw.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: chatBody({ draft_model: '/etc', adapters: 'some/repo', temperature: 0.5 }),
+    });
+    expect(ok.bodies[0]).toMatchObject({ temperature: 0.5 });
+    expect(ok.bodies[0]).not.toHaveProperty('draft_model');
+    expect(ok.bodies[0]).not.toHaveProperty('adapters');
+  });
+});
+
+const completionOk = JSON.stringify({
+  id: 'x',
+  object: 'chat.completion',
+  created: 1,
+  model: 'm',
+  choices: [{ index: 0, finish_reason: 'stop', message: { role: 'assistant', content: 'ok' } }],
+  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
 });

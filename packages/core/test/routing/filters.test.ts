@@ -150,8 +150,9 @@ describe('router errors and filter wiring', () => {
     expect(() => router.route(ask('hi', { model: 'gpt-9' }))).toThrow(
       expect.objectContaining({ status: 404, code: 'model_not_found' }),
     );
+    // No configured model has vision: the client's request, a 400.
     expect(() => router.route(ask('hi', { requires: ['vision'] }))).toThrow(
-      expect.objectContaining({ status: 503, code: 'no_route' }),
+      expect.objectContaining({ status: 400, code: 'unsupported_capability' }),
     );
     // Too long for every model: the client's fault, OpenAI's 400 (SDKs retry 5xx).
     expect(() => router.route(ask('word '.repeat(200_000)))).toThrow(

@@ -1,4 +1,6 @@
+import { BrokeError } from '../../errors.js';
 import { capabilityBits } from '../candidate-table.js';
+import { noRouteError } from '../pipeline.js';
 import { type Filter, fastFilter, type RouteCandidate, type RoutingContext } from '../plugin.js';
 
 /** Removes models lacking a capability the request needs (tools, json, vision...). */
@@ -9,7 +11,7 @@ export function capabilitiesFilter(): Filter {
     const missing = required.filter((capability) => !candidate.model.capabilities.includes(capability));
     return missing.length > 0 ? `lacks ${missing.join(', ')}` : undefined;
   };
-  return fastFilter('capabilities', reason, (idx, count, ctx, removed) => {
+  const filter = fastFilter('capabilities', reason, (idx, count, ctx, removed) => {
     const required = ctx.request.requires;
     if (!required || required.length === 0) return count;
     const need = capabilityBits(required);
@@ -22,4 +24,22 @@ export function capabilitiesFilter(): Filter {
     }
     return kept;
   });
+  return {
+    ...filter,
+    // No configured model can do it at all: the request asks what this cluster does not offer,
+    // a 400 (as OpenAI answers images sent to a text model), not a retryable 503.
+    whenEmpty: (removed, ctx) => {
+      const need = capabilityBits(ctx.request.requires ?? []);
+      if (ctx.table.capsOf.some((caps) => (caps & need) === need))
+        return noRouteError('capabilities', removed, removed.length);
+      return new BrokeError(
+        'unsupported_capability',
+        `No configured model offers what the request needs: ${removed[0]?.reason ?? ''}`,
+        {
+          status: 400,
+          hint: 'drop tools / response_format / images, or configure a model with that capability',
+        },
+      );
+    },
+  };
 }
