@@ -26,6 +26,8 @@ setInterval(() => {
       t: Date.now(),
       rss: m.rss,
       heap: m.heapUsed,
+      external: m.external,
+      arrayBuffers: m.arrayBuffers,
       eldP50: delay.percentile(50) / 1e6,
       eldP99: delay.percentile(99) / 1e6,
       eldMax: delay.max / 1e6,

@@ -2,6 +2,7 @@ export * from './baseline-schema.js';
 export * from './baselines.js';
 export * from './cluster-from-config.js';
 export * from './cluster-state.js';
+export * from './loaded-models.js';
 export * from './measure.js';
 export * from './monitor.js';
 export * from './node-state.js';

@@ -4,6 +4,7 @@ import { MonitorSchema } from '../config/schema.js';
 import { createDriver } from '../drivers/factory.js';
 import type { NodeDriver, NodeMetrics } from '../drivers/types.js';
 import { ClusterState } from './cluster-state.js';
+import { loadedModelIds } from './loaded-models.js';
 import type { NodeState } from './node-state.js';
 import { type ProbeResult, probeModel } from './validation.js';
 
@@ -139,7 +140,8 @@ export class ClusterMonitor extends EventEmitter<MonitorEvents> {
     const o = t.driver.observes;
     if (o.loadedModels || o.queueDepth || o.memory || o.metrics) {
       const m: NodeMetrics = await t.driver.metrics({ timeoutMs }).catch(() => ({}));
-      if (m.loadedModels) patch.loadedModels = m.loadedModels;
+      // As config ids: warmth, memory headroom and affinity compare ids, not server names.
+      if (m.loadedModels) patch.loadedModels = loadedModelIds(t.node, m.loadedModels);
       if (m.queued !== undefined) patch.queued = m.queued;
       if (m.memory?.freeGb !== undefined || m.memory?.totalGb !== undefined)
         patch.memory = {
