@@ -23,7 +23,12 @@ describe('warmth on a real mlx node', () => {
       store: { kind: 'memory' },
     });
     const state = new ClusterState(config.nodes);
-    const monitor = new ClusterMonitor({ nodes: config.nodes, monitor: config.monitor, state, validate: false });
+    const monitor = new ClusterMonitor({
+      nodes: config.nodes,
+      monitor: config.monitor,
+      state,
+      validate: false,
+    });
     await monitor.pollOnce();
     await monitor.stop();
     expect(state.node('a')?.loadedModels).toEqual(['tiny-a']);
