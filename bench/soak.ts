@@ -189,6 +189,20 @@ async function main(): Promise<void> {
   const perMinute: Array<{ minute: number; requests: number; errors5xx: number; dropped: number }> = [];
   let minute = { minute: 0, requests: 0, errors5xx: 0, dropped: 0 };
   const load0 = os.loadavg();
+  // /health polled every 100 ms beside the load: a request that blocks the event loop shows here
+  // as a slow health answer (target: under 100 ms throughout).
+  const health: Array<{ t: number; ms: number }> = [];
+  let polling = true;
+  const poller = (async () => {
+    while (polling) {
+      const t = performance.now();
+      const ok = await fetch(`${gateway.url}/health`, { signal: AbortSignal.timeout(10_000) })
+        .then((r) => r.arrayBuffer().then(() => r.ok))
+        .catch(() => false);
+      health.push({ t: Date.now(), ms: ok ? performance.now() - t : Number.POSITIVE_INFINITY });
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
   while (Date.now() < end) {
     const tick = Date.now();
     for (let k = 0; k < RATE / 10; k++) {
@@ -211,6 +225,8 @@ async function main(): Promise<void> {
     await new Promise((r) => setTimeout(r, Math.max(0, 100 - (Date.now() - tick))));
   }
   await Promise.all(inFlight);
+  polling = false;
+  await poller;
   perMinute.push(minute);
   await new Promise((r) => setTimeout(r, 1500));
   for (const p of [gateway, ...stubs]) p.child.kill('SIGTERM');
@@ -234,10 +250,16 @@ async function main(): Promise<void> {
   const eldP99 = Math.max(...samples.map((s) => s.eldP99));
   const verdict = growth < 0.1 ? 'levels off' : 'still growing';
   const byMinute = (m: number) => samples.filter((s) => Math.floor((s.t - started) / 60_000) === m);
+  const healthMs = health.map((h) => h.ms).sort((a, b) => a - b);
+  const healthAt = (q: number) =>
+    healthMs[Math.min(healthMs.length - 1, Math.floor(q * healthMs.length))] ?? 0;
+  const healthSlow = healthMs.filter((ms) => ms >= 100).length;
+  const healthMax = (m: number) =>
+    Math.max(0, ...health.filter((h) => Math.floor((h.t - started) / 60_000) === m).map((h) => h.ms));
   const rows = perMinute.map((p) => {
     const s = byMinute(p.minute);
     const fmt = (v: number) => v.toFixed(0);
-    return `| ${p.minute} | ${p.requests} | ${p.errors5xx} | ${fmt(mean(s, (x) => x.rss) / 1e6)} | ${fmt(mean(s, (x) => x.heap) / 1e6)} | ${fmt(mean(s, (x) => x.external ?? 0) / 1e6)} | ${mean(s, (x) => x.eldP50).toFixed(1)} | ${Math.max(0, ...s.map((x) => x.eldP99)).toFixed(1)} |`;
+    return `| ${p.minute} | ${p.requests} | ${p.errors5xx} | ${fmt(mean(s, (x) => x.rss) / 1e6)} | ${fmt(mean(s, (x) => x.heap) / 1e6)} | ${fmt(mean(s, (x) => x.external ?? 0) / 1e6)} | ${mean(s, (x) => x.eldP50).toFixed(1)} | ${Math.max(0, ...s.map((x) => x.eldP99)).toFixed(1)} | ${healthMax(p.minute).toFixed(1)} |`;
   });
   const md = [
     '# Soak: steady mixed traffic with hostile requests',
@@ -252,11 +274,12 @@ async function main(): Promise<void> {
     '',
     `**RSS ${verdict}**: the last third of the run averages ${(growth * 100).toFixed(1)}% over the middle third`,
     `(${(mean(middle, (s) => s.rss) / 1e6).toFixed(0)} → ${(mean(last, (s) => s.rss) / 1e6).toFixed(0)} MB). Worst event-loop delay p99 in any second: ${eldP99.toFixed(1)} ms.`,
+    `\`/health\` polled every 100 ms: ${healthMs.length} answers, p50 ${healthAt(0.5).toFixed(1)} ms, p99 ${healthAt(0.99).toFixed(1)} ms, max ${(healthMs.at(-1) ?? 0).toFixed(1)} ms; ${healthSlow} at or over 100 ms (unanswered count as over).`,
     '',
     '![RSS and event-loop delay over time](soak.svg)',
     '',
-    '| minute | requests | 5xx or no answer | RSS MB | heap MB | external MB | loop delay p50 ms | worst p99 ms |',
-    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| minute | requests | 5xx or no answer | RSS MB | heap MB | external MB | loop delay p50 ms | worst p99 ms | /health max ms |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...rows,
     '',
     'Answers by kind and status:',

@@ -50,7 +50,7 @@ describe('startGateway with the official openai Node client', () => {
 
   it('streams for real: the first chunk arrives long before the node finishes', async () => {
     const { client, drivers } = await start();
-    must(drivers.get('a')).mode = { kind: 'ok', chunks: ['a', 'b', 'c', 'd', 'e'], delayMs: 120 };
+    must(drivers.get('a')).mode = { kind: 'ok', chunks: ['a', 'b', 'c', 'd', 'e'], delayMs: 300 };
     const t0 = performance.now();
     const stream = await client.chat.completions.create({
       model: 'broke-auto',
@@ -62,8 +62,9 @@ describe('startGateway with the official openai Node client', () => {
       if (!first && chunk.choices[0]?.delta?.content) first = performance.now() - t0;
     }
     const total = performance.now() - t0;
-    expect(first).toBeLessThan(250);
-    expect(total).toBeGreaterThan(450);
+    // Relative, so a busy machine cannot fail it: a buffered answer would arrive with the last chunk.
+    expect(total).toBeGreaterThan(1200);
+    expect(first).toBeLessThan(total / 2);
   });
 
   it('a client disconnect aborts the upstream call and frees the node slot', async () => {
