@@ -22,6 +22,11 @@ export interface RedisStatsStoreOptions {
   maxQueuedOutcomes?: number;
   /** Approximate length of the shared outcome log (a capped stream). */
   maxOutcomes?: number;
+  /**
+   * How long a route's records stay findable by route id (default 7 days): what lets feedback on
+   * a route count after a restart, or on another gateway than the one that routed it.
+   */
+  routeTtlSec?: number;
   /** Where warnings go (Redis lost / back, queue full); default `process.emitWarning`. */
   onWarning?: (message: string) => void;
 }
@@ -39,6 +44,8 @@ type Delta = QualityStat;
 interface Batch {
   seq: number;
   outcomes: string[];
+  /** The route id of each outcome, in the same order. */
+  routeIds: string[];
   deltas: Map<string, Delta>;
   waiters: Waiter[];
   settled: boolean;
@@ -81,9 +88,10 @@ const ROW_FIELDS = [
 const BANDS: ReadonlySet<string> = new Set<ComplexityBand>(['low', 'medium', 'high']);
 
 /**
- * KEYS: 1 stat index set, 2 outcome stream, 3 origin sequence key, 4.. stat hashes.
- * ARGV: 1 channel, 2 origin, 3 seq, 4 max outcomes, 5 outcome count, outcomes…, then per stat
- * team, role, taskType, modelId, band, Δalpha, Δbeta, Δn, updatedAt.
+ * KEYS: 1 stat index set, 2 outcome stream, 3 origin sequence key, then one route list per
+ * outcome (the outcome's records by route id, expiring), then the stat hashes.
+ * ARGV: 1 channel, 2 origin, 3 seq, 4 max outcomes, 5 outcome count, 6 route TTL s, outcomes…,
+ * then per stat team, role, taskType, modelId, band, Δalpha, Δbeta, Δn, updatedAt.
  * A batch whose seq this origin already applied (a retry after a lost reply) changes nothing.
  * Evidence is added (HINCRBYFLOAT), never overwritten, so gateways do not lose each other's.
  * Deltas may be negative (discounting shrinks alpha and beta); a sum below 0 is clamped to 0.
@@ -94,15 +102,17 @@ local seq = tonumber(ARGV[3])
 local fresh = seq > last
 if fresh then redis.call('SET', KEYS[3], ARGV[3], 'EX', 604800) end
 local nout = tonumber(ARGV[5])
-local i = 6
+local i = 7
 if fresh then
   for j = 1, nout do
     redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'o', ARGV[i + j - 1])
+    redis.call('RPUSH', KEYS[3 + j], ARGV[i + j - 1])
+    redis.call('EXPIRE', KEYS[3 + j], ARGV[6])
   end
 end
 i = i + nout
 local rows = {}
-for k = 4, #KEYS do
+for k = 4 + nout, #KEYS do
   local key = KEYS[k]
   if fresh then
     redis.call('HSET', key, 'team', ARGV[i], 'role', ARGV[i + 1], 'taskType', ARGV[i + 2], 'modelId', ARGV[i + 3], 'band', ARGV[i + 4])
@@ -155,6 +165,7 @@ export class RedisStatsStore implements StatsStore {
   private readonly connectTimeoutMs: number;
   private readonly maxQueuedOutcomes: number;
   private readonly maxOutcomes: number;
+  private readonly routeTtlSec: number;
   private readonly warn: (message: string) => void;
   private readonly keys: { index: string; outcomes: string; origin: string; channel: string };
   private cmd: Redis | undefined;
@@ -186,6 +197,7 @@ export class RedisStatsStore implements StatsStore {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5_000;
     this.maxQueuedOutcomes = options.maxQueuedOutcomes ?? 10_000;
     this.maxOutcomes = options.maxOutcomes ?? 1_000_000;
+    this.routeTtlSec = options.routeTtlSec ?? 7 * 24 * 3600;
     this.warn =
       options.onWarning ?? ((message) => process.emitWarning(message, { code: 'BROKE_REDIS_STORE' }));
     this.keys = {
@@ -226,6 +238,7 @@ export class RedisStatsStore implements StatsStore {
       );
     }
     batch.outcomes.push(JSON.stringify(record));
+    batch.routeIds.push(record.routeId);
     return this.wait(batch);
   }
 
@@ -283,6 +296,28 @@ export class RedisStatsStore implements StatsStore {
     return () => {
       if (this.listener === onStat) this.listener = undefined;
     };
+  }
+
+  /**
+   * The records of one route, oldest first, from any gateway sharing this Redis (queued writes of
+   * this one included): a restarted gateway rebuilds the route from them so feedback still counts.
+   */
+  async routeLog(routeId: string): Promise<OutcomeRecord[]> {
+    if (this.closed) throw closedError();
+    // A write Redis has not taken yet is not findable; what Redis holds still is.
+    await this.flush().catch(() => undefined);
+    const cmd = this.cmd;
+    if (cmd?.status !== 'ready') return [];
+    const records: OutcomeRecord[] = [];
+    for (const text of await cmd.lrange(this.routeKey(routeId), 0, -1)) {
+      try {
+        const record = JSON.parse(text) as OutcomeRecord;
+        if (record.routeId === routeId) records.push(record);
+      } catch {
+        // a value another writer corrupted is not a record of this route
+      }
+    }
+    return records;
   }
 
   /** Re-reads every statistic now (what the periodic refresh does). */
@@ -436,6 +471,10 @@ export class RedisStatsStore implements StatsStore {
     this.schedule();
   }
 
+  private routeKey(routeId: string): string {
+    return `${this.prefix}route:${routeId}`;
+  }
+
   private where(): string {
     return redactUrl(this.url);
   }
@@ -447,6 +486,7 @@ export class RedisStatsStore implements StatsStore {
       const batch: Batch = {
         seq: 0,
         outcomes: [],
+        routeIds: [],
         deltas: new Map(),
         waiters: [],
         settled: false,
@@ -525,16 +565,18 @@ export class RedisStatsStore implements StatsStore {
     }
     this.sending = true;
     apply(
-      3 + statKeys.length,
+      3 + batch.outcomes.length + statKeys.length,
       this.keys.index,
       this.keys.outcomes,
       this.keys.origin,
+      ...batch.routeIds.map((id) => this.routeKey(id)),
       ...statKeys,
       this.keys.channel,
       this.origin,
       batch.seq,
       this.maxOutcomes,
       batch.outcomes.length,
+      this.routeTtlSec,
       ...batch.outcomes,
       ...statArgs,
     ).then(

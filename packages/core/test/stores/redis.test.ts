@@ -128,6 +128,38 @@ describe('RedisStatsStore (real redis-server)', () => {
     await again.close();
   });
 
+  it('feedback on a route counts after a restart and on another gateway, once, only for its owner', async () => {
+    const p = prefix();
+    const a = await router(store({ prefix: p }));
+    const d = a.route(
+      { messages: [{ role: 'user', content: reviewPrompt }], model: 'broke-small', owner: 'key-1' },
+      reviewer,
+    );
+    await a.recordOutcome(d.routeId, { success: true, latencyMs: 50, ttftMs: 10, tokens: 12 });
+    await a.close();
+
+    // A fresh gateway never saw the route: it rebuilds it from what Redis logged under its id.
+    const b = await router(store({ prefix: p }));
+    const evidence = () =>
+      b.stats().reduce((sum, s) => (s.modelId === 'broke-small' ? sum + s.alpha + s.beta : sum), 0);
+    const before = evidence();
+    expect(before).toBeGreaterThan(0);
+    await expect(b.rate({ routeId: d.routeId }, { score: 0 }, undefined, 'key-2')).rejects.toMatchObject({
+      status: 404,
+    });
+    expect(await b.rate({ routeId: d.routeId }, { score: 0 }, undefined, 'key-1')).toEqual([d.routeId]);
+    const judged = evidence();
+    expect(judged).toBeGreaterThan(before);
+    // A third gateway rating it again replaces the judgement (its log now holds the feedback).
+    const c = await router(store({ prefix: p }));
+    await c.feedback(d.routeId, { score: 1 });
+    const stat = c.stats().find((s) => s.modelId === 'broke-small' && s.team === reviewer.team);
+    expect(stat?.alpha).toBeGreaterThan(stat?.beta ?? Number.POSITIVE_INFINITY);
+    await expect(c.feedback('r-never-made', { score: 1 })).rejects.toMatchObject({ status: 404 });
+    await b.close();
+    await c.close();
+  });
+
   it("a second gateway sees the first one's judged feedback without restart and routes by it", async () => {
     const p = prefix();
     const a = await router(store({ prefix: p }));
