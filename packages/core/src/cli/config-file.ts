@@ -1,8 +1,9 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseDocument, stringify } from 'yaml';
 import { loadConfig, parseConfig } from '../config/loader.js';
 import { type BrokeConfig, type BrokeConfigInput, BrokeConfigSchema } from '../config/schema.js';
 import { ValidationError } from '../errors.js';
+import { writeFileAtomic } from './atomic-write.js';
 
 export const DEFAULT_CONFIG_PATH = 'broke.yaml';
 
@@ -31,7 +32,8 @@ export function writeConfigFile(
     });
   const text = `# BROKE cluster config (broke-cluster). Schema: packages/core/src/config/schema.ts\n${stringify(raw, { lineWidth: 0 })}`;
   const config = parseConfig(text, path);
-  writeFileSync(path, text);
+  // Whole or not at all: a failed or killed command leaves the old file byte for byte.
+  writeFileAtomic(path, text);
   return config;
 }
 

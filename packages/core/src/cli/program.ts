@@ -20,7 +20,10 @@ export function buildProgram(): Command {
     .version(brokeVersion())
     .option('-c, --config <path>', 'cluster config file', process.env.BROKE_CONFIG ?? DEFAULT_CONFIG_PATH)
     .option('--json', 'machine-readable output')
-    .showHelpAfterError('(run with --help for usage)')
+    // Commander's own errors (unknown command, bad flag value) as one line, like every other failure.
+    .configureOutput({
+      outputError: (str, write) => write(`${str.trim().split('\n').join(' ')} (run with --help for usage)\n`),
+    })
     .exitOverride();
   registerInit(program);
   registerScanModels(program);

@@ -87,8 +87,19 @@ describe('broke-cluster route', () => {
   it('bad input: one line and a non-zero exit', async () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['route'], 2, /no prompt given/],
-      [['route', '--task-type', 'poetry', 'hi'], 2, /--taskType/],
-      [['route', '--max-tokens', 'lots', 'hi'], 2, /--max-tokens/],
+      // The flag as typed (never the field name --taskType), with what it accepts.
+      [
+        ['route', '--task-type', 'poetry', 'hi'],
+        2,
+        /'--task-type <type>' argument 'poetry' is invalid\. Allowed choices are code, math/,
+      ],
+      [['route', '--framework', 'django', 'hi'], 2, /'--framework <name>' argument 'django' is invalid/],
+      [
+        ['route', '--max-tokens', 'lots', 'hi'],
+        2,
+        /'--max-tokens <n>' argument 'lots' is invalid\. Expected a count/,
+      ],
+      [['route', '--max-tokens', '0', 'hi'], 2, /'--max-tokens <n>' argument '0' is invalid/],
       [['route', '--model', 'gpt-9', 'hi'], 2, /gpt-9/],
       [['route', '--tools', 'hi'], 1, /tools/],
     ];

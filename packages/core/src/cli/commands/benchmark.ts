@@ -15,15 +15,16 @@ import { SshPool } from '../../ssh/pool.js';
 import { readConfigFile, writeConfigFile } from '../config-file.js';
 import { globals } from '../context.js';
 import { EXIT, errorLine } from '../exit-codes.js';
+import { milliseconds, positiveCount } from '../flags.js';
 import { table } from '../output.js';
 import { STANDARD_SUITE, SUITE_NAME } from '../prompts.js';
 
 interface BenchOptions {
   out: string;
   prompts?: string;
-  repeat: string;
-  maxTokens?: string;
-  timeout: string;
+  repeat: number;
+  maxTokens?: number;
+  timeout: number;
   updateConfig: boolean;
 }
 
@@ -33,15 +34,15 @@ export function registerBenchmark(program: Command): void {
     .description('run the standard prompt suite on every node × model, one at a time; store baselines')
     .option('-o, --out <path>', 'baselines file (relative to the config file)', 'baselines/local.json')
     .option('--prompts <list>', 'subset of short,long,code,chat')
-    .option('--repeat <n>', 'runs per prompt', '1')
-    .option('--max-tokens <n>', "override each prompt's max tokens")
-    .option('--timeout <ms>', 'per-request timeout', '120000')
+    .option('--repeat <n>', 'runs per prompt', positiveCount, 1)
+    .option('--max-tokens <n>', "override each prompt's max tokens", positiveCount)
+    .option('--timeout <ms>', 'per-request timeout', milliseconds, 120_000)
     .option('--no-update-config', 'do not add the file to `baselines` in the config')
     .action(async (opts: BenchOptions, cmd: Command) => {
       const g = globals(cmd);
       const file = readConfigFile(g.config);
       const prompts = parsePrompts(opts.prompts);
-      const repeat = Math.max(1, Number(opts.repeat) || 1);
+      const repeat = opts.repeat;
       const pairs = file.config.nodes.flatMap((n) => n.models.map((m) => ({ node: n, model: m })));
       if (!pairs.length)
         throw new ValidationError('no node lists any model', {
@@ -75,8 +76,8 @@ export function registerBenchmark(program: Command): void {
               for (let i = 0; i < repeat; i++) {
                 const p = STANDARD_SUITE[prompt];
                 const m = await measureGeneration(driver, model.id, p.messages, {
-                  maxTokens: opts.maxTokens ? Number(opts.maxTokens) : p.maxTokens,
-                  timeoutMs: Number(opts.timeout) || 120_000,
+                  maxTokens: opts.maxTokens ?? p.maxTokens,
+                  timeoutMs: opts.timeout,
                 });
                 const r: BaselineResult = {
                   nodeId: node.id,

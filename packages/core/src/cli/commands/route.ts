@@ -1,8 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { clusterFromConfig } from '../../cluster/cluster-from-config.js';
 import type { Capability } from '../../config/schema.js';
-import { type AgentContext, AgentContextSchema } from '../../context/agent-context.js';
+import {
+  type AgentContext,
+  AgentContextSchema,
+  FrameworkSchema,
+  TaskTypeSchema,
+} from '../../context/agent-context.js';
 import { ValidationError } from '../../errors.js';
 import { Router } from '../../routing/router.js';
 import type { RouteExplanation } from '../../routing/types.js';
@@ -11,6 +16,7 @@ import { openStatsStore } from '../../stores/open-stats-store.js';
 import type { StatsStore } from '../../stores/stats-store.js';
 import { readConfigFile } from '../config-file.js';
 import { globals } from '../context.js';
+import { positiveCount } from '../flags.js';
 import { table } from '../output.js';
 
 interface RouteOptions {
@@ -21,7 +27,7 @@ interface RouteOptions {
   session?: string;
   framework?: string;
   model?: string;
-  maxTokens?: string;
+  maxTokens?: number;
   tools?: boolean;
   jsonMode?: boolean;
   system?: string;
@@ -34,6 +40,9 @@ function storeFor(config: ReturnType<typeof readConfigFile>['config']): StatsSto
   return openStatsStore(config.store);
 }
 
+/** The flag a context field comes from, for messages that name what the user typed. */
+const FLAG_OF: Record<string, string> = { taskType: 'task-type', sessionId: 'session' };
+
 function contextFrom(opts: RouteOptions): AgentContext {
   const parsed = AgentContextSchema.safeParse({
     role: opts.role,
@@ -44,7 +53,8 @@ function contextFrom(opts: RouteOptions): AgentContext {
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new ValidationError(`--${String(issue?.path[0] ?? 'context')}: ${issue?.message ?? 'invalid'}`, {
+    const field = String(issue?.path[0] ?? 'context');
+    throw new ValidationError(`--${FLAG_OF[field] ?? field}: ${issue?.message ?? 'invalid'}`, {
       hint: 'see broke-cluster route --help',
     });
   }
@@ -87,11 +97,11 @@ export function registerRoute(program: Command): void {
     )
     .option('--role <role>', 'agent role, e.g. code_reviewer')
     .option('--team <team>', 'agent team')
-    .option('--task-type <type>', 'force the task type (code, math, reasoning, ...)')
+    .addOption(new Option('--task-type <type>', 'force the task type').choices(TaskTypeSchema.options))
     .option('--session <id>', 'conversation/session id')
-    .option('--framework <name>', 'langchain, crewai, autogen or custom')
+    .addOption(new Option('--framework <name>', 'the agent framework').choices(FrameworkSchema.options))
     .option('--model <model>', 'broke-auto, broke-<profile> or a model id to pin', 'broke-auto')
-    .option('--max-tokens <n>', 'max_tokens of the request')
+    .option('--max-tokens <n>', 'max_tokens of the request', positiveCount)
     .option('--system <text>', 'a system message before the prompt')
     .option('--tools', 'the request carries tools (needs a tools-capable model)')
     .option('--json-mode', 'the request asks for JSON output')
@@ -101,9 +111,7 @@ export function registerRoute(program: Command): void {
       const prompt = words.length === 1 && words[0] === '-' ? readFileSync(0, 'utf8') : words.join(' ');
       if (!prompt.trim())
         throw new ValidationError('no prompt given', { hint: 'broke-cluster route "your prompt"' });
-      const maxTokens = opts.maxTokens === undefined ? undefined : Number(opts.maxTokens);
-      if (maxTokens !== undefined && (!Number.isInteger(maxTokens) || maxTokens <= 0))
-        throw new ValidationError(`--max-tokens must be a positive whole number, got "${opts.maxTokens}"`);
+      const maxTokens = opts.maxTokens;
       const ctx = contextFrom(opts);
 
       const file = readConfigFile(g.config);

@@ -6,6 +6,7 @@ import { BrokeError } from '../../errors.js';
 import { SshPool } from '../../ssh/pool.js';
 import { readConfigFile } from '../config-file.js';
 import { globals } from '../context.js';
+import { listenPort } from '../flags.js';
 
 type StartGateway = (o: {
   config: unknown;
@@ -20,9 +21,9 @@ export function registerServe(program: Command): void {
     .command('serve')
     .description('start the gateway with the cluster monitor and baseline priors')
     .option('--host <host>', 'bind address (default: gateway.host)')
-    .option('--port <port>', 'port (default: gateway.port)')
+    .option('--port <port>', 'port (default: gateway.port; 0: any free port)', listenPort)
     .option('--no-request-log', 'do not write the per-request JSON line to stdout')
-    .action(async (opts: { host?: string; port?: string; requestLog: boolean }, cmd: Command) => {
+    .action(async (opts: { host?: string; port?: number; requestLog: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const file = readConfigFile(g.config);
       // Loaded by name so the CLI builds even where the gateway module is absent.
@@ -49,7 +50,7 @@ export function registerServe(program: Command): void {
         config: file.config,
         cluster,
         ...(opts.host ? { host: opts.host } : {}),
-        ...(opts.port ? { port: Number(opts.port) } : {}),
+        ...(opts.port !== undefined ? { port: opts.port } : {}),
         // One JSON line per request on stdout: route id, role, session, node, model, status, ms.
         ...(opts.requestLog
           ? { requestLog: (line: unknown) => process.stdout.write(`${JSON.stringify(line)}\n`) }

@@ -13,6 +13,7 @@ import {
 } from '../../ssh/server-control.js';
 import { readConfigFile } from '../config-file.js';
 import { collect, globals } from '../context.js';
+import { milliseconds, positiveCount } from '../flags.js';
 
 function nodeWithSsh(
   nodes: readonly NodeConfig[],
@@ -60,8 +61,8 @@ export function registerServer(program: Command): void {
       )
       .option('--env <KEY=VALUE>', 'environment for the server (repeatable)', collect, [])
       .option('--bind <host>', 'address the server binds on the node (default: the host of the node URL)')
-      .option('--ready-timeout <ms>', 'wait this long for /health', '120000');
-  type StartFlags = { model?: string; command?: string; env: string[]; bind?: string; readyTimeout: string };
+      .option('--ready-timeout <ms>', 'wait this long for /health', milliseconds, 120_000);
+  type StartFlags = { model?: string; command?: string; env: string[]; bind?: string; readyTimeout: number };
   const startArgs = (node: NodeConfig, o: StartFlags) => {
     const model = o.model ?? node.models.find((m) => m.path)?.path;
     if (!model)
@@ -73,7 +74,7 @@ export function registerServer(program: Command): void {
       host: o.bind ?? url.hostname.replace(/^\[|\]$/g, ''),
       port: Number(url.port || 80),
       healthUrl: `${node.url.replace(/\/+$/, '')}/health`,
-      readyTimeoutMs: Number(o.readyTimeout) || 120_000,
+      readyTimeoutMs: o.readyTimeout,
       ...(o.command ? { command: parseCommand(o.command) } : {}),
       env: parseEnv(o.env),
     };
@@ -110,9 +111,9 @@ export function registerServer(program: Command): void {
     .command('logs')
     .description('tail the server log')
     .argument('<node>', 'node id')
-    .option('-n, --lines <n>', 'lines', '50')
-    .action(async (id: string, o: { lines: string }, cmd: Command) => {
-      const { g, result } = await withConn(cmd, id, (c) => tailLog(c, id, Number(o.lines) || 50));
+    .option('-n, --lines <n>', 'lines', positiveCount, 50)
+    .action(async (id: string, o: { lines: number }, cmd: Command) => {
+      const { g, result } = await withConn(cmd, id, (c) => tailLog(c, id, o.lines));
       g.out.result({ log: result }, result.trimEnd());
     });
 }

@@ -9,33 +9,23 @@ import {
   type SimulationPlan,
 } from '../../simulation/run-policies.js';
 import { globals } from '../context.js';
+import { count, positiveCount, positiveNumber } from '../flags.js';
 import { table } from '../output.js';
 
 interface SimulateOptions {
-  nodes: string;
-  agents: string;
-  requests: string;
-  warmup: string;
-  seed: string;
-  speedup: string;
+  nodes: number;
+  agents: number;
+  requests: number;
+  warmup: number;
+  seed: number;
+  speedup: number;
   policies: string;
   swap?: string;
   out?: string;
 }
 
-function whole(value: string, flag: string, min: number): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min)
-    throw new ValidationError(`--${flag} must be a whole number ≥ ${min}, got "${value}"`, {
-      hint: 'see broke-cluster simulate --help',
-    });
-  return n;
-}
-
-/** The plan from the command line, every value checked. */
+/** The plan from the command line (numbers were checked by their flags' parsers). */
 export function planFrom(opts: SimulateOptions): SimulationPlan {
-  const speedup = Number(opts.speedup);
-  if (!(speedup > 0)) throw new ValidationError(`--speedup must be a number > 0, got "${opts.speedup}"`);
   const policies = opts.policies
     .split(',')
     .map((p) => p.trim())
@@ -47,12 +37,12 @@ export function planFrom(opts: SimulateOptions): SimulationPlan {
       hint: `use a comma-separated list of ${SIM_POLICIES.join(', ')}`,
     });
   const plan: SimulationPlan = {
-    nodes: whole(opts.nodes, 'nodes', 1),
-    agents: whole(opts.agents, 'agents', 1),
-    requests: whole(opts.requests, 'requests', 1),
-    warmup: whole(opts.warmup, 'warmup', 0),
-    seed: whole(opts.seed, 'seed', 0),
-    speedup,
+    nodes: opts.nodes,
+    agents: opts.agents,
+    requests: opts.requests,
+    warmup: opts.warmup,
+    seed: opts.seed,
+    speedup: opts.speedup,
     policies,
   };
   if (opts.swap !== undefined) {
@@ -109,12 +99,17 @@ export function registerSimulate(program: Command): void {
     .description(
       'compare routing policies on a simulated cluster and agent workload in virtual time (the real router code, no sockets)',
     )
-    .option('--nodes <n>', 'nodes (4: the Mac presets; more: a mix of them)', '4')
-    .option('--agents <n>', 'closed-loop agents (teams of 5)', '20')
-    .option('--requests <n>', 'measured requests', '300')
-    .option('--warmup <n>', 'judged warm-up requests before measuring (BROKE policies)', '40')
-    .option('--seed <n>', 'workload, judge and router seed', '1')
-    .option('--speedup <x>', 'node speed multiplier over the real machines', '20')
+    .option('--nodes <n>', 'nodes (4: the Mac presets; more: a mix of them)', positiveCount, 4)
+    .option('--agents <n>', 'closed-loop agents (teams of 5)', positiveCount, 20)
+    .option('--requests <n>', 'measured requests', positiveCount, 300)
+    .option('--warmup <n>', 'judged warm-up requests before measuring (BROKE policies)', count, 40)
+    .option('--seed <n>', 'workload, judge and router seed', count, 1)
+    .option(
+      '--speedup <x>',
+      'node speed multiplier over the real machines',
+      positiveNumber('a speed multiplier'),
+      20,
+    )
     .option('--policies <list>', `comma-separated: ${SIM_POLICIES.join(', ')}`, SIM_POLICIES.join(','))
     .option('--swap <model@n>', 'weaken MODEL (same name and speed) after n judged requests')
     .option('-o, --out <file>', 'also write the Markdown report to this file')

@@ -4,6 +4,7 @@ import { createDriver } from '../../drivers/factory.js';
 import { readConfigFile } from '../config-file.js';
 import { globals } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { milliseconds } from '../flags.js';
 import { table } from '../output.js';
 
 export function registerValidate(program: Command): void {
@@ -11,8 +12,8 @@ export function registerValidate(program: Command): void {
     .command('validate')
     .description('check the config, then run a probe generation on every node × model')
     .option('--config-only', 'only check the config file')
-    .option('--timeout <ms>', 'per-probe timeout', '60000')
-    .action(async (opts: { configOnly?: boolean; timeout: string }, cmd: Command) => {
+    .option('--timeout <ms>', 'per-probe timeout', milliseconds, 60_000)
+    .action(async (opts: { configOnly?: boolean; timeout: number }, cmd: Command) => {
       const g = globals(cmd);
       const { config, path } = readConfigFile(g.config);
       if (opts.configOnly) {
@@ -27,7 +28,7 @@ export function registerValidate(program: Command): void {
       const results = [];
       for (const { node, model } of pairs) {
         const driver = createDriver(node);
-        const r = await probeModel(driver, model, { timeoutMs: Number(opts.timeout) || 60_000 });
+        const r = await probeModel(driver, model, { timeoutMs: opts.timeout });
         results.push({ nodeId: node.id, modelId: model, ok: r.ok, ttftMs: r.ttftMs, error: r.error });
         bar.tick(`${node.id} ${model}`);
       }
