@@ -34,6 +34,14 @@ fi
 # 3. Python venv with pinned mlx-lm and the agent frameworks.
 step "Python venv"
 VENV="$(bash scripts/setup-python.sh)"
+# Linked here on every run: setup-python.sh returns early when the venv is already cached, so a
+# fresh clone on a machine with a warm cache would otherwise get no .venv. (The link is not added to
+# setup-python.sh's early exit because that script is part of the venv's cache key.)
+if [ -L .venv ] || [ ! -e .venv ]; then
+  ln -sfn "$VENV" .venv
+else
+  echo "warning: .venv is not a link to $VENV; leaving it as it is" >&2
+fi
 echo "venv: $VENV" >&2
 
 # 4. Test models, generated locally (no downloads), in a folder keyed by the hash of the generator
