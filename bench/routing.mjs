@@ -139,6 +139,34 @@ async function benchOutcomeMemory(outcomes) {
   return { outcomes, before, after, delta: after - before, keys: router.stats().length, seconds };
 }
 
+/**
+ * Heap held per remembered route once the route memory (10 000 routes) is full: the compact
+ * record (listing line, learning keys, who served) for all, the full explanation for the newest
+ * `detailCapacity`. Measured for the default and for details kept on every route.
+ */
+async function benchRouteMemory(detailCapacity) {
+  const { config, cluster } = buildCluster(4, 4);
+  const capacity = 10_000;
+  const router = new Router({ config, cluster, seed: 1, explanationCapacity: capacity, detailCapacity });
+  const before = heapMb();
+  for (let i = 0; i < 2 * capacity; i++) {
+    const request = {
+      messages: [{ role: 'user', content: PROMPTS[i % PROMPTS.length] }],
+      maxTokens: 256,
+      owner: 'k',
+    };
+    const decision = router.route(request, {
+      role: ROLES[i % 5],
+      team: `team-${i % 3}`,
+      sessionId: `s-${i % 1000}`,
+    });
+    router.recordOutcome(decision.routeId, { success: true, latencyMs: 900, ttftMs: 150, tokens: 120 });
+    if (i % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+  const after = heapMb();
+  return { detailCapacity, capacity, mib: after - before, perRoute: ((after - before) * 1048576) / capacity };
+}
+
 const quick = process.argv.includes('--quick'); // decisions only, nothing written
 const startLoad = os.loadavg();
 const results = process.env.ONLY
@@ -150,6 +178,7 @@ if (quick) {
   process.exit(0);
 }
 const memory = await benchOutcomeMemory(1_000_000);
+const routeMemory = [await benchRouteMemory(1_000), await benchRouteMemory(10_000)];
 
 const cpus = os.cpus();
 const fmt = (n) => (n >= 1000 ? `${(n / 1000).toFixed(2)} ms` : `${n.toFixed(1)} µs`);
@@ -180,6 +209,19 @@ const lines = [
   '',
   'Learned statistics are aggregates per (team, role, task type, model), so memory grows with the number of',
   'distinct keys, not with outcomes; route explanations are an LRU capped at 10 000 (already full before measuring).',
+  '',
+  '## Memory per remembered route (route memory full: 10 000 routes)',
+  '',
+  '| Full explanation kept for | Heap for 10 000 routes | Per route |',
+  '| ---: | ---: | ---: |',
+  ...routeMemory.map(
+    (m) =>
+      `| newest ${m.detailCapacity.toLocaleString('en')}${m.detailCapacity === 1000 ? ' (default)' : ''} | ${m.mib.toFixed(1)} MiB | ${Math.round(m.perRoute).toLocaleString('en')} B |`,
+  ),
+  '',
+  'Every remembered route keeps its listing line, learning keys and who served it (feedback, outcomes,',
+  '`GET /v1/routes`); only the newest `detailCapacity` also keep the decision (ranked candidates, every',
+  "factor's term); older ones explain as a skeleton. Heap measured after a forced GC, router empty before.",
   globalThis.gc ? '' : '\n(run with --expose-gc for exact heap numbers)',
 ];
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });

@@ -6,13 +6,16 @@ import type { RouteSummary } from './route-log.js';
 
 /** What a router needs to learn from feedback on a route it no longer remembers. */
 export interface RecoveredRoute {
-  explanation: DetailedRouteExplanation;
   team: string;
   role: string;
   band: ComplexityBand;
   implicit?: { modelId: string; reward: number; weight: number };
   judged?: { modelId: string; reward: number; weight: number };
   summary: RouteSummary;
+  served: { nodeId: string; modelId: string };
+  servedOk: boolean;
+  promptTokens: number;
+  recovered: true;
 }
 
 /**
@@ -52,14 +55,39 @@ export function recoveredRoute(log: readonly OutcomeRecord[]): RecoveredRoute | 
     ...(outcome?.tokens !== undefined ? { tokens: outcome.tokens } : {}),
     feedback: { count: ratings, meanScore: ratings ? ratingSum / ratings : null },
   };
-  const explanation: DetailedRouteExplanation = {
-    routeId: last.routeId,
+  return {
+    team: last.team,
+    role: last.role,
+    band: last.band ?? 'medium',
+    ...(implicit ? { implicit } : {}),
+    ...(judged ? { judged } : {}),
+    summary,
+    served,
+    servedOk: outcome?.success ?? true,
+    promptTokens: 0,
+    recovered: true,
+  };
+}
+
+/**
+ * The explanation of a route whose decision detail is not kept (it left the detail cache, or the
+ * route was rebuilt from the log): who served it and why there is no more to say.
+ */
+export function skeletonExplanation(
+  summary: RouteSummary,
+  served: { nodeId: string; modelId: string },
+  ok: boolean,
+  why: string,
+): DetailedRouteExplanation {
+  return {
+    routeId: summary.id,
     at: new Date(summary.at).toISOString(),
     context: {
       ...(summary.role !== undefined ? { role: summary.role } : {}),
       ...(summary.team !== undefined ? { team: summary.team } : {}),
+      ...(summary.sessionId !== undefined ? { sessionId: summary.sessionId } : {}),
     },
-    analysis: { complexity: Number.NaN, taskType: last.taskType, promptTokens: 0 },
+    analysis: { complexity: Number.NaN, taskType: summary.taskType, promptTokens: 0 },
     profile: 'unknown',
     objective: { latencyWeight: 0, description: 'not kept', expectedOutputTokens: 0, typicalMs: 0 },
     candidates: 0,
@@ -68,16 +96,7 @@ export function recoveredRoute(log: readonly OutcomeRecord[]): RecoveredRoute | 
     rankedOmitted: 0,
     chosen: { ...served, servedName: served.modelId },
     explored: false,
-    attempts: [{ ...served, ok: outcome?.success ?? true }],
-    summary: `served by ${served.nodeId}/${served.modelId}; recovered from the outcome log (the decision's details were not kept)`,
-  };
-  return {
-    explanation,
-    team: last.team,
-    role: last.role,
-    band: last.band ?? 'medium',
-    ...(implicit ? { implicit } : {}),
-    ...(judged ? { judged } : {}),
-    summary,
+    attempts: [{ ...served, ok }],
+    summary: `served by ${served.nodeId}/${served.modelId}; the decision's details were not kept: ${why}`,
   };
 }

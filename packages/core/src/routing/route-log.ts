@@ -70,10 +70,11 @@ export class RouteLog {
     this.ring = new RingBuffer(capacity);
   }
 
-  add(summary: Omit<RouteSummary, 'seq'>): RouteSummary {
-    const entry = { ...summary, seq: ++this.seq };
-    this.ring.push(entry);
-    return entry;
+  /** Logs the route (numbering it) and returns the same object, which the router keeps updating. */
+  add(summary: RouteSummary): RouteSummary {
+    summary.seq = ++this.seq;
+    this.ring.push(summary);
+    return summary;
   }
 
   list(q: RouteQuery): { data: RouteSummary[]; nextCursor?: number } {

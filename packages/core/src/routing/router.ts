@@ -29,7 +29,7 @@ import { PerfCache } from './perf-cache.js';
 import { RoutingPipeline } from './pipeline.js';
 import type { Factor, Filter, RoutingContext } from './plugin.js';
 import { profileNames, resolveObjective } from './profiles.js';
-import { recoveredRoute } from './recovered-route.js';
+import { recoveredRoute, skeletonExplanation } from './recovered-route.js';
 import { RoleRuleIndex } from './role-rules.js';
 import { RouteIdGenerator } from './route-id.js';
 import { RouteLog, type RouteQuery, type RouteSelection, type RouteSummary } from './route-log.js';
@@ -56,8 +56,13 @@ export interface RouterOptions {
   onDecision?: (e: RouteExplanation) => void;
   /** Learned statistics to start from (Router.create loads them from the store). */
   stats?: readonly QualityStat[];
-  /** Route explanations kept for explain/feedback (default 10 000). */
+  /** Routes remembered compactly for feedback, listing and outcomes (default 10 000). */
   explanationCapacity?: number;
+  /**
+   * Of those, how many newest keep their full explanation (ranked candidates, every factor's
+   * term; default 1 000). Older ones explain as a skeleton: who served, why not kept.
+   */
+  detailCapacity?: number;
   /** Sessions remembered for affinity (default 100 000). */
   sessionCapacity?: number;
   /** Distinct teams / roles learned under their own names (defaults MAX_TEAMS, MAX_ROLES). */
@@ -71,7 +76,8 @@ export const MAX_ROLES = 1024;
 
 /** What the router remembers about a route until it falls out of the LRU. */
 interface RouteRecord {
-  explanation: DetailedRouteExplanation;
+  /** Id, task type, node and model served, status, feedback: also the route's listing line. */
+  summary: RouteSummary;
   team: string;
   role: string;
   sessionId: string | undefined;
@@ -85,8 +91,12 @@ interface RouteRecord {
    * later judgement replaces it, so one route weighs one judgement however often it is rated.
    */
   judged?: { modelId: string; reward: number; weight: number };
-  /** The route's line in the listing, updated as its outcome and feedback arrive. */
-  summary: RouteSummary;
+  promptTokens: number;
+  /** Who serves it: the chosen candidate, then the last attempt (the last successful one once any). */
+  served: { nodeId: string; modelId: string };
+  servedOk: boolean;
+  /** Rebuilt from the store's log: this router never held its decision. */
+  recovered?: true;
 }
 
 /** Feedback on one route, or on a selection of a session's latest routes (no ids needed). */
@@ -111,6 +121,7 @@ export class Router {
   private typicalMs = 0;
   private readonly outputLengths = new OutputLengths();
   private readonly routes: BoundedLru<string, RouteRecord>;
+  private readonly details: BoundedLru<string, DetailedRouteExplanation>;
   private readonly log: RouteLog;
   /** Feedback ids already applied, with the routes they went to (a retry is not counted twice). */
   private readonly feedbackIds: BoundedLru<string, readonly string[]>;
@@ -141,6 +152,7 @@ export class Router {
     this.profiles = new Set(profileNames(routing));
     this.knownModels = new Set(this.table.servedModels().map((model) => model.id));
     this.routes = new BoundedLru(opts.explanationCapacity ?? 10_000);
+    this.details = new BoundedLru(Math.min(opts.detailCapacity ?? 1_000, opts.explanationCapacity ?? 10_000));
     this.log = new RouteLog(opts.explanationCapacity ?? 10_000);
     this.feedbackIds = new BoundedLru(opts.explanationCapacity ?? 10_000);
     this.affinity = new SessionAffinity(opts.sessionCapacity);
@@ -243,30 +255,42 @@ export class Router {
       factors: this.pipeline.factors,
       plain: this.table.plain,
     });
+    // Every field present, in one order: one hidden class for all summaries, properties in-object
+    // (a route's memory is mostly this line; JSON leaves the undefined ones out).
     const summary = this.log.add({
       id: routeId,
+      seq: 0,
       at: now,
-      ...(req.owner !== undefined ? { owner: req.owner } : {}),
-      ...(agent.role !== undefined ? { role: agent.role } : {}),
-      ...(agent.team !== undefined ? { team: agent.team } : {}),
-      ...(agent.sessionId !== undefined ? { sessionId: agent.sessionId } : {}),
-      ...(agent.framework !== undefined ? { framework: agent.framework } : {}),
-      ...(agent.conversationDepth !== undefined ? { depth: agent.conversationDepth } : {}),
+      role: agent.role,
+      team: agent.team,
+      sessionId: agent.sessionId,
+      framework: agent.framework,
+      depth: agent.conversationDepth,
       taskType: analysis.taskType,
       nodeId: result.chosen.nodeId,
       modelId: result.chosen.modelId,
       status: 'pending',
+      latencyMs: undefined,
+      tokens: undefined,
+      error: undefined,
+      owner: req.owner,
       feedback: { count: 0, meanScore: null },
     });
     this.routes.set(routeId, {
-      explanation,
+      summary,
       team: routingContext.team,
       role: routingContext.role,
       sessionId: agent.sessionId,
       band: routingContext.band,
       others: othersAtStart(routingContext, result.chosen.nodeIndex),
-      summary,
+      promptTokens: analysis.promptTokens,
+      served: { nodeId: result.chosen.nodeId, modelId: result.chosen.modelId },
+      servedOk: false,
+      implicit: undefined,
+      judged: undefined,
+      recovered: undefined,
     });
+    this.details.set(routeId, explanation);
     this.affinity.remember(agent.sessionId, result.chosen.nodeId, result.chosen.modelId);
     this.onDecision?.(explanation);
     return {
@@ -286,15 +310,10 @@ export class Router {
   recordOutcome(routeId: string, outcome: Outcome): Promise<void> {
     const record = this.routes.peek(routeId);
     if (!record) return Promise.reject(new RouteNotFoundError(routeId));
-    const served = servedBy(record.explanation);
+    const served = record.served;
     noteOutcome(record.summary, served, outcome);
     if (outcome.success && outcome.tokens !== undefined)
-      this.outputLengths.observe(
-        record.role,
-        record.explanation.analysis.taskType,
-        record.band,
-        outcome.tokens,
-      );
+      this.outputLengths.observe(record.role, record.summary.taskType, record.band, outcome.tokens);
     if (this.cluster.observePerf && (outcome.ttftMs !== undefined || outcome.tokens !== undefined)) {
       const decodeMs = (outcome.latencyMs ?? 0) - (outcome.ttftMs ?? 0);
       const node = this.table.nodeIndexOf(served.nodeId);
@@ -303,7 +322,7 @@ export class Router {
       // Speeds as tokens and milliseconds (ClusterState keeps ratios of sums, so a short reply
       // that arrived in one network read cannot read as thousands of tokens/s). Decode tokens
       // count as if served alone: the run-time factor slows them down by the load it predicts.
-      const promptTokens = record.explanation.analysis.promptTokens;
+      const promptTokens = record.promptTokens;
       this.cluster.observePerf(served.nodeId, served.modelId, {
         ...(outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {}),
         ...(outcome.tokens && decodeMs > 0
@@ -331,7 +350,7 @@ export class Router {
     const rated = record.summary.feedback;
     rated.meanScore = ((rated.meanScore ?? 0) * rated.count + evidence.reward) / (rated.count + 1);
     rated.count += 1;
-    return this.learn(record, servedBy(record.explanation), evidence, 'feedback', {
+    return this.learn(record, record.served, evidence, 'feedback', {
       success: evidence.reward >= 0.5,
     });
   }
@@ -371,7 +390,18 @@ export class Router {
 
   /** A route's explanation; `viewer` set (keys configured): only a route that caller made. */
   explain(routeId: string, viewer?: string): RouteExplanation | undefined {
-    return this.visible(routeId, viewer) ? this.routes.peek(routeId)?.explanation : undefined;
+    if (!this.visible(routeId, viewer)) return undefined;
+    const detail = this.details.peek(routeId);
+    if (detail) return detail;
+    const record = this.routes.peek(routeId) as RouteRecord;
+    return skeletonExplanation(
+      record.summary,
+      record.served,
+      record.servedOk,
+      record.recovered
+        ? 'rebuilt from the outcome log (made before a restart or on another gateway)'
+        : 'only the newest routes keep their full explanation (Router detailCapacity)',
+    );
   }
 
   /**
@@ -403,7 +433,12 @@ export class Router {
   ): void {
     const record = this.routes.peek(routeId);
     if (!record) return;
-    record.explanation.attempts.push({ ...attempt });
+    this.details.peek(routeId)?.attempts.push({ ...attempt });
+    // The last successful attempt serves the route; before any, the last one tried.
+    if (attempt.ok || !record.servedOk) {
+      record.served = { nodeId: attempt.nodeId, modelId: attempt.modelId };
+      record.servedOk = attempt.ok;
+    }
     if (attempt.ok) {
       record.summary.nodeId = attempt.nodeId;
       record.summary.modelId = attempt.modelId;
@@ -475,7 +510,7 @@ export class Router {
     outcome: Outcome,
   ): Promise<void> {
     const at = this.now();
-    const taskType = record.explanation.analysis.taskType;
+    const taskType = record.summary.taskType;
     const { team, role, band } = record;
     const changed: QualityStat[] = [];
     // Superseded: an implicit outcome by a judgement or a newer outcome, a judgement by a newer one.
@@ -500,7 +535,7 @@ export class Router {
     }
     if (!this.store) return Promise.resolve();
     const entry: OutcomeRecord = {
-      routeId: record.explanation.routeId,
+      routeId: record.summary.id,
       kind,
       at,
       team: record.team,
@@ -553,11 +588,4 @@ function noteOutcome(
   if (outcome.latencyMs !== undefined) summary.latencyMs = outcome.latencyMs;
   if (outcome.tokens !== undefined) summary.tokens = outcome.tokens;
   if (outcome.error !== undefined) summary.error = outcome.error;
-}
-
-function servedBy(explanation: RouteExplanation): { nodeId: string; modelId: string } {
-  const attempts = explanation.attempts;
-  for (let i = attempts.length - 1; i >= 0; i--)
-    if (attempts[i]?.ok) return attempts[i] as { nodeId: string; modelId: string };
-  return attempts[attempts.length - 1] ?? explanation.chosen;
 }
