@@ -9,9 +9,10 @@ import { writeConfigFile } from '../config-file.js';
 import { collect, globals } from '../context.js';
 import { DEFAULT_PORTS, detectServer, type FoundServer } from '../discovery.js';
 import { EXIT } from '../exit-codes.js';
+import { type DiscoverOptions, discoverForInit, type OfferedHost } from '../init-discovery.js';
 import { table } from '../output.js';
 
-interface InitOptions {
+interface InitOptions extends DiscoverOptions {
   host: string[];
   node: string[];
   ports?: string;
@@ -29,6 +30,8 @@ interface InitOptions {
 
 export interface HostReport {
   host: string;
+  /** mDNS name of a discovered host: the node id when SSH gives no hostname. */
+  name?: string;
   ssh?: { ok: boolean; fingerprint?: string; error?: string };
   hardware?: HardwareInfo;
   servers: FoundServer[];
@@ -56,15 +59,17 @@ export function registerInit(program: Command): void {
     .option('-o, --out <path>', 'where to write the config (default: --config path)')
     .option('--force', 'overwrite an existing file')
     .option('--timeout <ms>', 'per-probe timeout', '1500')
+    .option('--discover-timeout <ms>', 'with no --host/--node: how long to browse mDNS', '3000')
+    .option('--no-discover', 'with no --host/--node: fail instead of browsing mDNS')
+    .option('-y, --yes', 'add every discovered host without asking')
     .action(async (opts: InitOptions, cmd: Command) => {
       const g = globals(cmd);
       const out = opts.out ?? g.config;
-      if (!opts.host.length && !opts.node.length)
-        throw new ValidationError('init needs at least one --host or --node', {
-          hint: 'e.g. broke-cluster init --host 192.168.1.20 --ssh-user me',
-        });
       const ports = parsePorts(opts.ports);
       const timeoutMs = Number(opts.timeout) || 1500;
+      // No hosts named: find them on the local link (mDNS), probed and confirmed before anything is written.
+      const discovered: OfferedHost[] =
+        !opts.host.length && !opts.node.length ? await discoverForInit(opts, ports, timeoutMs, g.out) : [];
       for (const url of opts.node) {
         if (!URL.canParse(url) || !/^https?:$/.test(new URL(url).protocol))
           throw new ValidationError(`--node ${url} is not a URL`, {
@@ -72,7 +77,11 @@ export function registerInit(program: Command): void {
           });
       }
       const reports: HostReport[] = [];
-      const bar = g.out.progress(opts.host.length + opts.node.length, 'probing hosts');
+      const bar = g.out.progress(opts.host.length + opts.node.length + discovered.length, 'probing hosts');
+      for (const d of discovered) {
+        reports.push({ ...(await probeHost(d.address, ports, opts, timeoutMs, d.servers)), name: d.name });
+        bar.tick(d.name);
+      }
       for (const host of opts.host) {
         reports.push(await probeHost(host, ports, opts, timeoutMs));
         bar.tick(host);
@@ -156,10 +165,13 @@ async function probeHost(
   ports: number[],
   opts: InitOptions,
   timeoutMs: number,
+  known?: FoundServer[],
 ): Promise<HostReport> {
   const report: HostReport = { host, servers: [] };
   const urlHost = host.includes(':') ? `[${host}]` : host;
-  const found = await Promise.all(ports.map((p) => detectServer(`http://${urlHost}:${p}`, timeoutMs)));
+  // Discovered hosts were probed already (on their advertised ports too).
+  const found =
+    known ?? (await Promise.all(ports.map((p) => detectServer(`http://${urlHost}:${p}`, timeoutMs))));
   report.servers = found.filter((f): f is FoundServer => f !== undefined);
   const target = sshTargetFor(host, opts);
   const disk: ModelOnDisk[] = [];
@@ -214,7 +226,7 @@ export function buildConfig(
     const target = r.ssh?.ok ? sshTargetFor(r.host, opts) : undefined;
     for (const s of r.servers) {
       const port = new URL(s.url).port;
-      let id = safeId(r.hardware?.hostname ?? r.host);
+      let id = safeId(r.hardware?.hostname ?? r.name ?? r.host);
       if (ids.has(id)) id = safeId(`${r.host}-${port}`);
       while (ids.has(id)) id = `${id}-x`;
       ids.add(id);
