@@ -30,11 +30,22 @@ export interface StartServerOptions {
   /** URL polled until it answers 2xx (default http://{sshHost}:{port}/health). */
   healthUrl?: string;
   readyTimeoutMs?: number;
+  /** Called about every 2 s while the server loads, so a person sees what start waits for. */
+  onProgress?: (progress: StartProgress) => void;
+}
+
+/** Where a start stands while it waits: loading (no answer yet) or answering but not yet proven. */
+export interface StartProgress {
+  pid: number;
+  elapsedMs: number;
+  waitingFor: 'health' | 'port owner';
+  /** What the wait saw last (e.g. who holds the port). */
+  detail?: string;
 }
 
 /**
  * `running`: the pid file names a live process proven to be the server BROKE started (its command
- * line is the recorded command; where `lsof` exists, nothing else listens on the recorded port).
+ * line is the recorded command; where `lsof` or `ss` exists, nothing else listens on the recorded port).
  * `stopped`: no pid file, or its process is gone. `stale`: a pid file BROKE will not trust (not a
  * pid above 1, no launch record, or a live process that is something else): nothing is signalled.
  */
@@ -66,7 +77,7 @@ export interface ProcessProbe {
   alive: boolean;
   /** `ps -ww -o args= -p PID`. */
   args: string;
-  /** Pids listening on the recorded port with their parents; null when `lsof` is not installed. */
+  /** Pids listening on the recorded port with their parents; null when neither `lsof` nor `ss` is installed. */
   listeners: { pid: number; ppid: number }[] | null;
 }
 
@@ -107,10 +118,13 @@ export async function startServer(conn: SshConnection, opts: StartServerOptions)
   const argv = buildServerArgv(opts);
   const before = await serverStatus(conn, opts.name);
   if (before.running)
-    throw new SshError(conn.target.host, `server "${opts.name}" already runs (pid ${before.pid})`, {
-      code: 'server_running',
-      hint: 'stop or restart it instead',
+    throw new BrokeError('server_running', `"${opts.name}" is already running (pid ${before.pid})`, {
+      hint: `\`broke-cluster server restart ${opts.name}\` restarts it, \`server stop ${opts.name}\` stops it`,
+      status: 409,
     });
+  // Another process on the port would answer /health in our server's place: refuse up front.
+  const holders = await portListeners(conn, opts.port);
+  if (holders?.length) throw await portHeld(conn, opts.port, holders);
   const env = Object.entries(opts.env ?? {}).map(([k, v]) => {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k))
       throw new ValidationError(`bad environment variable name "${k}"`);
@@ -134,19 +148,37 @@ export async function startServer(conn: SshConnection, opts: StartServerOptions)
     before.state === 'stale' ? `replaced a stale pid file (${before.reason ?? 'not ours'})` : undefined;
 
   const url = opts.healthUrl ?? `http://${conn.target.host}:${opts.port}/health`;
-  const deadline = Date.now() + (opts.readyTimeoutMs ?? 120_000);
+  const started = Date.now();
+  const deadline = started + (opts.readyTimeoutMs ?? 120_000);
+  let lastProgress = started;
+  let holder: string | undefined;
+  opts.onProgress?.({ pid, elapsedMs: 0, waitingFor: 'health' });
   for (;;) {
-    if (await answers(url))
-      return {
-        name: opts.name,
-        pid,
-        logPath: logFile(opts.name),
-        running: true,
-        state: 'running',
-        ...(note ? { note } : {}),
-      };
     // The pid is the one `$!` just gave us: while it lives, it is still loading.
-    if (!(await pidAlive(conn, pid))) {
+    const probe = await probeProcess(conn, pid, opts.port);
+    if (probe.alive && (await answers(url))) {
+      // Something answers; it counts only if the process we started (or its child) owns the port.
+      const owned = probe.listeners === null || probe.listeners.some((l) => l.pid === pid || l.ppid === pid);
+      if (owned) {
+        const unchecked =
+          probe.listeners === null
+            ? `neither lsof nor ss on the node: the owner of port ${opts.port} was not checked`
+            : undefined;
+        const notes = [note, unchecked].filter(Boolean).join('; ');
+        return {
+          name: opts.name,
+          pid,
+          logPath: logFile(opts.name),
+          running: true,
+          state: 'running',
+          ...(notes ? { note: notes } : {}),
+        };
+      }
+      holder = probe.listeners?.length
+        ? `port ${opts.port} is held by pid ${probe.listeners.map((l) => l.pid).join(', ')}, not ${pid}`
+        : `${url} answers but nothing on the node listens on port ${opts.port}`;
+    }
+    if (!probe.alive) {
       const tail = await tailLog(conn, opts.name, 20).catch(() => '');
       throw new SshError(
         conn.target.host,
@@ -158,12 +190,46 @@ export async function startServer(conn: SshConnection, opts: StartServerOptions)
       );
     }
     if (Date.now() > deadline)
-      throw new SshError(conn.target.host, `server "${opts.name}" not ready at ${url} in time`, {
-        code: 'server_start_timeout',
-        hint: `it may still be loading; see ~/${logFile(opts.name)}`,
+      throw new SshError(
+        conn.target.host,
+        holder
+          ? `server "${opts.name}" (pid ${pid}) not proven to serve ${url}: ${holder}`
+          : `server "${opts.name}" not ready at ${url} in time`,
+        {
+          code: 'server_start_timeout',
+          hint: `it may still be loading; see ~/${logFile(opts.name)}`,
+        },
+      );
+    if (opts.onProgress && Date.now() - lastProgress >= 2000) {
+      lastProgress = Date.now();
+      opts.onProgress({
+        pid,
+        elapsedMs: lastProgress - started,
+        waitingFor: holder ? 'port owner' : 'health',
+        ...(holder ? { detail: holder } : {}),
       });
+    }
     await new Promise((r2) => setTimeout(r2, 300));
   }
+}
+
+/** The refusal when another process already listens on the server's port. */
+async function portHeld(
+  conn: SshConnection,
+  port: number,
+  holders: readonly { pid: number }[],
+): Promise<BrokeError> {
+  const pid = holders[0]?.pid ?? 0;
+  const args = pid
+    ? (
+        await conn.run(['sh', '-c', `ps -ww -o args= -p ${shellQuote(String(pid))} 2>/dev/null; true`])
+      ).stdout.trim()
+    : '';
+  return new BrokeError(
+    'port_in_use',
+    `port ${port} on ${conn.target.host} is already held by pid ${holders.map((h) => h.pid).join(', ')}${args ? ` (${clip(args)})` : ''}, not by a server BROKE started`,
+    { hint: 'stop that process, or give the node another port in its url', status: 409 },
+  );
 }
 
 async function answers(url: string): Promise<boolean> {
@@ -225,7 +291,7 @@ export function judgeProcess(
   if (probe.listeners === null)
     return {
       state: 'running',
-      note: `lsof not found on the node: the owner of port ${record.port} was not checked`,
+      note: `neither lsof nor ss on the node: the owner of port ${record.port} was not checked`,
     };
   if (probe.listeners.length && !probe.listeners.some((l) => l.pid === pid || l.ppid === pid))
     return {
@@ -255,14 +321,48 @@ function parseRecord(text: string): LaunchRecord | undefined {
   return undefined;
 }
 
-async function pidAlive(conn: SshConnection, pid: number): Promise<boolean> {
-  const r = await conn.run(['sh', '-c', `${ALIVE}\nalive ${shellQuote(String(pid))} && echo alive; true`]);
-  return r.stdout.trim() === 'alive';
+/**
+ * Shell lines printing `listen PID:PPID ...` for the TCP listeners on `port`, or `nolsof` when
+ * the node has neither lsof (macOS, most Linux) nor ss (Linux without lsof) to tell.
+ */
+function listenersScript(port: number): string {
+  const q = shellQuote(String(port));
+  const each = `printf ' %s:%s' "$l" "$(ps -o ppid= -p "$l" 2>/dev/null | tr -d ' ')"`;
+  return [
+    'if command -v lsof >/dev/null 2>&1; then',
+    `  printf listen; for l in $(lsof -nP -iTCP:${q} -sTCP:LISTEN -t 2>/dev/null); do ${each}; done; echo`,
+    'elif command -v ss >/dev/null 2>&1; then',
+    `  printf listen; for l in $(ss -Hltnp "sport = :${port}" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u); do ${each}; done; echo`,
+    'else echo nolsof; fi',
+  ].join('\n');
+}
+
+function parseListeners(line: string): { pid: number; ppid: number }[] | null {
+  if (line === 'nolsof') return null;
+  return line
+    .replace(/^listen/, '')
+    .trim()
+    .split(' ')
+    .filter(Boolean)
+    .map((pair) => {
+      const [l, pp] = pair.split(':');
+      return { pid: Number(l), ppid: Number(pp) };
+    });
+}
+
+/** Who listens on `port` on the node (pid and parent); null when the node cannot tell. */
+export async function portListeners(
+  conn: SshConnection,
+  port: number,
+): Promise<{ pid: number; ppid: number }[] | null> {
+  if (!Number.isInteger(port) || port < 1 || port > 65535) return null;
+  const r = await conn.run(['sh', '-c', listenersScript(port)]);
+  return parseListeners(r.stdout.split('\n')[0] ?? 'nolsof');
 }
 
 const SPLIT = '--broke-record--';
 
-/** One round trip: liveness, command line, and (where lsof exists) who listens on the port. */
+/** One round trip: liveness, command line, and (where lsof or ss exists) who listens on the port. */
 async function probeProcess(
   conn: SshConnection,
   pid: number,
@@ -272,12 +372,7 @@ async function probeProcess(
   const lsof =
     port === undefined || !Number.isInteger(port) || port < 1 || port > 65535
       ? 'echo listen'
-      : [
-          'if command -v lsof >/dev/null 2>&1; then',
-          `  printf listen; for l in $(lsof -nP -iTCP:${shellQuote(String(port))} -sTCP:LISTEN -t 2>/dev/null); do`,
-          `    printf ' %s:%s' "$l" "$(ps -o ppid= -p "$l" 2>/dev/null | tr -d ' ')"; done; echo`,
-          'else echo nolsof; fi',
-        ].join('\n');
+      : listenersScript(port);
   const script = [
     ALIVE,
     `alive ${p} || { echo dead; exit 0; }`,
@@ -292,19 +387,7 @@ async function probeProcess(
   const args = at < 0 ? '' : out.slice(at + 6).replace(/\n+$/, '');
   // Every live process has a command line; none means it exited between the two checks.
   if (!args.trim()) return { alive: false, args: '', listeners: [] };
-  const listenLine = out.split('\n')[1] ?? '';
-  const listeners =
-    listenLine === 'nolsof'
-      ? null
-      : listenLine
-          .replace(/^listen/, '')
-          .trim()
-          .split(' ')
-          .filter(Boolean)
-          .map((pair) => {
-            const [l, pp] = pair.split(':');
-            return { pid: Number(l), ppid: Number(pp) };
-          });
+  const listeners = parseListeners(out.split('\n')[1] ?? '');
   return { alive: true, args, listeners };
 }
 

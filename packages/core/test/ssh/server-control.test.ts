@@ -59,7 +59,7 @@ describe('judgeProcess', () => {
     expect(judgeProcess(50, record, alive(ARGS)).note).toMatch(/nothing listens on port 8080/);
     expect(judgeProcess(50, record, alive(ARGS, null))).toMatchObject({
       state: 'running',
-      note: expect.stringMatching(/lsof not found/),
+      note: expect.stringMatching(/neither lsof nor ss on the node/),
     });
   });
   it('anything else is stale, with the reason', () => {

@@ -6,6 +6,7 @@ import {
   REMOTE_RUN_DIR,
   restartServer,
   type ServerInfo,
+  type StartProgress,
   serverStatus,
   startServer,
   stopServer,
@@ -63,7 +64,7 @@ export function registerServer(program: Command): void {
       .option('--bind <host>', 'address the server binds on the node (default: the host of the node URL)')
       .option('--ready-timeout <ms>', 'wait this long for /health', milliseconds, 120_000);
   type StartFlags = { model?: string; command?: string; env: string[]; bind?: string; readyTimeout: number };
-  const startArgs = (node: NodeConfig, o: StartFlags) => {
+  const startArgs = (node: NodeConfig, o: StartFlags, out: ReturnType<typeof globals>['out']) => {
     const model = o.model ?? node.models.find((m) => m.path)?.path;
     if (!model)
       throw new ValidationError(`node "${node.id}" lists no model path`, { hint: 'pass --model PATH' });
@@ -77,17 +78,31 @@ export function registerServer(program: Command): void {
       readyTimeoutMs: o.readyTimeout,
       ...(o.command ? { command: parseCommand(o.command) } : {}),
       env: parseEnv(o.env),
+      // Loading a model takes a while: say what start is waiting for.
+      onProgress: (p: StartProgress) =>
+        out.info(
+          `${node.id}: pid ${p.pid} started ${Math.round(p.elapsedMs / 1000)} s ago, waiting for ${
+            p.waitingFor === 'health'
+              ? `${node.url.replace(/\/+$/, '')}/health`
+              : `proof it owns the port (${p.detail})`
+          }`,
+        ),
     };
   };
   startOpts(
     server.command('start').description('start the model server (nohup, pid and log under ~/.broke)'),
   ).action(async (id: string, o: StartFlags, cmd: Command) => {
-    const { g, result } = await withConn(cmd, id, (c, n) => startServer(c, startArgs(n, o)));
-    g.out.result(result, `started ${id} (pid ${result.pid}), log ~/${result.logPath}`);
+    const { out } = globals(cmd);
+    const { g, result } = await withConn(cmd, id, (c, n) => startServer(c, startArgs(n, o, out)));
+    g.out.result(
+      result,
+      `started ${id} (pid ${result.pid}, serving its port), log ~/${result.logPath}${result.note ? ` (${result.note})` : ''}`,
+    );
   });
   startOpts(server.command('restart').description('stop then start the model server')).action(
     async (id: string, o: StartFlags, cmd: Command) => {
-      const { g, result } = await withConn(cmd, id, (c, n) => restartServer(c, startArgs(n, o)));
+      const { out } = globals(cmd);
+      const { g, result } = await withConn(cmd, id, (c, n) => restartServer(c, startArgs(n, o, out)));
       g.out.result(result, `restarted ${id} (pid ${result.pid})`);
     },
   );
