@@ -55,6 +55,8 @@ export async function dispatchWithFailover<T>(
   /** Attempts that ended without an answer, and the nodes among them that failed yet stay up. */
   let failed = 0;
   const upAfterFailure: string[] = [];
+  /** Nodes that took the request and then stopped answering at all (crashed on it, it seems). */
+  const downAfterSend: string[] = [];
   for (const candidate of candidates) {
     if (client.gone) throw new ClientGoneError();
     const driver = deps.driverFor(candidate.nodeId);
@@ -117,8 +119,15 @@ export async function dispatchWithFailover<T>(
         // broken by this request (a value its server cannot handle), not down: no cooldown,
         // or one client could take every node out of rotation.
         if (failure.afterSend && (await stillUp(driver, timeoutMs))) upAfterFailure.push(candidate.nodeId);
-        else coolDown(deps.cluster, candidate.nodeId);
+        else {
+          coolDown(deps.cluster, candidate.nodeId);
+          if (failure.afterSend) downAfterSend.push(candidate.nodeId);
+        }
         if (client.gone) throw new ClientGoneError();
+        // A second node gone right after taking the same request: the request is what kills them
+        // (a value the server crashes on). Stop here, and answer 4xx so SDKs do not retry it.
+        if (downAfterSend.length >= MAX_NODES_LOST_TO_ONE_REQUEST)
+          throw requestKillsNodes(downAfterSend, failure.error);
       }
       if (!failure.retry) throw failure.error;
       lastError = failure.error;
@@ -141,6 +150,20 @@ export async function dispatchWithFailover<T>(
     });
   }
   throw new NoRouteError('no candidate to try');
+}
+
+/** Nodes one request may take down before it is refused rather than tried on another. */
+const MAX_NODES_LOST_TO_ONE_REQUEST = 2;
+
+function requestKillsNodes(nodes: readonly string[], cause: BrokeError): BrokeError {
+  return new BrokeError(
+    'request_crashes_nodes',
+    `nodes ${nodes.join(', ')} stopped answering right after taking this request, so it was not tried on another: a value in it likely crashes the model server (${cause.message})`,
+    {
+      status: 400,
+      hint: 'check unusual parameter values (top_k, logit_bias, seed, ...); the nodes come back when their servers restart',
+    },
+  );
 }
 
 /** How long a failed node gets to prove it is up before it is cooled down. */
