@@ -12,6 +12,8 @@ export class ClusterState implements ClusterView {
   private readonly states = new Map<string, NodeState>();
   private readonly perfs = new Map<string, PerfEstimate>();
   private list: NodeState[] = [];
+  /** Who wants to hear that a node went down (requests waiting on it or for its first token). */
+  private readonly downListeners = new Map<string, Set<() => void>>();
 
   constructor(nodes: readonly NodeConfig[] = []) {
     for (const node of nodes) this.addNode(node);
@@ -52,8 +54,28 @@ export class ClusterState implements ClusterView {
   update(id: string, patch: Partial<Omit<NodeState, 'id'>>): NodeState | undefined {
     const state = this.states.get(id);
     if (!state) return undefined;
+    const wentDown = state.up && patch.up === false;
     Object.assign(state, patch);
+    if (wentDown) for (const listener of [...(this.downListeners.get(id) ?? [])]) listener();
     return state;
+  }
+
+  /**
+   * Calls `listener` when the node goes down (the monitor's verdict), so requests held by a node
+   * that froze (a Mac asleep, a SIGSTOP) fail over then, not after their whole timeout.
+   * Returns the unsubscribe.
+   */
+  onDown(id: string, listener: () => void): () => void {
+    let set = this.downListeners.get(id);
+    if (!set) {
+      set = new Set();
+      this.downListeners.set(id, set);
+    }
+    set.add(listener);
+    const listeners = set;
+    return () => {
+      listeners.delete(listener);
+    };
   }
 
   perf(nodeId: string, modelId: string): PerfEstimate | undefined {

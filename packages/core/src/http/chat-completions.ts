@@ -10,7 +10,7 @@ import type {
 } from '../drivers/types.js';
 import type { Candidate, Outcome, RouteDecision } from '../routing/types.js';
 import { clientOf } from './auth.js';
-import { type DispatchDeps, dispatchWithFailover, isNodeTimeout } from './dispatch.js';
+import { type DispatchDeps, dispatchWithFailover, failureOf } from './dispatch.js';
 import { mayHaveNonFinite, withFiniteNumbers, withTopLevelFields } from './json-fields.js';
 import { openAIErrorBody } from './openai-error.js';
 import { type ContextExtractor, requestAgentContext } from './request-context.js';
@@ -18,7 +18,6 @@ import { type ClientLink, clientLink, readBodyText, requestHeaders } from './req
 import { type RequestLogFacts, type RequestLogSink, requestLogLine } from './request-log.js';
 import { type ChatBody, parseChatBody, parseJsonBody } from './schemas.js';
 import { sendSse } from './sse-sink.js';
-import { classifyUpstreamError } from './upstream-error.js';
 
 export interface ChatDeps extends DispatchDeps {
   config: BrokeConfig;
@@ -344,7 +343,7 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, route: Rou
         return;
       }
       // Tokens already went out, so failover would duplicate text: end with a clear error event.
-      const failure = classifyUpstreamError(candidate.nodeId, err, isNodeTimeout(controller.signal));
+      const failure = failureOf(candidate.nodeId, err, controller.signal);
       const message = `stream from node ${candidate.nodeId} failed after output had started: ${failure.error.message}`;
       deps.router.noteAttempt(decision.routeId, {
         nodeId: candidate.nodeId,

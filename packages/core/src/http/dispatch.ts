@@ -1,12 +1,12 @@
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { NodeConfig } from '../config/schema.js';
 import type { NodeDriver } from '../drivers/types.js';
-import { BrokeError, NoRouteError } from '../errors.js';
+import { BrokeError, NodeError, NoRouteError } from '../errors.js';
 import type { Candidate, RouteDecision } from '../routing/types.js';
 import { acquireSlot, coolDown, type NodeSlot, tryAcquireSlot } from './node-slot.js';
 import type { ClientLink } from './request-io.js';
 import type { RouterLike } from './router-like.js';
-import { classifyUpstreamError } from './upstream-error.js';
+import { classifyUpstreamError, type UpstreamFailure } from './upstream-error.js';
 
 export interface DispatchDeps {
   cluster: ClusterState;
@@ -36,6 +36,8 @@ export class ClientGoneError extends BrokeError {
 }
 
 const TIMEOUT = Symbol('node-timeout');
+/** Abort reason when the monitor declared the node down while it held the request. */
+const NODE_DOWN = Symbol('node-down');
 
 /**
  * Tries the chosen candidate, then the fallbacks, until one produces a first result. A node that
@@ -74,14 +76,22 @@ export async function dispatchWithFailover<T>(
       // for a slot, until the node's request timeout, unless the queue is full or the client leaves.
       const leave = new AbortController();
       const unhookWait = client.onGone(() => leave.abort());
+      const unhookDown = deps.cluster.onDown(candidate.nodeId, () => leave.abort());
       slot = await acquireSlot(deps.cluster, candidate.nodeId, timeoutMs, leave.signal);
       unhookWait();
+      unhookDown();
       if (client.gone) {
         slot?.release();
         throw new ClientGoneError();
       }
     }
     waitedMs += performance.now() - waitStart;
+    if (!slot && deps.cluster.node(candidate.nodeId)?.up === false) {
+      failed += 1;
+      lastError = nodeDownError(candidate.nodeId);
+      deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: false, error: lastError.message });
+      continue;
+    }
     if (!slot) {
       saturated += 1;
       deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: false, error: 'saturated' });
@@ -90,6 +100,7 @@ export async function dispatchWithFailover<T>(
     const controller = new AbortController();
     const held = slot;
     const unhook = client.onGone(() => controller.abort('client closed the request'));
+    const unhookDown = deps.cluster.onDown(candidate.nodeId, () => controller.abort(NODE_DOWN));
     const timer = setTimeout(() => controller.abort(TIMEOUT), timeoutMs);
     timer.unref?.();
     let done = false;
@@ -98,6 +109,7 @@ export async function dispatchWithFailover<T>(
       done = true;
       clearTimeout(timer);
       unhook();
+      unhookDown();
       held.release();
     };
     try {
@@ -107,7 +119,7 @@ export async function dispatchWithFailover<T>(
     } catch (err) {
       finish();
       if (client.gone) throw new ClientGoneError();
-      const failure = classifyUpstreamError(candidate.nodeId, err, controller.signal.reason === TIMEOUT);
+      const failure = failureOf(candidate.nodeId, err, controller.signal);
       deps.router.noteAttempt(decision.routeId, {
         ...pick(candidate),
         ok: false,
@@ -183,6 +195,19 @@ function pick(c: Candidate): { nodeId: string; modelId: string } {
   return { nodeId: c.nodeId, modelId: c.modelId };
 }
 
-export function isNodeTimeout(signal: AbortSignal): boolean {
-  return signal.reason === TIMEOUT;
+/** What a node's failure means for this request, given why its call was aborted (if it was). */
+export function failureOf(nodeId: string, err: unknown, signal: AbortSignal): UpstreamFailure {
+  if (signal.reason === NODE_DOWN) return { error: nodeDownError(nodeId), retry: true, cooldown: false };
+  return classifyUpstreamError(nodeId, err, signal.reason === TIMEOUT);
+}
+
+function nodeDownError(nodeId: string): NodeError {
+  return new NodeError(
+    nodeId,
+    `node ${nodeId} stopped answering its health checks while it held this request`,
+    {
+      status: 502,
+      code: 'node_unreachable',
+    },
+  );
 }

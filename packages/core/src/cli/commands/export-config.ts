@@ -1,4 +1,3 @@
-import { writeFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -10,6 +9,7 @@ import {
 } from '../../cluster/baseline-schema.js';
 import { baselineBaseDir, publicModelName, readBaselineFile } from '../../cluster/baselines.js';
 import { ValidationError } from '../../errors.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { readConfigFile } from '../config-file.js';
 import { collect, globals } from '../context.js';
 import { SUITE_NAME } from '../prompts.js';
@@ -54,7 +54,7 @@ export function registerExportConfig(program: Command): void {
       const doc = toCommunity(locals, file.config);
       const text = `${JSON.stringify(doc, null, 2)}\n`;
       if (opts.out) {
-        writeFileSync(opts.out, text);
+        writeFileAtomic(opts.out, text);
         g.out.result(
           { path: opts.out, entries: doc.entries.length },
           `wrote ${opts.out} (${doc.entries.length} entries)`,

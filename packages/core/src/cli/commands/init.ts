@@ -1,23 +1,25 @@
 import type { Command } from 'commander';
 import { publicModelName } from '../../cluster/baselines.js';
 import type { BrokeConfigInput, DriverKind, NodeConfig } from '../../config/schema.js';
-import { ValidationError } from '../../errors.js';
+import { BrokeError, NodeError, ValidationError } from '../../errors.js';
 import { SshConnection, type SshTarget } from '../../ssh/connection.js';
 import { type HardwareInfo, probeHardware } from '../../ssh/hardware.js';
 import { listModelsOnDisk, type ModelOnDisk } from '../../ssh/models-on-disk.js';
 import { writeConfigFile } from '../config-file.js';
 import { collect, globals } from '../context.js';
 import { DEFAULT_PORTS, detectServer, type FoundServer } from '../discovery.js';
-import { EXIT } from '../exit-codes.js';
+import { errorLine } from '../exit-codes.js';
+import { milliseconds, port, portList } from '../flags.js';
 import { type DiscoverOptions, discoverForInit, type OfferedHost } from '../init-discovery.js';
 import { table } from '../output.js';
+import { PartialFailureError, type TargetFailure } from '../partial-failure.js';
 
 interface InitOptions extends DiscoverOptions {
   host: string[];
   node: string[];
-  ports?: string;
+  ports?: number[];
   sshUser?: string;
-  sshPort?: string;
+  sshPort?: number;
   sshKey?: string;
   sshFingerprint: string[];
   knownHosts?: string;
@@ -25,7 +27,8 @@ interface InitOptions extends DiscoverOptions {
   modelDir: string[];
   out?: string;
   force?: boolean;
-  timeout: string;
+  timeout: number;
+  allowPartial?: boolean;
 }
 
 export interface HostReport {
@@ -43,9 +46,9 @@ export function registerInit(program: Command): void {
     .description('build broke.yaml from the hosts you name: check SSH, probe hardware, find model servers')
     .option('--host <host>', 'a host to look for model servers on (repeatable)', collect, [])
     .option('--node <url>', 'a model server URL to add as is (repeatable)', collect, [])
-    .option('--ports <list>', `ports to probe on each --host (default ${DEFAULT_PORTS.join(',')})`)
+    .option('--ports <list>', `ports to probe on each --host (default ${DEFAULT_PORTS.join(',')})`, portList)
     .option('--ssh-user <user>', 'SSH user; enables SSH checks and the hardware probe')
-    .option('--ssh-port <port>', 'SSH port', '22')
+    .option('--ssh-port <port>', 'SSH port', port, 22)
     .option('--ssh-key <path>', 'SSH private key')
     .option(
       '--ssh-fingerprint <fp>',
@@ -58,15 +61,19 @@ export function registerInit(program: Command): void {
     .option('--model-dir <dir>', 'folder on the nodes holding MLX models (repeatable)', collect, [])
     .option('-o, --out <path>', 'where to write the config (default: --config path)')
     .option('--force', 'overwrite an existing file')
-    .option('--timeout <ms>', 'per-probe timeout', '1500')
+    .option('--timeout <ms>', 'per-probe timeout', milliseconds, 1500)
+    .option(
+      '--allow-partial',
+      'write the config even when a host fails (SSH, no server, no models); the failures become warnings',
+    )
     .option('--discover-timeout <ms>', 'with no --host/--node: how long to browse mDNS', '3000')
     .option('--no-discover', 'with no --host/--node: fail instead of browsing mDNS')
     .option('-y, --yes', 'add every discovered host without asking')
     .action(async (opts: InitOptions, cmd: Command) => {
       const g = globals(cmd);
       const out = opts.out ?? g.config;
-      const ports = parsePorts(opts.ports);
-      const timeoutMs = Number(opts.timeout) || 1500;
+      const ports = opts.ports ?? DEFAULT_PORTS;
+      const timeoutMs = opts.timeout;
       // No hosts named: find them on the local link (mDNS), probed and confirmed before anything is written.
       const discovered: OfferedHost[] =
         !opts.host.length && !opts.node.length ? await discoverForInit(opts, ports, timeoutMs, g.out) : [];
@@ -86,6 +93,9 @@ export function registerInit(program: Command): void {
         reports.push(await probeHost(host, ports, opts, timeoutMs));
         bar.tick(host);
       }
+      // Every host's problems, collected while probing: each one fails the command unless
+      // --allow-partial turns it into a warning.
+      const failures: TargetFailure[] = reports.flatMap((r) => hostFailures(r, ports));
       for (const url of opts.node) {
         let parsed: URL;
         try {
@@ -97,6 +107,15 @@ export function registerInit(program: Command): void {
           });
         }
         const found = await detectServer(url, timeoutMs);
+        if (!found)
+          failures.push({
+            where: url,
+            error: new NodeError(parsed.hostname, `no model server answers at ${url}`, {
+              code: 'node_unreachable',
+              hint: 'is it running? check the address and port',
+            }),
+          });
+        else if (!found.models.length) failures.push({ where: url, error: noModels(url) });
         reports.push({
           host: parsed.hostname,
           servers: [found ?? { url: url.replace(/\/+$/, ''), kind: 'openai', models: [] }],
@@ -104,16 +123,16 @@ export function registerInit(program: Command): void {
         bar.tick(url);
       }
       bar.stop();
-      for (const r of reports) if (r.ssh && !r.ssh.ok) g.out.warn(`SSH to ${r.host}: ${r.ssh.error}`);
+      const targets = opts.host.length + opts.node.length + discovered.length;
+      if (failures.length && !opts.allowPartial) throw new PartialFailureError(failures, targets, 'host');
+      for (const f of failures) g.out.warn(`${f.where}: ${errorLine(f.error)}`);
       const raw = buildConfig(reports, opts);
-      if (!raw.nodes?.length) {
-        g.out.result(
-          { ok: false, hosts: reports },
-          `no model servers found on ${opts.host.join(', ')} (ports ${ports.join(',')})`,
+      if (!raw.nodes?.length)
+        throw new NodeError(
+          reports[0]?.host ?? '',
+          `no model servers found on ${reports.map((r) => r.host).join(', ')} (ports ${ports.join(',')})`,
+          { code: 'node_unreachable', hint: 'start a model server there, or name its port with --ports' },
         );
-        process.exitCode = EXIT.unreachable;
-        return;
-      }
       writeConfigFile(out, raw, { force: Boolean(opts.force) });
       const rows = (raw.nodes ?? []).map((n) => [
         n.id,
@@ -129,14 +148,33 @@ export function registerInit(program: Command): void {
     });
 }
 
-function parsePorts(list: string | undefined): number[] {
-  if (!list) return DEFAULT_PORTS;
-  const ports = list.split(',').map((p) => Number(p.trim()));
-  if (ports.some((p) => !Number.isInteger(p) || p < 1 || p > 65535))
-    throw new ValidationError(`--ports "${list}" is not a comma-separated list of ports`, {
-      hint: 'e.g. --ports 8080,11434',
+/**
+ * SSH errors per probed host (one command per process), kept as thrown so the exit code matches
+ * the failure: 3 unreachable or refused, 4 host key, 2 a missing or unusable key file.
+ */
+const sshErrors = new Map<string, unknown>();
+
+function noModels(where: string): BrokeError {
+  return new BrokeError('no_models', `the model server at ${where} serves no models`, {
+    hint: 'load a model on it first',
+  });
+}
+
+/** What went wrong on one host: SSH, no model server on any probed port, or a server with no models. */
+function hostFailures(r: HostReport, ports: readonly number[]): TargetFailure[] {
+  const out: TargetFailure[] = [];
+  const ssh = sshErrors.get(r.host);
+  if (ssh !== undefined) out.push({ where: r.host, error: ssh });
+  if (!r.servers.length)
+    out.push({
+      where: r.host,
+      error: new NodeError(r.host, `no model server answers on ports ${ports.join(',')}`, {
+        code: 'node_unreachable',
+        hint: 'start one, or name its port with --ports',
+      }),
     });
-  return ports;
+  for (const s of r.servers) if (!servedModels(s).length) out.push({ where: r.host, error: noModels(s.url) });
+  return out;
 }
 
 export function sshTargetFor(
@@ -146,12 +184,9 @@ export function sshTargetFor(
   if (!opts.sshUser) return undefined;
   const perHost = opts.sshFingerprint.find((f) => f.startsWith(`${host}=`))?.slice(host.length + 1);
   const global = opts.sshFingerprint.find((f) => f.startsWith('SHA256:'));
-  const port = Number(opts.sshPort ?? 22);
-  if (!Number.isInteger(port) || port < 1 || port > 65535)
-    throw new ValidationError(`--ssh-port ${opts.sshPort} is not a port`);
   return {
     host,
-    port,
+    port: opts.sshPort ?? 22,
     user: opts.sshUser,
     ...(opts.sshKey ? { privateKeyPath: opts.sshKey } : {}),
     ...((perHost ?? global) ? { hostKeyFingerprint: perHost ?? global } : {}),
@@ -190,6 +225,7 @@ async function probeHost(
         conn.close();
       }
     } catch (err) {
+      sshErrors.set(host, err);
       report.ssh = {
         ok: false,
         error: (err as Error & { toLine?: () => string }).toLine?.() ?? (err as Error).message,

@@ -1,13 +1,16 @@
+import { isDeepStrictEqual } from 'node:util';
 import type { Command } from 'commander';
 import { publicModelName } from '../../cluster/baselines.js';
 import type { BrokeConfigInput } from '../../config/schema.js';
 import { createDriver } from '../../drivers/factory.js';
+import { BrokeError } from '../../errors.js';
 import { listModelsOnDisk, type ModelOnDisk } from '../../ssh/models-on-disk.js';
 import { SshPool } from '../../ssh/pool.js';
 import { readConfigFile, writeConfigFile } from '../config-file.js';
 import { collect, globals } from '../context.js';
 import { errorLine } from '../exit-codes.js';
 import { table } from '../output.js';
+import { PartialFailureError, type TargetFailure } from '../partial-failure.js';
 
 export interface NodeScan {
   nodeId: string;
@@ -23,11 +26,14 @@ export function registerScanModels(program: Command): void {
     .description('list models per node (served, and on disk via SSH) and write them into the config')
     .option('--model-dir <dir>', 'extra folder on the nodes holding MLX models (repeatable)', collect, [])
     .option('--dry-run', 'print, do not write the config')
-    .action(async (opts: { modelDir: string[]; dryRun?: boolean }, cmd: Command) => {
+    .option('--allow-partial', 'write what the reachable nodes report even when some node fails (warned)')
+    .action(async (opts: { modelDir: string[]; dryRun?: boolean; allowPartial?: boolean }, cmd: Command) => {
       const g = globals(cmd);
       const file = readConfigFile(g.config);
       const pool = new SshPool();
       const scans: NodeScan[] = [];
+      // Kept as thrown, so the exit code says what kind of failure it was (3 unreachable, 4 host key).
+      const failures: TargetFailure[] = [];
       const bar = g.out.progress(file.config.nodes.length, 'scanning nodes');
       try {
         for (const node of file.config.nodes) {
@@ -39,12 +45,14 @@ export function registerScanModels(program: Command): void {
               scan.loaded = (await driver.metrics({ timeoutMs: 5000 })).loadedModels;
           } catch (err) {
             scan.errors.push(errorLine(err));
+            failures.push({ where: node.id, error: err });
           }
           if (node.ssh) {
             try {
               scan.disk = await listModelsOnDisk(await pool.get(node.ssh), opts.modelDir);
             } catch (err) {
               scan.errors.push(errorLine(err));
+              failures.push({ where: node.id, error: err });
             }
           }
           scans.push(scan);
@@ -54,8 +62,27 @@ export function registerScanModels(program: Command): void {
         bar.stop();
         await pool.closeAll();
       }
+      // merge() edits catalog entries in place: compare against the file as it was read.
+      const before = structuredClone(file.raw);
       const raw = merge(file.raw, scans);
-      if (!opts.dryRun) writeConfigFile(file.path, raw);
+      for (const n of raw.nodes ?? [])
+        if (!n.models?.length && !failures.some((f) => f.where === n.id))
+          failures.push({
+            where: n.id,
+            error: new BrokeError('no_models', 'serves no models and lists none', {
+              hint: 'load a model on it, or add models: to the node',
+            }),
+          });
+      // A dead node or one without models changes what the cluster can do: an error unless the
+      // user accepts it; when every node failed there is nothing worth writing at all.
+      const failedNodes = new Set(failures.map((f) => f.where)).size;
+      if (failures.length && (!opts.allowPartial || failedNodes === file.config.nodes.length))
+        throw new PartialFailureError(failures, file.config.nodes.length, 'node');
+      for (const f of failures) g.out.warn(`${f.where}: ${errorLine(f.error)}`);
+      // Unchanged content is not rewritten: the file stays byte for byte as the user left it.
+      const changed = !isDeepStrictEqual(raw, before);
+      const written = !opts.dryRun && changed;
+      if (written) writeConfigFile(file.path, raw);
       const rows = scans.flatMap((s) => [
         ...servedOf(s, file.config.nodes.find((n) => n.id === s.nodeId)?.kind).map((m) => [
           s.nodeId,
@@ -68,8 +95,8 @@ export function registerScanModels(program: Command): void {
         ...s.errors.map((e) => [s.nodeId, '', 'error', e, '']),
       ]);
       g.out.result(
-        { path: file.path, written: !opts.dryRun, nodes: scans },
-        `${table(['node', 'model', 'where', 'path', 'quant'], rows)}${opts.dryRun ? '' : `\nupdated ${file.path}`}`,
+        { path: file.path, written, nodes: scans },
+        `${table(['node', 'model', 'where', 'path', 'quant'], rows)}${written ? `\nupdated ${file.path}` : opts.dryRun ? '' : `\n${file.path} already up to date`}`,
       );
     });
 }

@@ -1,0 +1,89 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type MlxNode, startMlxNode } from '../../../../testbed/index.js';
+import {
+  BrokeConfigSchema,
+  ClusterMonitor,
+  ClusterState,
+  type RouteExplanation,
+  Router,
+  type RunningGateway,
+  startGateway,
+} from '../../src/index.js';
+
+/**
+ * Issue 14: a node that freezes (a Mac asleep; here SIGSTOP) while it holds requests releases
+ * them when the monitor declares it down, not after their whole timeout: those waiting in its
+ * queue and those waiting for its first token fail over to a node that answers.
+ */
+const IDS = ['a', 'b'] as const;
+/** Far longer than the test may take: an answer only by timeout would fail it. */
+const NODE_TIMEOUT_MS = 120_000;
+
+let nodes: MlxNode[] = [];
+let gateway: RunningGateway | undefined;
+let monitor: ClusterMonitor | undefined;
+let router: Router;
+const decisions: RouteExplanation[] = [];
+
+beforeAll(async () => {
+  nodes = await Promise.all(IDS.map(() => startMlxNode({ model: 'tiny' })));
+  const config = BrokeConfigSchema.parse({
+    nodes: nodes.map((n, i) => ({
+      id: IDS[i],
+      url: n.url,
+      kind: 'mlx',
+      models: [{ id: `tiny-${IDS[i]}` }],
+      maxConcurrency: 1,
+      queueLimit: 8,
+      requestTimeoutMs: NODE_TIMEOUT_MS,
+    })),
+    models: IDS.map((id) => ({ id: `tiny-${id}`, tier: 'small', contextLength: 4096 })),
+    routing: { explorationRate: 0, seed: 7, maxAttempts: 2 },
+    monitor: { intervalMs: 200, timeoutMs: 500, downAfter: 2, upAfter: 1 },
+    store: { kind: 'memory' },
+  });
+  const cluster = new ClusterState(config.nodes);
+  router = new Router({ config, cluster, onDecision: (e) => decisions.push(e) });
+  gateway = await startGateway({ config, router, cluster, port: 0, bridges: [] });
+  monitor = new ClusterMonitor({ nodes: config.nodes, monitor: config.monitor, state: cluster });
+  await monitor.pollOnce();
+  monitor.start();
+});
+
+afterAll(async () => {
+  nodes[0]?.kill('SIGCONT');
+  await monitor?.stop();
+  await gateway?.close();
+  await Promise.all(nodes.map((n) => n.stop()));
+});
+
+describe('a node that freezes while it holds requests', () => {
+  it('hands them to another node once the monitor sees it down', { timeout: 60_000 }, async () => {
+    const frozen = nodes[0] as MlxNode;
+    frozen.kill('SIGSTOP');
+    const ask = (i: number) =>
+      fetch(`${gateway?.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          model: 'broke-auto',
+          max_tokens: 8,
+          stream: i % 2 === 1,
+          messages: [{ role: 'user', content: `Say hello number ${i}.` }],
+        }),
+      }).then(async (res) => ({ status: res.status, text: await res.text() }));
+    const answers = await Promise.all(Array.from({ length: 6 }, (_, i) => ask(i)));
+    for (const a of answers) {
+      expect(a.status, a.text).toBe(200);
+      expect(a.text).not.toMatch(/"error"/);
+    }
+    // Some of them were given to the frozen node first, and left it because it went down.
+    const handedOver = decisions.filter((d) =>
+      d.attempts.some(
+        (t) => t.nodeId === 'a' && !t.ok && /stopped answering its health checks/.test(t.error ?? ''),
+      ),
+    );
+    expect(handedOver.length, JSON.stringify(decisions.map((d) => d.attempts))).toBeGreaterThan(0);
+    for (const d of handedOver) expect(d.attempts.at(-1)).toMatchObject({ nodeId: 'b', ok: true });
+  });
+});
