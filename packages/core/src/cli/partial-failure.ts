@@ -21,19 +21,14 @@ export class PartialFailureError extends BrokeError {
     total: number,
     noun: string,
   ) {
-    const first = failures[0] as TargetFailure;
-    super(
-      'partial_failure',
-      total === 1
-        ? `${first.where}: ${lineOf(first.error)}`
-        : `${failures.length} of ${total} ${noun}s failed: ${failures.map((f) => `${f.where}: ${lineOf(f.error)}`).join('; ')}`,
-      {
-        hint:
-          total > failures.length
-            ? `nothing was written; --allow-partial keeps the ${total - failures.length} that worked`
-            : 'nothing was written',
-        status: 502,
-      },
-    );
+    const failed = new Set(failures.map((f) => f.where)).size;
+    const each = failures.map((f) => `${f.where}: ${lineOf(f.error)}`).join('; ');
+    super('partial_failure', total > 1 ? `${failed} of ${total} ${noun}s failed: ${each}` : each, {
+      hint:
+        total > failed
+          ? 'nothing was written; --allow-partial writes what worked and warns about the rest'
+          : 'nothing was written',
+      status: 502,
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -79,7 +79,11 @@ describe('broke-cluster: help and bad input', () => {
   it('bad flags', async () => {
     // --no-discover: plain `init` would browse mDNS, which tests do only in their own namespace.
     expectOneLineError(await cli(['init', '--no-discover']), 2, /needs at least one --host or --node/);
-    expectOneLineError(await cli(['init', '--host', '127.0.0.1', '--ports', 'x']), 2, /--ports "x"/);
+    expectOneLineError(
+      await cli(['init', '--host', '127.0.0.1', '--ports', 'x']),
+      2,
+      /'--ports <list>' argument 'x' is invalid\. Expected a comma-separated list of ports/,
+    );
     expectOneLineError(await cli(['init', '--node', 'nope']), 2, /is not a URL/);
     const r = await cli(['no-such-command']);
     expect(r.code).toBe(2);
@@ -88,9 +92,11 @@ describe('broke-cluster: help and bad input', () => {
 
   it('unreachable host: init finds nothing, status reports the node down', async () => {
     const port = await freePort();
+    // --json: no progress lines on stderr, only the error.
     const r = await cli([
       '-c',
       join(dir, 'unreach.yaml'),
+      '--json',
       'init',
       '--host',
       '127.0.0.1',
@@ -99,8 +105,12 @@ describe('broke-cluster: help and bad input', () => {
       '--timeout',
       '300',
     ]);
-    expect(r.code).toBe(3);
-    expect(r.stdout).toMatch(/no model servers found on 127\.0\.0\.1/);
+    expectOneLineError(
+      r,
+      3,
+      new RegExp(`^error: 127\\.0\\.0\\.1: no model server answers on ports ${port} `),
+    );
+    expect(existsSync(join(dir, 'unreach.yaml'))).toBe(false);
     writeFileSync(
       join(dir, 'down.yaml'),
       stringify({ nodes: [{ id: 'gone', url: `http://127.0.0.1:${port}` }] }),

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import {
@@ -12,11 +12,13 @@ import { createDriver } from '../../drivers/factory.js';
 import { ValidationError } from '../../errors.js';
 import { probeHardware } from '../../ssh/hardware.js';
 import { SshPool } from '../../ssh/pool.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { readConfigFile, writeConfigFile } from '../config-file.js';
 import { globals } from '../context.js';
-import { EXIT, errorLine } from '../exit-codes.js';
+import { errorLine } from '../exit-codes.js';
 import { milliseconds, positiveCount } from '../flags.js';
 import { table } from '../output.js';
+import { PartialFailureError, type TargetFailure } from '../partial-failure.js';
 import { STANDARD_SUITE, SUITE_NAME } from '../prompts.js';
 
 interface BenchOptions {
@@ -26,6 +28,7 @@ interface BenchOptions {
   maxTokens?: number;
   timeout: number;
   updateConfig: boolean;
+  allowPartial?: boolean;
 }
 
 export function registerBenchmark(program: Command): void {
@@ -38,6 +41,7 @@ export function registerBenchmark(program: Command): void {
     .option('--max-tokens <n>', "override each prompt's max tokens", positiveCount)
     .option('--timeout <ms>', 'per-request timeout', milliseconds, 120_000)
     .option('--no-update-config', 'do not add the file to `baselines` in the config')
+    .option('--allow-partial', 'write the baselines even when some runs fail (their failures are recorded)')
     .action(async (opts: BenchOptions, cmd: Command) => {
       const g = globals(cmd);
       const file = readConfigFile(g.config);
@@ -119,10 +123,21 @@ export function registerBenchmark(program: Command): void {
         })),
         results,
       };
+      // A failed run would become a baseline that says "this model fails here": only on request.
+      const failed: TargetFailure[] = [];
+      for (const r of results)
+        if (!r.success && !failed.some((f) => f.where === `${r.nodeId} ${r.modelId}`))
+          failed.push({
+            where: `${r.nodeId} ${r.modelId}`,
+            error: new Error(r.error ?? `${r.prompt} failed`),
+          });
+      if (failed.length && (!opts.allowPartial || failed.length === pairs.length))
+        throw new PartialFailureError(failed, pairs.length, 'node × model');
+      for (const f of failed) g.out.warn(`${f.where}: ${errorLine(f.error)}`);
       const configDir = dirname(resolve(file.path));
       const outPath = isAbsolute(opts.out) ? opts.out : resolve(configDir, opts.out);
       mkdirSync(dirname(outPath), { recursive: true });
-      writeFileSync(outPath, `${JSON.stringify(doc, null, 2)}\n`);
+      writeFileAtomic(outPath, `${JSON.stringify(doc, null, 2)}\n`);
       const listed = isAbsolute(opts.out) ? outPath : relative(configDir, outPath);
       if (opts.updateConfig && !(file.raw.baselines ?? []).includes(listed))
         writeConfigFile(file.path, { ...file.raw, baselines: [...(file.raw.baselines ?? []), listed] });
@@ -140,7 +155,6 @@ export function registerBenchmark(program: Command): void {
         { path: outPath, baselines: doc },
         `${table(['node', 'model', 'prompt', 'result', 'ttft', 'prefill', 'decode', 'free mem'], rows)}\nwrote ${outPath}`,
       );
-      if (results.some((r) => !r.success)) process.exitCode = EXIT.failed;
     });
 }
 

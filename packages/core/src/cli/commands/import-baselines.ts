@@ -1,8 +1,9 @@
-import { copyFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { baselineBaseDir, loadBaselines, readBaselineFile } from '../../cluster/baselines.js';
 import { ClusterState } from '../../cluster/cluster-state.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { readConfigFile, writeConfigFile } from '../config-file.js';
 import { globals } from '../context.js';
 import { table } from '../output.js';
@@ -22,7 +23,7 @@ export function registerImportBaselines(program: Command): void {
       const listed = [...(file.raw.baselines ?? [])];
       for (const f of files) {
         const dest = resolve(base, opts.dir, `imported-${basename(f)}`);
-        if (resolve(f) !== dest) copyFileSync(f, dest);
+        if (resolve(f) !== dest) writeFileAtomic(dest, readFileSync(f, 'utf8'));
         const rel = relative(base, dest) || join(opts.dir, basename(dest));
         if (!listed.includes(rel)) listed.push(rel);
       }

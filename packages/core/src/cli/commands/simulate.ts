@@ -1,4 +1,3 @@
-import { renameSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import type { Command } from 'commander';
 import { ValidationError } from '../../errors.js';
@@ -8,6 +7,7 @@ import {
   SIM_POLICIES,
   type SimulationPlan,
 } from '../../simulation/run-policies.js';
+import { writeFileAtomic } from '../atomic-write.js';
 import { globals } from '../context.js';
 import { count, positiveCount, positiveNumber } from '../flags.js';
 import { table } from '../output.js';
@@ -119,10 +119,7 @@ export function registerSimulate(program: Command): void {
       const runs = runPlan(plan, (run) => g.out.info(`${run.summary.policy}: ${run.wallSec.toFixed(2)} s`));
       const report = markdownReport(plan, runs);
       if (opts.out) {
-        // Written whole or not at all.
-        const tmp = `${opts.out}.tmp-${process.pid}`;
-        writeFileSync(tmp, report);
-        renameSync(tmp, opts.out);
+        writeFileAtomic(opts.out, report);
       }
       const summaries = runs.map((r) => r.summary);
       g.out.result(

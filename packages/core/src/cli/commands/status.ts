@@ -7,12 +7,13 @@ import { SshPool } from '../../ssh/pool.js';
 import { readConfigFile } from '../config-file.js';
 import { globals } from '../context.js';
 import { EXIT } from '../exit-codes.js';
+import { milliseconds, positiveCount } from '../flags.js';
 import { table } from '../output.js';
 
 interface StatusOptions {
   watch?: boolean;
-  interval?: string;
-  count?: string;
+  interval?: number;
+  count?: number;
   validate: boolean;
 }
 
@@ -21,15 +22,15 @@ export function registerStatus(program: Command): void {
     .command('status')
     .description('table of nodes, models and queues (--watch to keep polling)')
     .option('-w, --watch', 'keep polling and redraw (JSON lines with --json)')
-    .option('--interval <ms>', 'poll interval (default: monitor.intervalMs)')
-    .option('--count <n>', 'with --watch: stop after n polls')
+    .option('--interval <ms>', 'poll interval (default: monitor.intervalMs)', milliseconds)
+    .option('--count <n>', 'with --watch: stop after n polls', positiveCount)
     .option('--no-validate', 'skip the probe generation per model')
     .action(async (opts: StatusOptions, cmd: Command) => {
       const g = globals(cmd);
       const { config } = readConfigFile(g.config);
       const monitorCfg = {
         ...config.monitor,
-        ...(opts.interval ? { intervalMs: Number(opts.interval) } : {}),
+        ...(opts.interval ? { intervalMs: opts.interval } : {}),
       };
       const pool = new SshPool();
       const monitor = new ClusterMonitor({
@@ -39,8 +40,7 @@ export function registerStatus(program: Command): void {
         memoryProbe: sshMemoryProbe(pool),
       });
       try {
-        if (opts.watch)
-          await watch(g, config, monitor, opts.count ? Number(opts.count) : Number.POSITIVE_INFINITY);
+        if (opts.watch) await watch(g, config, monitor, opts.count ?? Number.POSITIVE_INFINITY);
         else {
           await monitor.pollOnce();
           print(g, config, monitor.state.nodes());

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { probeModel } from '../../cluster/validation.js';
 import { createDriver } from '../../drivers/factory.js';
+import { ValidationError } from '../../errors.js';
 import { readConfigFile } from '../config-file.js';
 import { globals } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -16,6 +17,13 @@ export function registerValidate(program: Command): void {
     .action(async (opts: { configOnly?: boolean; timeout: number }, cmd: Command) => {
       const g = globals(cmd);
       const { config, path } = readConfigFile(g.config);
+      // A node without models can never be routed to: the config does not describe a usable cluster.
+      const empty = config.nodes.filter((n) => n.models.length === 0).map((n) => `"${n.id}"`);
+      if (empty.length)
+        throw new ValidationError(
+          `${empty.length === 1 ? `node ${empty[0]} lists` : `nodes ${empty.join(', ')} list`} no models in ${path}`,
+          { hint: 'run `broke-cluster scan-models` with the server up, or add models: to the node' },
+        );
       if (opts.configOnly) {
         g.out.result(
           { ok: true, path, nodes: config.nodes.length },
