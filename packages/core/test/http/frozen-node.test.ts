@@ -23,6 +23,7 @@ let nodes: MlxNode[] = [];
 let gateway: RunningGateway | undefined;
 let monitor: ClusterMonitor | undefined;
 let router: Router;
+let cluster: ClusterState;
 const decisions: RouteExplanation[] = [];
 
 beforeAll(async () => {
@@ -42,7 +43,7 @@ beforeAll(async () => {
     monitor: { intervalMs: 200, timeoutMs: 500, downAfter: 2, upAfter: 1 },
     store: { kind: 'memory' },
   });
-  const cluster = new ClusterState(config.nodes);
+  cluster = new ClusterState(config.nodes);
   router = new Router({ config, cluster, onDecision: (e) => decisions.push(e) });
   gateway = await startGateway({ config, router, cluster, port: 0, bridges: [] });
   monitor = new ClusterMonitor({ nodes: config.nodes, monitor: config.monitor, state: cluster });
@@ -85,5 +86,41 @@ describe('a node that freezes while it holds requests', () => {
     );
     expect(handedOver.length, JSON.stringify(decisions.map((d) => d.attempts))).toBeGreaterThan(0);
     for (const d of handedOver) expect(d.attempts.at(-1)).toMatchObject({ nodeId: 'b', ok: true });
+  });
+
+  it('ends a stream already under way with a stream_interrupted event', { timeout: 60_000 }, async () => {
+    const node = nodes[0] as MlxNode;
+    node.kill('SIGCONT');
+    for (let i = 0; i < 200 && cluster.node('a')?.up !== true; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(cluster.node('a')?.up).toBe(true);
+    const res = await fetch(`${gateway?.url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'tiny-a',
+        max_tokens: 4000,
+        stream: true,
+        messages: [{ role: 'user', content: 'Write a very long story.' }],
+      }),
+    });
+    expect(res.status).toBe(200);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = '';
+    let frozen = false;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+      if (!frozen && text.includes('"content"')) {
+        node.kill('SIGSTOP');
+        frozen = true;
+      }
+    }
+    expect(frozen).toBe(true);
+    expect(text).toMatch(/"code":\s*"stream_interrupted"/);
+    expect(text).toMatch(/stopped answering its health checks/);
+    expect(text).not.toContain('[DONE]');
   });
 });
