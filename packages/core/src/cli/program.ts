@@ -12,13 +12,17 @@ import { registerStatus } from './commands/status.js';
 import { registerValidate } from './commands/validate.js';
 import { DEFAULT_CONFIG_PATH } from './config-file.js';
 import { EXIT, errorLine, exitCodeFor } from './exit-codes.js';
+import { addCommandHelp } from './help-text.js';
 import { brokeVersion } from './version.js';
 
 export function buildProgram(): Command {
   const program = new Command('broke-cluster')
     .description('manage a BROKE cluster of self-hosted model servers')
     .version(brokeVersion())
-    .option('-c, --config <path>', 'cluster config file', process.env.BROKE_CONFIG ?? DEFAULT_CONFIG_PATH)
+    .option(
+      '-c, --config <path>',
+      `cluster config file (default: $BROKE_CONFIG, else ./${DEFAULT_CONFIG_PATH}, else ~/.config/broke/${DEFAULT_CONFIG_PATH})`,
+    )
     .option('--json', 'machine-readable output')
     // Commander's own errors (unknown command, bad flag value) as one line, like every other failure.
     .configureOutput({
@@ -36,6 +40,7 @@ export function buildProgram(): Command {
   registerRoute(program);
   registerServer(program);
   registerSimulate(program);
+  addCommandHelp(program);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

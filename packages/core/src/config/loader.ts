@@ -1,16 +1,24 @@
 import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parseDocument } from 'yaml';
 import { ValidationError } from '../errors.js';
 import { formatIssues } from './format-issues.js';
+import { interpolateEnv } from './interpolate.js';
+import { resolveConfigPaths } from './resolve-paths.js';
 import { type BrokeConfig, BrokeConfigSchema } from './schema.js';
 
 /**
  * Parse and validate broke.yaml text. Throws ValidationError whose message lists every problem
  * as `path: message` (e.g. `nodes[0].url: Invalid URL`, `gatway: unknown key; did you mean
  * "gateway"?`); `field` holds the first path. Every rule lives in BrokeConfigSchema, so `validate`
- * and `serve` (both load through here) accept and reject the same files.
+ * and `serve` (both load through here) accept and reject the same files. `${NAME}` references in
+ * string values are replaced from `env` first (config/interpolate.ts).
  */
-export function parseConfig(text: string, source = 'broke.yaml'): BrokeConfig {
+export function parseConfig(
+  text: string,
+  source = 'broke.yaml',
+  options: { env?: NodeJS.ProcessEnv } = {},
+): BrokeConfig {
   const document = parseDocument(text, { prettyErrors: true });
   if (document.errors.length > 0) {
     const first = document.errors[0];
@@ -24,7 +32,7 @@ export function parseConfig(text: string, source = 'broke.yaml'): BrokeConfig {
       },
     );
   }
-  const input = document.toJS() ?? {};
+  const input = interpolateEnv(document.toJS() ?? {}, { source, ...options });
   const result = BrokeConfigSchema.safeParse(input);
   if (!result.success) {
     const lines = formatIssues(result.error.issues, { schema: BrokeConfigSchema, input });
@@ -36,8 +44,11 @@ export function parseConfig(text: string, source = 'broke.yaml'): BrokeConfig {
   return result.data;
 }
 
-/** Read, parse and validate a config file. */
-export function loadConfig(path: string): BrokeConfig {
+/**
+ * Read, parse and validate a config file; relative local paths in it (store, SSH keys and
+ * known_hosts, baselines) come back resolved against the file's folder (config/resolve-paths.ts).
+ */
+export function loadConfig(path: string, options: { env?: NodeJS.ProcessEnv } = {}): BrokeConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -47,5 +58,5 @@ export function loadConfig(path: string): BrokeConfig {
       cause,
     });
   }
-  return parseConfig(text, path);
+  return resolveConfigPaths(parseConfig(text, path, options), dirname(resolve(path)));
 }

@@ -1,12 +1,19 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { hostFromEnv, portFromEnv } from '../config/gateway-env.js';
 import { parseConfig } from '../config/loader.js';
+import { locateConfig, notFoundMessage } from '../config/locate.js';
+import { resolveConfigPaths } from '../config/resolve-paths.js';
 import type { BrokeConfig } from '../config/schema.js';
 import { BrokeError } from '../errors.js';
 import type { GatewayBridge } from './bridge.js';
 import { type RunningGateway, startGateway } from './server.js';
 
-/** Reads and validates broke.yaml with the same validator and messages as the CLI. */
+/**
+ * Reads and validates broke.yaml with the same validator and messages as the CLI: `${NAME}`
+ * references replaced from the environment, relative paths resolved against the file's folder.
+ */
 export async function readBrokeConfig(path: string): Promise<BrokeConfig> {
   let text: string;
   try {
@@ -16,7 +23,7 @@ export async function readBrokeConfig(path: string): Promise<BrokeConfig> {
       status: 400,
     });
   }
-  return parseConfig(text, path);
+  return resolveConfigPaths(parseConfig(text, path), dirname(resolve(path)));
 }
 
 /**
@@ -43,17 +50,27 @@ export async function runBridgeCli(
   const { values } = parseArgs({
     args: argv,
     options: {
-      config: { type: 'string', short: 'c', default: 'broke.yaml' },
+      config: { type: 'string', short: 'c' },
       port: { type: 'string', short: 'p' },
       host: { type: 'string' },
       'no-request-log': { type: 'boolean', default: false },
     },
   });
-  const config = await readBrokeConfig(values.config as string);
+  // The CLI's order: --config, BROKE_CONFIG, ./broke.yaml, the user config folder.
+  const location = locateConfig({ explicit: values.config });
+  if (!location.exists)
+    throw new BrokeError('config_unreadable', notFoundMessage(location), {
+      hint: 'create one with `broke-cluster init`, or pass --config',
+      status: 400,
+    });
+  const config = await readBrokeConfig(location.path);
+  // Flags win over BROKE_HOST/BROKE_PORT, which win over gateway.host/port.
+  const port = values.port !== undefined ? Number(values.port) : portFromEnv();
+  const host = values.host ?? hostFromEnv();
   const gateway = await startBridge(bridge, {
     config,
-    ...(values.port !== undefined ? { port: Number(values.port) } : {}),
-    ...(values.host !== undefined ? { host: values.host } : {}),
+    ...(port !== undefined ? { port } : {}),
+    ...(host !== undefined ? { host } : {}),
     // The same per-request JSON line as `broke-cluster serve`.
     ...(values['no-request-log']
       ? {}

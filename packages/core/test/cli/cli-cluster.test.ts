@@ -129,7 +129,9 @@ describe('broke-cluster on a loopback cluster', () => {
     }
     expect(baselines.nodes[0].hardware.memoryGb).toBeGreaterThan(0);
     const config = loadConfig(cfg);
-    expect(config.baselines).toEqual(['baselines/local.json']);
+    // Listed relative to the config in the file; loaded, it resolves next to the config.
+    expect(parse(readFileSync(cfg, 'utf8')).baselines).toEqual(['baselines/local.json']);
+    expect(config.baselines).toEqual([join(dir, 'baselines/local.json')]);
 
     // Startup path: seed ClusterState.perf, then the router's latency scorer reads measured figures.
     const cluster = new ClusterState(config.nodes);
@@ -189,7 +191,7 @@ describe('broke-cluster on a loopback cluster', () => {
     const out = JSON.parse(r.stdout);
     expect(out.baselines).toEqual(['baselines/imported-community.json']);
     expect(out.seeded.map((s: { source: string }) => s.source)).toEqual(['community', 'community']);
-    expect(loadConfig(fresh).baselines).toEqual(['baselines/imported-community.json']);
+    expect(loadConfig(fresh).baselines).toEqual([join(dirname(fresh), 'baselines/imported-community.json')]);
   });
 
   it('status --watch: a killed node shows down within the configured interval and up after restart', async () => {

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { clusterFromConfig } from '../../cluster/cluster-from-config.js';
 import type { ClusterState } from '../../cluster/cluster-state.js';
 import { sshMemoryProbe } from '../../cluster/ssh-memory.js';
+import { hostFromEnv, portFromEnv } from '../../config/gateway-env.js';
 import { BrokeError } from '../../errors.js';
 import { SshPool } from '../../ssh/pool.js';
 import { readConfigFile } from '../config-file.js';
@@ -20,11 +21,14 @@ export function registerServe(program: Command): void {
   program
     .command('serve')
     .description('start the gateway with the cluster monitor and baseline priors')
-    .option('--host <host>', 'bind address (default: gateway.host)')
-    .option('--port <port>', 'port (default: gateway.port; 0: any free port)', listenPort)
+    .option('--host <host>', 'bind address (default: $BROKE_HOST, else gateway.host)')
+    .option('--port <port>', 'port (default: $BROKE_PORT, else gateway.port; 0: any free port)', listenPort)
     .option('--no-request-log', 'do not write the per-request JSON line to stdout')
     .action(async (opts: { host?: string; port?: number; requestLog: boolean }, cmd: Command) => {
       const g = globals(cmd);
+      // Flags win over BROKE_HOST/BROKE_PORT, which win over gateway.host/port in the config.
+      const host = opts.host ?? hostFromEnv();
+      const port = opts.port ?? portFromEnv();
       const file = readConfigFile(g.config);
       // Loaded by name so the CLI builds even where the gateway module is absent.
       const http = (await import('../../http/index.js' as string).catch(() => undefined)) as
@@ -49,8 +53,8 @@ export function registerServe(program: Command): void {
       const gw = await http.startGateway({
         config: file.config,
         cluster,
-        ...(opts.host ? { host: opts.host } : {}),
-        ...(opts.port !== undefined ? { port: opts.port } : {}),
+        ...(host ? { host } : {}),
+        ...(port !== undefined ? { port } : {}),
         // One JSON line per request on stdout: route id, role, session, node, model, status, ms.
         ...(opts.requestLog
           ? { requestLog: (line: unknown) => process.stdout.write(`${JSON.stringify(line)}\n`) }
