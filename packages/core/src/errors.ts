@@ -1,3 +1,5 @@
+import type { FilterVerdict } from './routing/types.js';
+
 /**
  * Every error BROKE throws on purpose is a BrokeError: it carries a stable `code`
  * (for programs), a message (for people) and, where we know it, a `hint` saying how to fix it.
@@ -46,8 +48,17 @@ export class NodeError extends BrokeError {
   }
 }
 
+/** Which filter removed which candidate and why, for a route that found none. */
+export interface NoRouteBreakdown {
+  /** Candidates (node × model) before the filters ran. */
+  candidates: number;
+  filters: FilterVerdict[];
+}
+
 /** No candidate survived the filters, or every candidate is saturated. */
 export class NoRouteError extends BrokeError {
+  /** Set by the routing pipeline: every filter's removals, so a caller can show why. */
+  breakdown: NoRouteBreakdown | undefined;
   constructor(message: string, options: { hint?: string; status?: number; code?: string } = {}) {
     super(options.code ?? 'no_route', message, { ...options, status: options.status ?? 503 });
   }

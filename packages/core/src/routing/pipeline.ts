@@ -100,10 +100,17 @@ export class RoutingPipeline {
           candidate: all[i] as RouteCandidate,
           reason: reasonOf(filter, all[i] as RouteCandidate, ctx),
         }));
-        throw filter.whenEmpty?.(entries, ctx) ?? noRouteError(filter.name, entries, size);
+        const err = filter.whenEmpty?.(entries, ctx) ?? noRouteError(filter.name, entries, size);
+        // Off the hot path: keep every filter's removals so the caller can say why (CLI route).
+        if (err instanceof NoRouteError) err.breakdown = { candidates: size, filters: [...(verdicts ?? [])] };
+        throw err;
       }
     }
-    if (count === 0) throw new NoRouteError('No node serves any model', { hint: 'check nodes[].models' });
+    if (count === 0) {
+      const err = new NoRouteError('No node serves any model', { hint: 'check nodes[].models' });
+      err.breakdown = { candidates: 0, filters: [] };
+      throw err;
+    }
 
     // 3. Factors: each writes its term column; the running sums are what later factors read.
     const factorCount = this.factors.length;

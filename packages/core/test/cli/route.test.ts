@@ -84,6 +84,34 @@ describe('broke-cluster route', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ nodeId: 'dead', modelId: 'broke-large' });
   });
 
+  it('no route: the filter breakdown in text and --json, the error on one line, exit 1', async () => {
+    // The tools-capable model's node is down; the live node's model has no tools.
+    const text = await cli(['-c', cfg, 'route', '--tools', 'What is the weather in Paris?']);
+    expect(text.code, text.stderr).toBe(1);
+    expect(text.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^error: No candidate left after the capabilities filter/),
+    ]);
+    expect(text.stdout).toMatch(/^no route: No candidate left after the capabilities filter/);
+    expect(text.stdout).toMatch(/2 candidates \(node × model\), 2 removed:/);
+    expect(text.stdout).toMatch(/filtered by health: broke-large@dead \(.+\)/);
+    expect(text.stdout).toMatch(/filtered by capabilities: broke-tiny@live \(.*tools.*\)/);
+
+    const json = await cli(['-c', cfg, '--json', 'route', '--tools', 'What is the weather in Paris?']);
+    expect(json.code, json.stderr).toBe(1);
+    const out = JSON.parse(json.stdout) as {
+      ok: boolean;
+      error: { code: string };
+      candidates: number;
+      filters: Array<{ filter: string; removed: Array<{ nodeId: string; modelId: string; reason: string }> }>;
+    };
+    expect(out).toMatchObject({ ok: false, error: { code: 'no_route' }, candidates: 2 });
+    expect(out.filters.map((f) => [f.filter, f.removed.map((r) => `${r.modelId}@${r.nodeId}`)])).toEqual([
+      ['health', ['broke-large@dead']],
+      ['capabilities', ['broke-tiny@live']],
+    ]);
+    for (const f of out.filters) for (const r of f.removed) expect(r.reason).not.toBe('');
+  });
+
   it('bad input: one line and a non-zero exit', async () => {
     const cases: Array<[string[], number, RegExp]> = [
       [['route'], 2, /no prompt given/],

@@ -8,7 +8,7 @@ import {
   FrameworkSchema,
   TaskTypeSchema,
 } from '../../context/agent-context.js';
-import { ValidationError } from '../../errors.js';
+import { type NoRouteBreakdown, NoRouteError, ValidationError } from '../../errors.js';
 import { Router } from '../../routing/router.js';
 import type { RouteExplanation } from '../../routing/types.js';
 import { MemoryStatsStore } from '../../stores/memory-stats-store.js';
@@ -61,12 +61,26 @@ function contextFrom(opts: RouteOptions): AgentContext {
   return Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined)) as AgentContext;
 }
 
+/** One line per removed candidate: which filter, which node × model, why. */
+function removalLines(filters: RouteExplanation['filters']): string[] {
+  return filters.flatMap((verdict) =>
+    verdict.removed.map((r) => `filtered by ${verdict.filter}: ${r.modelId}@${r.nodeId} (${r.reason})`),
+  );
+}
+
+/** Why nothing is left: the error, then every filter's removals in the order they ran. */
+function noRouteText(err: NoRouteError, b: NoRouteBreakdown): string {
+  const removed = b.filters.reduce((n, f) => n + f.removed.length, 0);
+  return [
+    `no route: ${err.message}`,
+    `${b.candidates} candidate${b.candidates === 1 ? '' : 's'} (node × model), ${removed} removed:`,
+    ...removalLines(b.filters),
+  ].join('\n');
+}
+
 function explanationText(e: RouteExplanation): string {
   const lines = [e.summary, ''];
-  for (const verdict of e.filters) {
-    for (const r of verdict.removed)
-      lines.push(`filtered by ${verdict.filter}: ${r.modelId}@${r.nodeId} (${r.reason})`);
-  }
+  lines.push(...removalLines(e.filters));
   if (e.filters.length > 0) lines.push('');
   lines.push(`objective: ${e.objective.description} (reply ~${e.objective.expectedOutputTokens} tokens)`, '');
   // One column per factor: quality terms in points, time terms in ms.
@@ -133,15 +147,32 @@ export function registerRoute(program: Command): void {
           ...(opts.system ? [{ role: 'system' as const, content: opts.system }] : []),
           { role: 'user' as const, content: prompt },
         ];
-        const decision = router.route(
-          {
-            messages,
-            model: opts.model,
-            ...(maxTokens ? { maxTokens } : {}),
-            ...(requires.length ? { requires } : {}),
-          },
-          ctx,
-        );
+        let decision: ReturnType<Router['route']>;
+        try {
+          decision = router.route(
+            {
+              messages,
+              model: opts.model,
+              ...(maxTokens ? { maxTokens } : {}),
+              ...(requires.length ? { requires } : {}),
+            },
+            ctx,
+          );
+        } catch (err) {
+          // No candidate left: show which filter removed which candidate (stdout), then fail
+          // with the one-line error (stderr, exit 1).
+          if (err instanceof NoRouteError && err.breakdown)
+            g.out.result(
+              {
+                ok: false,
+                error: { code: err.code, message: err.message, hint: err.hint },
+                candidates: err.breakdown.candidates,
+                filters: err.breakdown.filters,
+              },
+              noRouteText(err, err.breakdown),
+            );
+          throw err;
+        }
         const explanation = decision.explanation;
         const text = opts.explain
           ? explanationText(explanation)
