@@ -31,7 +31,7 @@ function update(doc: Document, node: Node | null, value: unknown): Node {
   if (isPlainObject(value)) {
     if (!node || !isMap(node)) return fresh(doc, value, node);
     // `{}` written as a placeholder grows into a block map, not a long flow line.
-    if (node.flow && node.items.length === 0 && Object.keys(value).length > 0) node.flow = false;
+    if (node.flow && node.items.length === 0 && Object.keys(value).length > 0) toBlock(node);
     for (const pair of [...node.items]) if (!(keyOf(pair) in value)) node.delete(pair.key);
     for (const [key, v] of Object.entries(value)) {
       if (v === undefined) {
@@ -46,7 +46,7 @@ function update(doc: Document, node: Node | null, value: unknown): Node {
   }
   if (Array.isArray(value)) {
     if (!node || !isSeq(node)) return fresh(doc, value, node);
-    if (node.flow && node.items.length === 0 && value.length > 0) node.flow = false;
+    if (node.flow && node.items.length === 0 && value.length > 0) toBlock(node);
     const old = node.items as Node[];
     const used = new Set<Node>();
     node.items = value.map((v, i) => {
@@ -65,6 +65,18 @@ function update(doc: Document, node: Node | null, value: unknown): Node {
     return node;
   }
   return fresh(doc, value, node);
+}
+
+/**
+ * An empty flow collection (`models: [] # note`) that gets items becomes a block one. Its comment
+ * goes above the items: below them, yaml would read the next key's comment into it on the next run.
+ */
+function toBlock(node: Node & { flow?: boolean }): void {
+  node.flow = false;
+  if (node.comment) {
+    node.commentBefore = node.commentBefore ? `${node.commentBefore}\n${node.comment}` : node.comment;
+    node.comment = undefined;
+  }
 }
 
 /** A new node for `value`, keeping the comments and spacing of the node it replaces. */

@@ -40,9 +40,10 @@ export function cli(
 }
 
 /** Start a long-running CLI (e.g. `status --watch --json`) and read its stdout lines as they come. */
-export function cliStream(args: string[], options: { cwd?: string } = {}) {
+export function cliStream(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
   const child: ChildProcess = spawn(process.execPath, [CLI, ...args], {
     cwd: options.cwd,
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];

@@ -49,7 +49,11 @@ describe('updateDocument: rewriting broke.yaml keeps what the user wrote', () =>
     });
     for (const line of commented.split('\n').filter((l) => l.includes('#') || l.includes('${')))
       expect(out).toContain(line.includes('models: []') ? '# filled by scan-models' : line);
-    expect(out).toContain('    models:\n      - id: big\n        servedName: /models/big\n');
+    expect(out).toContain(
+      '    models:\n      # filled by scan-models\n      - id: big\n        servedName: /models/big\n',
+    );
+    // Stable: the next rewrite changes nothing.
+    expect(rewrite(out, () => {})).toBe(out);
     expect(out).toContain('      - id: tiny # the small model\n        servedName: /models/tiny\n');
     expect(
       out.endsWith('models:\n  - id: big\n    quantization: 4bit\nbaselines:\n  - baselines/local.json\n'),
