@@ -1,4 +1,5 @@
-import { isAbsolute, resolve } from 'node:path';
+import { dirname, isAbsolute, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import {
   type BaselineFile,
@@ -15,7 +16,20 @@ import { collect, globals } from '../context.js';
 import { SUITE_NAME } from '../prompts.js';
 import { brokeVersion } from '../version.js';
 
-export const SCHEMA_URL = 'https://broke.dev/schema/baseline.schema.json';
+/** The JSON Schema shipped in the package (`schema/` beside `dist/` and `src/`). */
+export const BASELINE_SCHEMA_PATH = fileURLToPath(
+  new URL('../../../schema/baseline.schema.json', import.meta.url),
+);
+
+/**
+ * `$schema` for a file written in `dir`: the shipped schema file, relative to that folder, which is
+ * how editors resolve it (e.g. `./node_modules/@broke/core/schema/baseline.schema.json` in a
+ * project that installed @broke/core). There is no hosted copy to point at.
+ */
+export function schemaRefFrom(dir: string): string {
+  const rel = relative(resolve(dir), BASELINE_SCHEMA_PATH).split(sep).join('/');
+  return isAbsolute(rel) || rel.startsWith('../') ? rel : `./${rel}`;
+}
 
 export function registerExportConfig(program: Command): void {
   program
@@ -51,7 +65,9 @@ export function registerExportConfig(program: Command): void {
         throw new ValidationError('no local baselines to export', {
           hint: 'run `broke-cluster benchmark-sequential` first',
         });
-      const doc = toCommunity(locals, file.config);
+      const doc = toCommunity(locals, file.config, {
+        schemaFrom: opts.out ? dirname(resolve(opts.out)) : process.cwd(),
+      });
       const text = `${JSON.stringify(doc, null, 2)}\n`;
       if (opts.out) {
         writeFileAtomic(opts.out, text);
@@ -90,6 +106,7 @@ export function toCommunity(
       contextLength?: number;
     }>;
   },
+  options: { schemaFrom?: string } = {},
 ): CommunityBaseline {
   const machines = new Map<string, string>();
   const groups = new Map<
@@ -142,7 +159,7 @@ export function toCommunity(
     });
   }
   return CommunityBaselineSchema.parse({
-    $schema: SCHEMA_URL,
+    $schema: schemaRefFrom(options.schemaFrom ?? process.cwd()),
     kind: 'broke-community-baseline',
     schemaVersion: 1,
     createdAt: new Date().toISOString(),
