@@ -20,14 +20,7 @@ export function loadedModelIds(node: Pick<NodeConfig, 'models'>, reported: reado
   const ids = new Set<string>();
   const unmatched: string[] = [];
   for (const name of reported) {
-    const tail = lastSegment(name);
-    const model = models.find(
-      (m) =>
-        m.id === name ||
-        m.servedName === name ||
-        m.path === name ||
-        (name.includes('/') && (tail === (m.servedName && lastSegment(m.servedName)) || tail === m.id)),
-    );
+    const model = modelNamed(models, name);
     if (model) ids.add(model.id);
     else unmatched.push(name);
   }
@@ -36,4 +29,18 @@ export function loadedModelIds(node: Pick<NodeConfig, 'models'>, reported: reado
     return [...ids];
   }
   return [...ids, ...unmatched];
+}
+
+/** The node model a server-reported name is: by id, served name, path, or a path ending in its served name or id. */
+export function modelNamed<
+  T extends { id: string; servedName?: string | undefined; path?: string | undefined },
+>(models: readonly T[], name: string): T | undefined {
+  const tail = lastSegment(name);
+  return models.find(
+    (m) =>
+      m.id === name ||
+      m.servedName === name ||
+      m.path === name ||
+      (name.includes('/') && (tail === (m.servedName && lastSegment(m.servedName)) || tail === m.id)),
+  );
 }

@@ -1,6 +1,7 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { AgentContextSchema, TaskTypeSchema } from '../context/agent-context.js';
+import { TIERS, tierForParameters } from '../learning/cold-start.js';
 import { BUILT_IN_PROFILES } from '../routing/profiles.js';
 import { closestKey, strictObject } from './unknown-keys.js';
 
@@ -19,28 +20,37 @@ export const CapabilitySchema = z.enum(['tools', 'json', 'vision', 'streaming'])
 export type Capability = z.infer<typeof CapabilitySchema>;
 
 /** Model size class, used for cold-start routing by complexity before any outcome is known. */
-export const TierSchema = z.enum(['small', 'medium', 'large']);
+export const TierSchema = z.enum(TIERS);
 export type Tier = z.infer<typeof TierSchema>;
 
 export const ModelSchema = strictObject({
   /** The id clients and the router use; what the node is asked for unless `servedName` says otherwise. */
   id: z.string().min(1),
   family: z.string().optional(),
-  /** Parameters in billions. */
+  /** Parameters in billions (`scan-models` reads them from the model's files). */
   parameters: z.number().positive().optional(),
   quantization: z.string().optional(),
   contextLength: z.number().int().positive().default(4096),
   capabilities: z.array(CapabilitySchema).default(['streaming']),
-  tier: TierSchema.default('medium'),
+  /**
+   * Size class for routing by complexity. Default: from `parameters` (small < 10B ≤ medium < 30B ≤
+   * large, learning/cold-start.ts), else medium. A tier set here wins over `parameters`.
+   */
+  tier: TierSchema.optional(),
   /** Approximate resident memory when loaded, in GiB (for memory-headroom filtering). */
   memoryGb: z.number().nonnegative().optional(),
+  /** Size of the model's files on disk in GiB (`scan-models`; informational). */
+  diskGb: z.number().nonnegative().optional(),
   /**
    * Template/stop strings this model may leak into its text, cut by the drivers on top of the
    * built-in ones (`<|im_end|>`, `</s>`, `<|eot_id|>`, `<|end|>`, `<|endoftext|>`).
    * `scan-models` fills it from the model's tokenizer_config.json.
    */
   stopTokens: z.array(z.string().min(1)).optional(),
-});
+}).transform((model) => ({
+  ...model,
+  tier: model.tier ?? (model.parameters === undefined ? 'medium' : tierForParameters(model.parameters)),
+}));
 export type ModelConfig = z.infer<typeof ModelSchema>;
 
 export const SshSchema = strictObject({

@@ -1,5 +1,8 @@
 import type { TaskType } from '../context/agent-context.js';
 
+/** Model size classes (config `tier`), smallest first. */
+export const TIERS = ['small', 'medium', 'large'] as const;
+
 /** Tier ranks: small 0, medium 1, large 2. */
 export const TIER_RANK = { small: 0, medium: 1, large: 2 } as const;
 
@@ -7,14 +10,48 @@ export const TIER_RANK = { small: 0, medium: 1, large: 2 } as const;
 const TIER_PARAMETERS = [3, 14, 70] as const;
 
 /**
+ * Where the tiers start, in billions of parameters: small below 10B (1B–8B models), medium from
+ * 10B (14B, 27B), large from 30B (32B, 70B). The one mapping from size to tier: the schema derives
+ * a missing `tier` with it and `scan-models`/`init` write it (docs/routing.md, "Model size").
+ */
+export const TIER_FROM_PARAMETERS = { medium: 10, large: 30 } as const;
+
+/** The tier a model of `parameters` billions belongs to. */
+export function tierForParameters(parameters: number): (typeof TIERS)[number] {
+  if (parameters >= TIER_FROM_PARAMETERS.large) return 'large';
+  if (parameters >= TIER_FROM_PARAMETERS.medium) return 'medium';
+  return 'small';
+}
+
+const CAPABILITY_MIN = 0.1;
+const sizeCapability = (params: number) => 0.3 + 0.35 * Math.log10(Math.max(params, 1e-9));
+
+/**
+ * Below this size (≈0.27B) the size prior bottoms out: every smaller model gets the same
+ * capability, so sizes alone cannot rank them (toy and test models). scan-models then ranks them
+ * within the cluster instead (model-facts/tiers.ts).
+ */
+export const SIZE_PRIOR_FLOOR_PARAMETERS = 10 ** ((CAPABILITY_MIN - 0.3) / 0.35);
+
+/** Capability band per tier rank: a tier is a size class, [from its lower bound, to the next one's). */
+const TIER_BAND = [
+  [CAPABILITY_MIN, sizeCapability(TIER_FROM_PARAMETERS.medium)],
+  [sizeCapability(TIER_FROM_PARAMETERS.medium), sizeCapability(TIER_FROM_PARAMETERS.large)],
+  [sizeCapability(TIER_FROM_PARAMETERS.large), 1],
+] as const;
+
+/**
  * Capability 0..1 of a model from its size: log-scaled parameters, so 3B ≈ 0.47, 7B ≈ 0.6,
  * 14B ≈ 0.7, 70B ≈ 0.95, 100B and up 1. Size is the best public predictor of quality on hard
- * prompts; learned evidence corrects it for the models and prompts at hand.
+ * prompts; learned evidence corrects it for the models and prompts at hand. The tier is the size
+ * class and wins: parameters place a model inside its tier's band, so a tier the user set (or
+ * scan-models ranked) is never overruled by the parameter count; a tier derived from parameters
+ * leaves the value unchanged.
  */
 export function capabilityOf(parameters: number | undefined, tierRank: number): number {
-  const params = parameters ?? TIER_PARAMETERS[tierRank] ?? 14;
-  const capability = 0.3 + 0.35 * Math.log10(Math.max(params, 0.1));
-  return capability < 0.1 ? 0.1 : Math.min(capability, 1);
+  const band = TIER_BAND[tierRank] ?? TIER_BAND[1];
+  const capability = sizeCapability(parameters ?? TIER_PARAMETERS[tierRank] ?? 14);
+  return Math.min(Math.max(capability, band[0]), band[1]);
 }
 
 /** How much the capability gap matters per task type: reasoning-heavy work separates models more. */

@@ -1,3 +1,11 @@
+import { factsFromConfigJson } from '../model-facts/config-json.js';
+import { billions } from '../model-facts/facts.js';
+import { GgufFormatError, parseGgufHeader } from '../model-facts/gguf.js';
+import {
+  factsFromSafetensors,
+  parseSafetensorsHeader,
+  type SafetensorsHeader,
+} from '../model-facts/safetensors.js';
 import type { SshConnection } from './connection.js';
 
 export interface ModelOnDisk {
@@ -6,8 +14,15 @@ export interface ModelOnDisk {
   /** Absolute path on the node (a snapshot folder for HF models). */
   path: string;
   source: 'hf-cache' | 'dir';
+  /** A model folder (config.json, safetensors) or one GGUF file. */
+  format: 'safetensors' | 'gguf';
+  /** Everything on disk: the folder, or the GGUF file. */
   sizeBytes?: number;
-  /** From config.json `quantization` (MLX), e.g. `4bit`; else torch_dtype. */
+  /** Bytes of weights (safetensors tensor data, the index's total_size, or the GGUF file). */
+  weightBytes?: number;
+  /** Billions: counted from safetensors headers, else config.json's shapes, else the GGUF header. */
+  parameters?: number;
+  /** From config.json `quantization` (MLX), e.g. `4bit`, the GGUF file type (`Q4_K_M`); else the dtype. */
   quantization?: string;
   contextLength?: number;
   architecture?: string;
@@ -19,8 +34,11 @@ export const HF_CACHE_DIR = '~/.cache/huggingface/hub';
 
 /**
  * Walk the roots given as positional args ($@): each root itself, its children and HF
- * `models--*\/snapshots/*`. Files travel base64-encoded so their contents cannot break parsing.
- * `~/` is expanded here, remotely, because quoting disables the shell's own tilde expansion.
+ * `models--*\/snapshots/*`; model folders (with config.json) and GGUF files. Files travel
+ * base64-encoded so their contents cannot break parsing: config.json, tokenizer_config.json, the
+ * safetensors index and each safetensors header (the JSON after its 8-byte length, capped at
+ * 16 MiB), a GGUF file's first 2 MiB (its metadata). `~/` is expanded here, remotely, because
+ * quoting disables the shell's own tilde expansion.
  */
 const SCAN = `
 for root in "$@"; do
@@ -32,6 +50,22 @@ for root in "$@"; do
     echo "@@size"; du -skL "$d" 2>/dev/null | cut -f1
     echo "@@config"; head -c 262144 "$d/config.json" | base64
     if [ -f "$d/tokenizer_config.json" ]; then echo "@@tokcfg"; head -c 4194304 "$d/tokenizer_config.json" | base64; fi
+    if [ -f "$d/model.safetensors.index.json" ]; then echo "@@stindex"; head -c 8388608 "$d/model.safetensors.index.json" | base64; fi
+    for f in "$d"/*.safetensors; do
+      [ -f "$f" ] || continue
+      n=$(head -c 8 "$f" | od -An -tu8 | tr -d ' \\n')
+      case "$n" in ''|*[!0-9]*) continue;; esac
+      [ "$n" -gt 0 ] && [ "$n" -le 16777216 ] || continue
+      echo "@@sthead"; head -c $((8 + n)) "$f" | tail -c "$n" | base64
+    done
+    echo "@@end"
+  done
+  for f in "$root"/*.gguf "$root"/*/*.gguf "$root"/models--*/snapshots/*/*.gguf; do
+    [ -f "$f" ] || continue
+    f=$(cd "$(dirname "$f")" && echo "$(pwd -P)/$(basename "$f")")
+    echo "@@gguf"; echo "$f"
+    echo "@@bytes"; wc -c < "$f" | tr -d ' '
+    echo "@@ggufhead"; head -c 2097152 "$f" | base64
     echo "@@end"
   done
 done
@@ -60,7 +94,10 @@ export function parseModelScan(text: string): ModelOnDisk[] {
       key = '';
     } else if (m?.[1]) {
       key = m[1];
-      cur[key] = [];
+      // A repeated key (one safetensors header per shard) starts a new block after a blank line.
+      const seen = cur[key];
+      if (seen) seen.push('');
+      else cur[key] = [];
     } else if (key) cur[key]?.push(line);
   }
   return [...out.values()];
@@ -76,31 +113,64 @@ function decodeJson(lines: string[] | undefined): Record<string, unknown> | unde
 }
 
 function toModel(rec: Record<string, string[]>): ModelOnDisk | undefined {
+  if (rec.gguf) return ggufModel(rec);
   const path = rec.model?.[0]?.trim();
   if (!path) return undefined;
   const hf = /\/models--([^/]+)\/snapshots\//.exec(path);
   const name = hf?.[1] ? hf[1].replace('--', '/') : (path.split('/').filter(Boolean).pop() ?? path);
-  const model: ModelOnDisk = { name, path, source: hf ? 'hf-cache' : 'dir' };
+  const model: ModelOnDisk = { name, path, source: hf ? 'hf-cache' : 'dir', format: 'safetensors' };
   const kb = Number(rec.size?.[0]?.trim());
   if (kb > 0) model.sizeBytes = kb * 1024;
   const cfg = decodeJson(rec.config);
-  if (cfg) {
-    const q = (cfg.quantization ?? cfg.quantization_config) as
-      | { bits?: number; group_size?: number }
-      | undefined;
-    if (q && typeof q.bits === 'number') model.quantization = `${q.bits}bit`;
-    else if (typeof cfg.torch_dtype === 'string') model.quantization = cfg.torch_dtype;
-    const ctx =
-      cfg.max_position_embeddings ??
-      (cfg.text_config as Record<string, unknown> | undefined)?.max_position_embeddings;
-    if (typeof ctx === 'number' && ctx > 0) model.contextLength = ctx;
-    const arch = Array.isArray(cfg.architectures) ? cfg.architectures[0] : cfg.model_type;
-    if (typeof arch === 'string') model.architecture = arch;
-  }
+  const fromConfig = cfg ? factsFromConfigJson(cfg) : {};
+  if (fromConfig.quantization) model.quantization = fromConfig.quantization;
+  if (fromConfig.contextLength) model.contextLength = fromConfig.contextLength;
+  if (fromConfig.architecture) model.architecture = fromConfig.architecture;
+  // Shard headers count every tensor (any architecture); config.json's shapes are the fallback.
+  const headers = (rec.sthead ?? [])
+    .join('\n')
+    .split('\n\n')
+    .map((block) => parseSafetensorsHeader(Buffer.from(block.replace(/\s+/g, ''), 'base64').toString('utf8')))
+    .filter((h): h is SafetensorsHeader => h !== undefined);
+  const fromHeaders = headers.length ? factsFromSafetensors(headers, fromConfig.bits) : undefined;
+  const count = fromHeaders?.parameters || fromConfig.parameters;
+  if (count) model.parameters = billions(count);
+  const total = Number(
+    (decodeJson(rec.stindex)?.metadata as { total_size?: unknown } | undefined)?.total_size,
+  );
+  const weightBytes = fromHeaders?.weightBytes || (total > 0 ? total : undefined);
+  if (weightBytes) model.weightBytes = weightBytes;
+  if (!model.quantization && fromHeaders?.dtype) model.quantization = fromHeaders.dtype;
   const tok = decodeJson(rec.tokcfg);
   if (tok) {
     const stops = stopTokensFromTokenizerConfig(tok);
     if (stops.length) model.stopTokens = stops;
+  }
+  return model;
+}
+
+/** A GGUF file: its header's parameter count, context length and file type; the file is the weights. */
+function ggufModel(rec: Record<string, string[]>): ModelOnDisk | undefined {
+  const path = rec.gguf?.[0]?.trim();
+  if (!path) return undefined;
+  const hf = /\/models--([^/]+)\/snapshots\//.exec(path);
+  const file = path.split('/').pop() ?? path;
+  const name = hf?.[1] ? `${hf[1].replace('--', '/')}/${file}` : file.replace(/\.gguf$/i, '');
+  const model: ModelOnDisk = { name, path, source: hf ? 'hf-cache' : 'dir', format: 'gguf' };
+  const bytes = Number(rec.bytes?.[0]?.trim());
+  if (bytes > 0) {
+    model.sizeBytes = bytes;
+    model.weightBytes = bytes;
+  }
+  try {
+    const facts = parseGgufHeader(Buffer.from((rec.ggufhead ?? []).join(''), 'base64'));
+    if (facts.parameters) model.parameters = billions(facts.parameters);
+    if (facts.contextLength) model.contextLength = facts.contextLength;
+    if (facts.fileType) model.quantization = facts.fileType;
+    if (facts.architecture) model.architecture = facts.architecture;
+  } catch (err) {
+    if (!(err instanceof GgufFormatError)) throw err;
+    return undefined;
   }
   return model;
 }

@@ -2,10 +2,13 @@ import type { Command } from 'commander';
 import { publicModelName } from '../../cluster/baselines.js';
 import type { BrokeConfigInput, DriverKind, NodeConfig } from '../../config/schema.js';
 import { BrokeError, NodeError, ValidationError } from '../../errors.js';
+import { addFacts, factsFromServer, factsOnDisk, fillTiers, modelFacts } from '../../model-facts/catalog.js';
+import { type ServerModelFacts, serverModelFacts } from '../../model-facts/server-reported.js';
 import { SshConnection, type SshTarget } from '../../ssh/connection.js';
 import { type HardwareInfo, probeHardware } from '../../ssh/hardware.js';
 import { listModelsOnDisk, type ModelOnDisk } from '../../ssh/models-on-disk.js';
 import { writeConfigFile } from '../config-file.js';
+import { pathsRelativeToConfig } from '../config-relative.js';
 import { collect, globals } from '../context.js';
 import { DEFAULT_PORTS, detectServer, type FoundServer } from '../discovery.js';
 import { errorLine } from '../exit-codes.js';
@@ -38,6 +41,8 @@ export interface HostReport {
   ssh?: { ok: boolean; fingerprint?: string; error?: string };
   hardware?: HardwareInfo;
   servers: FoundServer[];
+  /** What each server reports about its models (size, context), by server URL then served name. */
+  reported?: Record<string, Record<string, ServerModelFacts>>;
 }
 
 export function registerInit(program: Command): void {
@@ -71,7 +76,7 @@ export function registerInit(program: Command): void {
     .option('-y, --yes', 'add every discovered host without asking')
     .action(async (opts: InitOptions, cmd: Command) => {
       const g = globals(cmd);
-      const out = opts.out ?? g.config;
+      const out = opts.out ?? g.configTarget;
       const ports = opts.ports ?? DEFAULT_PORTS;
       const timeoutMs = opts.timeout;
       // No hosts named: find them on the local link (mDNS), probed and confirmed before anything is written.
@@ -133,7 +138,7 @@ export function registerInit(program: Command): void {
           `no model servers found on ${reports.map((r) => r.host).join(', ')} (ports ${ports.join(',')})`,
           { code: 'node_unreachable', hint: 'start a model server there, or name its port with --ports' },
         );
-      writeConfigFile(out, raw, { force: Boolean(opts.force) });
+      writeConfigFile(out, pathsRelativeToConfig(raw, out), { force: Boolean(opts.force) });
       const rows = (raw.nodes ?? []).map((n) => [
         n.id,
         n.kind ?? 'mlx',
@@ -208,6 +213,14 @@ async function probeHost(
   const found =
     known ?? (await Promise.all(ports.map((p) => detectServer(`http://${urlHost}:${p}`, timeoutMs))));
   report.servers = found.filter((f): f is FoundServer => f !== undefined);
+  report.reported = Object.fromEntries(
+    await Promise.all(
+      report.servers.map(async (s) => [
+        s.url,
+        Object.fromEntries(await serverModelFacts(s.url, s.kind, { timeoutMs })),
+      ]),
+    ),
+  );
   const target = sshTargetFor(host, opts);
   const disk: ModelOnDisk[] = [];
   if (target) {
@@ -255,7 +268,7 @@ export function buildConfig(
   opts: Omit<InitOptions, 'host' | 'node' | 'timeout'>,
 ): BrokeConfigInput {
   const nodes: NonNullable<BrokeConfigInput['nodes']> = [];
-  const catalog = new Map<string, { id: string; quantization?: string; contextLength?: number }>();
+  const catalog: NonNullable<BrokeConfigInput['models']> = [];
   const ids = new Set<string>();
   for (const r of reports) {
     const disk = (r as HostReport & { disk?: ModelOnDisk[] }).disk ?? [];
@@ -268,12 +281,8 @@ export function buildConfig(
       ids.add(id);
       const models = servedModels(s);
       for (const m of models) {
-        const d = disk.find((x) => x.path === m.path);
-        catalog.set(m.id, {
-          id: m.id,
-          ...(d?.quantization ? { quantization: d.quantization } : {}),
-          ...(d?.contextLength ? { contextLength: d.contextLength } : {}),
-        });
+        const reported = factsFromServer(r.reported?.[s.url]?.[m.servedName ?? m.id]);
+        addFacts(catalog, m.id, modelFacts(reported, factsOnDisk(disk.find((x) => x.path === m.path))));
       }
       const node: Partial<NodeConfig> & { id: string; url: string; kind: DriverKind } = {
         id,
@@ -297,5 +306,6 @@ export function buildConfig(
       nodes.push(node as NodeConfig);
     }
   }
-  return { cluster: { name: 'broke' }, nodes, models: [...catalog.values()] };
+  // Sizes become tiers here, so routing by complexity works without editing the file.
+  return fillTiers({ cluster: { name: 'broke' }, nodes, models: catalog });
 }

@@ -1,9 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Command } from 'commander';
 import { publicModelName } from '../../cluster/baselines.js';
+import { modelNamed } from '../../cluster/loaded-models.js';
 import type { BrokeConfigInput } from '../../config/schema.js';
 import { createDriver } from '../../drivers/factory.js';
 import { BrokeError } from '../../errors.js';
+import { addFacts, factsFromServer, factsOnDisk, fillTiers, modelFacts } from '../../model-facts/catalog.js';
+import { type ServerModelFacts, serverModelFacts } from '../../model-facts/server-reported.js';
 import { listModelsOnDisk, type ModelOnDisk } from '../../ssh/models-on-disk.js';
 import { SshPool } from '../../ssh/pool.js';
 import { readConfigFile, writeConfigFile } from '../config-file.js';
@@ -17,6 +20,8 @@ export interface NodeScan {
   served: string[];
   loaded?: string[];
   disk: ModelOnDisk[];
+  /** What the server reports about its models (size, context), by served name. */
+  reported?: Record<string, ServerModelFacts>;
   errors: string[];
 }
 
@@ -47,9 +52,17 @@ export function registerScanModels(program: Command): void {
             scan.errors.push(errorLine(err));
             failures.push({ where: node.id, error: err });
           }
+          scan.reported = Object.fromEntries(
+            await serverModelFacts(node.url, node.kind, { timeoutMs: 5000, apiKey: node.apiKey }),
+          );
           if (node.ssh) {
+            // The served models' own folders too, for their sizes (mlx_lm.server serves a path).
+            const servedDirs = [
+              ...node.models.flatMap((m) => (m.path ? [m.path] : [])),
+              ...(scan.loaded ?? scan.served).filter((m) => m.startsWith('/')),
+            ];
             try {
-              scan.disk = await listModelsOnDisk(await pool.get(node.ssh), opts.modelDir);
+              scan.disk = await listModelsOnDisk(await pool.get(node.ssh), [...opts.modelDir, ...servedDirs]);
             } catch (err) {
               scan.errors.push(errorLine(err));
               failures.push({ where: node.id, error: err });
@@ -120,8 +133,10 @@ function servedOf(
 }
 
 /**
- * Add served models missing from each node's list; fill the catalog (quantisation, context
- * length) from what is on disk. Existing entries and user edits are kept.
+ * Add served models missing from each node's list (a served name that resolves to a listed model,
+ * by id, served name, path or path tail, is that model); fill the catalog from the model files and
+ * what the servers report (parameters, quantisation, context length, memory, disk size, stop
+ * tokens), then tiers. Fields already in the file, the user's own or an earlier scan's, are kept.
  */
 function merge(raw: BrokeConfigInput, scans: NodeScan[]): BrokeConfigInput {
   const models = [...(raw.models ?? [])];
@@ -129,24 +144,30 @@ function merge(raw: BrokeConfigInput, scans: NodeScan[]): BrokeConfigInput {
     const scan = scans.find((s) => s.nodeId === n.id);
     if (!scan) return n;
     const list = [...(n.models ?? [])];
+    const catalogFrom: Array<{ id: string; disk?: ModelOnDisk | undefined; served?: string }> = [];
     for (const m of servedOf(scan, n.kind)) {
-      if (!list.some((x) => x.id === m.id || (m.servedName && x.servedName === m.servedName))) list.push(m);
+      const name = m.servedName ?? m.id;
+      // A lone entry naming no path or served name is what a one-model server serves (as the monitor reads it).
+      const lone = list.length === 1 && !list[0]?.path && !list[0]?.servedName ? list[0] : undefined;
+      const listed = modelNamed(list, name) ?? lone;
+      if (!listed) list.push(m);
+      catalogFrom.push({
+        id: listed?.id ?? m.id,
+        disk: scan.disk.find((d) => d.path === m.path),
+        served: name,
+      });
     }
-    const catalogFrom = [
-      ...list.map((m) => ({ id: m.id, disk: scan.disk.find((d) => d.path === (m.path ?? m.servedName)) })),
-      ...scan.disk.map((d) => ({ id: publicModelName(d.path), disk: d as ModelOnDisk | undefined })),
-    ];
-    for (const { id, disk } of catalogFrom) {
-      const existing = models.find((m) => m.id === id);
-      const meta = {
-        ...(disk?.quantization ? { quantization: disk.quantization } : {}),
-        ...(disk?.contextLength ? { contextLength: disk.contextLength } : {}),
-        ...(disk?.stopTokens?.length ? { stopTokens: disk.stopTokens } : {}),
-      };
-      if (existing) Object.assign(existing, { ...meta, ...existing });
-      else models.push({ id, ...meta });
+    for (const m of list)
+      catalogFrom.push({ id: m.id, disk: scan.disk.find((d) => d.path === (m.path ?? m.servedName)) });
+    for (const d of scan.disk) catalogFrom.push({ id: publicModelName(d.path), disk: d });
+    for (const { id, disk, served } of catalogFrom) {
+      const reported = factsFromServer(served === undefined ? undefined : scan.reported?.[served]);
+      addFacts(models, id, modelFacts(reported, factsOnDisk(disk)));
+      const entry = models.find((m) => m.id === id);
+      if (entry && entry.stopTokens === undefined && disk?.stopTokens?.length)
+        entry.stopTokens = disk.stopTokens;
     }
     return { ...n, models: list };
   });
-  return { ...raw, nodes, models };
+  return fillTiers({ ...raw, nodes, models });
 }

@@ -1,4 +1,4 @@
-import { COLD } from '../live-table.js';
+import { COLD, WARM } from '../live-table.js';
 import type { Factor } from '../plugin.js';
 
 /** Load speed assumed for a cold model's weights (GiB per second) and the load without a size. */
@@ -21,6 +21,12 @@ export function coldLoadFactor(): Factor {
         }
       }
     },
-    note: (_candidate, term) => (term > 0 ? `cold: ~${Math.round(term)} ms to load` : undefined),
+    // Warmth in words, so an explanation shows a loaded model as warm, not only as a 0 ms term.
+    note: (candidate, term, ctx) => {
+      const warmth = ctx.live.warmth(candidate.index);
+      if (warmth === WARM) return 'warm: loaded on the node';
+      if (warmth === COLD) return `cold: ~${Math.round(term)} ms to load`;
+      return 'warmth unknown: the server does not say what it has loaded';
+    },
   };
 }
