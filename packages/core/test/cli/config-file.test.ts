@@ -1,10 +1,11 @@
 // biome-ignore-all lint/suspicious/noTemplateCurlyInString: these tests are about ${NAME} text in broke.yaml
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { freePort, type MlxNode, startMlxNode } from '../../../../testbed/index.js';
+import { type Sshd, startSshd } from '../../../../testbed/sshd.js';
 import { loadConfig } from '../../src/config/loader.js';
 import { cli, cliStream, ensureBuilt } from './helpers.js';
 
@@ -17,6 +18,7 @@ import { cli, cliStream, ensureBuilt } from './helpers.js';
  */
 describe('broke.yaml: comments, ${NAME}, relative paths, discovery', () => {
   let node: MlxNode;
+  let sshd: Sshd;
   const root = mkdtempSync(join(tmpdir(), 'broke-config-file-'));
   const lab = join(root, 'lab');
   const cfg = join(lab, 'broke.yaml');
@@ -32,7 +34,7 @@ describe('broke.yaml: comments, ${NAME}, relative paths, discovery', () => {
   beforeAll(async () => {
     ensureBuilt();
     for (const d of [lab, elsewhere, xdg]) mkdirSync(d, { recursive: true });
-    node = await startMlxNode({ model: 'tiny' });
+    [node, sshd] = await Promise.all([startMlxNode({ model: 'tiny' }), startSshd()]);
     written = [
       '# Lab cluster, written by hand. Every note here must survive the CLI.',
       'cluster:',
@@ -59,7 +61,7 @@ describe('broke.yaml: comments, ${NAME}, relative paths, discovery', () => {
     writeFileSync(cfg, written);
   });
   afterAll(async () => {
-    await node?.stop();
+    await Promise.all([node?.stop(), sshd?.stop()]);
   });
 
   /** The user's own lines: comments (from the `#`) and `${NAME}` references. */
@@ -203,5 +205,50 @@ describe('broke.yaml: comments, ${NAME}, relative paths, discovery', () => {
     );
     expect(named.code).toBe(2);
     expect(named.stderr).toMatch(/^error: Cannot read config file .*missing\.yaml \(named by BROKE_CONFIG\)/);
+  });
+
+  it('init: SSH paths typed relative to the current folder are written relative to the config; ./broke.yaml by default', async () => {
+    const work = join(root, 'init-work');
+    mkdirSync(join(work, 'sub'), { recursive: true });
+    writeFileSync(join(work, 'known_hosts'), `${sshd.knownHostsLine}\n`);
+    const key = relative(work, sshd.privateKeyPath);
+    const r = await run(
+      [
+        'init',
+        '--host',
+        '127.0.0.1',
+        '--ports',
+        String(node.port),
+        '--ssh-user',
+        sshd.user,
+        '--ssh-port',
+        String(sshd.port),
+        '--ssh-key',
+        key,
+        '--known-hosts',
+        'known_hosts',
+        '-o',
+        'sub/broke.yaml',
+      ],
+      {},
+      work,
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const written = join(work, 'sub/broke.yaml');
+    expect(parse(readFileSync(written, 'utf8')).nodes[0].ssh).toMatchObject({
+      privateKeyPath: relative(join(work, 'sub'), sshd.privateKeyPath),
+      knownHostsPath: '../known_hosts',
+    });
+    // From any other folder, SSH finds the key and known_hosts next to the config.
+    const scan = await run(['-c', written, '--json', 'scan-models', '--dry-run']);
+    expect(scan.code, scan.stderr).toBe(0);
+    expect(JSON.parse(scan.stdout).nodes[0].errors).toEqual([]);
+
+    // A user config exists (the discovery test wrote one); init still writes ./broke.yaml here.
+    const userConfig = readFileSync(join(xdg, 'broke/broke.yaml'), 'utf8');
+    const plain = await run(['init', '--node', node.url], {}, work);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(loadConfig(join(work, 'broke.yaml')).nodes[0]?.url).toBe(node.url);
+    expect(readFileSync(join(xdg, 'broke/broke.yaml'), 'utf8')).toBe(userConfig);
   });
 });
