@@ -36,6 +36,7 @@ export class ClusterState implements ClusterView {
       memory: node.memoryGb === undefined ? undefined : { totalGb: node.memoryGb },
       cooldownUntil: 0,
       lastSeen: 0,
+      lastError: undefined,
     };
     this.states.set(node.id, state);
     this.list = [...this.states.values()];

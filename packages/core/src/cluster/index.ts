@@ -7,4 +7,5 @@ export * from './measure.js';
 export * from './monitor.js';
 export * from './node-state.js';
 export * from './ssh-memory.js';
+export * from './status-report.js';
 export * from './validation.js';

@@ -178,6 +178,8 @@ export class ClusterMonitor extends EventEmitter<MonitorEvents> {
     const id = t.node.id;
     const prev = this.state.node(id);
     if (!prev) return;
+    // Every failed poll is remembered, so a DOWN node (or one about to be) can say why.
+    this.state.update(id, { lastError: { at: Date.now(), message: error } });
     // No evidence it was ever up: the first failure decides. Otherwise wait for downAfter.
     const goDown = (!t.known || prev.up) && (!t.known || t.failures >= this.config.downAfter);
     if (!goDown) return;

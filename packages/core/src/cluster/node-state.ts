@@ -24,6 +24,8 @@ export interface NodeState {
   /** Router should not pick this node before this time (ms epoch), e.g. after a failure. */
   cooldownUntil: number;
   lastSeen: number;
+  /** The last failure seen on the node (a failed poll, a request it failed); status shows it. */
+  lastError?: { at: number; message: string } | undefined;
 }
 
 /** Measured speed for one node × model, updated online (EWMA) and seeded from benchmarks. */

@@ -337,7 +337,9 @@ export function errorText(err: unknown): string {
   if (err instanceof Error) {
     const cause = (err as { cause?: unknown }).cause;
     const code = (cause as { code?: string } | undefined)?.code;
-    return code ? `${err.message} (${code})` : err.message;
+    // fetch says only "fetch failed"; the cause says why (ECONNREFUSED, "bad port", a TLS error).
+    const why = code ?? (cause instanceof Error ? cause.message : undefined);
+    return why ? `${err.message} (${why})` : err.message;
   }
   return String(err);
 }

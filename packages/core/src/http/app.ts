@@ -15,6 +15,7 @@ import type { ContextExtractor } from './request-context.js';
 import type { RequestLogSink } from './request-log.js';
 import type { RouterLike } from './router-like.js';
 import { explainHandler, feedbackHandler, healthHandler, listRoutesHandler } from './routes-api.js';
+import { statusHandler } from './status-api.js';
 
 export type DriverSource = ReadonlyMap<string, NodeDriver> | ((node: NodeConfig) => NodeDriver);
 
@@ -93,6 +94,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
   app.use('*', limitBody(config.gateway.maxBodyBytes));
   app.use('*', clientConcurrency(config.gateway.limits.maxRequestsPerClient ?? MAX_REQUESTS_PER_CLIENT));
   mountApi(app, '', base);
+  app.get('/v1/status', statusHandler(cluster, router));
   for (const bridge of options.bridges ?? []) {
     const prefix = `/${bridge.prefix.replace(/^\/+|\/+$/g, '')}`;
     mountApi(app, prefix, {

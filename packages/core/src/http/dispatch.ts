@@ -132,7 +132,7 @@ export async function dispatchWithFailover<T>(
         // or one client could take every node out of rotation.
         if (failure.afterSend && (await stillUp(driver, timeoutMs))) upAfterFailure.push(candidate.nodeId);
         else {
-          coolDown(deps.cluster, candidate.nodeId);
+          coolDown(deps.cluster, candidate.nodeId, undefined, failure.error.message);
           if (failure.afterSend) downAfterSend.push(candidate.nodeId);
         }
         if (client.gone) throw new ClientGoneError();

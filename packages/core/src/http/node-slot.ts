@@ -96,7 +96,9 @@ export function acquireSlot(
 }
 
 /** Short penalty after a failure so new routes steer away before the monitor notices. */
-export function coolDown(cluster: ClusterState, nodeId: string, ms = 3000): void {
+export function coolDown(cluster: ClusterState, nodeId: string, ms = 3000, reason?: string): void {
   const state = cluster.node(nodeId);
-  if (state) state.cooldownUntil = Math.max(state.cooldownUntil, Date.now() + ms);
+  if (!state) return;
+  state.cooldownUntil = Math.max(state.cooldownUntil, Date.now() + ms);
+  if (reason !== undefined) state.lastError = { at: Date.now(), message: reason };
 }

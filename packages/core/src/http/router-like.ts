@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../config/schema.js';
 import type { AgentContext } from '../context/agent-context.js';
+import type { QualityStat } from '../learning/quality-stat.js';
 import type { RouteQuery, RouteSummary } from '../routing/route-log.js';
 import type { FeedbackTarget } from '../routing/router.js';
 import type { Feedback, Outcome, RouteDecision, RouteExplanation, RouteRequest } from '../routing/types.js';
@@ -31,4 +32,6 @@ export interface RouterLike {
     attempt: { nodeId: string; modelId: string; ok: boolean; error?: string },
   ): void;
   listModels(): { virtual: string[]; concrete: ModelConfig[] };
+  /** Learned statistics, for GET /v1/status's quality summary (optional for custom routers). */
+  stats?(): Iterable<QualityStat>;
 }

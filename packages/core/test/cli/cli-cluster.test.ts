@@ -262,7 +262,7 @@ describe('broke-cluster on a loopback cluster', () => {
     ]);
     try {
       expect(start.code, start.stderr).toBe(0);
-      expect(start.stdout).toMatch(/started managed \(pid \d+\)/);
+      expect(start.stdout).toMatch(/started managed \(pid \d+, serving its port\)/);
       expect((await fetch(`http://127.0.0.1:${port}/health`)).ok).toBe(true);
       const status = await cli(['-c', managed, 'server', 'status', 'managed']);
       expect(status.stdout).toMatch(/managed running/);
