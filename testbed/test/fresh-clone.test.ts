@@ -81,7 +81,15 @@ describe('a fresh clone: bash scripts/setup.sh, then npx broke-cluster', () => {
     npm_config_update_notifier: 'false',
   });
 
-  const setup = () => run('bash', ['scripts/setup.sh'], clone, env, 300_000);
+  const setup = async () => {
+    const r = await run('bash', ['scripts/setup.sh'], clone, env, 300_000);
+    if (/ENOTCACHED/.test(r.stderr))
+      throw new Error(
+        "the npm cache (~/.cache/broke/npm) lacks a locked package, and this test installs offline: run `bash scripts/setup.sh` in the checkout first (CI's scripts/test.sh does). npm said: " +
+          (r.stderr.split('\n').find((l) => l.includes('request to')) ?? ''),
+      );
+    return r;
+  };
   const npx = (...args: string[]) => run('npx', ['broke-cluster', ...args], clone, env);
 
   beforeAll(async () => {
