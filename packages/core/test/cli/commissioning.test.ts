@@ -1,8 +1,8 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parse } from 'yaml';
+import { parse, stringify } from 'yaml';
 import { type MlxNode, startMlxNode } from '../../../../testbed/index.js';
 import { type Sshd, startSshd } from '../../../../testbed/sshd.js';
 import { cli, cliStream, ensureBuilt } from './helpers.js';
@@ -151,6 +151,38 @@ describe('commissioning a cluster by the book (docs/cli.md)', () => {
     const explanation = JSON.parse(r.stdout) as Explanation;
     expect(explanation.chosen.modelId, explanation.summary).toBe(modelOf(large));
     expect(warmth(explanation)).toEqual(['warm: loaded on the node', 'warm: loaded on the node']);
+  });
+
+  it("scan-models on a hand-written config: the user's names and values win, the rest is filled", async () => {
+    const own = mkdtempSync(join(tmpdir(), 'broke-commission-own-'));
+    const cfg = join(own, 'broke.yaml');
+    const ssh = { host: '127.0.0.2', port: sshd.port, user: sshd.user, privateKeyPath: sshd.privateKeyPath };
+    // The user named the served model their own way (no path) and set its tier and context length.
+    writeFileSync(
+      cfg,
+      stringify({
+        nodes: [
+          {
+            id: 'big',
+            url: large.url,
+            models: [{ id: 'reviewer' }],
+            ssh: { ...ssh, hostKeyFingerprint: sshd.hostKeyFingerprint },
+          },
+        ],
+        models: [{ id: 'reviewer', tier: 'medium', contextLength: 2048 }],
+      }),
+    );
+    const r = await cli(['-c', cfg, 'scan-models'], { cwd: own });
+    expect(r.code, r.stderr).toBe(0);
+    const after = parse(readFileSync(cfg, 'utf8'));
+    // The served path is the model the user called `reviewer`: no second entry for it.
+    expect(after.nodes[0].models).toEqual([{ id: 'reviewer' }]);
+    expect(after.models.find((m: { id: string }) => m.id === 'reviewer')).toMatchObject({
+      tier: 'medium',
+      contextLength: 2048,
+      parameters: 0.0032,
+      quantization: 'float32',
+    });
   });
 });
 

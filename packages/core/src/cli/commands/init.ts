@@ -124,6 +124,15 @@ export function registerInit(program: Command): void {
         reports.push({
           host: parsed.hostname,
           servers: [found ?? { url: url.replace(/\/+$/, ''), kind: 'openai', models: [] }],
+          ...(found
+            ? {
+                reported: {
+                  [found.url]: Object.fromEntries(
+                    await serverModelFacts(found.url, found.kind, { timeoutMs }),
+                  ),
+                },
+              }
+            : {}),
         });
         bar.tick(url);
       }
