@@ -254,7 +254,9 @@ describe.skipIf(!netns.ok && !inCi)(
       expect(off.stderr).toMatch(/^error: init needs at least one --host or --node/m);
       const bad = await cliInit(['-c', cfg, 'init', '--discover-timeout', 'abc']);
       expect(bad.code).toBe(2);
-      expect(bad.stderr).toMatch(/^error: --discover-timeout "abc" is not a whole number/m);
+      expect(bad.stderr).toMatch(
+        /^error: option '--discover-timeout <ms>' argument 'abc' is invalid\. Expected milliseconds \(a whole number from 100 to 600000\)/m,
+      );
       expect(existsSync(cfg)).toBe(false);
     });
 

@@ -12,7 +12,7 @@ import { pathsRelativeToConfig } from '../config-relative.js';
 import { collect, globals } from '../context.js';
 import { DEFAULT_PORTS, detectServer, type FoundServer } from '../discovery.js';
 import { errorLine } from '../exit-codes.js';
-import { milliseconds, port, portList } from '../flags.js';
+import { milliseconds, port, portList, wholeNumber } from '../flags.js';
 import { type DiscoverOptions, discoverForInit, type OfferedHost } from '../init-discovery.js';
 import { table } from '../output.js';
 import { PartialFailureError, type TargetFailure } from '../partial-failure.js';
@@ -71,7 +71,12 @@ export function registerInit(program: Command): void {
       '--allow-partial',
       'write the config even when a host fails (SSH, no server, no models); the failures become warnings',
     )
-    .option('--discover-timeout <ms>', 'with no --host/--node: how long to browse mDNS', '3000')
+    .option(
+      '--discover-timeout <ms>',
+      'with no --host/--node: how long to browse mDNS',
+      wholeNumber('milliseconds', 100, 600_000),
+      3000,
+    )
     .option('--no-discover', 'with no --host/--node: fail instead of browsing mDNS')
     .option('-y, --yes', 'add every discovered host without asking')
     .action(async (opts: InitOptions, cmd: Command) => {
