@@ -66,13 +66,29 @@ const GAP_SENSITIVITY: Record<TaskType, number> = {
   chat: 0.8,
 };
 
+/** Below this complexity a prompt is trivial: a greeting, a thank-you, a one-line fact. */
+const TRIVIAL_BELOW = 1 / 6;
+
 /**
- * Prior quality mean before any evidence: every model does well on easy prompts and the gap
+ * How much model capability matters at this complexity: from the easy class up it grows
+ * linearly; below it, it falls to nothing (quadratically), since any model answers "Hi!" or
+ * "Thanks!" as well as the largest one, and the gap would otherwise send greetings to a slow 70B.
+ */
+function difficultyWeight(complexity: number): number {
+  const weight = 0.3 + 0.9 * complexity;
+  if (complexity >= TRIVIAL_BELOW) return weight;
+  const edge = 0.3 + 0.9 * TRIVIAL_BELOW;
+  const t = Math.max(complexity, 0) / TRIVIAL_BELOW;
+  return edge * t * t;
+}
+
+/**
+ * Prior quality mean before any evidence: every model does well on trivial prompts and the gap
  * grows with difficulty, faster for weaker models. A 70B stays near 0.9 on hard prompts where a
  * 3B falls to about 0.35. Only a starting point: evidence moves it (learned-quality.ts).
  */
 export function priorQuality(capability: number, complexity: number, taskType: TaskType = 'chat'): number {
-  const gap = (1 - capability) * (0.3 + 0.9 * complexity) * GAP_SENSITIVITY[taskType];
+  const gap = (1 - capability) * difficultyWeight(complexity) * GAP_SENSITIVITY[taskType];
   const mean = 0.95 - gap;
   return mean < 0.05 ? 0.05 : Math.min(mean, 0.95);
 }

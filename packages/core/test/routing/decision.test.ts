@@ -36,6 +36,7 @@ const HARD =
   'invariants hold, handle every edge case (ABA, reclamation, shutdown), and explain the trade-offs against a ' +
   'mutex-based design. It must stay linearizable under concurrent retries; include property-based tests.';
 const EASY = 'hi, thanks!';
+const MODEST = 'Summarize in two sentences: the launch moved to Tuesday because the venue was double-booked.';
 
 describe('the decision rule', () => {
   it('sends a hard prompt to the clearly better large model, and an easy one to a fast small one', () => {
@@ -192,13 +193,10 @@ describe('learning from feedback', () => {
 
   it('explores only where uncertainty could change the decision: a greeting never goes to the slow 70B', () => {
     const { router } = cluster({ explorationRate: 0.5 });
+    for (let i = 0; i < 300; i++) expect(router.route(ask(EASY)).modelId).not.toBe('big');
+    // Close calls do get explored: on a modest task the two smaller models' predictions are near.
     let explored = 0;
-    for (let i = 0; i < 300; i++) {
-      const d = router.route(ask(EASY));
-      expect(d.modelId).not.toBe('big');
-      if (d.explanation.explored) explored++;
-    }
-    // Close calls (the two small models) do get explored.
+    for (let i = 0; i < 300; i++) if (router.route(ask(MODEST)).explanation.explored) explored++;
     expect(explored).toBeGreaterThan(0);
   });
 });
