@@ -21,6 +21,7 @@ export * from './errors.js';
 export * from './http/index.js';
 export * from './learning/index.js';
 export * from './model-facts/index.js';
+export * from './observability/index.js';
 export * from './routing/index.js';
 // A namespace: the simulation's names (TaskKind, Agent, …) would clash with the router's.
 export * as simulation from './simulation/index.js';

@@ -4,6 +4,7 @@ export * from './interpolate.js';
 export * from './json-schema.js';
 export * from './loader.js';
 export * from './locate.js';
+export * from './observability-schema.js';
 export * from './resolve-paths.js';
 export * from './schema.js';
 export * from './write-json-schema.js';

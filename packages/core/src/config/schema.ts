@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AgentContextSchema, TaskTypeSchema } from '../context/agent-context.js';
 import { TIERS, tierForParameters } from '../learning/cold-start.js';
 import { BUILT_IN_PROFILES } from '../routing/profiles.js';
+import { ObservabilitySchema } from './observability-schema.js';
 import { closestKey, strictObject } from './unknown-keys.js';
 
 /**
@@ -211,6 +212,8 @@ export const BrokeConfigSchema = strictObject({
   monitor: MonitorSchema.default(MonitorSchema.parse({})),
   gateway: GatewaySchema.default(GatewaySchema.parse({})),
   store: StoreSchema.default({ kind: 'sqlite', path: '.broke/stats.db' }),
+  /** Metrics (`GET /metrics`) and structured logs. */
+  observability: ObservabilitySchema.default(ObservabilitySchema.parse({})),
   /** Benchmark files (from `benchmark-sequential` or `import-baselines`) used as routing priors. */
   baselines: z.array(z.string()).default([]),
   /** Agent context applied when a request carries none (strict here; request metadata is not). */

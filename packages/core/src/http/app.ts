@@ -1,18 +1,24 @@
 import { Hono } from 'hono';
+import type { Logger } from 'pino';
 import type { ClusterState } from '../cluster/cluster-state.js';
+import { ObservabilitySchema } from '../config/observability-schema.js';
 import type { BrokeConfig, NodeConfig } from '../config/schema.js';
 import type { Framework } from '../context/agent-context.js';
 import { createDriver } from '../drivers/factory.js';
 import type { NodeDriver } from '../drivers/types.js';
+import { GatewayMetrics } from '../observability/metrics.js';
+import { pinoRequestObserver } from '../observability/request-logger.js';
 import { bearerAuth } from './auth.js';
 import { limitBody } from './body-limit.js';
 import type { GatewayBridge } from './bridge.js';
 import { type ChatDeps, chatCompletions } from './chat-completions.js';
 import { clientConcurrency } from './client-limit.js';
+import { metricsHandler, metricsKeys } from './metrics-endpoint.js';
 import { getModelHandler, listModelsHandler } from './models.js';
 import { openAIErrorBody, sendError } from './openai-error.js';
 import type { ContextExtractor } from './request-context.js';
-import type { RequestLogSink } from './request-log.js';
+import { type RequestLogSink, requestLogObserver } from './request-log.js';
+import type { RequestObserver } from './request-observer.js';
 import type { RouterLike } from './router-like.js';
 import { explainHandler, feedbackHandler, healthHandler, listRoutesHandler } from './routes-api.js';
 import { statusHandler } from './status-api.js';
@@ -32,6 +38,12 @@ export interface GatewayAppOptions {
   framework?: Framework;
   /** One line per chat request when it ends (route, role, session, node, model, status, ms). */
   requestLog?: RequestLogSink;
+  /** The same line as JSON on a pino logger (`serve`, the bridges: stdout), levelled by outcome. */
+  requestLogger?: Logger;
+  /** More observers of each request's end (see request-observer.ts), after the log and metrics. */
+  observers?: readonly RequestObserver[];
+  /** Node.js process metrics (CPU, memory, event loop) on /metrics too; startGateway turns them on. */
+  processMetrics?: boolean;
 }
 
 /** Requests one client may have in progress at once, unless gateway.limits says otherwise. */
@@ -55,11 +67,14 @@ function driverLookup(config: BrokeConfig, source: DriverSource | undefined) {
 }
 
 /** The OpenAI-compatible API under `prefix` ('' for the root). */
-function mountApi(app: Hono, prefix: string, deps: ChatDeps): void {
+function mountApi(app: Hono, prefix: string, deps: ChatDeps, metrics?: GatewayMetrics): void {
   app.post(`${prefix}/v1/chat/completions`, chatCompletions(deps));
   app.get(`${prefix}/v1/models`, listModelsHandler(deps.router));
   app.get(`${prefix}/v1/models/:id{.+}`, getModelHandler(deps.router));
-  app.post(`${prefix}/v1/feedback`, feedbackHandler(deps.router));
+  app.post(
+    `${prefix}/v1/feedback`,
+    feedbackHandler(deps.router, metrics ? (ids, fb) => metrics.noteFeedback(ids, fb) : undefined),
+  );
   app.get(`${prefix}/v1/routes`, listRoutesHandler(deps.router));
   app.get(`${prefix}/v1/routes/:id`, explainHandler(deps.router));
   app.get(`${prefix}/health`, healthHandler(deps.cluster));
@@ -72,6 +87,26 @@ function mountApi(app: Hono, prefix: string, deps: ChatDeps): void {
 export function createGatewayApp(options: GatewayAppOptions): Hono {
   const { config, router, cluster } = options;
   const nodes = new Map(config.nodes.map((n) => [n.id, n]));
+  const observability = config.observability ?? ObservabilitySchema.parse({});
+  const metrics = observability.metrics.enabled
+    ? new GatewayMetrics({
+        metrics: observability.metrics,
+        cluster,
+        router,
+        ...(options.processMetrics ? { processMetrics: true } : {}),
+      })
+    : undefined;
+  // Every request's end goes to these, in one place (chat-completions.ts): logs and metrics alike.
+  const observers: RequestObserver[] = [
+    ...(options.requestLog
+      ? [requestLogObserver(options.requestLog, { prompts: observability.log.prompts })]
+      : []),
+    ...(options.requestLogger
+      ? [pinoRequestObserver(options.requestLogger, { prompts: observability.log.prompts })]
+      : []),
+    ...(metrics ? [metrics.observe] : []),
+    ...(options.observers ?? []),
+  ];
   const base: ChatDeps = {
     config,
     router,
@@ -81,28 +116,37 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     maxAttempts: config.routing.maxAttempts,
     ...(options.extractor ? { extractor: options.extractor } : {}),
     ...(options.framework ? { framework: options.framework } : {}),
-    ...(options.requestLog ? { requestLog: options.requestLog } : {}),
+    ...(observers.length > 0 ? { observers } : {}),
   };
   const app = new Hono();
   app.onError((err, c) => sendError(c, err));
   app.notFound((c) =>
     c.json(openAIErrorBody(404, `Unknown endpoint ${c.req.method} ${c.req.path}`, 'not_found'), 404),
   );
+  // /metrics checks its own keys (a scraper's token may not be an API key).
+  const openPaths = metrics ? ['/health', '/metrics'] : ['/health'];
   // No keys configured: no auth middleware at all on the hot path.
   if (config.gateway.apiKeys.length > 0 || config.gateway.adminKeys.length > 0)
-    app.use('*', bearerAuth(config.gateway.apiKeys, ['/health'], config.gateway.adminKeys));
+    app.use('*', bearerAuth(config.gateway.apiKeys, openPaths, config.gateway.adminKeys));
   app.use('*', limitBody(config.gateway.maxBodyBytes));
   app.use('*', clientConcurrency(config.gateway.limits.maxRequestsPerClient ?? MAX_REQUESTS_PER_CLIENT));
-  mountApi(app, '', base);
+  mountApi(app, '', base, metrics);
+  if (metrics)
+    app.get('/metrics', metricsHandler(metrics, metricsKeys(config.gateway, observability.metrics.token)));
   app.get('/v1/status', statusHandler(cluster, router));
   for (const bridge of options.bridges ?? []) {
     const prefix = `/${bridge.prefix.replace(/^\/+|\/+$/g, '')}`;
-    mountApi(app, prefix, {
-      ...base,
-      extractor: bridge.extractor,
-      framework: bridge.framework,
-      ...(bridge.responseModel ? { responseModel: bridge.responseModel } : {}),
-    });
+    mountApi(
+      app,
+      prefix,
+      {
+        ...base,
+        extractor: bridge.extractor,
+        framework: bridge.framework,
+        ...(bridge.responseModel ? { responseModel: bridge.responseModel } : {}),
+      },
+      metrics,
+    );
   }
   return app;
 }

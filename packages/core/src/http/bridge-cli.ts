@@ -4,9 +4,11 @@ import { parseArgs } from 'node:util';
 import { hostFromEnv, portFromEnv } from '../config/gateway-env.js';
 import { parseConfig } from '../config/loader.js';
 import { locateConfig, notFoundMessage } from '../config/locate.js';
+import { LOG_LEVELS, type LogLevel } from '../config/observability-schema.js';
 import { resolveConfigPaths } from '../config/resolve-paths.js';
 import type { BrokeConfig } from '../config/schema.js';
 import { BrokeError } from '../errors.js';
+import { createLogger } from '../observability/logger.js';
 import type { GatewayBridge } from './bridge.js';
 import { type RunningGateway, startGateway } from './server.js';
 
@@ -54,8 +56,15 @@ export async function runBridgeCli(
       port: { type: 'string', short: 'p' },
       host: { type: 'string' },
       'no-request-log': { type: 'boolean', default: false },
+      'log-prompts': { type: 'boolean' },
+      'log-level': { type: 'string' },
     },
   });
+  const level = values['log-level'];
+  if (level !== undefined && !(LOG_LEVELS as readonly string[]).includes(level))
+    throw new BrokeError('invalid_flag', `--log-level ${level}: expected one of ${LOG_LEVELS.join(', ')}`, {
+      status: 400,
+    });
   // The CLI's order: --config, BROKE_CONFIG, ./broke.yaml, the user config folder.
   const location = locateConfig({ explicit: values.config });
   if (!location.exists)
@@ -63,7 +72,12 @@ export async function runBridgeCli(
       hint: 'create one with `broke-cluster init`, or pass --config',
       status: 400,
     });
-  const config = await readBrokeConfig(location.path);
+  const read = await readBrokeConfig(location.path);
+  const log = read.observability.log;
+  const prompts = values['log-prompts'] ?? log.prompts;
+  const config = { ...read, observability: { ...read.observability, log: { ...log, prompts } } };
+  // The same JSON lines as `broke-cluster serve`, on stdout.
+  const logger = createLogger({ level: (level as LogLevel | undefined) ?? log.level, prompts });
   // Flags win over BROKE_HOST/BROKE_PORT, which win over gateway.host/port.
   const port = values.port !== undefined ? Number(values.port) : portFromEnv();
   const host = values.host ?? hostFromEnv();
@@ -71,12 +85,18 @@ export async function runBridgeCli(
     config,
     ...(port !== undefined ? { port } : {}),
     ...(host !== undefined ? { host } : {}),
-    // The same per-request JSON line as `broke-cluster serve`.
-    ...(values['no-request-log']
-      ? {}
-      : { requestLog: (line: unknown) => process.stdout.write(`${JSON.stringify(line)}\n`) }),
+    ...(values['no-request-log'] ? {} : { requestLogger: logger }),
   });
   console.log(`broke ${bridge.framework} bridge listening on ${gateway.url} (base_url ${gateway.url}/v1)`);
+  logger.info(
+    {
+      event: 'gateway_started',
+      framework: bridge.framework,
+      url: gateway.url,
+      nodes: config.nodes.map((n) => n.id),
+    },
+    'bridge started',
+  );
   const stop = () => {
     gateway.close().then(() => process.exit(0));
   };

@@ -8,6 +8,7 @@ import type {
   ChatRequest,
   ChatStreamRequest,
 } from '../drivers/types.js';
+import { BrokeError } from '../errors.js';
 import type { Candidate, Outcome, RouteDecision } from '../routing/types.js';
 import { clientOf } from './auth.js';
 import { type DispatchDeps, dispatchWithFailover, failureOf } from './dispatch.js';
@@ -15,7 +16,7 @@ import { mayHaveNonFinite, withFiniteNumbers, withTopLevelFields } from './json-
 import { openAIErrorBody } from './openai-error.js';
 import { type ContextExtractor, requestAgentContext } from './request-context.js';
 import { type ClientLink, clientLink, readBodyText, requestHeaders } from './request-io.js';
-import { type RequestLogFacts, type RequestLogSink, requestLogLine } from './request-log.js';
+import { notifyObservers, type RequestFacts, type RequestObserver } from './request-observer.js';
 import { type ChatBody, parseChatBody, parseJsonBody } from './schemas.js';
 import { sendSse } from './sse-sink.js';
 
@@ -23,8 +24,8 @@ export interface ChatDeps extends DispatchDeps {
   config: BrokeConfig;
   extractor?: ContextExtractor;
   framework?: Framework;
-  /** One line per request when it ends (serve writes them as JSON lines). */
-  requestLog?: RequestLogSink;
+  /** Told how each request ended (request log, metrics): see request-observer.ts. */
+  observers?: readonly RequestObserver[];
   /** `requested`: answers name the model the client asked for (see GatewayBridge). */
   responseModel?: 'served' | 'requested';
 }
@@ -66,13 +67,8 @@ function brokeHeaders(c: Context, decision: RouteDecision, candidate?: Candidate
   }
 }
 
-function logRequest(deps: ChatDeps, facts: RequestLogFacts): void {
-  if (!deps.requestLog) return;
-  try {
-    deps.requestLog(requestLogLine(facts));
-  } catch {
-    // a broken log sink must not fail requests
-  }
+function requestEnded(deps: ChatDeps, facts: RequestFacts): void {
+  if (deps.observers) notifyObservers(deps.observers, facts);
 }
 
 function record(deps: ChatDeps, routeId: string, outcome: Outcome): void {
@@ -91,6 +87,9 @@ export function chatCompletions(deps: ChatDeps) {
     let ctx: AgentContext | undefined;
     let decision: RouteDecision | undefined;
     let stream = false;
+    let messages: ChatMessage[] | undefined;
+    let routeMs: number | undefined;
+    const client = clientOf(c);
     try {
       const body = parseChatBody(parseJsonBody(await readBodyText(c)));
       stream = body.stream === true;
@@ -100,27 +99,40 @@ export function chatCompletions(deps: ChatDeps) {
         deps.extractor ? { ...contextOptions, extractorHeaders: () => c.req.raw.headers } : contextOptions,
       );
       const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+      messages = body.messages as unknown as ChatMessage[];
+      const r0 = performance.now();
       decision = deps.router.route(
         {
-          messages: body.messages as unknown as ChatMessage[],
+          messages,
           model: body.model,
           ...(maxTokens ? { maxTokens } : {}),
           requires: requiredCapabilities(body),
-          ...(clientOf(c) !== undefined ? { owner: clientOf(c) } : {}),
+          ...(client !== undefined ? { owner: client } : {}),
         },
         ctx,
       );
-      const client = clientLink(c);
-      const route = { t0, ctx, decision };
+      routeMs = performance.now() - r0;
+      const link = clientLink(c);
+      const route: Routed = {
+        t0,
+        ctx,
+        decision,
+        routeMs,
+        messages,
+        ...(client !== undefined ? { client } : {}),
+      };
       return await (body.stream
-        ? streamChat(c, deps, body, route, client)
-        : completeChat(c, deps, body, route, client));
+        ? streamChat(c, deps, body, route, link)
+        : completeChat(c, deps, body, route, link));
     } catch (err) {
-      logRequest(deps, {
+      requestEnded(deps, {
         t0,
         stream,
         ...(ctx ? { ctx } : {}),
         ...(decision ? { decision } : {}),
+        ...(routeMs !== undefined ? { routeMs } : {}),
+        ...(messages ? { messages } : {}),
+        ...(client !== undefined ? { client } : {}),
         outcome: 'error',
         error: err,
       });
@@ -131,11 +143,14 @@ export function chatCompletions(deps: ChatDeps) {
   };
 }
 
-/** A routed request on its way: when it started, who asked, where it goes. */
+/** A routed request on its way: when it started, who asked, where it goes (what observers see). */
 interface Routed {
   t0: number;
   ctx: AgentContext;
   decision: RouteDecision;
+  routeMs: number;
+  messages: readonly ChatMessage[];
+  client?: string;
 }
 
 async function completeChat(c: Context, deps: ChatDeps, body: ChatBody, route: Routed, client: ClientLink) {
@@ -181,12 +196,14 @@ async function completeChat(c: Context, deps: ChatDeps, body: ChatBody, route: R
     ...(usage?.prompt_tokens !== undefined ? { promptTokens: usage.prompt_tokens } : {}),
   });
   brokeHeaders(c, decision, started.candidate);
-  logRequest(deps, {
+  requestEnded(deps, {
     ...route,
     stream: false,
     candidate: started.candidate,
     outcome: 'ok',
+    ttftMs: latencyMs,
     ...(usage?.completion_tokens !== undefined ? { tokens: usage.completion_tokens } : {}),
+    ...(usage?.prompt_tokens !== undefined ? { promptTokens: usage.prompt_tokens } : {}),
   });
   c.header('content-type', 'application/json');
   return c.body(answer, 200);
@@ -332,14 +349,22 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, route: Rou
           tokens,
           ...(usage ? { promptTokens: usage.prompt_tokens } : {}),
         });
-        logRequest(deps, { ...route, stream: true, candidate, outcome: 'ok', tokens });
+        requestEnded(deps, {
+          ...route,
+          stream: true,
+          candidate,
+          outcome: 'ok',
+          tokens,
+          ttftMs,
+          ...(usage ? { promptTokens: usage.prompt_tokens } : {}),
+        });
       } else {
-        logRequest(deps, { ...route, stream: true, candidate, outcome: 'client_closed' });
+        requestEnded(deps, { ...route, stream: true, candidate, outcome: 'client_closed', ttftMs });
       }
     } catch (err) {
       if (s.aborted || client.gone) {
         // client left; nothing to tell anyone
-        logRequest(deps, { ...route, stream: true, candidate, outcome: 'client_closed' });
+        requestEnded(deps, { ...route, stream: true, candidate, outcome: 'client_closed', ttftMs });
         return;
       }
       // Tokens already went out, so failover would duplicate text: end with a clear error event.
@@ -357,7 +382,15 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, route: Rou
         ttftMs,
         error: message,
       });
-      logRequest(deps, { ...route, stream: true, candidate, outcome: 'error', status: 200, error: message });
+      requestEnded(deps, {
+        ...route,
+        stream: true,
+        candidate,
+        outcome: 'error',
+        status: 200,
+        ttftMs,
+        error: new BrokeError('stream_interrupted', message, { status: failure.error.status }),
+      });
       try {
         await s.write(
           `data: ${JSON.stringify(openAIErrorBody(failure.error.status, message, 'stream_interrupted'))}\n\n`,

@@ -1,6 +1,12 @@
-import type { AgentContext } from '../context/agent-context.js';
-import { BrokeError } from '../errors.js';
-import type { Candidate, RouteDecision } from '../routing/types.js';
+import type { ChatMessage } from '../drivers/types.js';
+import {
+  errorClass,
+  failovers,
+  type RequestEnd,
+  type RequestFacts,
+  type RequestObserver,
+  requestEnd,
+} from './request-observer.js';
 
 /** One line per chat request, written when it ends (for streams: when the last byte went out). */
 export interface RequestLogLine {
@@ -18,44 +24,64 @@ export interface RequestLogLine {
   ms: number;
   stream: boolean;
   tokens?: number;
+  prompt_tokens?: number;
+  /** Time to the node's first token (non-streaming: to the answer), queue waits left out. */
+  ttft_ms?: number;
+  /** Nodes that failed the request before another one was tried. */
+  failovers?: number;
+  /** The router explored (tried an uncertain candidate on purpose). */
+  explored?: boolean;
+  /** Digest of the caller's API key (never the key), when keys are configured. */
+  client?: string;
   error?: string;
+  /** The error's code (`node_unreachable`, `saturated`, ...; `internal` for the unexpected). */
+  error_class?: string;
+  /** The request's messages: only when prompts are logged on purpose (observability.log.prompts). */
+  prompt?: readonly ChatMessage[];
 }
 
 export type RequestLogSink = (line: RequestLogLine) => void;
 
-export interface RequestLogFacts {
-  t0: number;
-  stream: boolean;
-  ctx?: AgentContext;
-  decision?: RouteDecision;
-  candidate?: Candidate;
-  outcome: RequestLogLine['outcome'];
-  status?: number;
-  tokens?: number;
-  error?: unknown;
-}
+/** The facts a request log line is made of (see RequestFacts). */
+export type RequestLogFacts = RequestFacts;
 
-/** The HTTP status an error is answered with (what the client saw). */
-export function statusOfError(err: unknown): number {
-  return err instanceof BrokeError ? err.status : 500;
-}
-
-export function requestLogLine(f: RequestLogFacts): RequestLogLine {
-  const served = f.candidate ?? f.decision;
+export function requestLogLine(
+  f: RequestFacts | RequestEnd,
+  options: { prompts?: boolean } = {},
+): RequestLogLine {
+  const end = 'ms' in f ? f : requestEnd(f);
+  const served = end.candidate ?? end.decision;
+  const moved = failovers(end.decision);
   return {
     ts: new Date().toISOString(),
-    route_id: f.decision?.routeId ?? null,
-    framework: f.ctx?.framework ?? null,
-    role: f.ctx?.role ?? null,
-    team: f.ctx?.team ?? null,
-    session: f.ctx?.sessionId ?? null,
+    route_id: end.decision?.routeId ?? null,
+    framework: end.ctx?.framework ?? null,
+    role: end.ctx?.role ?? null,
+    team: end.ctx?.team ?? null,
+    session: end.ctx?.sessionId ?? null,
     node: served?.nodeId ?? null,
     model: served?.modelId ?? null,
-    status: f.status ?? (f.error === undefined ? 200 : statusOfError(f.error)),
-    outcome: f.outcome,
-    ms: Math.round(performance.now() - f.t0),
-    stream: f.stream,
-    ...(f.tokens !== undefined ? { tokens: f.tokens } : {}),
-    ...(f.error !== undefined ? { error: String((f.error as Error)?.message ?? f.error) } : {}),
+    status: end.status,
+    outcome: end.outcome,
+    ms: Math.round(end.ms),
+    stream: end.stream,
+    ...(end.tokens !== undefined ? { tokens: end.tokens } : {}),
+    ...(end.promptTokens !== undefined ? { prompt_tokens: end.promptTokens } : {}),
+    ...(end.ttftMs !== undefined ? { ttft_ms: Math.round(end.ttftMs) } : {}),
+    ...(moved.length > 0 ? { failovers: moved.length } : {}),
+    ...(end.decision?.explanation.explored ? { explored: true } : {}),
+    ...(end.client !== undefined ? { client: end.client } : {}),
+    ...(end.error !== undefined
+      ? { error: String((end.error as Error)?.message ?? end.error), error_class: errorClass(end.error) }
+      : {}),
+    ...(options.prompts && end.messages !== undefined ? { prompt: end.messages } : {}),
   };
+}
+
+/** An observer handing each request's line to a sink (`startGateway({ requestLog })`). */
+export function requestLogObserver(
+  sink: RequestLogSink,
+  options: { prompts?: boolean } = {},
+): RequestObserver {
+  return (end) => sink(requestLogLine(end, options));
 }

@@ -12,7 +12,11 @@ import { FeedbackBodySchema, parseJsonBody, parseRequestBody, RoutesQuerySchema 
  * POST /v1/feedback: a caller's judgement of a route's answer, which the router learns from. The
  * target is a route id, or a selection (`{session, role?, last?}`) for callers that never see ids.
  */
-export function feedbackHandler(router: RouterLike) {
+export function feedbackHandler(
+  router: RouterLike,
+  /** Told what was rated once it was applied (metrics count feedback per team, role and model). */
+  onRated?: (routeIds: readonly string[], feedback: Feedback) => void,
+) {
   return async (c: Context) => {
     const body = parseRequestBody(FeedbackBodySchema, parseJsonBody(await c.req.text()));
     const routeId = body.route_id ?? body.routeId;
@@ -31,6 +35,11 @@ export function feedbackHandler(router: RouterLike) {
       ...(body.thumbs !== undefined ? { thumbs: body.thumbs } : {}),
     };
     const routeIds = await router.rate(target, feedback, body.id, clientOf(c));
+    try {
+      onRated?.(routeIds, feedback);
+    } catch {
+      // counting it must not fail the feedback
+    }
     return c.json({
       ok: true,
       ...(routeId !== undefined ? { route_id: routeId } : {}),

@@ -83,7 +83,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     : await Router.create({ config, cluster, store: openStatsStore(config.store) });
   const router: RouterLike = options.router ?? (owned as Router);
   const bridges = options.bridges ?? (await loadInstalledBridges());
-  const app = createGatewayApp({ ...options, router, cluster, bridges });
+  const app = createGatewayApp({ processMetrics: true, ...options, router, cluster, bridges });
   const configured = Object.fromEntries(
     Object.entries(config.gateway.limits ?? {}).filter(([, v]) => v !== undefined),
   ) as Partial<GatewayLimits>;

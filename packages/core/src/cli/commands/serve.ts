@@ -1,9 +1,12 @@
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
 import { clusterFromConfig } from '../../cluster/cluster-from-config.js';
 import type { ClusterState } from '../../cluster/cluster-state.js';
 import { sshMemoryProbe } from '../../cluster/ssh-memory.js';
 import { hostFromEnv, portFromEnv } from '../../config/gateway-env.js';
+import { LOG_LEVELS, type LogLevel } from '../../config/observability-schema.js';
 import { BrokeError } from '../../errors.js';
+import { logMonitorEvents } from '../../observability/events.js';
+import { createLogger, type Logger } from '../../observability/logger.js';
 import { SshPool } from '../../ssh/pool.js';
 import { readConfigFile } from '../config-file.js';
 import { globals } from '../context.js';
@@ -14,8 +17,16 @@ type StartGateway = (o: {
   cluster?: ClusterState;
   host?: string;
   port?: number;
-  requestLog?: (line: unknown) => void;
+  requestLogger?: Logger;
 }) => Promise<{ url: string; close(): Promise<void> }>;
+
+interface ServeOptions {
+  host?: string;
+  port?: number;
+  requestLog: boolean;
+  logPrompts?: boolean;
+  logLevel?: LogLevel;
+}
 
 export function registerServe(program: Command): void {
   program
@@ -24,12 +35,27 @@ export function registerServe(program: Command): void {
     .option('--host <host>', 'bind address (default: $BROKE_HOST, else gateway.host)')
     .option('--port <port>', 'port (default: $BROKE_PORT, else gateway.port; 0: any free port)', listenPort)
     .option('--no-request-log', 'do not write the per-request JSON line to stdout')
-    .action(async (opts: { host?: string; port?: number; requestLog: boolean }, cmd: Command) => {
+    .option(
+      '--log-prompts',
+      "put each request's messages in its log line (default: observability.log.prompts, off)",
+    )
+    .addOption(
+      new Option(
+        '--log-level <level>',
+        'lowest level logged (default: observability.log.level, info)',
+      ).choices(LOG_LEVELS),
+    )
+    .action(async (opts: ServeOptions, cmd: Command) => {
       const g = globals(cmd);
       // Flags win over BROKE_HOST/BROKE_PORT, which win over gateway.host/port in the config.
       const host = opts.host ?? hostFromEnv();
       const port = opts.port ?? portFromEnv();
       const file = readConfigFile(g.config);
+      const log = file.config.observability.log;
+      const prompts = opts.logPrompts ?? log.prompts;
+      const config = prompts === log.prompts ? file.config : withLogPrompts(file.config, prompts);
+      // JSON lines on stdout: each request (unless --no-request-log), nodes going up or down.
+      const logger = createLogger({ level: opts.logLevel ?? log.level, prompts });
       // Loaded by name so the CLI builds even where the gateway module is absent.
       const http = (await import('../../http/index.js' as string).catch(() => undefined)) as
         | { startGateway?: StartGateway }
@@ -43,23 +69,28 @@ export function registerServe(program: Command): void {
         configPath: file.path,
         memoryProbe: sshMemoryProbe(pool),
         onMonitor: (m) => {
-          m.on('node-down', (e) => g.out.info(`node ${e.nodeId} down: ${e.error ?? ''}`));
-          m.on('node-up', (e) =>
-            g.out.info(`node ${e.nodeId} up (${(e.state.validatedModels ?? []).join(', ')})`),
-          );
+          logMonitorEvents(m, logger);
         },
       });
       monitor.start();
       const gw = await http.startGateway({
-        config: file.config,
+        config,
         cluster,
         ...(host ? { host } : {}),
         ...(port !== undefined ? { port } : {}),
         // One JSON line per request on stdout: route id, role, session, node, model, status, ms.
-        ...(opts.requestLog
-          ? { requestLog: (line: unknown) => process.stdout.write(`${JSON.stringify(line)}\n`) }
-          : {}),
+        ...(opts.requestLog ? { requestLogger: logger } : {}),
       });
+      logger.info(
+        {
+          event: 'gateway_started',
+          url: gw.url,
+          nodes: config.nodes.map((n) => n.id),
+          metrics: config.observability.metrics.enabled ? `${gw.url}/metrics` : null,
+          baselinesSeeded: seeded.length,
+        },
+        'gateway started',
+      );
       g.out.result(
         { url: gw.url, baselinesSeeded: seeded.length },
         `BROKE gateway on ${gw.url} (${seeded.length} baseline priors)`,
@@ -72,4 +103,15 @@ export function registerServe(program: Command): void {
         process.once('SIGTERM', stop);
       });
     });
+}
+
+/** The config with prompts logged or not, as --log-prompts says (the gateway reads it there). */
+function withLogPrompts<T extends { observability: { log: { prompts: boolean } } }>(
+  config: T,
+  prompts: boolean,
+): T {
+  return {
+    ...config,
+    observability: { ...config.observability, log: { ...config.observability.log, prompts } },
+  };
 }

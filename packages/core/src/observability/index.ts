@@ -1,0 +1,5 @@
+export * from './events.js';
+export * from './label-fold.js';
+export * from './logger.js';
+export * from './metrics.js';
+export * from './request-logger.js';
