@@ -1,13 +1,16 @@
 // The gateway under test, in its own process so its RSS and event loop are its own.
-// argv[2]: JSON of the node list. Prints the URL on stdout.
+// argv[2]: JSON of the node list; argv[3] (optional): JSON options, `{"metrics": false}` turns
+// /metrics and its counting off. Prints the URL on stdout.
 import { BrokeConfigSchema, startGateway } from '@broke/core';
 
 const nodes = JSON.parse(process.argv[2]);
+const options = JSON.parse(process.argv[3] ?? '{}');
 const config = BrokeConfigSchema.parse({
   nodes: nodes.map((n) => ({ ...n, maxConcurrency: 512, requestTimeoutMs: 120_000 })),
   models: nodes.map((n) => ({ id: n.models[0].id, tier: 'small' })),
   routing: { explorationRate: 0, seed: 1 },
   store: { kind: 'memory' },
+  observability: { metrics: { enabled: options.metrics ?? true } },
 });
 const gw = await startGateway({ config, port: 0, bridges: [] });
 console.log(gw.url);

@@ -9,6 +9,11 @@
  *
  *   npm run build && npx tsx bench/gateway.ts [--quick] [--no-mlx]
  * Writes bench/results/gateway.md.
+ *
+ *   npx tsx bench/gateway.ts --metrics [--quick]
+ * Only what /metrics costs (issue 18): two gateways over one no-delay stub, one with metrics off,
+ * one with metrics on and scraped every second, loaded in interleaved rounds; CPU per request and
+ * req/s of each. Writes bench/results/gateway-metrics.md.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -19,6 +24,7 @@ import { createDriver } from '@broke/core';
 import { startMlxNode } from '../testbed/index.js';
 
 const quick = process.argv.includes('--quick');
+const metricsOnly = process.argv.includes('--metrics');
 const withMlx = !process.argv.includes('--no-mlx');
 const LEVELS = [1, 16, 128];
 
@@ -261,6 +267,122 @@ async function driverOnly(url: string, concurrency: number, total: number, raw: 
   await run(); // warm
   const times = await run();
   return { p50: pct(times, 50), p99: pct(times, 99) };
+}
+
+/**
+ * What metrics cost on the hot path: gateway A without metrics, gateway B with metrics scraped
+ * every second (the scraper runs here, in the client process), same stub, same load, rounds
+ * interleaved (the order alternating), CPU of each gateway process per request.
+ */
+async function metricsCost(): Promise<void> {
+  const started = os.loadavg();
+  const stub = await startProcess('gateway-stub.mjs', ['0', '8']);
+  const nodes = [
+    { id: 'stub', url: stub.url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
+  ];
+  const off = await startProcess('gateway-server.mjs', [
+    JSON.stringify(nodes),
+    JSON.stringify({ metrics: false }),
+  ]);
+  const on = await startProcess('gateway-server.mjs', [
+    JSON.stringify(nodes),
+    JSON.stringify({ metrics: true }),
+  ]);
+  const concurrency = 64;
+  const rounds = quick ? 2 : 8;
+  const perRound = quick ? 400 : 4000;
+  let scrapes = 0;
+  let scrapeErrors = 0;
+  let scrapeBytes = 0;
+  const scrape = async () => {
+    try {
+      const res = await fetch(`${on.url}/metrics`);
+      const text = await res.text();
+      if (res.status === 200) {
+        scrapes += 1;
+        scrapeBytes = text.length;
+      } else scrapeErrors += 1;
+    } catch {
+      scrapeErrors += 1;
+    }
+  };
+  await scrape();
+  const scraper = setInterval(scrape, 1000);
+  type Path = {
+    name: string;
+    gw: Started;
+    cpu: number;
+    n: number;
+    errors: number;
+    seconds: number;
+    totals: number[];
+    perRound: number[];
+  };
+  const paths: Path[] = [
+    { name: 'metrics off', gw: off, cpu: 0, n: 0, errors: 0, seconds: 0, totals: [], perRound: [] },
+    {
+      name: 'metrics on, scraped every second',
+      gw: on,
+      cpu: 0,
+      n: 0,
+      errors: 0,
+      seconds: 0,
+      totals: [],
+      perRound: [],
+    },
+  ];
+  try {
+    for (const p of paths) await load(p.gw.url, 'broke-auto', 16, quick ? 200 : 1000, 8); // warm
+    for (let round = 0; round < rounds; round++) {
+      for (const p of round % 2 === 0 ? paths : [...paths].reverse()) {
+        const pid = p.gw.child.pid as number;
+        const cpu0 = cpuSeconds(pid);
+        const r = await load(p.gw.url, 'broke-auto', concurrency, perRound, 8);
+        const cpu = cpuSeconds(pid) - cpu0;
+        p.cpu += cpu;
+        p.n += r.samples.length;
+        p.errors += r.samples.filter((x) => !x.ok).length;
+        p.seconds += r.seconds;
+        p.totals.push(...r.samples.map((x) => x.total));
+        p.perRound.push((cpu / r.samples.length) * 1e6);
+      }
+      console.error(`metrics cost: round ${round + 1}/${rounds} done`);
+    }
+  } finally {
+    clearInterval(scraper);
+    for (const g of [off, on, stub]) g.child.kill('SIGTERM');
+  }
+  const [a, b] = paths as [Path, Path];
+  const us = (p: Path) => (p.cpu / p.n) * 1e6;
+  const lines = [
+    '# What /metrics costs the gateway',
+    '',
+    `- date: ${new Date().toISOString()}`,
+    `- machine: ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length} cores, load average ${started.map((x) => x.toFixed(2)).join(' / ')} at start, ${os
+      .loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' / ')} at end`,
+    `- command: \`npx tsx bench/gateway.ts --metrics${quick ? ' --quick' : ''}\``,
+    `- two gateway processes over one no-delay stub (8 chunks), ${concurrency} concurrent streams, ${rounds} interleaved rounds of ${perRound} requests each per gateway (order alternating); the metrics gateway scraped every second by the client process (${scrapes} scrapes, ${scrapeErrors} failed, ${(scrapeBytes / 1024).toFixed(1)} KiB each at the end)`,
+    '',
+    '| gateway | requests | errors | req/s | total p50 / p99 ms | CPU µs/request | CPU µs/request per round |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
+    ...paths.map(
+      (p) =>
+        `| ${p.name} | ${p.n} | ${p.errors} | ${(p.n / p.seconds).toFixed(0)} | ${f(pct(p.totals, 50))} / ${f(pct(p.totals, 99))} | **${us(p).toFixed(0)}** | ${p.perRound.map((x) => x.toFixed(0)).join(', ')} |`,
+    ),
+    '',
+    `Difference (on − off): **${(us(b) - us(a)).toFixed(0)} µs per request** (${(((us(b) - us(a)) / us(a)) * 100).toFixed(1)}%); compare it with the spread between rounds of the same gateway.`,
+    '',
+  ];
+  writeFileSync(join(import.meta.dirname, 'results/gateway-metrics.md'), lines.join('\n'));
+  console.log(lines.join('\n'));
+  agent.destroy();
+}
+
+if (metricsOnly) {
+  await metricsCost();
+  process.exit(0);
 }
 
 const loadAtStart = os.loadavg();
