@@ -35,16 +35,19 @@ function same(a: string, b: string): boolean {
 /**
  * `Authorization: Bearer <key>` against the configured keys; no keys configured → open. Each
  * caller is known by its key's digest (routes are readable and rateable by the key that made
- * them); `adminKeys` see every route.
+ * them); `adminKeys` see every route. `openPrefixes` are folders served without a key (the
+ * dashboard's static files, which hold no data: a browser cannot send a header when it navigates).
  */
 export function bearerAuth(
   keys: readonly string[],
   open: readonly string[] = ['/health'],
   adminKeys: readonly string[] = [],
+  openPrefixes: readonly string[] = [],
 ): MiddlewareHandler {
   const digests = new Map(keys.map((k) => [k, digest(k)]));
+  const underOpen = (path: string) => openPrefixes.some((p) => path === p || path.startsWith(`${p}/`));
   return async (c, next) => {
-    if (keys.length === 0 || open.includes(c.req.path)) return next();
+    if (keys.length === 0 || open.includes(c.req.path) || underOpen(c.req.path)) return next();
     const header = requestHeaders(c).get('authorization') ?? '';
     const match = /^Bearer\s+(.+)$/i.exec(header);
     const given = match?.[1]?.trim();

@@ -5,5 +5,7 @@ export * from './learned-quality.js';
 export * from './output-length.js';
 export * from './prng.js';
 export * from './quality-stat.js';
+export * from './quality-temperature.js';
 export * from './reward.js';
+export * from './role-model-quality.js';
 export * from './session-affinity.js';
