@@ -5,6 +5,7 @@ import { errorClass, failovers, type RequestEnd, type RequestObserver } from '..
 import type { RouterLike } from '../http/router-like.js';
 import { ANY, type QualityStat } from '../learning/quality-stat.js';
 import { evidenceOfFeedback } from '../learning/reward.js';
+import { type RoleModelQuality, roleModelQuality } from '../learning/role-model-quality.js';
 import type { Feedback, RouteExplanation } from '../routing/types.js';
 import { LabelFold, NO_LABEL } from './label-fold.js';
 
@@ -316,61 +317,44 @@ export class GatewayMetrics {
     );
   }
 
-  /** Learned quality per (role, model), from the router's statistics at scrape time. */
-  private learnedGauges(registers: Registry[]): void {
-    const router = this.options.router;
-    const rows = () => this.learnedRows(router);
-    new Gauge({
-      name: 'broke_learned_quality',
-      help: 'Learned quality (0..1, feedback and outcomes, without the prior) per role and model; role="*": across everyone',
-      labelNames: ['role', 'model'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of rows()) this.set({ role: r.role, model: r.model }, r.alpha / r.evidence);
-      },
-    });
-    new Gauge({
-      name: 'broke_learned_evidence',
-      help: 'Evidence behind broke_learned_quality, in observations (a judged score weighs 1)',
-      labelNames: ['role', 'model'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of rows()) this.set({ role: r.role, model: r.model }, r.evidence);
-      },
-    });
-  }
-
   /**
-   * The (·, role, taskType) levels of the pooled statistics summed over task types and bands;
-   * role `*` is the model's global level. Roles beyond the top N are summed as `other`.
+   * Learned quality per (role, model) at scrape time, from the same function as `status` and the
+   * dashboard (learning/role-model-quality.ts), so all three show the same numbers.
    */
-  private learnedRows(router: RouterLike): LearnedRow[] {
-    const out = new Map<string, LearnedRow>();
-    for (const s of router.stats?.() ?? []) {
-      if (s.team !== ANY) continue;
-      const global = s.role === ANY;
-      if (global !== (s.taskType === ANY)) continue;
-      const role = global ? ANY : this.roles.fold(s.role);
-      const key = `${role}\u0001${s.modelId}`;
-      let row = out.get(key);
-      if (!row) {
-        row = { role, model: s.modelId, alpha: 0, evidence: 0 };
-        out.set(key, row);
-      }
-      row.alpha += s.alpha;
-      row.evidence += s.alpha + s.beta;
-    }
-    return [...out.values()].filter((r) => r.evidence > 0);
+  private learnedGauges(registers: Registry[]): void {
+    const rows = () => this.learnedRows();
+    const gauge = (name: string, help: string, value: (q: RoleModelQuality) => number) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['role', 'model'],
+        registers,
+        collect() {
+          this.reset();
+          for (const q of rows()) this.set({ role: q.role, model: q.modelId }, value(q));
+        },
+      });
+    gauge(
+      'broke_learned_quality',
+      'What feedback and outcomes taught about a model for a role (0..1, mean of Beta(1 + good, 1 + bad), no size prior), over task types and bands; role="*": across everyone',
+      (q) => q.mean,
+    );
+    gauge('broke_learned_quality_low', 'Lower end of its 95% band', (q) => q.low);
+    gauge('broke_learned_quality_high', 'Upper end of its 95% band', (q) => q.high);
+    gauge(
+      'broke_learned_evidence',
+      'Evidence behind broke_learned_quality (a judged score weighs 1, an implicit outcome 0.2; old evidence fades)',
+      (q) => q.evidence,
+    );
   }
-}
 
-interface LearnedRow {
-  role: string;
-  model: string;
-  alpha: number;
-  evidence: number;
+  /** Roles beyond the top N are summed as `other` (before the means are taken). */
+  private learnedRows(): RoleModelQuality[] {
+    const stats = [...(this.options.router.stats?.() ?? [])].map((s) =>
+      s.role === ANY ? s : { ...s, role: this.roles.fold(s.role) },
+    );
+    return roleModelQuality(stats).filter((q) => q.evidence > 0);
+  }
 }
 
 let processMetrics: Registry | undefined;

@@ -9,6 +9,7 @@ import {
   createLogger,
   Router,
   type RunningGateway,
+  roleModelQuality,
   startGateway,
 } from '../../src/index.js';
 import {
@@ -48,12 +49,17 @@ beforeAll(async () => {
       { id: 'a', url: nodes[0]?.url, kind: 'mlx', models: [{ id: 'big' }], maxConcurrency: 4 },
       { id: 'b', url: nodes[1]?.url, kind: 'mlx', models: [{ id: 'small' }], maxConcurrency: 4 },
     ].map((n) => ({ ...n, requestTimeoutMs: 30_000 })),
-    // The same tiny model on both; the tiers make `broke-quality` prefer node a.
+    // The same tiny model on both; a role rule makes role `mover` prefer node a's model.
     models: [
       { id: 'big', tier: 'large', contextLength: 4096, capabilities: ['streaming'] },
       { id: 'small', tier: 'small', contextLength: 4096, capabilities: ['streaming'] },
     ],
-    routing: { explorationRate: 0, seed: 7, maxAttempts: 3 },
+    routing: {
+      explorationRate: 0,
+      seed: 7,
+      maxAttempts: 3,
+      roleRules: [{ role: 'mover', prefer: ['big'], avoid: ['small'] }],
+    },
     monitor: { intervalMs: 200, timeoutMs: 1500, downAfter: 2, upAfter: 1 },
     store: { kind: 'memory' },
     gateway: { apiKeys: [KEY] },
@@ -232,8 +238,8 @@ describe('GET /metrics during a real workload', () => {
       });
       expect(res.status).toBe(200);
     };
-    await rate((writer[0] as Answer).routeId, 0.9);
-    await rate((writer[1] as Answer).routeId, 0.7);
+    await rate((writer[0] as Answer).routeId, 0.1);
+    await rate((writer[1] as Answer).routeId, 0.5);
     await rate((answers[3] as Answer).routeId, 1);
 
     const e = await scrape();
@@ -243,8 +249,8 @@ describe('GET /metrics during a real workload', () => {
       const key = `${team}|${role}|${a.model}`;
       expected.set(key, [...(expected.get(key) ?? []), score]);
     };
-    add('t1', 'writer', writer[0] as Answer, 0.9);
-    add('t1', 'writer', writer[1] as Answer, 0.7);
+    add('t1', 'writer', writer[0] as Answer, 0.1);
+    add('t1', 'writer', writer[1] as Answer, 0.5);
     add('other', 'reviewer', answers[3] as Answer, 1);
     expect(select(e, 'broke_feedback_score_count')).toHaveLength(expected.size);
     for (const [key, scores] of expected) {
@@ -255,18 +261,22 @@ describe('GET /metrics during a real workload', () => {
       expect(only(e, 'broke_feedback_score_sum', labels)).toBeCloseTo(mean * scores.length, 9);
       expect(only(e, 'broke_feedback_score_mean', labels)).toBeCloseTo(mean, 9);
     }
-    // Judged scores below 1 replace implicit successes: the writer's learned quality drops, on
-    // more evidence.
+    // Low judged scores replace implicit successes: the writer's learned quality drops, on more
+    // evidence, and reads as status and the dashboard read it (one source).
     const model = (writer[0] as Answer).model;
     const q = (x: Exposition) => only(x, 'broke_learned_quality', { role: 'writer', model });
     const n = (x: Exposition) => only(x, 'broke_learned_evidence', { role: 'writer', model });
     expect(q(e)).toBeLessThan(q(before));
     expect(n(e)).toBeGreaterThan(n(before));
+    const learned = roleModelQuality(router.stats()).find((r) => r.role === 'writer' && r.modelId === model);
+    expect(q(e)).toBe(learned?.mean);
+    expect(only(e, 'broke_learned_quality_low', { role: 'writer', model })).toBe(learned?.low);
+    expect(only(e, 'broke_learned_quality_high', { role: 'writer', model })).toBe(learned?.high);
   });
 
   it('a node killed under traffic: its failover is counted, then up=0 once the monitor sees it', async () => {
-    const first = await chat({ role: 'writer', team: 't1' }, { model: 'broke-quality' });
-    // The premise: broke-quality prefers node a (the large tier).
+    const first = await chat({ role: 'mover' });
+    // The premise: the role rule sends role mover to node a.
     expect(first.node).toBe('a');
     const before = await scrape();
     // The monitor pauses so the router still believes node a is up when the next request
@@ -283,14 +293,14 @@ describe('GET /metrics during a real workload', () => {
     }
     expect(gone).toBe(true);
 
-    const moved = await chat({ role: 'writer', team: 't1' }, { model: 'broke-quality' });
+    const moved = await chat({ role: 'mover' });
     expect(moved.status).toBe(200);
     expect(moved.node).toBe('b');
     const e = await scrape();
     expect(only(e, 'broke_failovers_total', { node: 'a' })).toBe(1);
     expect(
-      total(e, 'broke_requests_total', { role: 'writer', node: 'b', status_class: '2xx' }) -
-        total(before, 'broke_requests_total', { role: 'writer', node: 'b', status_class: '2xx' }),
+      total(e, 'broke_requests_total', { role: 'other', node: 'b', status_class: '2xx' }) -
+        total(before, 'broke_requests_total', { role: 'other', node: 'b', status_class: '2xx' }),
     ).toBe(1);
 
     monitor?.start();
