@@ -7,4 +7,5 @@ export * from './locate.js';
 export * from './observability-schema.js';
 export * from './resolve-paths.js';
 export * from './schema.js';
+export * from './tracing-schema.js';
 export * from './write-json-schema.js';

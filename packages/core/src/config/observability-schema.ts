@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { TracingSchema } from './tracing-schema.js';
 import { strictObject } from './unknown-keys.js';
 
 /** pino's levels; `silent` writes nothing. */
@@ -31,9 +32,11 @@ export const LogSchema = strictObject({
 });
 export type LogConfig = z.infer<typeof LogSchema>;
 
-/** What the gateway tells operators about itself: metrics and logs. */
+/** What the gateway tells operators about itself: metrics, logs and traces. */
 export const ObservabilitySchema = strictObject({
   metrics: MetricsSchema.default(MetricsSchema.parse({})),
   log: LogSchema.default(LogSchema.parse({})),
+  /** OpenTelemetry traces (see tracing-schema.ts); absent: only the OTEL_* environment turns them on. */
+  tracing: TracingSchema.optional(),
 });
 export type ObservabilityConfig = z.infer<typeof ObservabilitySchema>;

@@ -202,7 +202,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
     };
     return {
       agent: this.agent,
-      headers: this.rawHeaders,
+      headers: options.headers ? { ...this.rawHeaders, ...options.headers } : this.rawHeaders,
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? this.node.requestTimeoutMs ?? 120_000,
     };
@@ -304,10 +304,15 @@ function requestJson(request: object): string {
   }
 }
 
-function requestOptions(options: CallOptions): { signal?: AbortSignal; timeout?: number } {
+function requestOptions(options: CallOptions): {
+  signal?: AbortSignal;
+  timeout?: number;
+  headers?: Record<string, string>;
+} {
   return {
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
+    ...(options.headers ? { headers: { ...options.headers } } : {}),
   };
 }
 

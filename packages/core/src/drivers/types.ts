@@ -32,6 +32,8 @@ export interface NodeMetrics {
 export interface CallOptions {
   signal?: AbortSignal;
   timeoutMs?: number;
+  /** Extra request headers for this call (the gateway's W3C `traceparent` when tracing). */
+  headers?: Readonly<Record<string, string>>;
 }
 
 /**

@@ -8,6 +8,7 @@ import { createDriver } from '../drivers/factory.js';
 import type { NodeDriver } from '../drivers/types.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { pinoRequestObserver } from '../observability/request-logger.js';
+import type { GatewayTracing } from '../observability/tracing.js';
 import { bearerAuth } from './auth.js';
 import { limitBody } from './body-limit.js';
 import type { GatewayBridge } from './bridge.js';
@@ -44,6 +45,8 @@ export interface GatewayAppOptions {
   observers?: readonly RequestObserver[];
   /** Node.js process metrics (CPU, memory, event loop) on /metrics too; startGateway turns them on. */
   processMetrics?: boolean;
+  /** OpenTelemetry spans per chat request (startGateway starts them from observability.tracing). */
+  tracing?: GatewayTracing;
 }
 
 /** Requests one client may have in progress at once, unless gateway.limits says otherwise. */
@@ -117,6 +120,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     ...(options.extractor ? { extractor: options.extractor } : {}),
     ...(options.framework ? { framework: options.framework } : {}),
     ...(observers.length > 0 ? { observers } : {}),
+    ...(options.tracing ? { tracing: options.tracing } : {}),
   };
   const app = new Hono();
   app.onError((err, c) => sendError(c, err));

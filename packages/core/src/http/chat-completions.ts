@@ -9,6 +9,8 @@ import type {
   ChatStreamRequest,
 } from '../drivers/types.js';
 import { BrokeError } from '../errors.js';
+import { RequestTrace } from '../observability/request-trace.js';
+import type { GatewayTracing } from '../observability/tracing.js';
 import type { Candidate, Outcome, RouteDecision } from '../routing/types.js';
 import { clientOf } from './auth.js';
 import { type DispatchDeps, dispatchWithFailover, failureOf } from './dispatch.js';
@@ -16,7 +18,7 @@ import { mayHaveNonFinite, withFiniteNumbers, withTopLevelFields } from './json-
 import { openAIErrorBody } from './openai-error.js';
 import { type ContextExtractor, requestAgentContext } from './request-context.js';
 import { type ClientLink, clientLink, readBodyText, requestHeaders } from './request-io.js';
-import { notifyObservers, type RequestFacts, type RequestObserver } from './request-observer.js';
+import { notifyObservers, type RequestFacts, type RequestObserver, requestEnd } from './request-observer.js';
 import { type ChatBody, parseChatBody, parseJsonBody } from './schemas.js';
 import { sendSse } from './sse-sink.js';
 
@@ -28,6 +30,8 @@ export interface ChatDeps extends DispatchDeps {
   observers?: readonly RequestObserver[];
   /** `requested`: answers name the model the client asked for (see GatewayBridge). */
   responseModel?: 'served' | 'requested';
+  /** OpenTelemetry spans per request (observability/request-trace.ts); undefined: tracing off. */
+  tracing?: GatewayTracing;
 }
 
 /** Capabilities a body needs from the model, so the router filters out models that lack them. */
@@ -67,7 +71,8 @@ function brokeHeaders(c: Context, decision: RouteDecision, candidate?: Candidate
   }
 }
 
-function requestEnded(deps: ChatDeps, facts: RequestFacts): void {
+function requestEnded(deps: ChatDeps, facts: RequestFacts & { trace?: RequestTrace | undefined }): void {
+  facts.trace?.end(requestEnd(facts));
   if (deps.observers) notifyObservers(deps.observers, facts);
 }
 
@@ -90,6 +95,9 @@ export function chatCompletions(deps: ChatDeps) {
     let messages: ChatMessage[] | undefined;
     let routeMs: number | undefined;
     const client = clientOf(c);
+    const trace = deps.tracing
+      ? new RequestTrace(deps.tracing, c.req.raw.headers, t0, c.req.path, deps.nodeConfig)
+      : undefined;
     try {
       const body = parseChatBody(parseJsonBody(await readBodyText(c)));
       stream = body.stream === true;
@@ -112,6 +120,7 @@ export function chatCompletions(deps: ChatDeps) {
         ctx,
       );
       routeMs = performance.now() - r0;
+      trace?.routed(body, ctx, decision, r0, r0 + routeMs);
       const link = clientLink(c);
       const route: Routed = {
         t0,
@@ -120,6 +129,7 @@ export function chatCompletions(deps: ChatDeps) {
         routeMs,
         messages,
         ...(client !== undefined ? { client } : {}),
+        trace,
       };
       return await (body.stream
         ? streamChat(c, deps, body, route, link)
@@ -135,6 +145,7 @@ export function chatCompletions(deps: ChatDeps) {
         ...(client !== undefined ? { client } : {}),
         outcome: 'error',
         error: err,
+        trace,
       });
       // Successful answers set their own headers; an error answer still names the route.
       if (decision) brokeHeaders(c, decision);
@@ -151,6 +162,8 @@ interface Routed {
   routeMs: number;
   messages: readonly ChatMessage[];
   client?: string;
+  /** This request's spans when tracing is on. */
+  trace: RequestTrace | undefined;
 }
 
 async function completeChat(c: Context, deps: ChatDeps, body: ChatBody, route: Routed, client: ClientLink) {
@@ -161,12 +174,14 @@ async function completeChat(c: Context, deps: ChatDeps, body: ChatBody, route: R
       deps,
       decision,
       client,
-      (driver, cand, signal) => {
+      (driver, cand, signal, headers) => {
         const req = { ...upstreamBody(body, cand), stream: false } as unknown as ChatRequest;
         delete (req as { stream_options?: unknown }).stream_options;
+        const options = headers ? { signal, headers } : { signal };
         // The same pass-through as streams: the node's JSON relayed with only `model` replaced.
-        return driver.chatRaw ? driver.chatRaw(req, { signal }) : driver.chat(req, { signal });
+        return driver.chatRaw ? driver.chatRaw(req, options) : driver.chat(req, options);
       },
+      route.trace,
     );
   } catch (err) {
     record(deps, decision.routeId, { success: false, error: String((err as Error).message ?? err) });
@@ -242,7 +257,7 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, route: Rou
       deps,
       decision,
       client,
-      async (driver, cand, signal) => {
+      async (driver, cand, signal, headers) => {
         // Always ask the node for usage (the router learns from token counts); strip it below
         // unless the client asked for it too.
         const req = {
@@ -250,14 +265,16 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, route: Rou
           stream: true,
           stream_options: { ...(body.stream_options ?? {}), include_usage: true },
         } as unknown as ChatStreamRequest;
+        const options = headers ? { signal, headers } : { signal };
         // Failover is only safe before the client has seen a byte: wait for the node's first chunk.
         if (driver.chatStreamRaw) {
-          const iter = driver.chatStreamRaw(req, { signal })[Symbol.asyncIterator]();
+          const iter = driver.chatStreamRaw(req, options)[Symbol.asyncIterator]();
           return { raw: true, iter, first: await iter.next() };
         }
-        const iter = driver.chatStream(req, { signal })[Symbol.asyncIterator]();
+        const iter = driver.chatStream(req, options)[Symbol.asyncIterator]();
         return { raw: false, iter, first: await iter.next() };
       },
+      route.trace,
     );
   } catch (err) {
     record(deps, decision.routeId, { success: false, error: String((err as Error).message ?? err) });

@@ -35,6 +35,20 @@ export class ClientGoneError extends BrokeError {
   }
 }
 
+/** Hears about each call to a node (tracing: observability/request-trace.ts). */
+export interface AttemptWatcher {
+  /** A call to this candidate starts; what it returns travels with the call. */
+  attempt(candidate: Candidate): WatchedAttempt;
+}
+
+export interface WatchedAttempt {
+  /** Headers sent to the node with this call (the attempt's W3C trace context). */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The node produced its first result: the request goes on with this attempt. */
+  answered(): void;
+  failed(error: BrokeError): void;
+}
+
 const TIMEOUT = Symbol('node-timeout');
 /** Abort reason when the monitor declared the node down while it held the request. */
 const NODE_DOWN = Symbol('node-down');
@@ -48,7 +62,13 @@ export async function dispatchWithFailover<T>(
   deps: DispatchDeps,
   decision: RouteDecision,
   client: ClientLink,
-  start: (driver: NodeDriver, candidate: Candidate, signal: AbortSignal) => Promise<T>,
+  start: (
+    driver: NodeDriver,
+    candidate: Candidate,
+    signal: AbortSignal,
+    headers: Readonly<Record<string, string>> | undefined,
+  ) => Promise<T>,
+  watcher?: AttemptWatcher,
 ): Promise<DispatchStarted<T>> {
   const candidates: Candidate[] = [decision, ...decision.fallbacks].slice(0, deps.maxAttempts);
   let lastError: BrokeError | undefined;
@@ -112,14 +132,20 @@ export async function dispatchWithFailover<T>(
       unhookDown();
       held.release();
     };
+    const watched = watcher?.attempt(candidate);
     try {
-      const value = await start(driver, candidate, controller.signal);
+      const value = await start(driver, candidate, controller.signal, watched?.headers);
       deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: true });
+      watched?.answered();
       return { candidate, value, controller, finish, waitedMs };
     } catch (err) {
       finish();
-      if (client.gone) throw new ClientGoneError();
+      if (client.gone) {
+        watched?.failed(new ClientGoneError());
+        throw new ClientGoneError();
+      }
       const failure = failureOf(candidate.nodeId, err, controller.signal);
+      watched?.failed(failure.error);
       deps.router.noteAttempt(decision.routeId, {
         ...pick(candidate),
         ok: false,

@@ -4,6 +4,7 @@ import type { Hono } from 'hono';
 import { ClusterState } from '../cluster/cluster-state.js';
 import type { BrokeConfig } from '../config/schema.js';
 import { BrokeError } from '../errors.js';
+import { type GatewayTracing, startTracing } from '../observability/tracing.js';
 import { Router } from '../routing/router.js';
 import { openStatsStore } from '../stores/open-stats-store.js';
 import { createGatewayApp, type GatewayAppOptions } from './app.js';
@@ -58,6 +59,8 @@ export interface RunningGateway {
   app: Hono;
   router: RouterLike;
   cluster: ClusterState;
+  /** Its OpenTelemetry tracing when on (`forceFlush()` exports every span ended so far). */
+  tracing?: GatewayTracing;
   close(): Promise<void>;
 }
 
@@ -76,6 +79,16 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const host = options.host ?? config.gateway.host;
   const port = options.port ?? config.gateway.port;
   assertSafeBind(host, [...config.gateway.apiKeys, ...config.gateway.adminKeys]);
+  // Before anything else is opened: a bad OTEL_* URL fails the start with nothing to clean up.
+  // Tracing we started is ours to flush and stop on close; tracing passed in is the caller's.
+  const ownTracing = options.tracing
+    ? undefined
+    : await startTracing(config.observability?.tracing, {
+        ...(options.requestLogger
+          ? { onExportError: (m: string) => options.requestLogger?.warn({ event: 'trace_export_failed' }, m) }
+          : {}),
+      });
+  const tracing = options.tracing ?? ownTracing;
   const cluster = options.cluster ?? new ClusterState(config.nodes);
   // A router we made is ours to close (it owns the store); a router passed in is the caller's.
   const owned = options.router
@@ -83,7 +96,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     : await Router.create({ config, cluster, store: openStatsStore(config.store) });
   const router: RouterLike = options.router ?? (owned as Router);
   const bridges = options.bridges ?? (await loadInstalledBridges());
-  const app = createGatewayApp({ processMetrics: true, ...options, router, cluster, bridges });
+  const app = createGatewayApp({
+    processMetrics: true,
+    ...options,
+    router,
+    cluster,
+    bridges,
+    ...(tracing ? { tracing } : {}),
+  });
   const configured = Object.fromEntries(
     Object.entries(config.gateway.limits ?? {}).filter(([, v]) => v !== undefined),
   ) as Partial<GatewayLimits>;
@@ -105,6 +125,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     );
     (s as { maxConnections?: number }).maxConnections = limits.maxConnections;
     s.once('error', reject);
+  }).catch(async (err: unknown) => {
+    await ownTracing?.shutdown();
+    throw err;
   });
   const bound = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
@@ -115,13 +138,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     app,
     router,
     cluster,
+    ...(tracing ? { tracing } : {}),
     close: () =>
       new Promise<void>((resolve) => {
         // Streams may be open: drop them rather than wait for long generations to end.
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         server.close(() => {
-          if (owned) owned.close().then(resolve, resolve);
-          else resolve();
+          // The last spans go out before the process may exit.
+          const closing = [owned?.close(), ownTracing?.shutdown()].map((p) => p?.catch(() => {}));
+          Promise.all(closing).then(() => resolve());
         });
       }),
   };

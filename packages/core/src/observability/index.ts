@@ -3,3 +3,5 @@ export * from './label-fold.js';
 export * from './logger.js';
 export * from './metrics.js';
 export * from './request-logger.js';
+export * from './request-trace.js';
+export * from './tracing.js';
