@@ -53,7 +53,7 @@ function httpUrl(value: string, name: string): URL {
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
     throw new ValidationError(`${name} is not an http(s) URL: ${JSON.stringify(value)}`, {
-      hint: 'e.g. http://127.0.0.1:4318 (an OTLP/HTTP collector)',
+      hint: 'set it to an OTLP/HTTP collector, e.g. http://127.0.0.1:4318',
       field: name,
     });
   return url;
