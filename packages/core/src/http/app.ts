@@ -14,6 +14,8 @@ import { limitBody } from './body-limit.js';
 import type { GatewayBridge } from './bridge.js';
 import { type ChatDeps, chatCompletions } from './chat-completions.js';
 import { clientConcurrency } from './client-limit.js';
+import type { DashboardOptions } from './dashboard/hub.js';
+import { mountDashboard, UI_PATH } from './dashboard/mount.js';
 import { metricsHandler, metricsKeys } from './metrics-endpoint.js';
 import { getModelHandler, listModelsHandler } from './models.js';
 import { openAIErrorBody, sendError } from './openai-error.js';
@@ -47,6 +49,8 @@ export interface GatewayAppOptions {
   processMetrics?: boolean;
   /** OpenTelemetry spans per chat request (startGateway starts them from observability.tracing). */
   tracing?: GatewayTracing;
+  /** The live dashboard at /ui with its feed at /v1/dashboard/events (default on); false: none. */
+  dashboard?: DashboardOptions | false;
 }
 
 /** Requests one client may have in progress at once, unless gateway.limits says otherwise. */
@@ -131,12 +135,13 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
   const openPaths = metrics ? ['/health', '/metrics'] : ['/health'];
   // No keys configured: no auth middleware at all on the hot path.
   if (config.gateway.apiKeys.length > 0 || config.gateway.adminKeys.length > 0)
-    app.use('*', bearerAuth(config.gateway.apiKeys, openPaths, config.gateway.adminKeys));
+    app.use('*', bearerAuth(config.gateway.apiKeys, openPaths, config.gateway.adminKeys, [UI_PATH]));
   app.use('*', limitBody(config.gateway.maxBodyBytes));
   app.use('*', clientConcurrency(config.gateway.limits.maxRequestsPerClient ?? MAX_REQUESTS_PER_CLIENT));
   mountApi(app, '', base, metrics);
   if (metrics)
     app.get('/metrics', metricsHandler(metrics, metricsKeys(config.gateway, observability.metrics.token)));
+  if (options.dashboard !== false) mountDashboard(app, { config, router, cluster }, options.dashboard ?? {});
   app.get('/v1/status', statusHandler(cluster, router));
   for (const bridge of options.bridges ?? []) {
     const prefix = `/${bridge.prefix.replace(/^\/+|\/+$/g, '')}`;

@@ -87,13 +87,14 @@ export function registerServe(program: Command): void {
           url: gw.url,
           nodes: config.nodes.map((n) => n.id),
           metrics: config.observability.metrics.enabled ? `${gw.url}/metrics` : null,
+          dashboard: `${gw.url}/ui`,
           baselinesSeeded: seeded.length,
         },
         'gateway started',
       );
       g.out.result(
-        { url: gw.url, baselinesSeeded: seeded.length },
-        `BROKE gateway on ${gw.url} (${seeded.length} baseline priors)`,
+        { url: gw.url, dashboard: `${gw.url}/ui`, baselinesSeeded: seeded.length },
+        `BROKE gateway on ${gw.url} (${seeded.length} baseline priors); dashboard: ${gw.url}/ui`,
       );
       await new Promise<void>((resolve) => {
         const stop = () => {
