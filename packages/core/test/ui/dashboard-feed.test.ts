@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from '../../../../testbed/index.js';
 import { DashboardHub } from '../../src/http/dashboard/hub.js';
@@ -325,6 +326,46 @@ describe('a dashboard that stops reading', () => {
     expect(client.send('routes', {})).toBe(false);
     // Its stream ends in an error rather than waiting forever for a reader that never comes.
     await expect(client.response.text()).rejects.toThrow();
+  });
+
+  it('over HTTP: a browser that stalls is cut off and gives its place back', async () => {
+    const stalledCluster = new ClusterState(config.nodes);
+    const stalledRouter = new Router({ config, cluster: stalledCluster });
+    const gw = await startGateway({
+      config,
+      router: stalledRouter,
+      cluster: stalledCluster,
+      port: 0,
+      bridges: [],
+      dashboard: { maxClients: 1, clientBufferBytes: 64 * 1024, tickMs: 20 },
+    });
+    const probe = async () => {
+      const res = await fetch(`${gw.url}/v1/dashboard/events`, {
+        headers: { authorization: `Bearer ${ADMIN}` },
+      });
+      await res.body?.cancel();
+      return res.status;
+    };
+    // A client that sends its request and never reads a byte of the answer.
+    const socket = connect(gw.port, '127.0.0.1');
+    socket.pause();
+    socket.write(`GET /v1/dashboard/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ADMIN}\r\n\r\n`);
+    try {
+      let status = await probe();
+      for (let i = 0; i < 50 && status !== 429; i++) status = await probe();
+      expect(status).toBe(429); // the stalled client holds the only place
+      // Routes stream to it until the socket's buffers and then its 64 KiB are full.
+      for (let round = 0; round < 400 && status === 429; round++) {
+        for (let i = 0; i < 200; i++)
+          stalledRouter.route({ messages: [{ role: 'user', content: `q${round}-${i}` }] }, { role: 'stall' });
+        await new Promise((r) => setTimeout(r, 25));
+        status = await probe();
+      }
+      expect(status).toBe(200);
+    } finally {
+      socket.destroy();
+      await gw.close();
+    }
   });
 
   it('leaves the hub, which stops looking at the cluster when nobody watches', async () => {

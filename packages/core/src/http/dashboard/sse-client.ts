@@ -74,11 +74,14 @@ export class SseClient {
     controller.enqueue(encoder.encode(text));
     if ((controller.desiredSize ?? 0) < 0) {
       // Over the buffer. A stalled socket never asks for more, so ending the stream would wait
-      // forever: error it and cut the connection.
+      // forever: cut the connection (its close cancels the stream). Without a socket to cut
+      // (app.request), error the stream so its reader stops.
       this.dropped = true;
       this.finish();
-      controller.error(new Error('dashboard client too slow'));
-      this.abort?.();
+      if (this.abort) {
+        this.abort();
+        controller.close();
+      } else controller.error(new Error('dashboard client too slow'));
       return false;
     }
     return true;
