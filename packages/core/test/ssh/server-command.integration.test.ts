@@ -1,9 +1,8 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../../../testbed/ports.js';
 import { type Sshd, startSshd } from '../../../../testbed/sshd.js';
 import { ValidationError } from '../../src/errors.js';
 import { SshConnection } from '../../src/ssh/connection.js';
@@ -12,15 +11,28 @@ import { serverStatus, startServer, stopServer, tailLog } from '../../src/ssh/se
 /**
  * Issue 14, finding 7, end to end: hostile model names through `startServer` over a real SSH
  * session (testbed/sshd.ts; the "remote" host is this machine, so a file the remote side would
- * create is visible here). The "server" prints the words it received and sleeps; a local HTTP
- * server stands in for its /health so each start returns at once.
+ * create is visible here). The "server" prints the words it received, then serves /health on
+ * the port it was given, so startServer can prove the process it started owns that port.
  */
 
 let sshd: Sshd;
 let conn: SshConnection;
-let health: Server;
-let healthUrl: string;
 const tmp = mkdtempSync(join(tmpdir(), 'broke-ssh-inject-'));
+/** The stand-in model server: answers every GET with {"status":"ok"} on 127.0.0.1:<port>. */
+const SERVE = join(tmp, 'serve.py');
+writeFileSync(
+  SERVE,
+  [
+    'import http.server, sys',
+    'class H(http.server.BaseHTTPRequestHandler):',
+    '    def do_GET(self):',
+    '        self.send_response(200); self.end_headers(); self.wfile.write(b\'{"status":"ok"}\')',
+    '    def log_message(self, *a): pass',
+    "http.server.HTTPServer(('127.0.0.1', int(sys.argv[1])), H).serve_forever()",
+    '',
+  ].join('\n'),
+);
+const serve = `python3 ${SERVE} {port}`;
 const PWNED = join(tmp, 'pwned');
 const names: string[] = [];
 
@@ -33,9 +45,6 @@ beforeAll(async () => {
     privateKeyPath: sshd.privateKeyPath,
     hostKeyFingerprint: sshd.hostKeyFingerprint,
   });
-  health = createServer((_, res) => res.end('{"status":"ok"}'));
-  await new Promise<void>((r) => health.listen(0, '127.0.0.1', r));
-  healthUrl = `http://127.0.0.1:${(health.address() as AddressInfo).port}/health`;
 });
 
 afterAll(async () => {
@@ -49,7 +58,6 @@ afterAll(async () => {
     if (files.length) await conn.run(['rm', '-f', ...files]).catch(() => undefined);
     conn.close();
   }
-  await new Promise((r) => health?.close(r));
   await sshd?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
@@ -70,7 +78,8 @@ async function launch(command: string[], model: string): Promise<string[] | Vali
   const name = `inject-${process.pid}-${names.length}`;
   names.push(name);
   try {
-    await startServer(conn, { name, model, port: 1, command, healthUrl, readyTimeoutMs: 10_000 });
+    const port = await freePort();
+    await startServer(conn, { name, model, port, command, readyTimeoutMs: 10_000 });
   } catch (err) {
     if (err instanceof ValidationError) {
       // Refused before anything ran: no pid file, no log.
@@ -94,7 +103,7 @@ async function launch(command: string[], model: string): Promise<string[] | Vali
 
 describe('no injected command runs on the remote side (real sshd)', () => {
   it('{model} inside the configured sh -c string: quoted, or refused when it holds $ or `', async () => {
-    const command = ['/bin/sh', '-c', "printf '[%s]\\n' {model} --model={model} end; sleep 30"];
+    const command = ['/bin/sh', '-c', `printf '[%s]\\n' {model} --model={model} end; ${serve}`];
     for (const model of HOSTILE) {
       const out = await launch(command, model);
       if (/[$`]/.test(model)) {
@@ -106,7 +115,7 @@ describe('no injected command runs on the remote side (real sshd)', () => {
   });
 
   it('{model} as a word of its own (a positional parameter, the default command): passed whole', async () => {
-    const command = ['/bin/sh', '-c', 'printf "[%s]\\n" "$1" end; sleep 30', 'sh', '{model}'];
+    const command = ['/bin/sh', '-c', `printf "[%s]\\n" "$1" end; ${serve}`, 'sh', '{model}'];
     for (const model of HOSTILE.slice(0, 4))
       expect(await launch(command, model), model).toEqual([model, 'end']);
     expect(existsSync(PWNED)).toBe(false);
