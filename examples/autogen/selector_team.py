@@ -37,6 +37,10 @@ RATE = dict((r, float(s)) for r, s in (p.split(":") for p in os.environ.get("BRO
 # random-weight models cannot name a speaker, and AutoGen warns when selection fails.
 TURN_ORDER = [n for n in os.environ.get("BROKE_TURN_ORDER", "").split(",") if n]
 NAMES = ["planner", "coder", "critic"]
+TASK = os.environ.get(
+    "BROKE_TASK",
+    "Write a Python function that reverses a string, with unit tests for empty and unicode input.",
+)
 
 
 def model_info(model: str) -> dict:
@@ -84,7 +88,7 @@ async def main() -> None:
     runs = []
     for _ in range(RUNS):
         await team.reset()
-        result = await team.run(task="Write a function that reverses a string.")
+        result = await team.run(task=TASK)
         sources = [m.source for m in result.messages]
         rated = []
         for role, score in RATE.items():

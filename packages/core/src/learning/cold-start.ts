@@ -67,7 +67,7 @@ const GAP_SENSITIVITY: Record<TaskType, number> = {
 };
 
 /** Below this complexity a prompt is trivial: a greeting, a thank-you, a one-line fact. */
-const TRIVIAL_BELOW = 1 / 6;
+const TRIVIAL_BELOW = 0.1;
 
 /**
  * How much model capability matters at this complexity: from the easy class up it grows
