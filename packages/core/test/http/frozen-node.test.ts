@@ -1,69 +1,40 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type MlxNode, startMlxNode } from '../../../../testbed/index.js';
-import {
-  BrokeConfigSchema,
-  ClusterMonitor,
-  ClusterState,
-  type RouteExplanation,
-  Router,
-  type RunningGateway,
-  startGateway,
-} from '../../src/index.js';
+import type { MlxNode } from '../../../../testbed/index.js';
+import { type MlxCluster, startMlxCluster } from './support/mlx-cluster.js';
 
 /**
  * Issue 14: a node that freezes (a Mac asleep; here SIGSTOP) while it holds requests releases
  * them when the monitor declares it down, not after their whole timeout: those waiting in its
  * queue and those waiting for its first token fail over to a node that answers.
  */
-const IDS = ['a', 'b'] as const;
 /** Far longer than the test may take: an answer only by timeout would fail it. */
 const NODE_TIMEOUT_MS = 120_000;
 
-let nodes: MlxNode[] = [];
-let gateway: RunningGateway | undefined;
-let monitor: ClusterMonitor | undefined;
-let router: Router;
-let cluster: ClusterState;
-const decisions: RouteExplanation[] = [];
+let c: MlxCluster;
 
 beforeAll(async () => {
-  nodes = await Promise.all(IDS.map(() => startMlxNode({ model: 'tiny' })));
-  const config = BrokeConfigSchema.parse({
-    nodes: nodes.map((n, i) => ({
-      id: IDS[i],
-      url: n.url,
-      kind: 'mlx',
-      models: [{ id: `tiny-${IDS[i]}` }],
-      maxConcurrency: 1,
-      queueLimit: 8,
-      requestTimeoutMs: NODE_TIMEOUT_MS,
-    })),
-    models: IDS.map((id) => ({ id: `tiny-${id}`, tier: 'small', contextLength: 4096 })),
-    routing: { explorationRate: 0, seed: 7, maxAttempts: 2 },
-    monitor: { intervalMs: 200, timeoutMs: 500, downAfter: 2, upAfter: 1 },
-    store: { kind: 'memory' },
+  c = await startMlxCluster({
+    nodes: 2,
+    node: { maxConcurrency: 1, queueLimit: 8, requestTimeoutMs: NODE_TIMEOUT_MS },
+    config: {
+      routing: { explorationRate: 0, seed: 7, maxAttempts: 2 },
+      monitor: { intervalMs: 200, timeoutMs: 500, downAfter: 2, upAfter: 1 },
+    },
+    monitor: true,
   });
-  cluster = new ClusterState(config.nodes);
-  router = new Router({ config, cluster, onDecision: (e) => decisions.push(e) });
-  gateway = await startGateway({ config, router, cluster, port: 0, bridges: [] });
-  monitor = new ClusterMonitor({ nodes: config.nodes, monitor: config.monitor, state: cluster });
-  await monitor.pollOnce();
-  monitor.start();
 });
 
 afterAll(async () => {
-  nodes[0]?.kill('SIGCONT');
-  await monitor?.stop();
-  await gateway?.close();
-  await Promise.all(nodes.map((n) => n.stop()));
+  c?.nodes[0]?.kill('SIGCONT');
+  await c?.stop();
 });
 
 describe('a node that freezes while it holds requests', () => {
   it('hands them to another node once the monitor sees it down', { timeout: 60_000 }, async () => {
-    const frozen = nodes[0] as MlxNode;
+    const frozen = c.nodes[0] as MlxNode;
     frozen.kill('SIGSTOP');
     const ask = (i: number) =>
-      fetch(`${gateway?.url}/v1/chat/completions`, {
+      fetch(`${c.gateway.url}/v1/chat/completions`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
         body: JSON.stringify({
@@ -79,22 +50,22 @@ describe('a node that freezes while it holds requests', () => {
       expect(a.text).not.toMatch(/"error"/);
     }
     // Some of them were given to the frozen node first, and left it because it went down.
-    const handedOver = decisions.filter((d) =>
+    const handedOver = c.decisions.filter((d) =>
       d.attempts.some(
         (t) => t.nodeId === 'a' && !t.ok && /stopped answering its health checks/.test(t.error ?? ''),
       ),
     );
-    expect(handedOver.length, JSON.stringify(decisions.map((d) => d.attempts))).toBeGreaterThan(0);
+    expect(handedOver.length, JSON.stringify(c.decisions.map((d) => d.attempts))).toBeGreaterThan(0);
     for (const d of handedOver) expect(d.attempts.at(-1)).toMatchObject({ nodeId: 'b', ok: true });
   });
 
   it('ends a stream already under way with a stream_interrupted event', { timeout: 60_000 }, async () => {
-    const node = nodes[0] as MlxNode;
+    const node = c.nodes[0] as MlxNode;
     node.kill('SIGCONT');
-    for (let i = 0; i < 200 && cluster.node('a')?.up !== true; i++)
+    for (let i = 0; i < 200 && c.cluster.node('a')?.up !== true; i++)
       await new Promise((r) => setTimeout(r, 50));
-    expect(cluster.node('a')?.up).toBe(true);
-    const res = await fetch(`${gateway?.url}/v1/chat/completions`, {
+    expect(c.cluster.node('a')?.up).toBe(true);
+    const res = await fetch(`${c.gateway.url}/v1/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({

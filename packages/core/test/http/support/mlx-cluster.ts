@@ -2,6 +2,7 @@ import { type MlxNode, startMlxNode } from '../../../../../testbed/index.js';
 import {
   type BrokeConfigInput,
   BrokeConfigSchema,
+  ClusterMonitor,
   ClusterState,
   type DriverSource,
   type GatewayBridge,
@@ -18,6 +19,8 @@ export interface MlxCluster {
   cluster: ClusterState;
   /** Every routing decision, in order (from the router's onDecision hook). */
   decisions: RouteExplanation[];
+  /** Polling the nodes as `broke-cluster serve` does, when asked for (`monitor: true`). */
+  monitor: ClusterMonitor | undefined;
   stop(): Promise<void>;
 }
 
@@ -30,6 +33,10 @@ export async function startMlxCluster(
     nodes?: number;
     bridges?: GatewayBridge[];
     config?: Partial<BrokeConfigInput>;
+    /** Merged into every node's config (concurrency, queue, timeouts). */
+    node?: Record<string, unknown>;
+    /** Start a ClusterMonitor on `config.monitor`: one poll before serving, then on its interval. */
+    monitor?: boolean;
     model?: string;
     drivers?: DriverSource;
   } = {},
@@ -48,6 +55,7 @@ export async function startMlxCluster(
         models: [{ id: `tiny-${ids[i]}` }],
         maxConcurrency: 8,
         requestTimeoutMs: 60_000,
+        ...options.node,
       })),
       models: ids.map((id) => ({
         id: `tiny-${id}`,
@@ -70,13 +78,22 @@ export async function startMlxCluster(
       bridges: options.bridges ?? [],
       ...(options.drivers ? { drivers: options.drivers } : {}),
     });
+    const monitor = options.monitor
+      ? new ClusterMonitor({ nodes: config.nodes, monitor: config.monitor, state: cluster })
+      : undefined;
+    if (monitor) {
+      await monitor.pollOnce();
+      monitor.start();
+    }
     return {
       nodes,
       gateway,
       router,
       cluster,
       decisions,
+      monitor,
       async stop() {
+        await monitor?.stop();
         await gateway.close();
         await Promise.all(nodes.map((n) => n.stop()));
       },
