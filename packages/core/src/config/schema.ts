@@ -84,7 +84,10 @@ export const NodeSchema = strictObject({
   url: z.url(),
   kind: DriverKindSchema.default('mlx'),
   models: z.array(NodeModelSchema).default([]),
-  /** Requests the node serves at once; more wait in the gateway's queue for this node. */
+  /**
+   * Requests the node serves at once; more wait in the gateway's queue for this node. A `rayserve`
+   * node's capacity follows its replicas × `max_ongoing_requests` once the monitor has read them.
+   */
   maxConcurrency: z.number().int().positive().default(4),
   /**
    * Requests that may wait in the gateway for a free slot on this node (default 4 × maxConcurrency).
@@ -200,6 +203,13 @@ export const StoreSchema = z.discriminatedUnion('kind', [
     kind: z.literal('redis'),
     url: z.string().default('redis://127.0.0.1:6379'),
     prefix: z.string().default('broke:'),
+    /** Gateway replicas sharing this Redis: node slots, cooldowns, sessions (docs/scaling.md). */
+    replicas: strictObject({
+      /** A dead gateway's node slots free after this long (running requests renew theirs). */
+      leaseTtlMs: z.number().int().min(1000).default(15_000),
+      /** Share of each node's maxConcurrency one replica uses alone while Redis is lost. */
+      degradedShare: z.number().gt(0).max(1).default(1),
+    }).optional(),
   }),
 ]);
 export type StoreConfig = z.infer<typeof StoreSchema>;

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { ClusterState } from '../cluster/cluster-state.js';
+import type { ReplicaState } from '../cluster/replica-state.js';
 import { ObservabilitySchema } from '../config/observability-schema.js';
 import type { BrokeConfig, NodeConfig } from '../config/schema.js';
 import type { Framework } from '../context/agent-context.js';
@@ -51,6 +52,8 @@ export interface GatewayAppOptions {
   tracing?: GatewayTracing;
   /** The live dashboard at /ui with its feed at /v1/dashboard/events (default on); false: none. */
   dashboard?: DashboardOptions | false;
+  /** Slots, cooldowns and sessions shared with other replicas (startGateway: `store.kind: redis`). */
+  replicas?: ReplicaState;
 }
 
 /** Requests one client may have in progress at once, unless gateway.limits says otherwise. */
@@ -84,7 +87,7 @@ function mountApi(app: Hono, prefix: string, deps: ChatDeps, metrics?: GatewayMe
   );
   app.get(`${prefix}/v1/routes`, listRoutesHandler(deps.router));
   app.get(`${prefix}/v1/routes/:id`, explainHandler(deps.router));
-  app.get(`${prefix}/health`, healthHandler(deps.cluster));
+  app.get(`${prefix}/health`, healthHandler(deps.cluster, deps.replicas));
 }
 
 /**
@@ -101,6 +104,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
         cluster,
         router,
         ...(options.processMetrics ? { processMetrics: true } : {}),
+        ...(options.replicas ? { replicas: options.replicas } : {}),
       })
     : undefined;
   // Every request's end goes to these, in one place (chat-completions.ts): logs and metrics alike.
@@ -125,6 +129,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     ...(options.framework ? { framework: options.framework } : {}),
     ...(observers.length > 0 ? { observers } : {}),
     ...(options.tracing ? { tracing: options.tracing } : {}),
+    ...(options.replicas ? { shared: options.replicas, replicas: options.replicas } : {}),
   };
   const app = new Hono();
   app.onError((err, c) => sendError(c, err));

@@ -1,4 +1,5 @@
 import type { Context } from 'hono';
+import type { ReplicaState } from '../cluster/replica-state.js';
 import type { BrokeConfig, Capability } from '../config/schema.js';
 import type { AgentContext, Framework } from '../context/agent-context.js';
 import type {
@@ -32,6 +33,8 @@ export interface ChatDeps extends DispatchDeps {
   responseModel?: 'served' | 'requested';
   /** OpenTelemetry spans per request (observability/request-trace.ts); undefined: tracing off. */
   tracing?: GatewayTracing;
+  /** Replicas sharing Redis: a session's node is read from it before routing (replica-state.ts). */
+  replicas?: Pick<ReplicaState, 'primeSession' | 'degraded'>;
 }
 
 /** Capabilities a body needs from the model, so the router filters out models that lack them. */
@@ -108,6 +111,8 @@ export function chatCompletions(deps: ChatDeps) {
       );
       const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
       messages = body.messages as unknown as ChatMessage[];
+      // Another replica may have served this session's last turn: its node comes from Redis.
+      if (deps.replicas && ctx.sessionId !== undefined) await deps.replicas.primeSession(ctx.sessionId);
       const r0 = performance.now();
       decision = deps.router.route(
         {

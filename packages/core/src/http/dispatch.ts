@@ -3,7 +3,7 @@ import type { NodeConfig } from '../config/schema.js';
 import type { NodeDriver } from '../drivers/types.js';
 import { BrokeError, NodeError, NoRouteError } from '../errors.js';
 import type { Candidate, RouteDecision } from '../routing/types.js';
-import { acquireSlot, coolDown, type NodeSlot, tryAcquireSlot } from './node-slot.js';
+import { acquireSlot, COOLDOWN_MS, coolDown, type NodeSlot, tryAcquireSlot } from './node-slot.js';
 import type { ClientLink } from './request-io.js';
 import type { RouterLike } from './router-like.js';
 import { classifyUpstreamError, type UpstreamFailure } from './upstream-error.js';
@@ -14,6 +14,14 @@ export interface DispatchDeps {
   driverFor(nodeId: string): NodeDriver | undefined;
   nodeConfig(nodeId: string): NodeConfig | undefined;
   maxAttempts: number;
+  /** Slots and cooldowns shared with other gateway replicas (cluster/replica-state.ts). */
+  shared?: SharedSlots;
+}
+
+/** What replicas sharing Redis agree on per node; without it, slots are this process's own. */
+export interface SharedSlots {
+  acquire(nodeId: string, maxWaitMs: number, signal?: AbortSignal): Promise<NodeSlot | undefined>;
+  coolDown(nodeId: string, ms: number, reason?: string): void;
 }
 
 /** A request that reached a node and produced its first result; the caller finishes it. */
@@ -90,14 +98,16 @@ export async function dispatchWithFailover<T>(
     }
     const timeoutMs = deps.nodeConfig(candidate.nodeId)?.requestTimeoutMs ?? 120_000;
     const waitStart = performance.now();
-    let slot: NodeSlot | undefined = tryAcquireSlot(deps.cluster, candidate.nodeId);
+    let slot: NodeSlot | undefined = deps.shared ? undefined : tryAcquireSlot(deps.cluster, candidate.nodeId);
     if (!slot) {
       // The router chose this node knowing its queue (the wait is in its prediction): wait here
       // for a slot, until the node's request timeout, unless the queue is full or the client leaves.
       const leave = new AbortController();
       const unhookWait = client.onGone(() => leave.abort());
       const unhookDown = deps.cluster.onDown(candidate.nodeId, () => leave.abort());
-      slot = await acquireSlot(deps.cluster, candidate.nodeId, timeoutMs, leave.signal);
+      slot = await (deps.shared
+        ? deps.shared.acquire(candidate.nodeId, timeoutMs, leave.signal)
+        : acquireSlot(deps.cluster, candidate.nodeId, timeoutMs, leave.signal));
       unhookWait();
       unhookDown();
       if (client.gone) {
@@ -158,7 +168,8 @@ export async function dispatchWithFailover<T>(
         // or one client could take every node out of rotation.
         if (failure.afterSend && (await stillUp(driver, timeoutMs))) upAfterFailure.push(candidate.nodeId);
         else {
-          coolDown(deps.cluster, candidate.nodeId, undefined, failure.error.message);
+          coolDown(deps.cluster, candidate.nodeId, COOLDOWN_MS, failure.error.message);
+          deps.shared?.coolDown(candidate.nodeId, COOLDOWN_MS, failure.error.message);
           if (failure.afterSend) downAfterSend.push(candidate.nodeId);
         }
         if (client.gone) throw new ClientGoneError();

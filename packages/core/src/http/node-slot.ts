@@ -95,8 +95,11 @@ export function acquireSlot(
   });
 }
 
+/** How long a failed node is steered away from by default. */
+export const COOLDOWN_MS = 3000;
+
 /** Short penalty after a failure so new routes steer away before the monitor notices. */
-export function coolDown(cluster: ClusterState, nodeId: string, ms = 3000, reason?: string): void {
+export function coolDown(cluster: ClusterState, nodeId: string, ms = COOLDOWN_MS, reason?: string): void {
   const state = cluster.node(nodeId);
   if (!state) return;
   state.cooldownUntil = Math.max(state.cooldownUntil, Date.now() + ms);

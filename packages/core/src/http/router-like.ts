@@ -27,6 +27,8 @@ export interface RouterLike {
     routeId: string,
     viewer?: string,
   ): RouteExplanation | undefined | Promise<RouteExplanation | undefined>;
+  /** A route another replica (or an earlier run) made, from the shared outcome log (optional). */
+  recoverExplanation?(routeId: string, viewer?: string): Promise<RouteExplanation | undefined>;
   noteAttempt(
     routeId: string,
     attempt: { nodeId: string; modelId: string; ok: boolean; error?: string },

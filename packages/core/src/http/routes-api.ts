@@ -103,17 +103,21 @@ export function listRoutesHandler(router: RouterLike) {
 export function explainHandler(router: RouterLike) {
   return async (c: Context) => {
     const id = c.req.param('id') ?? '';
-    const explanation = await router.explain(id, clientOf(c));
+    // Not made here: another replica's route (or an earlier run's), rebuilt from the shared log.
+    const explanation =
+      (await router.explain(id, clientOf(c))) ?? (await router.recoverExplanation?.(id, clientOf(c)));
     if (!explanation) throw new BrokeError('route_not_found', `No route with id '${id}'`, { status: 404 });
     return c.json(explanation);
   };
 }
 
-export function healthHandler(cluster: ClusterState) {
+/** `shared`: replicas share slots through Redis; `degraded` says whether this one lost it. */
+export function healthHandler(cluster: ClusterState, shared?: { readonly degraded: boolean }) {
   return (c: Context) => {
     const nodes = cluster
       .nodes()
       .map((n) => ({ id: n.id, up: n.up, inFlight: n.inFlight, capacity: n.capacity }));
-    return c.json({ status: 'ok', nodes });
+    if (!shared) return c.json({ status: 'ok', nodes });
+    return c.json({ status: 'ok', shared_state: shared.degraded ? 'degraded' : 'shared', nodes });
   };
 }

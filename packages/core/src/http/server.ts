@@ -2,8 +2,10 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { ClusterState } from '../cluster/cluster-state.js';
+import { ReplicaState } from '../cluster/replica-state.js';
 import type { BrokeConfig } from '../config/schema.js';
 import { BrokeError } from '../errors.js';
+import { SessionAffinity } from '../learning/session-affinity.js';
 import { type GatewayTracing, startTracing } from '../observability/tracing.js';
 import { Router } from '../routing/router.js';
 import { openStatsStore } from '../stores/open-stats-store.js';
@@ -12,7 +14,8 @@ import { isLoopbackHost } from './auth.js';
 import { type GatewayBridge, loadInstalledBridges } from './bridge.js';
 import type { RouterLike } from './router-like.js';
 
-export interface StartGatewayOptions extends Omit<GatewayAppOptions, 'router' | 'cluster' | 'bridges'> {
+export interface StartGatewayOptions
+  extends Omit<GatewayAppOptions, 'router' | 'cluster' | 'bridges' | 'replicas'> {
   config: BrokeConfig;
   /** Defaults to a Router over the configured stats store (closed with the gateway). */
   router?: RouterLike;
@@ -27,6 +30,11 @@ export interface StartGatewayOptions extends Omit<GatewayAppOptions, 'router' | 
   port?: number;
   /** Connection limits (defaults: DEFAULT_LIMITS). */
   limits?: Partial<GatewayLimits>;
+  /**
+   * Slots, cooldowns and sessions shared with other replicas: by default one over the store's
+   * Redis when `store.kind` is redis (closed with the gateway); false: this process's own.
+   */
+  replicas?: ReplicaState | false;
 }
 
 /**
@@ -90,19 +98,43 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
       });
   const tracing = options.tracing ?? ownTracing;
   const cluster = options.cluster ?? new ClusterState(config.nodes);
+  const ownReplicas =
+    options.replicas === undefined && config.store.kind === 'redis'
+      ? new ReplicaState({
+          url: config.store.url,
+          prefix: config.store.prefix,
+          cluster,
+          ...(config.store.replicas ?? {}),
+        })
+      : undefined;
+  const replicas = options.replicas === false ? undefined : (options.replicas ?? ownReplicas);
+  await ownReplicas?.start();
+  // Sessions are shared when the router is ours (a router passed in keeps its own memory).
+  const affinity = replicas && !options.router ? new SessionAffinity() : undefined;
+  if (affinity) replicas?.attach(affinity);
   // A router we made is ours to close (it owns the store); a router passed in is the caller's.
   const owned = options.router
     ? undefined
-    : await Router.create({ config, cluster, store: openStatsStore(config.store) });
+    : await Router.create({
+        config,
+        cluster,
+        store: openStatsStore(config.store),
+        ...(affinity ? { affinity } : {}),
+      }).catch(async (err: unknown) => {
+        await ownReplicas?.close();
+        throw err;
+      });
   const router: RouterLike = options.router ?? (owned as Router);
   const bridges = options.bridges ?? (await loadInstalledBridges());
+  const { replicas: _replicas, ...appOptions } = options;
   const app = createGatewayApp({
     processMetrics: true,
-    ...options,
+    ...appOptions,
     router,
     cluster,
     bridges,
     ...(tracing ? { tracing } : {}),
+    ...(replicas ? { replicas } : {}),
   });
   const configured = Object.fromEntries(
     Object.entries(config.gateway.limits ?? {}).filter(([, v]) => v !== undefined),
@@ -126,7 +158,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     (s as { maxConnections?: number }).maxConnections = limits.maxConnections;
     s.once('error', reject);
   }).catch(async (err: unknown) => {
-    await ownTracing?.shutdown();
+    await Promise.all([ownTracing?.shutdown(), owned?.close(), ownReplicas?.close()]);
     throw err;
   });
   const bound = (server.address() as AddressInfo).port;
@@ -145,7 +177,9 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         server.close(() => {
           // The last spans go out before the process may exit.
-          const closing = [owned?.close(), ownTracing?.shutdown()].map((p) => p?.catch(() => {}));
+          const closing = [owned?.close(), ownTracing?.shutdown(), ownReplicas?.close()].map((p) =>
+            p?.catch(() => {}),
+          );
           Promise.all(closing).then(() => resolve());
         });
       }),

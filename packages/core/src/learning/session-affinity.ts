@@ -11,6 +11,8 @@ export interface AffinityTarget {
  */
 export class SessionAffinity {
   private readonly sessions: BoundedLru<string, AffinityTarget>;
+  /** Told of each new choice (replicas share them through Redis: cluster/replica-state.ts). */
+  onRemember: ((sessionId: string, target: AffinityTarget) => void) | undefined;
 
   constructor(capacity = 100_000) {
     this.sessions = new BoundedLru(capacity);
@@ -25,6 +27,12 @@ export class SessionAffinity {
     const known = this.sessions.peek(sessionId);
     if (known && known.nodeId === nodeId && known.modelId === modelId) return;
     this.sessions.set(sessionId, { nodeId, modelId });
+    this.onRemember?.(sessionId, { nodeId, modelId });
+  }
+
+  /** A choice made elsewhere (another replica): cached here, not announced again. */
+  prime(sessionId: string, target: AffinityTarget): void {
+    this.sessions.set(sessionId, { nodeId: target.nodeId, modelId: target.modelId });
   }
 
   get size(): number {

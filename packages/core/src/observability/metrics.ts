@@ -49,6 +49,8 @@ export interface GatewayMetricsOptions {
   router: RouterLike;
   /** Node.js process metrics (CPU, memory, event loop lag, ...); startGateway turns them on. */
   processMetrics?: boolean;
+  /** Replicas sharing Redis: whether this one lost it (broke_shared_state_degraded). */
+  replicas?: { readonly degraded: boolean };
 }
 
 /**
@@ -193,6 +195,16 @@ export class GatewayMetrics {
         for (const f of self.feedback.values()) this.set(f.labels, f.sum / f.count);
       },
     });
+    const replicas = options.replicas;
+    if (replicas)
+      new Gauge({
+        name: 'broke_shared_state_degraded',
+        help: 'Replicas sharing Redis (store.kind: redis): 1 while this one lost Redis and uses local slots, cooldowns and sessions',
+        registers,
+        collect() {
+          this.set(replicas.degraded ? 1 : 0);
+        },
+      });
     this.nodeGauges(registers);
     this.learnedGauges(registers);
   }

@@ -65,6 +65,8 @@ export interface RouterOptions {
   detailCapacity?: number;
   /** Sessions remembered for affinity (default 100 000). */
   sessionCapacity?: number;
+  /** The session memory to use (gateway replicas share it through Redis); default a new one. */
+  affinity?: SessionAffinity;
   /** Distinct teams / roles learned under their own names (defaults MAX_TEAMS, MAX_ROLES). */
   maxTeams?: number;
   maxRoles?: number;
@@ -155,7 +157,7 @@ export class Router {
     this.details = new BoundedLru(Math.min(opts.detailCapacity ?? 1_000, opts.explanationCapacity ?? 10_000));
     this.log = new RouteLog(opts.explanationCapacity ?? 10_000);
     this.feedbackIds = new BoundedLru(opts.explanationCapacity ?? 10_000);
-    this.affinity = new SessionAffinity(opts.sessionCapacity);
+    this.affinity = opts.affinity ?? new SessionAffinity(opts.sessionCapacity);
     this.learned = new LearnedQuality(opts.stats ?? []);
     this.teams = new CardinalityCap(
       opts.maxTeams ?? MAX_TEAMS,
@@ -402,6 +404,15 @@ export class Router {
         ? 'rebuilt from the outcome log (made before a restart or on another gateway)'
         : 'only the newest routes keep their full explanation (Router detailCapacity)',
     );
+  }
+
+  /**
+   * The explanation of a route this router does not hold (made on another replica, or before a
+   * restart), as a skeleton rebuilt from the store's outcome log; undefined when it has none.
+   */
+  async recoverExplanation(routeId: string, viewer?: string): Promise<RouteExplanation | undefined> {
+    if (!this.routes.peek(routeId) && !(await this.recover(routeId))) return undefined;
+    return this.explain(routeId, viewer);
   }
 
   /**
