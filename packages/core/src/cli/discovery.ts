@@ -1,7 +1,10 @@
 import type { DriverKind } from '../config/schema.js';
 import { httpGet } from '../drivers/http.js';
 
-/** Ports model servers listen on by default: mlx_lm / llama.cpp 8080, llama.cpp 8081, vLLM 8000, Ollama 11434. */
+/**
+ * Ports model servers listen on by default: mlx_lm / llama.cpp 8080, llama.cpp 8081, vLLM and
+ * transformers serve 8000, Ollama 11434.
+ */
 export const DEFAULT_PORTS = [8080, 8081, 8000, 11434];
 
 export interface FoundServer {
@@ -29,9 +32,26 @@ function modelIds(text: string | undefined): string[] {
 }
 
 /**
+ * `transformers serve`: its /v1/models entries carry a non-OpenAI `status: {value: "loaded" |
+ * "unloaded"}`; with nothing listed yet (empty cache, no model pinned), its /health answers
+ * {"status":"ok"} with an `x-request-id` header, which mlx_lm.server's never has.
+ */
+function isTransformersServe(
+  modelsText: string,
+  health: { status?: unknown } | undefined,
+  headers?: Headers,
+) {
+  const data = (json(modelsText) as { data?: Array<{ status?: { value?: unknown } }> } | undefined)?.data;
+  if (Array.isArray(data) && data.some((m) => typeof m?.status?.value === 'string')) return true;
+  return (
+    health?.status === 'ok' && Array.isArray(data) && data.length === 0 && !!headers?.has('x-request-id')
+  );
+}
+
+/**
  * Which backend answers at `url`, from endpoints only that backend has: Ollama /api/version,
- * llama.cpp /props, vLLM's `vllm:` metrics, mlx_lm.server's {"status":"ok"} /health with absolute
- * model paths. Anything else speaking /v1/models is a generic OpenAI-compatible server.
+ * llama.cpp /props, vLLM's `vllm:` metrics, transformers serve's model `status`, mlx_lm.server's
+ * {"status":"ok"} /health with absolute model paths. Anything else speaking /v1/models is a generic OpenAI-compatible server.
  */
 export async function detectServer(url: string, timeoutMs = 1500): Promise<FoundServer | undefined> {
   const base = url.replace(/\/+$/, '');
@@ -57,9 +77,15 @@ export async function detectServer(url: string, timeoutMs = 1500): Promise<Found
   const metrics = await get(`${base}/metrics`, timeoutMs);
   if (metrics?.status === 200 && metrics.text.includes('vllm:'))
     return { url: base, kind: 'vllm', models: ids };
-  const health = json((await get(`${base}/health`, timeoutMs))?.text) as
+  const healthRes = await fetch(`${base}/health`, { signal: AbortSignal.timeout(timeoutMs) }).catch(
+    () => undefined,
+  );
+  const health = json(await healthRes?.text().catch(() => undefined)) as
     | { status?: unknown; service?: unknown }
     | undefined;
+  // Before mlx: a transformers server pinned to a local path lists that path too.
+  if (isTransformersServe(models.text, health, healthRes?.headers))
+    return { url: base, kind: 'transformers', models: ids };
   if (health?.status === 'ok' && ids.some((id) => id.startsWith('/')))
     return { url: base, kind: 'mlx', models: ids };
   if (health?.service === 'mlx-knife-server' || /mlx-knife/.test(models.text))

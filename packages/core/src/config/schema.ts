@@ -14,7 +14,15 @@ import { closestKey, strictObject } from './unknown-keys.js';
  * `routing.objectiveFor` (their values are strict) and `defaultContext.priorScores` (model ids).
  */
 
-export const DriverKindSchema = z.enum(['mlx', 'mlx-knife', 'ollama', 'llamacpp', 'vllm', 'openai']);
+export const DriverKindSchema = z.enum([
+  'mlx',
+  'mlx-knife',
+  'ollama',
+  'llamacpp',
+  'vllm',
+  'openai',
+  'transformers',
+]);
 export type DriverKind = z.infer<typeof DriverKindSchema>;
 
 export const CapabilitySchema = z.enum(['tools', 'json', 'vision', 'streaming']);

@@ -8,5 +8,6 @@ export * from './openai.js';
 export * from './openai-compatible.js';
 export * from './prometheus.js';
 export * from './stop-tokens.js';
+export * from './transformers.js';
 export * from './types.js';
 export * from './vllm.js';

@@ -10,6 +10,10 @@ export interface Fixture {
   text?: string;
   /** Server-sent events: each entry becomes one `data:` line, then `data: [DONE]`. */
   sse?: unknown[];
+  /** Servers that end a stream without `data: [DONE]` (transformers serve). */
+  noDone?: boolean;
+  /** Extra response headers (e.g. transformers serve's `x-request-id`). */
+  headers?: Record<string, string>;
 }
 export type Routes = Record<string, Fixture>;
 
@@ -327,17 +331,20 @@ export function serveFixtures(routes: Routes): Promise<FixtureServer> {
         res.writeHead(404, { 'content-type': 'application/json' }).end('{"detail":"Not Found"}');
         return;
       }
+      const headers = fx.headers ?? {};
       if (fx.sse) {
-        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        res.writeHead(200, { 'content-type': 'text/event-stream', ...headers });
         for (const ev of fx.sse) res.write(`data: ${JSON.stringify(ev)}\n\n`);
-        res.end('data: [DONE]\n\n');
+        res.end(fx.noDone ? '' : 'data: [DONE]\n\n');
         return;
       }
       if (fx.json !== undefined) {
-        res.writeHead(fx.status ?? 200, { 'content-type': 'application/json' }).end(JSON.stringify(fx.json));
+        res
+          .writeHead(fx.status ?? 200, { 'content-type': 'application/json', ...headers })
+          .end(JSON.stringify(fx.json));
         return;
       }
-      res.writeHead(fx.status ?? 200, { 'content-type': 'text/plain' }).end(fx.text ?? '');
+      res.writeHead(fx.status ?? 200, { 'content-type': 'text/plain', ...headers }).end(fx.text ?? '');
     });
   });
   return new Promise((resolve) => {
