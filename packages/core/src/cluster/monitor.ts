@@ -143,6 +143,8 @@ export class ClusterMonitor extends EventEmitter<MonitorEvents> {
       // As config ids: warmth, memory headroom and affinity compare ids, not server names.
       if (m.loadedModels) patch.loadedModels = loadedModelIds(t.node, m.loadedModels);
       if (m.queued !== undefined) patch.queued = m.queued;
+      // Elastic backends (Ray Serve) report their capacity as replicas come and go.
+      if (m.capacity !== undefined && m.capacity > 0) patch.capacity = m.capacity;
       if (m.memory?.freeGb !== undefined || m.memory?.totalGb !== undefined)
         patch.memory = {
           ...prev.memory,

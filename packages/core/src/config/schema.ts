@@ -4,6 +4,7 @@ import { AgentContextSchema, TaskTypeSchema } from '../context/agent-context.js'
 import { TIERS, tierForParameters } from '../learning/cold-start.js';
 import { BUILT_IN_PROFILES } from '../routing/profiles.js';
 import { ObservabilitySchema } from './observability-schema.js';
+import { RayServeSchema } from './rayserve-schema.js';
 import { closestKey, strictObject } from './unknown-keys.js';
 
 /**
@@ -21,6 +22,7 @@ export const DriverKindSchema = z.enum([
   'llamacpp',
   'vllm',
   'openai',
+  'rayserve',
   'transformers',
 ]);
 export type DriverKind = z.infer<typeof DriverKindSchema>;
@@ -113,6 +115,8 @@ export const NodeSchema = strictObject({
   memoryGb: z.number().positive().optional(),
   ssh: SshSchema.optional(),
   apiKey: z.string().optional(),
+  /** For `kind: rayserve`: where Ray's Serve REST API and metrics are (config/rayserve-schema.ts). */
+  rayserve: RayServeSchema.optional(),
   /** Free-form labels usable in role rules (e.g. `m2-ultra`, `fast`). */
   labels: z.array(z.string()).default([]),
 });

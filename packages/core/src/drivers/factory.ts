@@ -6,6 +6,7 @@ import { MlxKnifeDriver } from './mlx-knife.js';
 import { OllamaDriver } from './ollama.js';
 import { OpenAIDriver } from './openai.js';
 import type { DriverNode, DriverOptions, OpenAICompatibleDriver } from './openai-compatible.js';
+import { RayServeDriver } from './rayserve.js';
 import { TransformersDriver } from './transformers.js';
 import { VllmDriver } from './vllm.js';
 
@@ -43,12 +44,14 @@ function driverFor(node: DriverNode, options: DriverOptions): OpenAICompatibleDr
       return new VllmDriver(node, options);
     case 'openai':
       return new OpenAIDriver(node, options);
+    case 'rayserve':
+      return new RayServeDriver(node, options);
     case 'transformers':
       return new TransformersDriver(node, options);
     default:
       throw new ValidationError(`unknown node kind "${String(node.kind)}"`, {
         field: 'kind',
-        hint: 'use mlx, mlx-knife, ollama, llamacpp, vllm, openai or transformers',
+        hint: 'use mlx, mlx-knife, ollama, llamacpp, vllm, openai, rayserve or transformers',
       });
   }
 }

@@ -7,6 +7,7 @@ export * from './ollama.js';
 export * from './openai.js';
 export * from './openai-compatible.js';
 export * from './prometheus.js';
+export * from './rayserve.js';
 export * from './stop-tokens.js';
 export * from './transformers.js';
 export * from './types.js';

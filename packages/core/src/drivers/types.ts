@@ -27,6 +27,8 @@ export interface NodeMetrics {
   running?: number;
   /** usedGb: memory held by loaded models (e.g. Ollama /api/ps size_vram). */
   memory?: { totalGb?: number; freeGb?: number; usedGb?: number };
+  /** Requests the backend serves at once now, for elastic backends (Ray Serve: replicas × max_ongoing_requests). */
+  capacity?: number;
 }
 
 export interface CallOptions {
