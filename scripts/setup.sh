@@ -46,6 +46,10 @@ else
 fi
 echo "venv: $VENV" >&2
 
+# 3b. Ray Serve venv (Ray, Serve, mlx-lm on CPU) for the rayserve node kind, keyed by its own pins.
+step "Ray Serve venv"
+echo "ray venv: $(bash scripts/setup-ray.sh)" >&2
+
 # 4. Test models, generated locally (no downloads), in a folder keyed by the hash of the generator
 #    and its inputs. The generator owns that key; testbed/paths.ts asks it the same way.
 step "test models"
