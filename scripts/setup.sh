@@ -61,6 +61,14 @@ if [ ! -f "$MODELS/.complete" ]; then
 fi
 echo "models: $MODELS" >&2
 
+# 4b. `transformers serve` with PyTorch (CPU) for the Transformers node kind's test, in a venv of
+#     its own: on Linux PyPI's torch brings ~5 GB of CUDA libraries (~1 min on a fast link).
+#     BROKE_SKIP_TRANSFORMERS=1 skips it here; the test then builds it on first use.
+if [ "${BROKE_SKIP_TRANSFORMERS:-0}" != 1 ]; then
+  step "transformers venv"
+  echo "transformers venv: $(bash scripts/setup-transformers.sh)" >&2
+fi
+
 # 5. Build every package (dist/ with type declarations).
 step "build"
 npm run -s build >&2

@@ -29,6 +29,8 @@ export interface NodeMetrics {
   memory?: { totalGb?: number; freeGb?: number; usedGb?: number };
   /** Requests the backend serves at once now, for elastic backends (Ray Serve: replicas × max_ongoing_requests). */
   capacity?: number;
+  /** Fraction (0–1) of the KV cache in use (vLLM); reported, not yet used by routing. */
+  kvCacheUsage?: number;
 }
 
 export interface CallOptions {

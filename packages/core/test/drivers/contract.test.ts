@@ -93,7 +93,12 @@ describe('contract: vLLM driver (recorded Prometheus /metrics)', () => {
   it('reads vllm:num_requests_waiting / running and maps model ids to servedName', async () => {
     const d = await driverFor('vllm', VLLM, [{ id: 'qwen-7b', servedName: 'Qwen/Qwen2.5-7B-Instruct' }]);
     expect((await d.health()).ok).toBe(true);
-    expect(await d.metrics()).toEqual({ loadedModels: ['Qwen/Qwen2.5-7B-Instruct'], queued: 7, running: 4 });
+    expect(await d.metrics()).toEqual({
+      loadedModels: ['Qwen/Qwen2.5-7B-Instruct'],
+      queued: 7,
+      running: 4,
+      kvCacheUsage: 0.42,
+    });
     const c = await d.chat({ model: 'qwen-7b', messages: [{ role: 'user', content: 'hi' }] });
     expect(c.choices[0]?.message.content).toBe('Sure.');
     expect(srv?.requests.at(-1)?.body).toMatchObject({ model: 'Qwen/Qwen2.5-7B-Instruct' });

@@ -1,0 +1,81 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { offlineEnv } from './mlx-node.js';
+import { ensureModel, repoRoot } from './paths.js';
+import { freePort, waitFor } from './ports.js';
+
+const run = promisify(execFile);
+
+let venvPromise: Promise<string> | undefined;
+
+/**
+ * The venv with `transformers serve` and PyTorch (scripts/setup-transformers.sh): its own, keyed by
+ * its pins, never the main venv. First build ~1 min and ~5.6 GB on Linux (torch's CUDA libraries).
+ */
+export function ensureTransformersVenv(): Promise<string> {
+  venvPromise ??= run('bash', [join(repoRoot, 'scripts/setup-transformers.sh')], {
+    maxBuffer: 16 * 1024 * 1024,
+    timeout: 30 * 60_000,
+  }).then(({ stdout }) => stdout.trim().split('\n').pop() ?? '');
+  return venvPromise;
+}
+
+/** A real `transformers serve` on loopback, CPU, pinned to one generated model (by its path). */
+export interface TransformersNode {
+  url: string;
+  modelPath: string;
+  log(): string;
+  stop(): Promise<void>;
+}
+
+export async function startTransformersNode(options: { model?: string } = {}): Promise<TransformersNode> {
+  const host = '127.0.0.1';
+  const [venv, modelPath] = await Promise.all([
+    ensureTransformersVenv(),
+    ensureModel(options.model ?? 'hello'),
+  ]);
+  const port = await freePort(host);
+  const url = `http://${host}:${port}`;
+  let output = '';
+  const proc: ChildProcess = spawn(
+    join(venv, 'bin/transformers'),
+    ['serve', '--host', host, '--port', String(port), '--device', 'cpu', modelPath],
+    { env: offlineEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const kill = () => proc.kill('SIGKILL');
+  process.once('exit', kill);
+  const append = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  proc.stdout?.on('data', append);
+  proc.stderr?.on('data', append);
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  try {
+    await waitFor(
+      async () => {
+        if (proc.exitCode !== null) throw new Error(`transformers serve exited early:\n${output}`);
+        return (await fetch(`${url}/health`)).ok;
+      },
+      `transformers serve on ${url}`,
+      120_000,
+      200,
+    );
+  } catch (error) {
+    kill();
+    throw new Error(`${(error as Error).message}\n--- server output ---\n${output}`);
+  }
+  return {
+    url,
+    modelPath,
+    log: () => output,
+    stop: async () => {
+      process.off('exit', kill);
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill('SIGTERM');
+      const timer = setTimeout(kill, 5000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
