@@ -9,12 +9,14 @@ export BROKE_CACHE="${BROKE_CACHE:-$HOME/.cache/broke}"
 mkdir -p "$BROKE_CACHE"
 step() { printf '\n== %s\n' "$*" >&2; }
 
-# 1. System packages: sshd for the SSH tests, redis for shared state, a compiler for better-sqlite3,
+# 1. System packages: sshd for the SSH tests, redis for shared state, haproxy in front of gateway
+#    replicas (docs/scaling.md), a compiler for better-sqlite3,
 #    chromium for the dashboard's browser test (driven by playwright-core; no browser download).
 missing=()
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v redis-server >/dev/null || missing+=(redis-server)
+[ -x /usr/sbin/haproxy ] || command -v haproxy >/dev/null || missing+=(haproxy)
 command -v g++ >/dev/null || missing+=(g++)
 command -v make >/dev/null || missing+=(make)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -23,7 +25,7 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   else
-    echo "warning: missing ${missing[*]}; install them (as root: apt-get install ${missing[*]}) for the SSH, Redis and browser tests" >&2
+    echo "warning: missing ${missing[*]}; install them (as root: apt-get install ${missing[*]}) for the SSH, Redis, replica and browser tests" >&2
   fi
 fi
 

@@ -118,6 +118,8 @@ export class ReplicaState {
   private readonly localHeld = new Map<string, number>();
   /** Per node: the count all replicas hold, as Redis last said. */
   private readonly sharedCount = new Map<string, number>();
+  /** Per node: slots asked of Redis, not answered yet. */
+  private readonly asking = new Map<string, number>();
   private readonly waiters = new Map<string, Waiter[]>();
   private renewTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -281,20 +283,28 @@ export class ReplicaState {
   private async tryTake(state: NodeState): Promise<ReplicaSlot | undefined> {
     if (!this.degraded) {
       const id = `${this.origin}:${++this.seq}`;
+      // Counted at once, so a burst of routes made before Redis answers sees each other.
+      this.asking.set(state.id, (this.asking.get(state.id) ?? 0) + 1);
+      state.inFlight += 1;
+      let reply: [number, number] | undefined;
       try {
-        const [ok, count] = (await (this.acquireScript as Script)(
+        reply = (await (this.acquireScript as Script)(
           this.key('slots', state.id),
           state.capacity,
           id,
           this.leaseTtlMs,
         )) as [number, number];
-        this.noteCount(state, count);
-        if (ok !== 1) return undefined;
-        return this.hold(state, { nodeId: state.id, id, local: false });
       } catch {
         // Lost mid-call: this lease may or may not be in Redis; it expires if it is.
-        if (!this.degraded) return undefined;
       }
+      this.asking.set(state.id, Math.max(0, (this.asking.get(state.id) ?? 1) - 1));
+      if (reply) {
+        this.noteCount(state, reply[1]);
+        if (reply[0] !== 1) return undefined;
+        return this.hold(state, { nodeId: state.id, id, local: false });
+      }
+      state.inFlight = Math.max(0, state.inFlight - 1);
+      if (!this.degraded) return undefined;
     }
     const local = this.localHeld.get(state.id) ?? 0;
     const running = [...this.held].filter((l) => l.nodeId === state.id && !l.local).length;
@@ -346,7 +356,7 @@ export class ReplicaState {
   /** The router's view of the node: what every replica holds there, plus local-only slots. */
   private noteCount(state: NodeState, count: number): void {
     this.sharedCount.set(state.id, count);
-    state.inFlight = count + (this.localHeld.get(state.id) ?? 0);
+    state.inFlight = count + (this.localHeld.get(state.id) ?? 0) + (this.asking.get(state.id) ?? 0);
   }
 
   /** Lets the first waiter on the node try again (FIFO within this replica). */
