@@ -6,6 +6,7 @@ export * from './loaded-models.js';
 export * from './measure.js';
 export * from './monitor.js';
 export * from './node-state.js';
+export * from './replica-state.js';
 export * from './ssh-memory.js';
 export * from './status-report.js';
 export * from './validation.js';
