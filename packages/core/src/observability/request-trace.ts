@@ -128,7 +128,9 @@ export class RequestTrace implements AttemptWatcher {
     }
     const span = this.tracing.tracer.startSpan(
       `chat ${candidate.modelId}`,
-      { kind: SpanKind.CLIENT, attributes },
+      // Every span's times come from performance.now(): spans given a start time and spans timed
+      // by the SDK's own clock would otherwise disagree by up to a millisecond on their order.
+      { kind: SpanKind.CLIENT, attributes, startTime: performance.now() },
       this.serverContext,
     );
     return new NodeAttempt(span, (a) => {
@@ -149,7 +151,7 @@ export class RequestTrace implements AttemptWatcher {
       if (end.stream && open.answeredMs !== undefined)
         open.span.setAttribute(GEN_AI.firstChunk, open.answeredMs / 1000);
       if (end.outcome === 'error') failSpan(open.span, end.error);
-      open.span.end();
+      open.span.end(performance.now());
     }
     server.setAttributes({
       ...usage,
@@ -168,7 +170,7 @@ export class RequestTrace implements AttemptWatcher {
       });
     }
     if (end.outcome === 'error') failSpan(server, end.error);
-    server.end();
+    server.end(performance.now());
   }
 
   /** The server span, opened from t0 on first use (a request that fails before routing has one too). */
@@ -212,7 +214,7 @@ class NodeAttempt implements WatchedAttempt {
 
   failed(error: BrokeError): void {
     failSpan(this.span, error);
-    this.span.end();
+    this.span.end(performance.now());
   }
 }
 
