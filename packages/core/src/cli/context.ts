@@ -25,9 +25,3 @@ export function globals(cmd: Command): GlobalOptions & { out: Output } {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
-
-export function parseIntStrict(value: string, name: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, got "${value}"`);
-  return n;
-}

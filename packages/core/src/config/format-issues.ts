@@ -1,14 +1,14 @@
 import type { z } from 'zod';
 import { knownKeysAt, unknownKeyMessage } from './unknown-keys.js';
 
-/** `nodes[0].url` from a zod issue path. */
-export function formatPath(path: readonly PropertyKey[]): string {
+/** `nodes[0].url` from a zod issue path; `root` names the empty path. */
+export function formatPath(path: readonly PropertyKey[], root = '(root)'): string {
   let out = '';
   for (const key of path) {
     if (typeof key === 'number') out += `[${key}]`;
     else out += out ? `.${String(key)}` : String(key);
   }
-  return out || '(root)';
+  return out || root;
 }
 
 /**

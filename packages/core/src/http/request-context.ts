@@ -1,7 +1,7 @@
 import { type AgentContext, AgentContextSchema, type Framework } from '../context/agent-context.js';
+import { formatPath } from '../config/format-issues.js';
 import { ValidationError } from '../errors.js';
 import type { ChatBody } from './schemas.js';
-import { formatIssuePath } from './schemas.js';
 
 /**
  * Reads agent identity from a request the way a framework shapes it (CrewAI's system prompt,
@@ -26,7 +26,7 @@ function validated(raw: Record<string, unknown>, where: string, names: Record<st
   const result = AgentContextSchema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const key = issue ? formatIssuePath(issue.path) : '';
+  const key = issue ? formatPath(issue.path, '') : '';
   const field = names[key.split(/[.[]/)[0] ?? ''] ?? key;
   throw new ValidationError(`Invalid agent context in ${where}: ${field}: ${issue?.message ?? 'invalid'}`, {
     field,

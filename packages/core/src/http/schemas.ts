@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { formatPath } from '../config/format-issues.js';
 import { ValidationError } from '../errors.js';
 import { stringEnd } from './json-fields.js';
 
@@ -220,14 +221,6 @@ export const RoutesQuerySchema = z
   })
   .strict();
 
-/** `messages[0].role` style path, the way people write it. */
-export function formatIssuePath(path: readonly PropertyKey[]): string {
-  let out = '';
-  for (const part of path)
-    out += typeof part === 'number' ? `[${part}]` : out ? `.${String(part)}` : String(part);
-  return out;
-}
-
 /** Parse or throw a ValidationError naming the first bad field. */
 export function parseRequestBody<S extends z.ZodType>(
   schema: S,
@@ -237,7 +230,7 @@ export function parseRequestBody<S extends z.ZodType>(
   const result = schema.safeParse(value);
   if (result.success) return result.data;
   const issue = result.error.issues[0];
-  const field = issue ? formatIssuePath(issue.path) : '';
+  const field = issue ? formatPath(issue.path, '') : '';
   const message = issue ? issue.message : 'invalid';
   throw new ValidationError(`Invalid ${what}: ${field ? `${field}: ` : ''}${message}`, {
     ...(field ? { field } : {}),

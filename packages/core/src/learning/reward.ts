@@ -37,16 +37,6 @@ export function evidenceOfFeedback(feedback: Feedback): Evidence | undefined {
   return undefined;
 }
 
-/** Reward in 0..1 of an outcome (judged score, else success 1 / failure 0). */
-export function rewardOfOutcome(outcome: Outcome): number {
-  return evidenceOfOutcome(outcome).reward;
-}
-
-/** Reward in 0..1 of feedback; undefined when there is nothing to learn from. */
-export function rewardOfFeedback(feedback: Feedback): number | undefined {
-  return evidenceOfFeedback(feedback)?.reward;
-}
-
 function clamp01(value: number): number {
   return Number.isFinite(value) ? (value < 0 ? 0 : Math.min(value, 1)) : 0;
 }

@@ -67,6 +67,8 @@ export class RoutingPipeline {
     deviation: new Float64Array(0),
   };
   private readonly removed: number[] = [];
+  /** Reasons from the last `apply` of each filter without `reason` (custom plugins). */
+  private readonly applied = new WeakMap<Filter, readonly RemovedCandidate[]>();
 
   constructor(
     readonly filters: readonly Filter[],
@@ -90,15 +92,15 @@ export class RoutingPipeline {
       count =
         filter.compact && filter.reason
           ? filter.compact(idx, count, ctx, removed)
-          : slowFilter(filter, idx, count, all, ctx, removed);
+          : slowFilter(filter, idx, count, all, ctx, removed, this.applied);
       if (removed.length > 0) {
         verdicts ??= [];
-        verdicts.push(verdictOf(filter, removed, all, ctx));
+        verdicts.push(verdictOf(filter, removed, all, ctx, this.applied));
       }
       if (count === 0 && before > 0) {
         const entries = removed.map((i) => ({
           candidate: all[i] as RouteCandidate,
-          reason: reasonOf(filter, all[i] as RouteCandidate, ctx),
+          reason: reasonOf(filter, all[i] as RouteCandidate, ctx, this.applied),
         }));
         const err = filter.whenEmpty?.(entries, ctx) ?? noRouteError(filter.name, entries, size);
         // Off the hot path: keep every filter's removals so the caller can say why (CLI route).
@@ -236,22 +238,25 @@ function slowFilter(
   all: readonly RouteCandidate[],
   ctx: RoutingContext,
   removed: number[],
+  applied: WeakMap<Filter, readonly RemovedCandidate[]>,
 ): number {
   const candidates: RouteCandidate[] = new Array(count);
   for (let k = 0; k < count; k++) candidates[k] = all[idx[k] as number] as RouteCandidate;
   const result = filter.apply(candidates, ctx);
-  slowReasons.set(filter, result.removed);
+  applied.set(filter, result.removed);
   for (const entry of result.removed) removed.push(entry.candidate.index);
   for (let k = 0; k < result.kept.length; k++) idx[k] = (result.kept[k] as RouteCandidate).index;
   return result.kept.length;
 }
 
-/** Reasons from the last `apply` of filters without `reason`. */
-const slowReasons = new WeakMap<Filter, readonly RemovedCandidate[]>();
-
-function reasonOf(filter: Filter, candidate: RouteCandidate, ctx: RoutingContext): string {
+function reasonOf(
+  filter: Filter,
+  candidate: RouteCandidate,
+  ctx: RoutingContext,
+  applied: WeakMap<Filter, readonly RemovedCandidate[]>,
+): string {
   if (filter.reason) return filter.reason(candidate, ctx) ?? 'removed';
-  return slowReasons.get(filter)?.find((entry) => entry.candidate === candidate)?.reason ?? 'removed';
+  return applied.get(filter)?.find((entry) => entry.candidate === candidate)?.reason ?? 'removed';
 }
 
 function verdictOf(
@@ -259,6 +264,7 @@ function verdictOf(
   removed: readonly number[],
   all: readonly RouteCandidate[],
   ctx: RoutingContext,
+  applied: WeakMap<Filter, readonly RemovedCandidate[]>,
 ): FilterVerdict {
   const listed = removed.length > LISTED_REMOVALS ? removed.slice(0, LISTED_REMOVALS) : removed;
   const verdict: FilterVerdict & { removedCount?: number } = {
@@ -269,7 +275,7 @@ function verdictOf(
         nodeId: candidate.nodeId,
         modelId: candidate.modelId,
         servedName: candidate.servedName,
-        reason: reasonOf(filter, candidate, ctx),
+        reason: reasonOf(filter, candidate, ctx, applied),
       };
     }),
   };

@@ -1,24 +1,14 @@
 import { type Command, Option } from 'commander';
 import { clusterFromConfig } from '../../cluster/cluster-from-config.js';
-import type { ClusterState } from '../../cluster/cluster-state.js';
 import { sshMemoryProbe } from '../../cluster/ssh-memory.js';
 import { hostFromEnv, portFromEnv } from '../../config/gateway-env.js';
 import { LOG_LEVELS, type LogLevel } from '../../config/observability-schema.js';
-import { BrokeError } from '../../errors.js';
 import { logMonitorEvents } from '../../observability/events.js';
-import { createLogger, type Logger } from '../../observability/logger.js';
+import { createLogger } from '../../observability/logger.js';
 import { SshPool } from '../../ssh/pool.js';
 import { readConfigFile } from '../config-file.js';
 import { globals } from '../context.js';
 import { listenPort } from '../flags.js';
-
-type StartGateway = (o: {
-  config: unknown;
-  cluster?: ClusterState;
-  host?: string;
-  port?: number;
-  requestLogger?: Logger;
-}) => Promise<{ url: string; close(): Promise<void> }>;
 
 interface ServeOptions {
   host?: string;
@@ -56,14 +46,8 @@ export function registerServe(program: Command): void {
       const config = prompts === log.prompts ? file.config : withLogPrompts(file.config, prompts);
       // JSON lines on stdout: each request (unless --no-request-log), nodes going up or down.
       const logger = createLogger({ level: opts.logLevel ?? log.level, prompts });
-      // Loaded by name so the CLI builds even where the gateway module is absent.
-      const http = (await import('../../http/index.js' as string).catch(() => undefined)) as
-        | { startGateway?: StartGateway }
-        | undefined;
-      if (!http?.startGateway)
-        throw new BrokeError('not_available', 'the gateway is not part of this build yet', {
-          hint: 'update @broke/core; `status` and `validate` work without it',
-        });
+      // Loaded here, not at the top: other commands start without hono and the gateway.
+      const { startGateway } = await import('../../http/server.js');
       const pool = new SshPool();
       const { cluster, monitor, seeded } = await clusterFromConfig(file.config, {
         configPath: file.path,
@@ -73,7 +57,7 @@ export function registerServe(program: Command): void {
         },
       });
       monitor.start();
-      const gw = await http.startGateway({
+      const gw = await startGateway({
         config,
         cluster,
         ...(host ? { host } : {}),
