@@ -1,5 +1,5 @@
-import { type AgentContext, AgentContextSchema, type Framework } from '../context/agent-context.js';
 import { formatPath } from '../config/format-issues.js';
+import { type AgentContext, AgentContextSchema, type Framework } from '../context/agent-context.js';
 import { ValidationError } from '../errors.js';
 import type { ChatBody } from './schemas.js';
 
