@@ -10,9 +10,10 @@ import type {
   ChatStreamRequest,
 } from '../drivers/types.js';
 import { BrokeError } from '../errors.js';
+import type { Outcome } from '../learning/outcome.js';
 import { RequestTrace } from '../observability/request-trace.js';
 import type { GatewayTracing } from '../observability/tracing.js';
-import type { Candidate, Outcome, RouteDecision } from '../routing/types.js';
+import type { Candidate, RouteDecision } from '../routing/types.js';
 import { clientOf } from './auth.js';
 import { type DispatchDeps, dispatchWithFailover, failureOf } from './dispatch.js';
 import { mayHaveNonFinite, withFiniteNumbers, withTopLevelFields } from './json-fields.js';

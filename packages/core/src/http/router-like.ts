@@ -1,9 +1,10 @@
 import type { ModelConfig } from '../config/schema.js';
 import type { AgentContext } from '../context/agent-context.js';
+import type { Feedback, Outcome } from '../learning/outcome.js';
 import type { QualityStat } from '../learning/quality-stat.js';
 import type { RouteQuery, RouteSummary } from '../routing/route-log.js';
 import type { FeedbackTarget } from '../routing/router.js';
-import type { Feedback, Outcome, RouteDecision, RouteExplanation, RouteRequest } from '../routing/types.js';
+import type { RouteDecision, RouteExplanation, RouteRequest } from '../routing/types.js';
 
 /**
  * The slice of the Router the gateway uses. Written as an interface so the gateway can be tested

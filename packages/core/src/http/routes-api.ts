@@ -1,9 +1,9 @@
 import type { Context } from 'hono';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import { BrokeError } from '../errors.js';
+import type { Feedback } from '../learning/outcome.js';
 import type { RouteSummary } from '../routing/route-log.js';
 import type { FeedbackTarget } from '../routing/router.js';
-import type { Feedback } from '../routing/types.js';
 import { clientOf } from './auth.js';
 import type { RouterLike } from './router-like.js';
 import { FeedbackBodySchema, parseJsonBody, parseRequestBody, RoutesQuerySchema } from './schemas.js';

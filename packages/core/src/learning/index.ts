@@ -2,6 +2,8 @@ export * from './bounded-lru.js';
 export * from './cardinality-cap.js';
 export * from './cold-start.js';
 export * from './learned-quality.js';
+export * from './learner.js';
+export * from './outcome.js';
 export * from './output-length.js';
 export * from './prng.js';
 export * from './quality-stat.js';

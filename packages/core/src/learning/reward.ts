@@ -1,4 +1,4 @@
-import type { Feedback, Outcome } from '../routing/types.js';
+import type { Feedback, Outcome } from './outcome.js';
 
 /**
  * How much one observation moves the Beta statistics, in pseudo-observations.

@@ -1,5 +1,5 @@
 import { analyzePrompt, type PromptAnalysis } from '../analysis/analyze.js';
-import { type ComplexityBand, complexityBand } from '../analysis/complexity.js';
+import { complexityBand } from '../analysis/complexity.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { ClusterView, NodeState } from '../cluster/node-state.js';
 import type { BrokeConfig, ModelConfig, NodeConfig, Objective } from '../config/schema.js';
@@ -13,13 +13,13 @@ import {
 } from '../errors.js';
 import { BoundedLru } from '../learning/bounded-lru.js';
 import { CardinalityCap } from '../learning/cardinality-cap.js';
-import { LearnedQuality } from '../learning/learned-quality.js';
-import { OutputLengths } from '../learning/output-length.js';
+import { type LearnedRoute, Learner, speedSample } from '../learning/learner.js';
+import type { Feedback, Outcome } from '../learning/outcome.js';
 import { Prng, randomSeed } from '../learning/prng.js';
 import { normaliseRole, normaliseTeam, type QualityStat } from '../learning/quality-stat.js';
-import { type Evidence, evidenceOfFeedback, evidenceOfOutcome } from '../learning/reward.js';
+import { evidenceOfFeedback, evidenceOfOutcome } from '../learning/reward.js';
 import { SessionAffinity } from '../learning/session-affinity.js';
-import type { OutcomeRecord, StatsStore } from '../stores/stats-store.js';
+import type { StatsStore } from '../stores/stats-store.js';
 import { CandidateTable } from './candidate-table.js';
 import { buildExplanation, type DetailedRouteExplanation } from './explanation.js';
 import { defaultFactors, othersAtStart } from './factors/index.js';
@@ -33,13 +33,11 @@ import { recoveredRoute, skeletonExplanation } from './recovered-route.js';
 import { RoleRuleIndex } from './role-rules.js';
 import { RouteIdGenerator } from './route-id.js';
 import { RouteLog, type RouteQuery, type RouteSelection, type RouteSummary } from './route-log.js';
-import type { Feedback, Outcome, RouteDecision, RouteExplanation, RouteRequest } from './types.js';
+import type { RouteDecision, RouteExplanation, RouteRequest } from './types.js';
 import { AUTO_MODEL, selectModel, VIRTUAL_PREFIX } from './virtual-models.js';
 
 /** Smoothing of the typical request time (the objective's unit of time). */
 const TYPICAL_RATE = 0.05;
-/** Prompts shorter than this say little about prefill speed (overheads dominate their TTFT). */
-const MIN_PREFILL_SAMPLE_TOKENS = 64;
 /** Node states re-looked up per route (see refreshNodeStates). */
 const NODE_LOOKUPS_PER_ROUTE = 16;
 
@@ -76,23 +74,13 @@ export interface RouterOptions {
 export const MAX_TEAMS = 256;
 export const MAX_ROLES = 1024;
 
-/** What the router remembers about a route until it falls out of the LRU. */
-interface RouteRecord {
+/** What the router remembers about a route until it falls out of the LRU (with what it taught). */
+interface RouteRecord extends LearnedRoute {
   /** Id, task type, node and model served, status, feedback: also the route's listing line. */
   summary: RouteSummary;
-  team: string;
-  role: string;
   sessionId: string | undefined;
-  band: ComplexityBand;
   /** Requests the chosen node served beside this one when it was routed (normalises its speed). */
   others: number;
-  /** Implicit evidence (success/failure) this route folded in, until judged feedback replaces it. */
-  implicit?: { modelId: string; reward: number; weight: number };
-  /**
-   * The route's judgement (score/thumbs), once one arrived: implicit outcomes no longer count, and a
-   * later judgement replaces it, so one route weighs one judgement however often it is rated.
-   */
-  judged?: { modelId: string; reward: number; weight: number };
   promptTokens: number;
   /** Who serves it: the chosen candidate, then the last attempt (the last successful one once any). */
   served: { nodeId: string; modelId: string };
@@ -109,6 +97,7 @@ export class Router {
   private readonly config: BrokeConfig;
   private readonly cluster: RouterOptions['cluster'];
   private readonly store: StatsStore | undefined;
+  private readonly learner: Learner;
   private readonly table: CandidateTable;
   private readonly pipeline: RoutingPipeline;
   private readonly perf: PerfCache;
@@ -121,14 +110,12 @@ export class Router {
   private readonly knownModels: ReadonlySet<string>;
   private readonly objectiveCache = new Map<string, Objective>();
   private typicalMs = 0;
-  private readonly outputLengths = new OutputLengths();
   private readonly routes: BoundedLru<string, RouteRecord>;
   private readonly details: BoundedLru<string, DetailedRouteExplanation>;
   private readonly log: RouteLog;
   /** Feedback ids already applied, with the routes they went to (a retry is not counted twice). */
   private readonly feedbackIds: BoundedLru<string, readonly string[]>;
   private readonly affinity: SessionAffinity;
-  private readonly learned: LearnedQuality;
   private readonly teams: CardinalityCap;
   private readonly roles: CardinalityCap;
   private readonly rng: Prng;
@@ -136,7 +123,6 @@ export class Router {
   private readonly now: () => number;
   private readonly onDecision: ((e: RouteExplanation) => void) | undefined;
   private readonly explorationRate: number;
-  private readonly unsubscribe: (() => void) | undefined;
 
   constructor(opts: RouterOptions) {
     this.config = opts.config;
@@ -158,7 +144,7 @@ export class Router {
     this.log = new RouteLog(opts.explanationCapacity ?? 10_000);
     this.feedbackIds = new BoundedLru(opts.explanationCapacity ?? 10_000);
     this.affinity = opts.affinity ?? new SessionAffinity(opts.sessionCapacity);
-    this.learned = new LearnedQuality(opts.stats ?? []);
+    this.learner = new Learner({ stats: opts.stats ?? [], store: opts.store, now: this.now });
     this.teams = new CardinalityCap(
       opts.maxTeams ?? MAX_TEAMS,
       (opts.stats ?? []).map((s) => s.team),
@@ -179,10 +165,6 @@ export class Router {
     const filters = [...defaultFilters(), ...(opts.filters ?? [])].filter((f) => !disabled.has(f.name));
     const factors = [...defaultFactors(), ...(opts.factors ?? [])].filter((f) => !disabled.has(f.name));
     this.pipeline = new RoutingPipeline(filters, factors);
-    // A shared store (Redis) pushes what other gateways learned; take it as the new value.
-    this.unsubscribe = opts.store?.subscribe?.((stat) => {
-      this.learned.replace(stat);
-    });
   }
 
   /** Router with the learned statistics loaded from the store. */
@@ -226,10 +208,10 @@ export class Router {
       nodeStates: this.nodeStates,
       perf: this.perf.entries,
       perfTable: this.perf.flat,
-      expectedOutputTokens: this.outputLengths.expected(role, analysis.taskType, band, req.maxTokens),
+      expectedOutputTokens: this.learner.outputLengths.expected(role, analysis.taskType, band, req.maxTokens),
       team,
       role,
-      learned: this.learned,
+      learned: this.learner.quality,
       explore: this.explorationRate > 0 && this.rng.next() < this.explorationRate,
       rng: this.rng,
       affinity: this.affinity.lookup(agent.sessionId),
@@ -306,41 +288,29 @@ export class Router {
   }
 
   /**
-   * Learn from how a route went. Statistics and speed estimates update at once; the returned
-   * promise resolves when the store has made the outcome durable (the "acknowledged" point).
+   * Learn from how a route went (learning/learner.ts). Statistics and speed estimates update at
+   * once; the returned promise resolves when the store has made the outcome durable (the
+   * "acknowledged" point).
    */
   recordOutcome(routeId: string, outcome: Outcome): Promise<void> {
     const record = this.routes.peek(routeId);
     if (!record) return Promise.reject(new RouteNotFoundError(routeId));
     const served = record.served;
     noteOutcome(record.summary, served, outcome);
-    if (outcome.success && outcome.tokens !== undefined)
-      this.outputLengths.observe(record.role, record.summary.taskType, record.band, outcome.tokens);
-    if (this.cluster.observePerf && (outcome.ttftMs !== undefined || outcome.tokens !== undefined)) {
-      const decodeMs = (outcome.latencyMs ?? 0) - (outcome.ttftMs ?? 0);
+    this.learner.observeReply(record, outcome);
+    if (this.cluster.observePerf) {
       const node = this.table.nodeIndexOf(served.nodeId);
       const slowdown =
         1 + (node === undefined ? 0 : (this.table.batchSlowdown[node] as number)) * record.others;
-      // Speeds as tokens and milliseconds (ClusterState keeps ratios of sums, so a short reply
-      // that arrived in one network read cannot read as thousands of tokens/s). Decode tokens
-      // count as if served alone: the run-time factor slows them down by the load it predicts.
-      const promptTokens = record.promptTokens;
-      this.cluster.observePerf(served.nodeId, served.modelId, {
-        ...(outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {}),
-        ...(outcome.tokens && decodeMs > 0
-          ? { decode: { tokens: outcome.tokens * slowdown, ms: decodeMs } }
-          : {}),
-        // Prefill from the router's own prompt-size estimate (what it predicts with), only from
-        // prompts long enough for prefill to dominate the fixed overheads.
-        ...(outcome.ttftMs && outcome.ttftMs > 0 && promptTokens >= MIN_PREFILL_SAMPLE_TOKENS
-          ? { prefill: { tokens: promptTokens, ms: outcome.ttftMs } }
-          : {}),
-      });
-      const index = this.table.indexOf(served.nodeId, served.modelId);
-      if (index !== undefined) this.perf.refresh(index);
+      const sample = speedSample(outcome, record.promptTokens, slowdown);
+      if (sample) {
+        this.cluster.observePerf(served.nodeId, served.modelId, sample);
+        const index = this.table.indexOf(served.nodeId, served.modelId);
+        if (index !== undefined) this.perf.refresh(index);
+      }
     }
     if (outcome.success) this.affinity.remember(record.sessionId, served.nodeId, served.modelId);
-    return this.learn(record, served, evidenceOfOutcome(outcome), 'outcome', outcome);
+    return this.learner.learn(record, served, evidenceOfOutcome(outcome), 'outcome', outcome);
   }
 
   /** Quality feedback on a past route (score 0..1, thumbs, or success). */
@@ -352,7 +322,7 @@ export class Router {
     const rated = record.summary.feedback;
     rated.meanScore = ((rated.meanScore ?? 0) * rated.count + evidence.reward) / (rated.count + 1);
     rated.count += 1;
-    return this.learn(record, record.served, evidence, 'feedback', {
+    return this.learner.learn(record, record.served, evidence, 'feedback', {
       success: evidence.reward >= 0.5,
     });
   }
@@ -493,79 +463,17 @@ export class Router {
 
   /** Learned statistics currently in memory. */
   stats(): QualityStat[] {
-    return [...this.learned.all()].map((stat) => ({ ...stat }));
+    return this.learner.stats();
   }
 
   async close(): Promise<void> {
-    this.unsubscribe?.();
+    this.learner.close();
     try {
       await this.store?.flush();
     } finally {
       // Even when the last writes were not acknowledged (a store that lost its server).
       await this.store?.close();
     }
-  }
-
-  /**
-   * Fold evidence into the statistics. Judged evidence (weight 1) is the quality signal; implicit
-   * success/failure is weak (IMPLICIT_WEIGHT) and only stands in until someone judges the route:
-   * judged feedback takes the route's implicit contribution back out, and implicit outcomes that
-   * arrive after a judgement add nothing (they still update speed estimates and the log). A new
-   * judgement of a judged route replaces the old one: 200 ratings of one route are one rating.
-   */
-  private learn(
-    record: RouteRecord,
-    served: { nodeId: string; modelId: string },
-    evidence: Evidence,
-    kind: OutcomeRecord['kind'],
-    outcome: Outcome,
-  ): Promise<void> {
-    const at = this.now();
-    const taskType = record.summary.taskType;
-    const { team, role, band } = record;
-    const changed: QualityStat[] = [];
-    // Superseded: an implicit outcome by a judgement or a newer outcome, a judgement by a newer one.
-    const previous = evidence.explicit
-      ? (record.judged ?? record.implicit)
-      : record.judged
-        ? undefined
-        : record.implicit;
-    if (previous) {
-      record.implicit = undefined;
-      const key = { team, role, taskType, band, modelId: previous.modelId };
-      const stats = this.learned.retract(key, previous.reward, at, previous.weight);
-      if (previous.modelId !== served.modelId) changed.push(...stats);
-    }
-    const reward = evidence.reward;
-    if (evidence.explicit || !record.judged) {
-      const key = { team, role, taskType, band, modelId: served.modelId };
-      changed.push(...this.learned.update(key, reward, at, evidence.weight));
-      const kept = { modelId: served.modelId, reward, weight: evidence.weight };
-      if (evidence.explicit) record.judged = kept;
-      else record.implicit = kept;
-    }
-    if (!this.store) return Promise.resolve();
-    const entry: OutcomeRecord = {
-      routeId: record.summary.id,
-      kind,
-      at,
-      team: record.team,
-      role: record.role,
-      taskType,
-      band,
-      nodeId: served.nodeId,
-      modelId: served.modelId,
-      success: outcome.success,
-      reward,
-      ...(outcome.latencyMs !== undefined ? { latencyMs: outcome.latencyMs } : {}),
-      ...(outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {}),
-      ...(outcome.tokens !== undefined ? { tokens: outcome.tokens } : {}),
-      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-      ...(record.summary.owner !== undefined ? { owner: record.summary.owner } : {}),
-    };
-    const writes = [this.store.appendOutcome(entry)];
-    if (changed.length > 0) writes.push(this.store.upsertStats(changed));
-    return Promise.all(writes).then(() => undefined);
   }
 
   private objectiveFor(profile: string, team: string | undefined, role: string | undefined): Objective {

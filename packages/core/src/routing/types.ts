@@ -67,22 +67,3 @@ export interface RouteDecision extends Candidate {
   fallbacks: Candidate[];
   explanation: RouteExplanation;
 }
-
-export interface Outcome {
-  success: boolean;
-  latencyMs?: number;
-  ttftMs?: number;
-  /** Completion tokens generated. */
-  tokens?: number;
-  promptTokens?: number;
-  /** Quality 0..1, when someone judged it. */
-  score?: number;
-  error?: string;
-}
-
-export interface Feedback {
-  /** 0..1, or thumbs. */
-  score?: number;
-  thumbs?: 'up' | 'down';
-  success?: boolean;
-}

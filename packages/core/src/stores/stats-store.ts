@@ -1,29 +1,7 @@
-import type { ComplexityBand } from '../analysis/complexity.js';
-import type { TaskType } from '../context/agent-context.js';
+import type { OutcomeRecord } from '../learning/outcome.js';
 import type { QualityStat } from '../learning/quality-stat.js';
 
-/** One recorded outcome or feedback, as appended to the log. */
-export interface OutcomeRecord {
-  routeId: string;
-  kind: 'outcome' | 'feedback';
-  at: number;
-  team: string;
-  role: string;
-  taskType: TaskType;
-  nodeId: string;
-  modelId: string;
-  /** Difficulty band of the prompt (absent in records written before bands existed). */
-  band?: ComplexityBand;
-  success: boolean;
-  /** Reward folded into the statistics (0..1). */
-  reward: number;
-  latencyMs?: number;
-  ttftMs?: number;
-  tokens?: number;
-  error?: string;
-  /** Who made the route, when API keys are configured (a key digest; see RouteRequest.owner). */
-  owner?: string;
-}
+export type { OutcomeRecord } from '../learning/outcome.js';
 
 /**
  * Where learned statistics live between restarts. Contract:

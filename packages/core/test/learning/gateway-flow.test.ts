@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ClusterState } from '../../src/cluster/cluster-state.js';
 import { BrokeConfigSchema } from '../../src/config/schema.js';
+import type { Outcome } from '../../src/learning/outcome.js';
 import { IMPLICIT_WEIGHT } from '../../src/learning/reward.js';
 import { Router } from '../../src/routing/router.js';
-import type { Outcome } from '../../src/routing/types.js';
 import { MemoryStatsStore } from '../../src/stores/memory-stats-store.js';
 
 // The scripts/demo.ts scenario without the network: a fast "small"-tier model on one node and a
