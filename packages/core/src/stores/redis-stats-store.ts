@@ -1,8 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
-import type { ComplexityBand } from '../analysis/complexity.js';
 import { BrokeError } from '../errors.js';
-import { type QualityStat, type StatKey, statKey } from '../learning/quality-stat.js';
+import type { QualityStat } from '../learning/quality-stat.js';
+import { type Deltas, type Row, StatMirror } from './redis/mirror.js';
+import {
+  APPLY_LUA,
+  applyArgs,
+  parseRows,
+  ROW_FIELDS,
+  routeKey,
+  type StoreKeys,
+  storeKeys,
+} from './redis/scripts.js';
 import type { OutcomeRecord, StatsStore } from './stats-store.js';
 
 export interface RedisStatsStoreOptions {
@@ -37,102 +46,17 @@ interface Waiter {
   done: boolean;
 }
 
-/** Evidence this process adds to one statistic (same shape as the statistic itself). */
-type Delta = QualityStat;
-
 /** One write to Redis: applied by one script call, acknowledged as a whole. */
 interface Batch {
   seq: number;
   outcomes: string[];
   /** The route id of each outcome, in the same order. */
   routeIds: string[];
-  deltas: Map<string, Delta>;
+  deltas: Deltas;
   waiters: Waiter[];
   settled: boolean;
   timer: NodeJS.Timeout | undefined;
 }
-
-/** A statistic as Redis holds it, with its version (incremented by every write). */
-interface Row extends QualityStat {
-  v: number;
-}
-
-interface Entry {
-  /** Latest Redis value seen (reply, notification or re-read). */
-  base: Row | undefined;
-  /** This process's evidence not yet applied in Redis (queued or in flight). */
-  pending: { alpha: number; beta: number; n: number };
-  pendingBatches: number;
-  /** What the router holds for this statistic. */
-  view: QualityStat;
-}
-
-/**
- * Fields of a statistic's hash, in the order scripts and `readAll` return them. `band` is last so
- * that the first nine positions mean what they meant before bands existed; a hash without `band`
- * (written by a version before complexity bands) is ignored when read (see `parseRows`).
- */
-const ROW_FIELDS = [
-  'team',
-  'role',
-  'taskType',
-  'modelId',
-  'alpha',
-  'beta',
-  'n',
-  'updatedAt',
-  'v',
-  'band',
-] as const;
-
-const BANDS: ReadonlySet<string> = new Set<ComplexityBand>(['low', 'medium', 'high']);
-
-/**
- * KEYS: 1 stat index set, 2 outcome stream, 3 origin sequence key, then one route list per
- * outcome (the outcome's records by route id, expiring), then the stat hashes.
- * ARGV: 1 channel, 2 origin, 3 seq, 4 max outcomes, 5 outcome count, 6 route TTL s, outcomes…,
- * then per stat team, role, taskType, modelId, band, Δalpha, Δbeta, Δn, updatedAt.
- * A batch whose seq this origin already applied (a retry after a lost reply) changes nothing.
- * Evidence is added (HINCRBYFLOAT), never overwritten, so gateways do not lose each other's.
- * Deltas may be negative (discounting shrinks alpha and beta); a sum below 0 is clamped to 0.
- */
-const APPLY_LUA = `
-local last = tonumber(redis.call('GET', KEYS[3]) or '0')
-local seq = tonumber(ARGV[3])
-local fresh = seq > last
-if fresh then redis.call('SET', KEYS[3], ARGV[3], 'EX', 604800) end
-local nout = tonumber(ARGV[5])
-local i = 7
-if fresh then
-  for j = 1, nout do
-    redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[4], '*', 'o', ARGV[i + j - 1])
-    redis.call('RPUSH', KEYS[3 + j], ARGV[i + j - 1])
-    redis.call('EXPIRE', KEYS[3 + j], ARGV[6])
-  end
-end
-i = i + nout
-local rows = {}
-for k = 4 + nout, #KEYS do
-  local key = KEYS[k]
-  if fresh then
-    redis.call('HSET', key, 'team', ARGV[i], 'role', ARGV[i + 1], 'taskType', ARGV[i + 2], 'modelId', ARGV[i + 3], 'band', ARGV[i + 4])
-    if tonumber(redis.call('HINCRBYFLOAT', key, 'alpha', ARGV[i + 5])) < 0 then redis.call('HSET', key, 'alpha', '0') end
-    if tonumber(redis.call('HINCRBYFLOAT', key, 'beta', ARGV[i + 6])) < 0 then redis.call('HSET', key, 'beta', '0') end
-    if redis.call('HINCRBY', key, 'n', ARGV[i + 7]) < 0 then redis.call('HSET', key, 'n', '0') end
-    if tonumber(ARGV[i + 8]) > tonumber(redis.call('HGET', key, 'updatedAt') or '0') then
-      redis.call('HSET', key, 'updatedAt', ARGV[i + 8])
-    end
-    redis.call('HINCRBY', key, 'v', 1)
-    redis.call('SADD', KEYS[1], key)
-  end
-  rows[#rows + 1] = redis.call('HMGET', key, ${ROW_FIELDS.map((field) => `'${field}'`).join(', ')})
-  i = i + 9
-end
-if fresh and #rows > 0 then
-  redis.call('PUBLISH', ARGV[1], cjson.encode({o = ARGV[2], q = seq, s = rows}))
-end
-return cjson.encode(rows)
-`;
 
 type ApplyCommand = (numKeys: number, ...args: Array<string | number>) => Promise<string>;
 
@@ -167,12 +91,12 @@ export class RedisStatsStore implements StatsStore {
   private readonly maxOutcomes: number;
   private readonly routeTtlSec: number;
   private readonly warn: (message: string) => void;
-  private readonly keys: { index: string; outcomes: string; origin: string; channel: string };
+  private readonly keys: StoreKeys;
   private cmd: Redis | undefined;
   private sub: Redis | undefined;
   private apply: ApplyCommand | undefined;
-  private readonly entries = new Map<string, Entry>();
-  private listener: ((stat: QualityStat) => void) | undefined;
+  /** The statistics as Redis last told them plus this process's evidence not yet there. */
+  private readonly mirror = new StatMirror();
   private seq = 0;
   /** Batch being sent, or sent and failed (retried first, with the same seq). */
   private head: Batch | undefined;
@@ -200,24 +124,14 @@ export class RedisStatsStore implements StatsStore {
     this.routeTtlSec = options.routeTtlSec ?? 7 * 24 * 3600;
     this.warn =
       options.onWarning ?? ((message) => process.emitWarning(message, { code: 'BROKE_REDIS_STORE' }));
-    this.keys = {
-      index: `${this.prefix}stats`,
-      outcomes: `${this.prefix}outcomes`,
-      origin: `${this.prefix}origin:${this.origin}`,
-      channel: `${this.prefix}updates`,
-    };
+    this.keys = storeKeys(this.prefix, this.origin);
   }
 
   async loadStats(): Promise<QualityStat[]> {
     if (this.closed) throw closedError();
     await this.connect();
-    this.applyRows(await this.readAll(), false);
-    const stats: QualityStat[] = [];
-    for (const entry of this.entries.values()) {
-      entry.view = this.current(entry);
-      stats.push({ ...entry.view });
-    }
-    return stats;
+    this.mirror.applyRows(await this.readAll(), false);
+    return this.mirror.snapshot();
   }
 
   appendOutcome(record: OutcomeRecord): Promise<void> {
@@ -245,36 +159,7 @@ export class RedisStatsStore implements StatsStore {
   upsertStats(stats: readonly QualityStat[]): Promise<void> {
     if (this.closed) return Promise.reject(closedError());
     const batch = this.nextBatch();
-    for (const stat of stats) {
-      const key = statKey(stat);
-      let entry = this.entries.get(key);
-      if (!entry) {
-        entry = {
-          base: undefined,
-          pending: { alpha: 0, beta: 0, n: 0 },
-          pendingBatches: 0,
-          view: { ...stat, alpha: 0, beta: 0, n: 0 },
-        };
-        this.entries.set(key, entry);
-      }
-      const dAlpha = stat.alpha - entry.view.alpha;
-      const dBeta = stat.beta - entry.view.beta;
-      const dN = Math.round(stat.n - entry.view.n);
-      entry.view = { ...stat };
-      let delta = batch.deltas.get(key);
-      if (!delta) {
-        delta = { ...stat, alpha: 0, beta: 0, n: 0 };
-        batch.deltas.set(key, delta);
-        entry.pendingBatches++;
-      }
-      delta.alpha += dAlpha;
-      delta.beta += dBeta;
-      delta.n += dN;
-      delta.updatedAt = Math.max(delta.updatedAt, stat.updatedAt);
-      entry.pending.alpha += dAlpha;
-      entry.pending.beta += dBeta;
-      entry.pending.n += dN;
-    }
+    this.mirror.record(stats, batch.deltas);
     return this.wait(batch);
   }
 
@@ -290,12 +175,8 @@ export class RedisStatsStore implements StatsStore {
    * of this one's); the caller replaces its in-memory copy with it. Returns the unsubscribe.
    */
   subscribe(onStat: (stat: QualityStat) => void): () => void {
-    this.listener = onStat;
-    // Updates that arrived between loadStats and now.
-    for (const entry of this.entries.values()) this.refreshView(entry);
-    return () => {
-      if (this.listener === onStat) this.listener = undefined;
-    };
+    // Also pushes updates that arrived between loadStats and now.
+    return this.mirror.subscribe(onStat);
   }
 
   /**
@@ -309,7 +190,7 @@ export class RedisStatsStore implements StatsStore {
     const cmd = this.cmd;
     if (cmd?.status !== 'ready') return [];
     const records: OutcomeRecord[] = [];
-    for (const text of await cmd.lrange(this.routeKey(routeId), 0, -1)) {
+    for (const text of await cmd.lrange(routeKey(this.prefix, routeId), 0, -1)) {
       try {
         const record = JSON.parse(text) as OutcomeRecord;
         if (record.routeId === routeId) records.push(record);
@@ -323,7 +204,7 @@ export class RedisStatsStore implements StatsStore {
   /** Re-reads every statistic now (what the periodic refresh does). */
   async refresh(): Promise<void> {
     if (this.cmd?.status !== 'ready') return;
-    this.applyRows(await this.readAll(), true);
+    this.mirror.applyRows(await this.readAll(), true);
   }
 
   /**
@@ -336,16 +217,7 @@ export class RedisStatsStore implements StatsStore {
     const runId = await serverRunId(cmd);
     if (runId === this.runId) return this.refresh();
     this.runId = runId;
-    const rows = await this.readAll();
-    const seen = new Set<string>();
-    for (const row of rows) {
-      const entry = this.entries.get(statKey(row));
-      if (entry) entry.base = undefined;
-      seen.add(statKey(row));
-    }
-    for (const [key, entry] of this.entries) if (!seen.has(key)) entry.base = undefined;
-    this.applyRows(rows, false);
-    for (const entry of this.entries.values()) this.refreshView(entry);
+    this.mirror.resync(await this.readAll());
   }
 
   /** Writes queued or in flight (for tests and diagnostics). */
@@ -368,7 +240,7 @@ export class RedisStatsStore implements StatsStore {
       await withTimeout(this.flush(), Math.min(this.ackTimeoutMs, 2_000)).catch(() => undefined);
     }
     this.closed = true;
-    this.listener = undefined;
+    this.mirror.unsubscribeAll();
     clearInterval(this.refreshTimer);
     clearTimeout(this.retryTimer);
     const lost = this.queued;
@@ -438,7 +310,7 @@ export class RedisStatsStore implements StatsStore {
     sub.on('ready', () => this.regained());
     if (this.refreshMs > 0) {
       this.refreshTimer = setInterval(() => {
-        if (this.listener) this.refresh().catch(() => undefined);
+        if (this.mirror.subscribed) this.refresh().catch(() => undefined);
       }, this.refreshMs);
       this.refreshTimer.unref();
     }
@@ -469,10 +341,6 @@ export class RedisStatsStore implements StatsStore {
         .catch(() => undefined);
     }
     this.schedule();
-  }
-
-  private routeKey(routeId: string): string {
-    return `${this.prefix}route:${routeId}`;
   }
 
   private where(): string {
@@ -547,38 +415,21 @@ export class RedisStatsStore implements StatsStore {
 
   private send(batch: Batch): void {
     const apply = this.apply as ApplyCommand;
-    const statKeys: string[] = [];
-    const statArgs: Array<string | number> = [];
-    for (const delta of batch.deltas.values()) {
-      statKeys.push(this.redisKey(delta));
-      statArgs.push(
-        delta.team,
-        delta.role,
-        delta.taskType,
-        delta.modelId,
-        delta.band,
-        delta.alpha,
-        delta.beta,
-        delta.n,
-        delta.updatedAt,
-      );
-    }
+    const settings = {
+      prefix: this.prefix,
+      keys: this.keys,
+      origin: this.origin,
+      maxOutcomes: this.maxOutcomes,
+      routeTtlSec: this.routeTtlSec,
+    };
     this.sending = true;
     apply(
-      3 + batch.outcomes.length + statKeys.length,
-      this.keys.index,
-      this.keys.outcomes,
-      this.keys.origin,
-      ...batch.routeIds.map((id) => this.routeKey(id)),
-      ...statKeys,
-      this.keys.channel,
-      this.origin,
-      batch.seq,
-      this.maxOutcomes,
-      batch.outcomes.length,
-      this.routeTtlSec,
-      ...batch.outcomes,
-      ...statArgs,
+      ...applyArgs(settings, {
+        seq: batch.seq,
+        outcomes: batch.outcomes,
+        routeIds: batch.routeIds,
+        deltas: batch.deltas.values(),
+      }),
     ).then(
       (reply) => {
         this.sending = false;
@@ -586,7 +437,7 @@ export class RedisStatsStore implements StatsStore {
         if (this.head === batch) this.head = undefined;
         clearTimeout(batch.timer);
         this.settle(batch);
-        if (!this.closed) this.applyRows(parseRows(JSON.parse(reply)), true);
+        if (!this.closed) this.mirror.applyRows(parseRows(JSON.parse(reply)), true);
         for (const waiter of batch.waiters) settleWaiter(waiter);
         this.schedule();
       },
@@ -609,19 +460,7 @@ export class RedisStatsStore implements StatsStore {
   private settle(batch: Batch): void {
     if (batch.settled) return;
     batch.settled = true;
-    for (const [key, delta] of batch.deltas) {
-      const entry = this.entries.get(key);
-      if (!entry) continue;
-      entry.pendingBatches--;
-      if (entry.pendingBatches <= 0) {
-        entry.pendingBatches = 0;
-        entry.pending = { alpha: 0, beta: 0, n: 0 };
-      } else {
-        entry.pending.alpha -= delta.alpha;
-        entry.pending.beta -= delta.beta;
-        entry.pending.n -= delta.n;
-      }
-    }
+    this.mirror.settle(batch.deltas);
   }
 
   // --- reads and notifications ------------------------------------------------------------
@@ -636,7 +475,7 @@ export class RedisStatsStore implements StatsStore {
     }
     // Our own batch, echoed before its reply arrived: its evidence is now in the absolutes.
     if (parsed.o === this.origin && this.head && parsed.q === this.head.seq) this.settle(this.head);
-    this.applyRows(parseRows(parsed.s), true);
+    this.mirror.applyRows(parseRows(parsed.s), true);
   }
 
   private async readAll(): Promise<Row[]> {
@@ -654,111 +493,11 @@ export class RedisStatsStore implements StatsStore {
     }
     return rows;
   }
-
-  /** Newer Redis values (by version) replace the base; the router gets base + pending. */
-  private applyRows(rows: readonly Row[], push: boolean): void {
-    for (const row of rows) {
-      const key = statKey(row);
-      let entry = this.entries.get(key);
-      if (!entry) {
-        entry = {
-          base: undefined,
-          pending: { alpha: 0, beta: 0, n: 0 },
-          pendingBatches: 0,
-          view: { ...rowStat(row), alpha: 0, beta: 0, n: 0 },
-        };
-        this.entries.set(key, entry);
-      }
-      if (!entry.base || row.v > entry.base.v) entry.base = row;
-      if (push) this.refreshView(entry);
-    }
-  }
-
-  private refreshView(entry: Entry): void {
-    if (!this.listener) return;
-    const next = this.current(entry);
-    const view = entry.view;
-    if (
-      Math.abs(next.alpha - view.alpha) < 1e-12 &&
-      Math.abs(next.beta - view.beta) < 1e-12 &&
-      next.n === view.n &&
-      next.updatedAt === view.updatedAt
-    )
-      return;
-    entry.view = next;
-    this.listener({ ...next });
-  }
-
-  private current(entry: Entry): QualityStat {
-    const base = entry.base;
-    const stat = base ? rowStat(base) : { ...entry.view, alpha: 0, beta: 0, n: 0 };
-    return {
-      ...stat,
-      alpha: Math.max(0, stat.alpha + entry.pending.alpha),
-      beta: Math.max(0, stat.beta + entry.pending.beta),
-      n: Math.max(0, stat.n + entry.pending.n),
-      updatedAt: Math.max(stat.updatedAt, entry.view.updatedAt),
-    };
-  }
-
-  /** One hash per statistic; keys of versions before bands had four parts and are never written. */
-  private redisKey(stat: StatKey): string {
-    const part = encodeURIComponent;
-    return `${this.prefix}stat:${part(stat.team)}|${part(stat.role)}|${part(stat.taskType)}|${part(stat.modelId)}|${part(stat.band)}`;
-  }
-}
-
-function parseRows(raw: unknown): Row[] {
-  if (!Array.isArray(raw)) return [];
-  const rows: Row[] = [];
-  for (const values of raw) {
-    if (!Array.isArray(values) || values.length < ROW_FIELDS.length) continue;
-    const [team, role, taskType, modelId, alpha, beta, n, updatedAt, v, band] = values as Array<
-      string | null
-    >;
-    if (
-      typeof team !== 'string' ||
-      typeof role !== 'string' ||
-      typeof taskType !== 'string' ||
-      typeof modelId !== 'string' ||
-      // No band: written before complexity bands; that evidence was not conditioned on difficulty.
-      typeof band !== 'string' ||
-      !BANDS.has(band)
-    )
-      continue;
-    rows.push({
-      team,
-      role,
-      taskType: taskType as QualityStat['taskType'],
-      modelId,
-      band: band as ComplexityBand,
-      alpha: Number(alpha ?? 0),
-      beta: Number(beta ?? 0),
-      n: Number(n ?? 0),
-      updatedAt: Number(updatedAt ?? 0),
-      v: Number(v ?? 0),
-    });
-  }
-  return rows;
 }
 
 async function serverRunId(client: Redis): Promise<string | undefined> {
   const info = await client.info('server');
   return /run_id:(\w+)/.exec(info)?.[1];
-}
-
-function rowStat(row: Row): QualityStat {
-  return {
-    team: row.team,
-    role: row.role,
-    taskType: row.taskType,
-    modelId: row.modelId,
-    band: row.band,
-    alpha: row.alpha,
-    beta: row.beta,
-    n: row.n,
-    updatedAt: row.updatedAt,
-  };
 }
 
 function settleWaiter(waiter: Waiter, error?: unknown): void {
