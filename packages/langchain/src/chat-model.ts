@@ -258,7 +258,7 @@ export class BrokeChatModel extends BaseChatModel<BrokeChatModelCallOptions, AIM
       {
         defaults: this.defaults,
         metadata: contextFromMetadata((options as ParsedWithMetadata)[RUN_METADATA]),
-        call: contextFromFields(options, 'call options'),
+        call: contextFromFields(options, 'BROKE call options'),
       },
       messages,
     );

@@ -1,5 +1,9 @@
 import { createHash } from 'node:crypto';
-import { type AgentContext, AgentContextSchema, ValidationError } from '@broke/core';
+import {
+  type AgentContext,
+  contextFromMetadata as coreContextFromMetadata,
+  validateContext,
+} from '@broke/core';
 import type { BaseMessage } from '@langchain/core/messages';
 
 /** Context fields a caller may set per call (LangChain call options) or per model (constructor). */
@@ -12,20 +16,6 @@ export interface BrokeContextFields {
   /** Any other AgentContext field (tags...), merged under the named fields above. */
   context?: AgentContext;
 }
-
-/**
- * RunnableConfig.metadata keys BROKE reads. Plain names (`role`) and `broke_`-prefixed names
- * (`broke_role`, wins over the plain one) so a chain can scope its metadata to BROKE. LangGraph's
- * `thread_id` stands in for the session when nothing more specific is given.
- */
-const METADATA_KEYS: Array<[keyof AgentContext, string[]]> = [
-  ['role', ['role', 'broke_role']],
-  ['team', ['team', 'broke_team']],
-  ['taskType', ['taskType', 'task_type', 'broke_task_type']],
-  ['sessionId', ['thread_id', 'sessionId', 'session_id', 'broke_session_id']],
-  ['priorScores', ['priorScores', 'prior_scores', 'broke_prior_scores']],
-  ['tags', ['broke_tags']],
-];
 
 function defined(ctx: AgentContext): AgentContext {
   return Object.fromEntries(Object.entries(ctx).filter(([, v]) => v !== undefined)) as AgentContext;
@@ -42,43 +32,15 @@ export function contextFromFields(fields: BrokeContextFields | undefined, where:
     sessionId: fields.sessionId,
     priorScores: fields.priorScores,
   });
-  const parsed = AgentContextSchema.safeParse(raw);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const field = issue?.path.join('.') ?? '';
-    throw new ValidationError(
-      `Invalid BROKE agent context in ${where}: ${field}: ${issue?.message ?? 'invalid'}`,
-      {
-        field,
-      },
-    );
-  }
-  return parsed.data;
+  return validateContext(raw, where);
 }
 
 /**
- * Metadata is shared with every other tool in the chain, so a value BROKE cannot use is skipped,
- * not fatal. A nested `broke` object (an AgentContext) is read as well.
+ * RunnableConfig.metadata by core's one alias table. Metadata is shared with every other tool in
+ * the chain, so a value BROKE cannot use is skipped, not fatal.
  */
 export function contextFromMetadata(metadata: Record<string, unknown> | undefined): AgentContext {
-  if (!metadata) return {};
-  const out: Record<string, unknown> = {};
-  const nested = metadata.broke;
-  if (nested && typeof nested === 'object') {
-    for (const [key, value] of Object.entries(nested)) {
-      const one = AgentContextSchema.safeParse({ [key]: value });
-      if (one.success) Object.assign(out, one.data);
-    }
-  }
-  for (const [field, keys] of METADATA_KEYS) {
-    for (const key of keys) {
-      const value = metadata[key];
-      if (value === undefined || value === null) continue;
-      const one = AgentContextSchema.safeParse({ [field]: value });
-      if (one.success) out[field] = (one.data as Record<string, unknown>)[field];
-    }
-  }
-  return out as AgentContext;
+  return coreContextFromMetadata(metadata, 'lenient');
 }
 
 /** Assistant turns so far: how deep into the conversation this call is. */
