@@ -11,6 +11,7 @@ import type {
   RouteCandidate,
   RoutingContext,
 } from './plugin.js';
+import { Removals } from './removals.js';
 import type { FilterVerdict } from './types.js';
 
 /** Removed candidates listed per filter in an explanation; the rest are only counted. */
@@ -66,9 +67,7 @@ export class RoutingPipeline {
     modelAt: new Int32Array(0),
     deviation: new Float64Array(0),
   };
-  private readonly removed: number[] = [];
-  /** Reasons from the last `apply` of each filter without `reason` (custom plugins). */
-  private readonly applied = new WeakMap<Filter, readonly RemovedCandidate[]>();
+  private readonly removed = new Removals();
 
   constructor(
     readonly filters: readonly Filter[],
@@ -87,20 +86,17 @@ export class RoutingPipeline {
     let verdicts: FilterVerdict[] | undefined;
     const removed = this.removed;
     for (const filter of this.filters) {
-      removed.length = 0;
+      removed.clear();
       const before = count;
-      count =
-        filter.compact && filter.reason
-          ? filter.compact(idx, count, ctx, removed)
-          : slowFilter(filter, idx, count, all, ctx, removed, this.applied);
+      count = filter.filter(idx, count, ctx, removed);
       if (removed.length > 0) {
         verdicts ??= [];
-        verdicts.push(verdictOf(filter, removed, all, ctx, this.applied));
+        verdicts.push(verdictOf(filter, removed, all, ctx));
       }
       if (count === 0 && before > 0) {
-        const entries = removed.map((i) => ({
+        const entries: RemovedCandidate[] = removed.indices.map((i, k) => ({
           candidate: all[i] as RouteCandidate,
-          reason: reasonOf(filter, all[i] as RouteCandidate, ctx, this.applied),
+          reason: removed.reasonAt(k, ctx),
         }));
         const err = filter.whenEmpty?.(entries, ctx) ?? noRouteError(filter.name, entries, size);
         // Off the hot path: keep every filter's removals so the caller can say why (CLI route).
@@ -230,56 +226,27 @@ export class RoutingPipeline {
 /** Shared empty verdict list (explanations copy nothing from it). */
 const NO_VERDICTS: FilterVerdict[] = [];
 
-/** A filter without `compact` (custom plugins): run `apply` on candidate objects. */
-function slowFilter(
-  filter: Filter,
-  idx: Int32Array,
-  count: number,
-  all: readonly RouteCandidate[],
-  ctx: RoutingContext,
-  removed: number[],
-  applied: WeakMap<Filter, readonly RemovedCandidate[]>,
-): number {
-  const candidates: RouteCandidate[] = new Array(count);
-  for (let k = 0; k < count; k++) candidates[k] = all[idx[k] as number] as RouteCandidate;
-  const result = filter.apply(candidates, ctx);
-  applied.set(filter, result.removed);
-  for (const entry of result.removed) removed.push(entry.candidate.index);
-  for (let k = 0; k < result.kept.length; k++) idx[k] = (result.kept[k] as RouteCandidate).index;
-  return result.kept.length;
-}
-
-function reasonOf(
-  filter: Filter,
-  candidate: RouteCandidate,
-  ctx: RoutingContext,
-  applied: WeakMap<Filter, readonly RemovedCandidate[]>,
-): string {
-  if (filter.reason) return filter.reason(candidate, ctx) ?? 'removed';
-  return applied.get(filter)?.find((entry) => entry.candidate === candidate)?.reason ?? 'removed';
-}
-
 function verdictOf(
   filter: Filter,
-  removed: readonly number[],
+  removed: Removals,
   all: readonly RouteCandidate[],
   ctx: RoutingContext,
-  applied: WeakMap<Filter, readonly RemovedCandidate[]>,
 ): FilterVerdict {
-  const listed = removed.length > LISTED_REMOVALS ? removed.slice(0, LISTED_REMOVALS) : removed;
+  const listed = Math.min(removed.length, LISTED_REMOVALS);
   const verdict: FilterVerdict & { removedCount?: number } = {
     filter: filter.name,
-    removed: listed.map((i) => {
-      const candidate = all[i] as RouteCandidate;
-      return {
-        nodeId: candidate.nodeId,
-        modelId: candidate.modelId,
-        servedName: candidate.servedName,
-        reason: reasonOf(filter, candidate, ctx, applied),
-      };
-    }),
+    removed: new Array(listed),
   };
-  if (listed.length < removed.length) verdict.removedCount = removed.length;
+  for (let k = 0; k < listed; k++) {
+    const candidate = all[removed.indices[k] as number] as RouteCandidate;
+    verdict.removed[k] = {
+      nodeId: candidate.nodeId,
+      modelId: candidate.modelId,
+      servedName: candidate.servedName,
+      reason: removed.reasonAt(k, ctx),
+    };
+  }
+  if (listed < removed.length) verdict.removedCount = removed.length;
   return verdict;
 }
 

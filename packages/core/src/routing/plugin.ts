@@ -71,23 +71,28 @@ export interface RemovedCandidate {
   reason: string;
 }
 
-export interface FilterResult {
-  kept: RouteCandidate[];
-  removed: RemovedCandidate[];
+/**
+ * Why a filter removed a candidate: the text, or a function of the table index that builds it.
+ * A function runs only when the reason is shown (explanations list 100 removals per filter, the
+ * no-route error all of them), so a filter that removes thousands builds few strings. It may read
+ * only its arguments: it runs after the filter returns, with the same context.
+ */
+export type RemovalReason = string | ((index: number, ctx: RoutingContext) => string);
+
+/** Where a filter reports each candidate it removes (table index), with the reason. */
+export interface RemovalSink {
+  add(index: number, reason: RemovalReason): void;
 }
 
-/** Hard constraint: removes candidates that must not serve this request. */
+/**
+ * Hard constraint: removes candidates that must not serve this request. One method, the one the
+ * pipeline runs: keep the candidates that may serve in place in `idx[0..count)` (table indices,
+ * order preserved), report every other one to `removed` with its reason, return the new count.
+ * Per-candidate data is in ctx.table (static) and ctx.live (per node, refreshed once per route).
+ */
 export interface Filter {
   readonly name: string;
-  apply(candidates: readonly RouteCandidate[], ctx: RoutingContext): FilterResult;
-  /**
-   * Fast path used by the pipeline when present: keep candidates in place in `idx[0..count)`
-   * (table indices, order preserved), push the removed table indices onto `removed`, return the
-   * new count. Needs ctx.table and ctx.live. `reason` then explains each removal.
-   */
-  compact?(idx: Int32Array, count: number, ctx: RoutingContext, removed: number[]): number;
-  /** Why this filter removes a candidate (undefined: kept). Required with `compact`. */
-  reason?(candidate: RouteCandidate, ctx: RoutingContext): string | undefined;
+  filter(idx: Int32Array, count: number, ctx: RoutingContext, removed: RemovalSink): number;
   /** The error to throw when this filter removed the last candidates (default: NoRouteError 503). */
   whenEmpty?(removed: readonly RemovedCandidate[], ctx: RoutingContext): BrokeError;
 }
@@ -116,44 +121,4 @@ export interface Factor {
   estimate(idx: Int32Array, count: number, ctx: RoutingContext, out: Float64Array, so: Estimates): void;
   /** A short reason for one candidate's term (only built for explanations). */
   note?(candidate: RouteCandidate, term: number, ctx: RoutingContext): string | undefined;
-}
-
-/** Filter that keeps candidates for which `reasonToRemove` returns undefined. */
-export function predicateFilter(
-  name: string,
-  reasonToRemove: (candidate: RouteCandidate, ctx: RoutingContext) => string | undefined,
-): Filter {
-  return {
-    name,
-    apply(candidates, ctx) {
-      // Common case first: nothing removed, so hand back the same array without allocating.
-      let i = 0;
-      let reason: string | undefined;
-      for (; i < candidates.length; i++) {
-        reason = reasonToRemove(candidates[i] as RouteCandidate, ctx);
-        if (reason !== undefined) break;
-      }
-      if (i === candidates.length) return { kept: candidates as RouteCandidate[], removed: [] };
-      const kept = candidates.slice(0, i);
-      const removed: RemovedCandidate[] = [
-        { candidate: candidates[i] as RouteCandidate, reason: reason as string },
-      ];
-      for (i++; i < candidates.length; i++) {
-        const candidate = candidates[i] as RouteCandidate;
-        const why = reasonToRemove(candidate, ctx);
-        if (why === undefined) kept.push(candidate);
-        else removed.push({ candidate, reason: why });
-      }
-      return { kept, removed };
-    },
-  };
-}
-
-/** Filter with a batch `compact` loop and the per-candidate `reason` (also backing `apply`). */
-export function fastFilter(
-  name: string,
-  reason: (candidate: RouteCandidate, ctx: RoutingContext) => string | undefined,
-  compact: (idx: Int32Array, count: number, ctx: RoutingContext, removed: number[]) => number,
-): Filter {
-  return { ...predicateFilter(name, reason), reason, compact };
 }

@@ -11,7 +11,9 @@ import {
   policyPinsFilter,
   saturationFilter,
 } from '../../src/routing/filters/index.js';
+import { LiveTable } from '../../src/routing/live-table.js';
 import type { Filter, RoutingContext } from '../../src/routing/plugin.js';
+import { Removals } from '../../src/routing/removals.js';
 import { Router } from '../../src/routing/router.js';
 import { ask, testCluster, testConfig } from './fixtures.js';
 
@@ -53,12 +55,24 @@ function ctxWith(patch: Partial<RoutingContext> = {}): RoutingContext {
   } as RoutingContext;
 }
 
-function removed(filter: Filter, ctx: RoutingContext): string[] {
-  const result = filter.apply(table.candidates, ctx);
-  expect(result.kept.length + result.removed.length).toBe(table.candidates.length);
-  return result.removed.map(
-    (entry) => `${entry.candidate.modelId}@${entry.candidate.nodeId}: ${entry.reason}`,
-  );
+/** Runs the filter as the pipeline does (table indices, live arrays) and lists its removals. */
+function removed(filter: Filter, hand: RoutingContext): string[] {
+  const live = new LiveTable(table);
+  live.refresh(hand.nodeStates);
+  const ctx = { ...hand, table, live };
+  const all = table.candidates.length;
+  const idx = Int32Array.from({ length: all }, (_, i) => i);
+  const sink = new Removals();
+  const count = filter.filter(idx, all, ctx, sink);
+  // Kept and removed split the candidates, each side in table order.
+  const kept = [...idx.subarray(0, count)];
+  expect([...kept, ...sink.indices].sort((a, b) => a - b)).toEqual([...Array(all).keys()]);
+  expect(kept).toEqual([...kept].sort((a, b) => a - b));
+  expect(sink.indices).toEqual([...sink.indices].sort((a, b) => a - b));
+  return sink.indices.map((i, k) => {
+    const candidate = table.candidates[i];
+    return `${candidate?.modelId}@${candidate?.nodeId}: ${sink.reasonAt(k, ctx)}`;
+  });
 }
 
 describe('filters', () => {
@@ -177,19 +191,27 @@ describe('router errors and filter wiring', () => {
     const disabled = testConfig({ routing: { disabled: ['capabilities'] } });
     const router = new Router({ config: disabled, cluster: testCluster(disabled), seed: 1 });
     expect(() => router.route(ask('hi', { requires: ['vision'] }))).not.toThrow();
+    // A custom filter is one object with one method, defined here and passed to the Router.
     const onlyB: Filter = {
       name: 'only-b',
-      apply: (candidates) => ({
-        kept: candidates.filter((c) => c.nodeId === 'b'),
-        removed: candidates
-          .filter((c) => c.nodeId !== 'b')
-          .map((candidate) => ({ candidate, reason: 'not b' })),
-      }),
+      filter(idx, count, ctx, removed) {
+        let kept = 0;
+        for (let k = 0; k < count; k++) {
+          const i = idx[k] as number;
+          if (ctx.table.candidates[i]?.nodeId === 'b') idx[kept++] = i;
+          else removed.add(i, 'not b');
+        }
+        return kept;
+      },
     };
     const custom = new Router({ config, cluster: testCluster(config), filters: [onlyB], seed: 1 });
     const decision = custom.route(ask('hi'));
     expect(decision.nodeId).toBe('b');
-    expect(decision.explanation.filters.find((f) => f.filter === 'only-b')?.removed).toHaveLength(2);
+    const verdict = decision.explanation.filters.find((f) => f.filter === 'only-b');
+    expect(verdict?.removed.map((r) => `${r.modelId}@${r.nodeId}: ${r.reason}`)).toEqual([
+      'small@a: not b',
+      'large@a: not b',
+    ]);
   });
 
   it('rejects unknown profiles in config', () => {

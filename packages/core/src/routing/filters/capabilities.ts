@@ -1,31 +1,31 @@
 import { BrokeError } from '../../errors.js';
 import { capabilityBits } from '../candidate-table.js';
 import { noRouteError } from '../pipeline.js';
-import { type Filter, fastFilter, type RouteCandidate, type RoutingContext } from '../plugin.js';
+import type { Filter, RouteCandidate, RoutingContext } from '../plugin.js';
+
+const why = (i: number, ctx: RoutingContext) => {
+  const have = (ctx.table.candidates[i] as RouteCandidate).model.capabilities;
+  const missing = (ctx.request.requires ?? []).filter((capability) => !have.includes(capability));
+  return `lacks ${missing.join(', ')}`;
+};
 
 /** Removes models lacking a capability the request needs (tools, json, vision...). */
 export function capabilitiesFilter(): Filter {
-  const reason = (candidate: RouteCandidate, ctx: RoutingContext) => {
-    const required = ctx.request.requires;
-    if (!required || required.length === 0) return undefined;
-    const missing = required.filter((capability) => !candidate.model.capabilities.includes(capability));
-    return missing.length > 0 ? `lacks ${missing.join(', ')}` : undefined;
-  };
-  const filter = fastFilter('capabilities', reason, (idx, count, ctx, removed) => {
-    const required = ctx.request.requires;
-    if (!required || required.length === 0) return count;
-    const need = capabilityBits(required);
-    const caps = ctx.table.capsOf;
-    let kept = 0;
-    for (let k = 0; k < count; k++) {
-      const i = idx[k] as number;
-      if (((caps[i] as number) & need) === need) idx[kept++] = i;
-      else removed.push(i);
-    }
-    return kept;
-  });
   return {
-    ...filter,
+    name: 'capabilities',
+    filter(idx, count, ctx, removed) {
+      const required = ctx.request.requires;
+      if (!required || required.length === 0) return count;
+      const need = capabilityBits(required);
+      const caps = ctx.table.capsOf;
+      let kept = 0;
+      for (let k = 0; k < count; k++) {
+        const i = idx[k] as number;
+        if (((caps[i] as number) & need) === need) idx[kept++] = i;
+        else removed.add(i, why);
+      }
+      return kept;
+    },
     // No configured model can do it at all: the request asks what this cluster does not offer,
     // a 400 (as OpenAI answers images sent to a text model), not a retryable 503.
     whenEmpty: (removed, ctx) => {

@@ -1,5 +1,11 @@
 import { NoRouteError } from '../../errors.js';
-import { type Filter, fastFilter, type RouteCandidate, type RoutingContext } from '../plugin.js';
+import type { Filter, RoutingContext } from '../plugin.js';
+
+const why = (i: number, ctx: RoutingContext) => {
+  const n = ctx.table.nodeOf[i] as number;
+  const { inFlight, capacity, waiting } = ctx.live;
+  return `saturated (${inFlight[n]}/${capacity[n]} in flight, ${waiting[n]} waiting)`;
+};
 
 /**
  * Removes candidates on nodes whose gateway queue is full (every slot busy and queueLimit
@@ -9,32 +15,25 @@ import { type Filter, fastFilter, type RouteCandidate, type RoutingContext } fro
  * instead of 503 `no_route` (nothing can serve this).
  */
 export function saturationFilter(): Filter {
-  const reason = (candidate: RouteCandidate, ctx: RoutingContext) => {
-    const state = ctx.nodeStates[candidate.nodeIndex];
-    if (!state) return undefined;
-    const waiting = (state.waiting ?? 0) + state.queued;
-    if (state.inFlight < state.capacity || waiting < (state.queueLimit ?? 0)) return undefined;
-    return `saturated (${state.inFlight}/${state.capacity} in flight, ${waiting} waiting)`;
-  };
-  const filter = fastFilter('saturation', reason, (idx, count, ctx, removed) => {
-    const nodeOf = ctx.table.nodeOf;
-    const { known, inFlight, capacity, waiting, queueLimit } = ctx.live;
-    let kept = 0;
-    for (let k = 0; k < count; k++) {
-      const i = idx[k] as number;
-      const n = nodeOf[i] as number;
-      if (
-        known[n] === 0 ||
-        (inFlight[n] as number) < (capacity[n] as number) ||
-        (waiting[n] as number) < (queueLimit[n] as number)
-      )
-        idx[kept++] = i;
-      else removed.push(i);
-    }
-    return kept;
-  });
   return {
-    ...filter,
+    name: 'saturation',
+    filter(idx, count, ctx, removed) {
+      const nodeOf = ctx.table.nodeOf;
+      const { known, inFlight, capacity, waiting, queueLimit } = ctx.live;
+      let kept = 0;
+      for (let k = 0; k < count; k++) {
+        const i = idx[k] as number;
+        const n = nodeOf[i] as number;
+        if (
+          known[n] === 0 ||
+          (inFlight[n] as number) < (capacity[n] as number) ||
+          (waiting[n] as number) < (queueLimit[n] as number)
+        )
+          idx[kept++] = i;
+        else removed.add(i, why);
+      }
+      return kept;
+    },
     whenEmpty: (removed) =>
       new NoRouteError(`All ${removed.length} remaining candidates are saturated`, {
         code: 'saturated',
