@@ -1,4 +1,11 @@
-import { type AgentContext, BoundedLru, type ChatBody, type ContextExtractor, RunTracker } from '@broke/core';
+import {
+  type AgentContext,
+  BoundedLru,
+  type ChatBody,
+  CONTEXT_HEADERS,
+  type ContextExtractor,
+  RunTracker,
+} from '@broke/core';
 
 /**
  * CrewAI (1.6.x) sends each agent's system prompt as
@@ -88,7 +95,9 @@ const TASK_STRIDE = 10_000;
  * team header. Kickoffs of one crew send identical requests, so nothing finer exists on the wire.
  */
 function clientKey(headers: Headers): string {
-  return ['authorization', 'user-agent', 'x-broke-team'].map((h) => headers.get(h) ?? '').join('\u0001');
+  return ['authorization', 'user-agent', CONTEXT_HEADERS.team]
+    .map((h) => headers.get(h) ?? '')
+    .join('\u0001');
 }
 
 /**
@@ -108,7 +117,7 @@ export function createCrewaiExtractor(): ContextExtractor {
     const ctx: AgentContext = { framework: 'crewai', conversationDepth: iterations };
     if (!prompt) return ctx;
     const position = prompt.taskIndex * TASK_STRIDE + iterations;
-    const header = headers.get('x-broke-session');
+    const header = headers.get(CONTEXT_HEADERS.sessionId);
     if (header) {
       const step = named.peek(header) ?? 0;
       named.set(header, step + 1);

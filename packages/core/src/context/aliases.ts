@@ -12,24 +12,38 @@ export interface ContextAlias {
   metadata: readonly string[];
 }
 
+/** The `X-Broke-*` header per field that has one, lower-cased (bridges read some themselves). */
+export const CONTEXT_HEADERS = {
+  role: 'x-broke-role',
+  team: 'x-broke-team',
+  sessionId: 'x-broke-session',
+  taskType: 'x-broke-task-type',
+  framework: 'x-broke-framework',
+  conversationDepth: 'x-broke-depth',
+} as const satisfies Partial<Record<keyof AgentContext, string>>;
+
 /**
  * The one alias table: the gateway (headers and body `metadata`), the bridges (through the gateway)
  * and LangChain (`RunnableConfig.metadata`) read the same names. LangGraph's `thread_id` stands in
  * for the session when nothing more specific is given.
  */
 export const CONTEXT_ALIASES: readonly ContextAlias[] = [
-  { field: 'role', header: 'x-broke-role', metadata: ['role', 'broke_role'] },
-  { field: 'team', header: 'x-broke-team', metadata: ['team', 'broke_team'] },
+  { field: 'role', header: CONTEXT_HEADERS.role, metadata: ['role', 'broke_role'] },
+  { field: 'team', header: CONTEXT_HEADERS.team, metadata: ['team', 'broke_team'] },
   {
     field: 'sessionId',
-    header: 'x-broke-session',
+    header: CONTEXT_HEADERS.sessionId,
     metadata: ['thread_id', 'session', 'sessionId', 'session_id', 'broke_session_id'],
   },
-  { field: 'taskType', header: 'x-broke-task-type', metadata: ['taskType', 'task_type', 'broke_task_type'] },
-  { field: 'framework', header: 'x-broke-framework', metadata: ['framework', 'broke_framework'] },
+  {
+    field: 'taskType',
+    header: CONTEXT_HEADERS.taskType,
+    metadata: ['taskType', 'task_type', 'broke_task_type'],
+  },
+  { field: 'framework', header: CONTEXT_HEADERS.framework, metadata: ['framework', 'broke_framework'] },
   {
     field: 'conversationDepth',
-    header: 'x-broke-depth',
+    header: CONTEXT_HEADERS.conversationDepth,
     metadata: ['conversationDepth', 'conversation_depth', 'broke_conversation_depth'],
   },
   { field: 'priorScores', metadata: ['priorScores', 'prior_scores', 'broke_prior_scores'] },
