@@ -97,7 +97,7 @@ export class RequestTrace implements AttemptWatcher {
       'broke.route',
       {
         kind: SpanKind.INTERNAL,
-        startTime: r0,
+        startTime: epochMs(r0),
         attributes: {
           ...decisionAttributes(decision),
           ...contextAttributes(ctx),
@@ -106,7 +106,7 @@ export class RequestTrace implements AttemptWatcher {
       },
       this.serverContext,
     );
-    route.end(r1);
+    route.end(epochMs(r1));
   }
 
   /** A call to a node starts (dispatch.ts): its CLIENT span, and the headers that carry it on. */
@@ -128,9 +128,7 @@ export class RequestTrace implements AttemptWatcher {
     }
     const span = this.tracing.tracer.startSpan(
       `chat ${candidate.modelId}`,
-      // Every span's times come from performance.now(): spans given a start time and spans timed
-      // by the SDK's own clock would otherwise disagree by up to a millisecond on their order.
-      { kind: SpanKind.CLIENT, attributes, startTime: performance.now() },
+      { kind: SpanKind.CLIENT, attributes, startTime: epochMs(performance.now()) },
       this.serverContext,
     );
     return new NodeAttempt(span, (a) => {
@@ -151,7 +149,7 @@ export class RequestTrace implements AttemptWatcher {
       if (end.stream && open.answeredMs !== undefined)
         open.span.setAttribute(GEN_AI.firstChunk, open.answeredMs / 1000);
       if (end.outcome === 'error') failSpan(open.span, end.error);
-      open.span.end(performance.now());
+      open.span.end(epochMs(performance.now()));
     }
     server.setAttributes({
       ...usage,
@@ -170,7 +168,7 @@ export class RequestTrace implements AttemptWatcher {
       });
     }
     if (end.outcome === 'error') failSpan(server, end.error);
-    server.end(performance.now());
+    server.end(epochMs(performance.now()));
   }
 
   /** The server span, opened from t0 on first use (a request that fails before routing has one too). */
@@ -184,7 +182,7 @@ export class RequestTrace implements AttemptWatcher {
     if (model !== undefined) attributes[GEN_AI.requestModel] = model;
     this.server = this.tracing.tracer.startSpan(
       model === undefined ? 'chat' : `chat ${model}`,
-      { kind: SpanKind.SERVER, startTime: this.t0, attributes },
+      { kind: SpanKind.SERVER, startTime: epochMs(this.t0), attributes },
       callerContext(this.headers),
     );
     this.serverContext = trace.setSpan(ROOT_CONTEXT, this.server);
@@ -214,7 +212,7 @@ class NodeAttempt implements WatchedAttempt {
 
   failed(error: BrokeError): void {
     failSpan(this.span, error);
-    this.span.end(performance.now());
+    this.span.end(epochMs(performance.now()));
   }
 }
 
@@ -311,4 +309,13 @@ function analysisAttributes(decision: RouteDecision): Attributes {
   const runnerUp = explanation.ranked.find((c) => c !== chosen);
   if (runnerUp) out['broke.runner_up_score'] = runnerUp.total;
   return out;
+}
+
+/**
+ * A performance.now() time as epoch milliseconds, which the SDK converts the same way for every
+ * span. (A performance.now() number it converts with an offset taken per span from Date.now(),
+ * so two spans' times could disagree by up to a millisecond on their order; its own clock too.)
+ */
+function epochMs(perfMs: number): number {
+  return performance.timeOrigin + perfMs;
 }
