@@ -1,4 +1,4 @@
-import type { AgentContext, RouteExplanation, ScoredCandidate } from '@broke/core';
+import type { AgentContext, QualityTemperature, RouteExplanation, ScoredCandidate } from '@broke/core';
 import type { RouteRef } from './backend/types.js';
 
 /**
@@ -23,6 +23,11 @@ export interface BrokeRouteSummary {
   predicted_ms: number | null;
   /** Whether the router explored (tried an uncertain candidate); null without an explanation. */
   explored: boolean | null;
+  /**
+   * How far to trust the answer: green, yellow, orange or red (the gateway's
+   * `x-broke-quality-temperature`); null without an explanation. A reviewer re-checks orange/red.
+   */
+  temperature: QualityTemperature | null;
 }
 
 /**
@@ -105,6 +110,7 @@ export function buildRouteMetadata(
     predicted_quality: chosen ? chosen.quality : null,
     predicted_ms: chosen ? Math.round(chosen.timeMs) : null,
     explored: explanation ? Boolean(explanation.explored) : null,
+    temperature: explanation?.temperature ?? null,
     routeId: route.routeId,
     nodeId: route.nodeId,
     modelId: route.modelId,

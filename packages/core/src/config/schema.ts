@@ -151,6 +151,18 @@ export const RoleRuleSchema = strictObject({
 });
 export type RoleRule = z.infer<typeof RoleRuleSchema>;
 
+export const TemperatureSchema = strictObject({
+  /** Green when even the pessimistic end of the predicted quality's band reaches this. */
+  good: z.number().min(0).max(1).default(0.6),
+  /** Red when even the optimistic end of the band stays below this. */
+  poor: z.number().min(0).max(1).default(0.4),
+  /** Complexity (0..1) from which a small-tier model's answer is at least orange. */
+  hardComplexity: z.number().min(0).max(1).default(0.65),
+  /** Judged observations of this model in this context that lift that small-tier floor. */
+  trustedEvidence: z.number().min(0).default(5),
+});
+export type TemperatureConfig = z.infer<typeof TemperatureSchema>;
+
 export const RoutingSchema = strictObject({
   defaultProfile: ProfileNameSchema.default('balanced'),
   /**
@@ -171,6 +183,8 @@ export const RoutingSchema = strictObject({
   seed: z.number().int().optional(),
   /** Failover attempts per request after the first candidate fails before its first token. */
   maxAttempts: z.number().int().min(1).max(10).default(3),
+  /** Thresholds of the quality temperature on every response (learning/quality-temperature.ts). */
+  temperature: TemperatureSchema.default(TemperatureSchema.parse({})),
 });
 export type RoutingConfig = z.infer<typeof RoutingSchema>;
 

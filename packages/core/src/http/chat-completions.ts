@@ -72,6 +72,8 @@ function brokeHeaders(c: Context, decision: RouteDecision, candidate?: Candidate
   if (candidate) {
     c.header('x-broke-node', candidate.nodeId);
     c.header('x-broke-model', candidate.modelId);
+    const temperature = decision.explanation.temperature;
+    if (temperature) c.header('x-broke-quality-temperature', temperature);
   }
 }
 
@@ -297,6 +299,10 @@ async function streamChat(c: Context, deps: ChatDeps, body: ChatBody, route: Rou
     'x-broke-route-id': decision.routeId,
     'x-broke-node': candidate.nodeId,
     'x-broke-model': candidate.modelId,
+    // Read after dispatch: a fallback before the first chunk already made it warmer.
+    ...(decision.explanation.temperature
+      ? { 'x-broke-quality-temperature': decision.explanation.temperature }
+      : {}),
   };
   // Every chunk's `id` is the route id: clients read it as `response.id` to rate or explain it.
   const shownModel = deps.responseModel === 'requested' ? body.model : candidate.modelId;

@@ -1,5 +1,8 @@
 import type { PromptAnalysis } from '../analysis/analyze.js';
 import type { AgentContext } from '../context/agent-context.js';
+import { TIERS } from '../learning/cold-start.js';
+import { PRIOR_STRENGTH } from '../learning/learned-quality.js';
+import { type QualityTemperature, routeTemperature } from '../learning/quality-temperature.js';
 import type { PipelineResult } from './pipeline.js';
 import type { Factor, RoutingContext } from './plugin.js';
 import { describeObjective } from './profiles.js';
@@ -80,6 +83,23 @@ class LazyExplanation implements DetailedRouteExplanation {
     return new Date(this.#input.now).toISOString();
   }
 
+  /** Read at each call: a failover recorded since makes it warmer. */
+  get temperature(): QualityTemperature {
+    const { result, analysis, ctx } = this.#input;
+    const strength = result.topStrength[0] ?? PRIOR_STRENGTH;
+    return routeTemperature(
+      {
+        quality: result.topQuality[0] ?? 0,
+        strength,
+        evidence: Math.max(0, strength - PRIOR_STRENGTH),
+        complexity: analysis.complexity,
+        tier: TIERS[result.chosen.tierRank] ?? 'medium',
+        fellBack: this.attempts.some((attempt) => !attempt.ok),
+      },
+      ctx.config.routing.temperature,
+    );
+  }
+
   get ranked(): ScoredCandidate[] {
     this.#ranked ??= rank(this.#input);
     return this.#ranked;
@@ -105,6 +125,7 @@ class LazyExplanation implements DetailedRouteExplanation {
       explored: this.explored,
       attempts: this.attempts,
       summary: this.summary,
+      temperature: this.temperature,
       rankedOmitted: this.rankedOmitted,
     };
   }

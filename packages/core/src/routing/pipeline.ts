@@ -28,6 +28,8 @@ export interface PipelineResult {
   /** The best kept candidates (best first; the served one first) with their predictions. */
   top: RouteCandidate[];
   topQuality: Float64Array;
+  /** Pseudo-observations behind each `top` row's quality (prior plus judged evidence). */
+  topStrength: Float64Array;
   topTimeMs: Float64Array;
   topUtility: Float64Array;
   /** Row per `top` entry, column per factor: each factor's term. */
@@ -172,6 +174,7 @@ export class RoutingPipeline {
     const detailed = Math.min(top.length, EXPLAINED_CANDIDATES);
     const topCandidates: RouteCandidate[] = new Array(detailed);
     const topQuality = new Float64Array(detailed);
+    const topStrength = new Float64Array(detailed);
     const topTimeMs = new Float64Array(detailed);
     const topUtility = new Float64Array(detailed);
     const topTerms = new Float64Array(detailed * factorCount);
@@ -180,6 +183,7 @@ export class RoutingPipeline {
       const k = top[r] as number;
       topCandidates[r] = all[idx[k] as number] as RouteCandidate;
       topQuality[r] = quality[k] as number;
+      topStrength[r] = strength[k] as number;
       topTimeMs[r] = timeMs[k] as number;
       topUtility[r] = utility[k] as number;
       for (let f = 0; f < factorCount; f++) topTerms[r * factorCount + f] = terms[f * stride + k] as number;
@@ -195,6 +199,7 @@ export class RoutingPipeline {
       explored,
       top: topCandidates,
       topQuality,
+      topStrength,
       topTimeMs,
       topUtility,
       topTerms,

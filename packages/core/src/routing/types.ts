@@ -1,6 +1,7 @@
 import type { Capability, Objective } from '../config/schema.js';
 import type { AgentContext, TaskType } from '../context/agent-context.js';
 import type { ChatMessage } from '../drivers/types.js';
+import type { QualityTemperature } from '../learning/quality-temperature.js';
 
 /** What the router needs to know about a request (not the whole body). */
 export interface RouteRequest {
@@ -59,6 +60,11 @@ export interface RouteExplanation {
   attempts: Array<{ nodeId: string; modelId: string; ok: boolean; error?: string }>;
   /** One sentence a person can read. */
   summary: string;
+  /**
+   * How far to trust the answer (learning/quality-temperature.ts `routeTemperature`); moves with
+   * feedback, and one step warmer once a fallback served. Absent on a recovered route.
+   */
+  temperature?: QualityTemperature;
 }
 
 export interface RouteDecision extends Candidate {
