@@ -31,6 +31,7 @@ describe('route explanation', () => {
         'rankedOmitted',
         'routeId',
         'summary',
+        'temperature',
       ].sort(),
     );
     expect(json.routeId).toBe(decision.routeId);
