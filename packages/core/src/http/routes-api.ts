@@ -68,6 +68,7 @@ function routeEntry(r: RouteSummary, base: string) {
     tokens: r.tokens ?? null,
     ...(r.error !== undefined ? { error: r.error } : {}),
     feedback: { count: r.feedback.count, mean_score: r.feedback.meanScore },
+    temperature: r.temperature ?? null,
     explanation: `${base}/${encodeURIComponent(r.id)}`,
   };
 }

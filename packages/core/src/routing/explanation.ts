@@ -86,10 +86,15 @@ class LazyExplanation implements DetailedRouteExplanation {
   /** Read at each call: a failover recorded since makes it warmer. */
   get temperature(): QualityTemperature {
     const { result, analysis, ctx } = this.#input;
-    const strength = result.topStrength[0] ?? PRIOR_STRENGTH;
+    // The chosen candidate's prediction (an exploring route serves one below the top).
+    const k = Math.max(
+      0,
+      result.top.findIndex((c) => c.index === result.chosen.index),
+    );
+    const strength = result.topStrength[k] ?? PRIOR_STRENGTH;
     return routeTemperature(
       {
-        quality: result.topQuality[0] ?? 0,
+        quality: result.topQuality[k] ?? 0,
         strength,
         evidence: Math.max(0, strength - PRIOR_STRENGTH),
         complexity: analysis.complexity,

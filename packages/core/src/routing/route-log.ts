@@ -1,4 +1,5 @@
 import type { TaskType } from '../context/agent-context.js';
+import type { QualityTemperature } from '../learning/quality-temperature.js';
 import { RingBuffer } from '../stores/ring-buffer.js';
 
 /** One route as the listing shows it; the router updates it as the outcome and feedback arrive. */
@@ -24,6 +25,8 @@ export interface RouteSummary {
   owner?: string;
   /** Judged feedback so far: how many ratings, and their mean reward (0..1). */
   feedback: { count: number; meanScore: number | null };
+  /** The answer's quality temperature as returned to the caller (routeTemperature). */
+  temperature?: QualityTemperature;
 }
 
 export interface RouteQuery {

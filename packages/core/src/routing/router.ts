@@ -259,6 +259,7 @@ export class Router {
       error: undefined,
       owner: req.owner,
       feedback: { count: 0, meanScore: null },
+      temperature: explanation.temperature,
     });
     this.routes.set(routeId, {
       summary,
@@ -414,7 +415,12 @@ export class Router {
   ): void {
     const record = this.routes.peek(routeId);
     if (!record) return;
-    this.details.peek(routeId)?.attempts.push({ ...attempt });
+    const detail = this.details.peek(routeId);
+    if (detail) {
+      detail.attempts.push({ ...attempt });
+      // A failed attempt makes the answer's temperature warmer; the listing shows the same.
+      if (!attempt.ok) record.summary.temperature = detail.temperature;
+    }
     // The last successful attempt serves the route; before any, the last one tried.
     if (attempt.ok || !record.servedOk) {
       record.served = { nodeId: attempt.nodeId, modelId: attempt.modelId };

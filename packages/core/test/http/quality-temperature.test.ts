@@ -40,13 +40,19 @@ async function rate(routeId: string, score: number): Promise<void> {
 }
 
 describe('x-broke-quality-temperature', () => {
-  it('is on streaming and non-streaming answers and in the route explanation', async () => {
+  it('is on streaming and non-streaming answers, in the route explanation and in the listing', async () => {
     const plain = await ask('writer', false);
     const streamed = await ask('writer', true);
     for (const answer of [plain, streamed]) {
       expect(ORDER).toContain(answer.temperature);
       expect((await explainOverHttp(c.gateway.url, answer.routeId)).temperature).toBe(answer.temperature);
     }
+    // The route listing shows the same colour.
+    const listing = (await (await fetch(`${c.gateway.url}/v1/routes?role=writer`)).json()) as {
+      data: Array<{ id: string; temperature: string | null }>;
+    };
+    for (const answer of [plain, streamed])
+      expect(listing.data.find((r) => r.id === answer.routeId)?.temperature).toBe(answer.temperature);
   });
 
   it("rating a role's routes low makes that role's next answer on that model warmer", async () => {
