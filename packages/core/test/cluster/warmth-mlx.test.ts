@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MlxNode, startMlxNode } from '../../../../testbed/index.js';
-import { BrokeConfigSchema, ClusterMonitor, ClusterState, Router } from '../../src/index.js';
+import {
+  type BrokeConfig,
+  BrokeConfigSchema,
+  ClusterMonitor,
+  ClusterState,
+  Router,
+} from '../../src/index.js';
 
 /**
  * A model loaded on a real mlx_lm.server node scores warm. The server lists the absolute path it
@@ -14,6 +20,20 @@ afterAll(async () => {
   await node?.stop();
 });
 
+/** Cluster state after one monitor poll of the real node (what `serve` does before routing). */
+async function polledOnce(config: BrokeConfig): Promise<ClusterState> {
+  const state = new ClusterState(config.nodes);
+  const monitor = new ClusterMonitor({
+    nodes: config.nodes,
+    monitor: config.monitor,
+    state,
+    validate: false,
+  });
+  await monitor.pollOnce();
+  await monitor.stop();
+  return state;
+}
+
 describe('warmth on a real mlx node', () => {
   it('the served model is warm (no cold-load time), as config id', async () => {
     const config = BrokeConfigSchema.parse({
@@ -22,15 +42,7 @@ describe('warmth on a real mlx node', () => {
       routing: { seed: 1, explorationRate: 0 },
       store: { kind: 'memory' },
     });
-    const state = new ClusterState(config.nodes);
-    const monitor = new ClusterMonitor({
-      nodes: config.nodes,
-      monitor: config.monitor,
-      state,
-      validate: false,
-    });
-    await monitor.pollOnce();
-    await monitor.stop();
+    const state = await polledOnce(config);
     expect(state.node('a')?.loadedModels).toEqual(['tiny-a']);
     const router = new Router({ config, cluster: state });
     const d = router.route({ messages: [{ role: 'user', content: 'hi' }] });
@@ -60,15 +72,7 @@ describe('warmth on a real mlx node', () => {
       routing: { seed: 1, explorationRate: 0 },
       store: { kind: 'memory' },
     });
-    const state = new ClusterState(config.nodes);
-    const monitor = new ClusterMonitor({
-      nodes: config.nodes,
-      monitor: config.monitor,
-      state,
-      validate: false,
-    });
-    await monitor.pollOnce();
-    await monitor.stop();
+    const state = await polledOnce(config);
     expect(state.node('a')?.loadedModels).toEqual(['tiny']);
     const router = new Router({ config, cluster: state });
     const ask = { messages: [{ role: 'user' as const, content: 'hi' }] };
