@@ -61,6 +61,7 @@ import {
   macCluster,
   outputTable,
   type PolicySummary,
+  qualityBound,
   Rng,
   randomPolicy,
   type SimModel,
@@ -78,6 +79,8 @@ const BROKE_CLI = join(ROOT, 'packages/core/dist/cli/main.js');
 const POLICIES = [
   'broke-latency',
   'broke-balanced',
+  'broke-λ0.02',
+  'broke-λ0.01',
   'broke-quality',
   'hand-map',
   'best-single',
@@ -507,7 +510,15 @@ const BROKE_MODEL: Record<string, string> = {
   'broke-latency': 'broke-latency',
   'broke-balanced': 'broke-auto',
   'broke-quality': 'broke-quality',
+  'broke-λ0.02': 'broke-lw-0.02',
+  'broke-λ0.01': 'broke-lw-0.01',
 };
+
+/**
+ * Two more points on BROKE's frontier, between the built-in `balanced` (λ 0.04) and `quality`
+ * (λ 0.005): the same router with the latency weight a user sets in `routing.profiles`.
+ */
+const FRONTIER_PROFILES = { 'lw-0.02': { latencyWeight: 0.02 }, 'lw-0.01': { latencyWeight: 0.01 } };
 
 /**
  * The real gateway (`broke-cluster serve`) as a child process, with the broke.yaml a user would
@@ -518,7 +529,7 @@ async function startBroke(policy: Policy, nodes: LiveNode[], dir: string): Promi
     ? mlxConfig(nodes)
     : clusterConfig(
         nodes.map((n) => n.profile as HardwareProfile),
-        { urls: Object.fromEntries(nodes.map((n) => [n.id, n.url])), seed },
+        { urls: Object.fromEntries(nodes.map((n) => [n.id, n.url])), seed, profiles: FRONTIER_PROFILES },
       );
   const config = {
     ...commissioned,
@@ -588,7 +599,7 @@ function mlxConfig(nodes: LiveNode[]): ReturnType<typeof clusterConfig> {
       batchSlowdown: MLX_BATCH_SLOWDOWN,
       memoryGb: machineGb,
     })),
-    { urls: Object.fromEntries(nodes.map((n) => [n.id, n.url])), seed },
+    { urls: Object.fromEntries(nodes.map((n) => [n.id, n.url])), seed, profiles: FRONTIER_PROFILES },
   );
   const weights = new Map(nodes.map((n) => [n.size.id, n.weightsGb ?? 0]));
   return {
@@ -1030,7 +1041,8 @@ function versions(): string[] {
 
 /** The simulator's counterpart of each emulated policy (peers: what their strategy does). */
 function simulated(policy: Policy): SimPolicy {
-  if (policy.startsWith('broke-')) return { kind: 'broke', model: BROKE_MODEL[policy] as string, seed };
+  if (policy.startsWith('broke-'))
+    return { kind: 'broke', model: BROKE_MODEL[policy] as string, seed, profiles: FRONTIER_PROFILES };
   if (policy === 'hand-map') return { kind: 'baseline', policy: handMapPolicy() };
   if (policy === 'best-single') return { kind: 'baseline', policy: bestSinglePolicy() };
   if (policy === 'litellm-least-busy') return { kind: 'baseline', policy: leastBusyPolicy() };
@@ -1099,6 +1111,44 @@ function verdict(results: PolicyResult[]): string[] {
     '| peer | peer makespan, quality | dominated by |',
     '| --- | --- | --- |',
     ...rows,
+    '',
+  ];
+}
+
+/**
+ * How close each policy is to what any router could do at its speed: the certified quality bound
+ * (simulation/quality-bound.ts) at its makespan, and at the targets issue 15 names.
+ */
+function boundLines(results: PolicyResult[], profiles: HardwareProfile[], measured: Workload): string[] {
+  const at = (t: number) => qualityBound(measured, profiles, t).meanQuality;
+  const hand = results.find((r) => r.policy === 'hand-map');
+  const single = results.find((r) => r.policy === 'best-single');
+  const targets = [
+    ...(hand
+      ? [[`half the hand-map's makespan (needs ≥ ${hand.quality.toFixed(3)})`, hand.makespanS / 2] as const]
+      : []),
+    ...(single
+      ? [
+          [
+            `best-single's makespan ÷ 1.3 (needs ≥ ${single.quality.toFixed(3)})`,
+            single.makespanS / 1.3,
+          ] as const,
+        ]
+      : []),
+  ];
+  return [
+    '## How far from possible',
+    '',
+    "The most mean quality any router could reach on this workload and cluster within a makespan: an upper bound from each node's peak output rate and each agent's one-after-another requests, relaxed with prices (`packages/core/src/simulation/quality-bound.ts`; oracle expectations, so ±0.003 judge noise). It is loose (peak rates that a node only reaches in bursts, no queueing), so a target above it is impossible, one below it only possibly reachable. With unlimited time: " +
+      `${at(1e9).toFixed(3)}.`,
+    '',
+    '| policy | makespan s | mean quality | bound at that makespan | share of the bound |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...results.map((r) => {
+      const b = at(r.makespanS);
+      return `| ${r.policy} | ${fmt(r.makespanS, 1)} | ${fmt(r.quality, 3)} | ${fmt(b, 3)} | ${fmt((100 * r.quality) / b, 0)}% |`;
+    }),
+    ...targets.map(([what, t]) => `| *target: ${what}* | ${fmt(t, 1)} | | ${fmt(at(t), 3)} | |`),
     '',
   ];
 }
@@ -1192,6 +1242,7 @@ function failureLines(results: PolicyResult[]): string[] {
 function report(
   results: PolicyResult[],
   profiles: HardwareProfile[],
+  measured: Workload,
   meta: RunMeta,
   sims: Map<Policy, PolicySummary> = new Map(),
 ): string {
@@ -1207,6 +1258,7 @@ function report(
     '',
     ...resultLines(results),
     ...verdict(results),
+    ...boundLines(results, profiles, measured),
     ...agreement(results, sims),
     ...perNodeLines(results, nodeIds),
     ...failureLines(results),
@@ -1379,6 +1431,7 @@ async function main() {
     : report(
         results,
         profiles,
+        measured,
         { loadBefore, loadAfter, started, wallS },
         simulateAll(profiles, measured, warmup),
       );

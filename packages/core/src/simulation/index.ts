@@ -14,3 +14,4 @@ export * from './service-time.js';
 export * from './simulator.js';
 export * from './summary.js';
 export * from './workload.js';
+export * from './quality-bound.js';
