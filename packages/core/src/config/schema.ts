@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AgentContextSchema, TaskTypeSchema } from '../context/agent-context.js';
 import { TIERS, tierForParameters } from '../learning/cold-start.js';
 import { BUILT_IN_PROFILES } from '../routing/profiles.js';
+import { EscalationSchema, NodeEscalationSchema } from './escalation-schema.js';
 import { ObservabilitySchema } from './observability-schema.js';
 import { RayServeSchema } from './rayserve-schema.js';
 import { closestKey, strictObject } from './unknown-keys.js';
@@ -117,6 +118,8 @@ export const NodeSchema = strictObject({
   apiKey: z.string().optional(),
   /** For `kind: rayserve`: where Ray's Serve REST API and metrics are (config/rayserve-schema.ts). */
   rayserve: RayServeSchema.optional(),
+  /** A paid or remote endpoint, used only when local models are predicted red (config/escalation-schema.ts). */
+  escalation: NodeEscalationSchema.optional(),
   /** Free-form labels usable in role rules (e.g. `m2-ultra`, `fast`). */
   labels: z.array(z.string()).default([]),
 });
@@ -254,8 +257,18 @@ export const BrokeConfigSchema = strictObject({
   baselines: z.array(z.string()).default([]),
   /** Agent context applied when a request carries none (strict here; request metadata is not). */
   defaultContext: strictObject(AgentContextSchema.shape).optional(),
+  /** Daily budgets per team for nodes marked `escalation` (config/escalation-schema.ts). */
+  escalation: EscalationSchema.optional(),
 }).superRefine((config, ctx) => {
   for (const problem of crossCheck(config)) ctx.addIssue({ code: 'custom', ...problem });
+  // A paid endpoint without a budget would never be used: say so rather than silently ignore it.
+  const paid = config.nodes.findIndex((node) => node.escalation !== undefined);
+  if (paid >= 0 && config.escalation === undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['escalation'],
+      message: `nodes[${paid}] (${config.nodes[paid]?.id}) is an escalation node: set escalation.budgetPerDay (default and/or teams)`,
+    });
 });
 export type BrokeConfig = z.infer<typeof BrokeConfigSchema>;
 export type BrokeConfigInput = z.input<typeof BrokeConfigSchema>;

@@ -1,6 +1,7 @@
 export * from './bounded-lru.js';
 export * from './cardinality-cap.js';
 export * from './cold-start.js';
+export * from './escalation-spend.js';
 export * from './learned-quality.js';
 export * from './learner.js';
 export * from './outcome.js';

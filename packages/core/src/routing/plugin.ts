@@ -4,6 +4,8 @@ import type { ClusterView, NodeState, PerfEstimate } from '../cluster/node-state
 import type { BrokeConfig, ModelConfig, NodeConfig, Objective, RoleRule } from '../config/schema.js';
 import type { AgentContext } from '../context/agent-context.js';
 import type { BrokeError } from '../errors.js';
+import type { EscalationSpend } from '../learning/escalation-spend.js';
+import type { HandOffs, Turn } from '../learning/hand-offs.js';
 import type { LearnedQuality } from '../learning/learned-quality.js';
 import type { Prng } from '../learning/prng.js';
 import type { AffinityTarget } from '../learning/session-affinity.js';
@@ -61,9 +63,13 @@ export interface RoutingContext {
   readonly rng: Prng;
   /** Node × model that served this session before, if any. */
   readonly affinity: AffinityTarget | undefined;
+  /** The session's previous turn and what session outcomes taught about hand-offs after it. */
+  readonly handOff?: { readonly from: Turn; readonly stats: HandOffs } | undefined;
   /** Static per-candidate arrays and live per-node arrays. */
   readonly table: CandidateTable;
   readonly live: LiveTable;
+  /** Each team's escalation spend today; undefined when no node is an escalation node. */
+  readonly escalation?: EscalationSpend | undefined;
 }
 
 export interface RemovedCandidate {

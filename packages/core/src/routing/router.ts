@@ -13,6 +13,7 @@ import {
 } from '../errors.js';
 import { BoundedLru } from '../learning/bounded-lru.js';
 import { CardinalityCap } from '../learning/cardinality-cap.js';
+import { EscalationSpend, escalationCost, type SpendReport } from '../learning/escalation-spend.js';
 import { type LearnedRoute, Learner, speedSample } from '../learning/learner.js';
 import type { Feedback, Outcome } from '../learning/outcome.js';
 import { Prng, randomSeed } from '../learning/prng.js';
@@ -23,6 +24,7 @@ import type { StatsStore } from '../stores/stats-store.js';
 import { CandidateTable } from './candidate-table.js';
 import { buildExplanation, type DetailedRouteExplanation } from './explanation.js';
 import { defaultFactors, othersAtStart } from './factors/index.js';
+import { estimatedCost } from './filters/escalation.js';
 import { defaultFilters } from './filters/index.js';
 import { LiveTable } from './live-table.js';
 import { PerfCache } from './perf-cache.js';
@@ -85,6 +87,8 @@ interface RouteRecord extends LearnedRoute {
   /** Who serves it: the chosen candidate, then the last attempt (the last successful one once any). */
   served: { nodeId: string; modelId: string };
   servedOk: boolean;
+  /** Estimated cost held against the team's escalation budget until the outcome (0: none). */
+  reserved: number;
   /** Rebuilt from the store's log: this router never held its decision. */
   recovered?: true;
 }
@@ -123,6 +127,8 @@ export class Router {
   private readonly now: () => number;
   private readonly onDecision: ((e: RouteExplanation) => void) | undefined;
   private readonly explorationRate: number;
+  /** Spend on escalation nodes per team today; only when some node is one. */
+  private readonly spend: EscalationSpend | undefined;
 
   constructor(opts: RouterOptions) {
     this.config = opts.config;
@@ -154,6 +160,9 @@ export class Router {
       (opts.stats ?? []).map((s) => s.role),
     );
     this.explorationRate = routing.explorationRate;
+    this.spend = opts.config.nodes.some((node) => node.escalation !== undefined)
+      ? new EscalationSpend(opts.config.escalation ?? { budgetPerDay: { default: 0, teams: {} } }, opts.store)
+      : undefined;
     for (const profile of [routing.defaultProfile, ...routing.roleRules.map((rule) => rule.profile)]) {
       if (profile !== undefined && !this.profiles.has(profile))
         throw new ValidationError(`Unknown routing profile "${profile}"`, {
@@ -170,7 +179,9 @@ export class Router {
   /** Router with the learned statistics loaded from the store. */
   static async create(opts: RouterOptions): Promise<Router> {
     const stats = opts.store ? await opts.store.loadStats() : undefined;
-    return new Router(stats ? { ...opts, stats } : opts);
+    const router = new Router(stats ? { ...opts, stats } : opts);
+    await router.spend?.load(router.now());
+    return router;
   }
 
   /** Choose a node × model for a request. Synchronous and allocation-light; throws BrokeErrors. */
@@ -217,6 +228,7 @@ export class Router {
       affinity: this.affinity.lookup(agent.sessionId),
       table: this.table,
       live: this.live,
+      escalation: this.spend,
     };
     const result = this.pipeline.run(this.table, routingContext, this.config.routing.maxAttempts - 1);
     // What a request typically takes here: the running mean of each route's fastest prediction.
@@ -229,6 +241,9 @@ export class Router {
     (routingContext as { request: RouteRequest }).request = withoutMessages(req);
 
     const routeId = this.ids.next();
+    // An escalated route holds its estimated cost against the budget until its outcome.
+    const reserved = result.chosen.node.escalation ? estimatedCost(result.chosen, routingContext) : 0;
+    if (reserved > 0) this.spend?.reserve(team, reserved);
     const explanation = buildExplanation({
       routeId,
       now,
@@ -271,6 +286,7 @@ export class Router {
       promptTokens: analysis.promptTokens,
       served: { nodeId: result.chosen.nodeId, modelId: result.chosen.modelId },
       servedOk: false,
+      reserved,
       implicit: undefined,
       judged: undefined,
       recovered: undefined,
@@ -311,7 +327,36 @@ export class Router {
       }
     }
     if (outcome.success) this.affinity.remember(record.sessionId, served.nodeId, served.modelId);
-    return this.learner.learn(record, served, evidenceOfOutcome(outcome), 'outcome', outcome);
+    const learned = this.learner.learn(record, served, evidenceOfOutcome(outcome), 'outcome', outcome);
+    const charged = this.spend ? this.charge(record, outcome) : undefined;
+    return charged ? Promise.all([learned, charged]).then(() => undefined) : learned;
+  }
+
+  /**
+   * An escalated route's cost, from the response's usage (else the estimate it reserved), charged
+   * to its team's spend today; a failed request is not charged. Undefined when nothing to charge.
+   */
+  private charge(record: RouteRecord, outcome: Outcome): Promise<void> | undefined {
+    const spend = this.spend as EscalationSpend;
+    const reserved = record.reserved;
+    if (reserved > 0) {
+      spend.release(record.team, reserved);
+      record.reserved = 0;
+    }
+    if (!outcome.success) return undefined;
+    const node = this.table.nodeIndexOf(record.served.nodeId);
+    const price = node === undefined ? undefined : this.table.nodes[node]?.escalation;
+    if (!price) return undefined;
+    const cost =
+      outcome.tokens === undefined && outcome.promptTokens === undefined
+        ? reserved
+        : escalationCost(price, outcome.promptTokens ?? record.promptTokens, outcome.tokens ?? 0);
+    return spend.charge(record.team, cost, this.now());
+  }
+
+  /** Each team's escalation spend and budget today (GET /v1/status); undefined without escalation nodes. */
+  escalationSpend(): SpendReport | undefined {
+    return this.spend?.report(this.now());
   }
 
   /** Quality feedback on a past route (score 0..1, thumbs, or success). */
@@ -397,7 +442,7 @@ export class Router {
     // Another call may have recovered it meanwhile: one record per route.
     const known = this.routes.peek(routeId);
     if (known) return known;
-    const record: RouteRecord = { ...recovered, sessionId: undefined, others: 0 };
+    const record: RouteRecord = { ...recovered, sessionId: undefined, others: 0, reserved: 0 };
     this.routes.set(routeId, record);
     return record;
   }

@@ -10,6 +10,8 @@ export class MemoryStatsStore implements StatsStore {
   private readonly stats = new Map<string, QualityStat>();
   /** Last outcomes, bounded so a long-running process does not grow without limit. */
   private readonly recent: RingBuffer<OutcomeRecord>;
+  /** Escalation spend by `day\u0001team`. */
+  private readonly spend = new Map<string, number>();
 
   constructor(initial: readonly QualityStat[] = [], maxOutcomes = 100_000) {
     this.recent = new RingBuffer(maxOutcomes);
@@ -38,6 +40,22 @@ export class MemoryStatsStore implements StatsStore {
 
   async upsertStats(stats: readonly QualityStat[]): Promise<void> {
     for (const stat of stats) this.stats.set(statKey(stat), { ...stat });
+  }
+
+  async addSpend(day: string, team: string, amount: number): Promise<number> {
+    const key = `${day}\u0001${team}`;
+    const total = (this.spend.get(key) ?? 0) + amount;
+    this.spend.set(key, total);
+    return total;
+  }
+
+  async loadSpend(day: string): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const [key, total] of this.spend) {
+      const [d, team] = key.split('\u0001') as [string, string];
+      if (d === day) out[team] = total;
+    }
+    return out;
   }
 
   async flush(): Promise<void> {}

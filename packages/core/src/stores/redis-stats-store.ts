@@ -201,6 +201,34 @@ export class RedisStatsStore implements StatsStore {
     return records;
   }
 
+  /**
+   * Adds to a team's escalation spend for one UTC day (a hash per day, kept 3 days) and resolves
+   * to the total across every gateway sharing this Redis.
+   */
+  async addSpend(day: string, team: string, amount: number): Promise<number> {
+    if (this.closed) throw closedError();
+    const cmd = this.cmd;
+    if (cmd?.status !== 'ready')
+      throw new BrokeError(
+        'store_unavailable',
+        `Redis at ${this.where()} is not connected: escalation spend not shared`,
+      );
+    const key = `${this.prefix}spend:${day}`;
+    const [[, total]] = (await cmd
+      .multi()
+      .hincrbyfloat(key, team, amount)
+      .expire(key, 3 * 86_400)
+      .exec()) as [[unknown, string]];
+    return Number(total);
+  }
+
+  async loadSpend(day: string): Promise<Record<string, number>> {
+    const cmd = this.cmd;
+    if (cmd?.status !== 'ready') return {};
+    const all = await cmd.hgetall(`${this.prefix}spend:${day}`);
+    return Object.fromEntries(Object.entries(all).map(([team, total]) => [team, Number(total)]));
+  }
+
   /** Re-reads every statistic now (what the periodic refresh does). */
   async refresh(): Promise<void> {
     if (this.cmd?.status !== 'ready') return;

@@ -110,6 +110,7 @@ export class SqliteStatsStore implements StatsStore {
   private scheduled = false;
   private closed = false;
   private readonly pruneOutcomes: Database.Statement;
+  private readonly addSpendRow: Database.Statement;
   private sincePrune = 0;
 
   /**
@@ -139,6 +140,14 @@ export class SqliteStatsStore implements StatsStore {
        VALUES (@team, @role, @taskType, @modelId, @band, @alpha, @beta, @n, @updatedAt)
        ON CONFLICT (team, role, task_type, model_id, band) DO UPDATE SET
          alpha = excluded.alpha, beta = excluded.beta, n = excluded.n, updated_at = excluded.updated_at`,
+    );
+    // Escalation spend per UTC day and team: one row each, added to in place.
+    this.db.exec(
+      'CREATE TABLE IF NOT EXISTS escalation_spend (day TEXT NOT NULL, team TEXT NOT NULL, amount REAL NOT NULL, PRIMARY KEY (day, team)) WITHOUT ROWID',
+    );
+    this.addSpendRow = this.db.prepare(
+      `INSERT INTO escalation_spend (day, team, amount) VALUES (?, ?, ?)
+       ON CONFLICT (day, team) DO UPDATE SET amount = amount + excluded.amount RETURNING amount`,
     );
     this.pruneOutcomes = this.db.prepare(
       'DELETE FROM outcomes WHERE id <= (SELECT MAX(id) FROM outcomes) - @keep',
@@ -235,6 +244,25 @@ export class SqliteStatsStore implements StatsStore {
     // same objects do not race with the queued write.
     for (const stat of stats) this.pendingStats.set(statKey(stat), { ...stat });
     return this.schedule();
+  }
+
+  /**
+   * Written at once, not batched: escalations are rare and paid for, and the new total must
+   * survive a crash right after the answer (a lost charge would let the budget be spent twice).
+   */
+  async addSpend(day: string, team: string, amount: number): Promise<number> {
+    if (this.closed) throw closedError();
+    return (this.addSpendRow.get(day, team, amount) as { amount: number }).amount;
+  }
+
+  async loadSpend(day: string): Promise<Record<string, number>> {
+    const rows = this.db
+      .prepare('SELECT team, amount FROM escalation_spend WHERE day = ?')
+      .all(day) as Array<{
+      team: string;
+      amount: number;
+    }>;
+    return Object.fromEntries(rows.map((row) => [row.team, row.amount]));
   }
 
   flush(): Promise<void> {

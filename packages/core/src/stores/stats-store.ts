@@ -1,3 +1,4 @@
+import type { SpendStore } from '../learning/escalation-spend.js';
 import type { OutcomeRecord } from '../learning/outcome.js';
 import type { QualityStat } from '../learning/quality-stat.js';
 
@@ -13,8 +14,9 @@ export type { OutcomeRecord } from '../learning/outcome.js';
  * - A store shared with other processes (Redis) offers `subscribe`: it calls `onStat` with the new
  *   value of each statistic that changed elsewhere, and the router replaces its copy with it.
  *   Returns the unsubscribe function.
+ * - `addSpend` / `loadSpend` (SpendStore) keep each team's daily spend on escalation nodes.
  */
-export interface StatsStore {
+export interface StatsStore extends SpendStore {
   loadStats(): Promise<QualityStat[]>;
   appendOutcome(record: OutcomeRecord): Promise<void>;
   upsertStats(stats: readonly QualityStat[]): Promise<void>;
