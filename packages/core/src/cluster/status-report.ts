@@ -44,12 +44,20 @@ export const QualitySummarySchema = z.object({
 });
 export type QualitySummary = z.infer<typeof QualitySummarySchema>;
 
+/** Escalation spend today per team (only when some node is an escalation node). */
+export const EscalationSpendSchema = z.object({
+  /** UTC day (budgets reset at 00:00 UTC). */
+  day: z.string(),
+  teams: z.array(z.object({ team: z.string(), budget: z.number(), spent: z.number(), reserved: z.number() })),
+});
+
 export const StatusReportSchema = z.object({
   object: z.literal('broke.status'),
   /** ms epoch the report was made. */
   at: z.number(),
   nodes: z.array(NodeStatusSchema),
   quality: z.array(QualitySummarySchema),
+  escalation: EscalationSpendSchema.optional(),
 });
 export type StatusReport = z.infer<typeof StatusReportSchema>;
 
@@ -58,6 +66,7 @@ export function statusReport(
   nodes: readonly NodeState[],
   stats: Iterable<QualityStat> = [],
   now = Date.now(),
+  escalation?: z.infer<typeof EscalationSpendSchema>,
 ): StatusReport {
   return {
     object: 'broke.status',
@@ -77,6 +86,7 @@ export function statusReport(
       lastError: s.lastError ? { ...s.lastError } : null,
     })),
     quality: qualitySummary(stats),
+    ...(escalation ? { escalation } : {}),
   };
 }
 

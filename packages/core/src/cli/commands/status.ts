@@ -175,6 +175,7 @@ function print(g: G, config: BrokeConfig, report: StatusReport, source: Source, 
     ...(source.kind === 'gateway' ? { gateway: source.url } : { probed: source.why }),
     nodes,
     quality: report.quality,
+    ...(report.escalation ? { escalation: report.escalation } : {}),
   };
   if (g.json) {
     if (line) g.out.jsonLine({ at: new Date(report.at).toISOString(), ...data });
@@ -228,5 +229,16 @@ function print(g: G, config: BrokeConfig, report: StatusReport, source: Source, 
         report.quality.map((q) => [q.modelId, q.band, String(q.evidence), q.mean.toFixed(2)]),
       ),
     );
+  if (report.escalation?.teams.length)
+    parts.push(
+      '',
+      `escalation spend today (${report.escalation.day}, UTC):`,
+      table(
+        ['team', 'spent', 'budget', 'in flight'],
+        report.escalation.teams.map((t) => [t.team, money(t.spent), money(t.budget), money(t.reserved)]),
+      ),
+    );
   g.out.raw(`${parts.join('\n')}\n`);
 }
+
+const money = (x: number) => String(Number(x.toFixed(6)));
