@@ -181,10 +181,19 @@ function summarise(input: ExplanationInput, ranked: readonly ScoredCandidate[]):
     ? `; runner-up ${runnerUp.modelId}@${runnerUp.nodeId}: ${prediction(runnerUp)}`
     : '';
   const explored = result.explored ? ' (exploring: its quality is uncertain enough to be worth a try)' : '';
+  const handOff = runnerUp ? handOffDecided(chosen, runnerUp) : '';
   return (
     `${input.analysis.taskType} prompt, complexity ${input.analysis.complexity.toFixed(2)} (${ctx.band}), ` +
     `profile ${ctx.profile} maximises ${describeObjective(ctx.objective, ctx.typicalMs || result.fastestMs)}: ` +
-    `chose ${chosen.modelId}@${chosen.nodeId}${explored}: ${prediction(chosen)}${margin}; ` +
+    `chose ${chosen.modelId}@${chosen.nodeId}${explored}: ${prediction(chosen)}${margin}${handOff}; ` +
     `${removed} of ${result.candidates} candidates filtered out.`
   );
+}
+
+/** Says so when the hand-off statistic (session outcomes) is what put the chosen one first. */
+function handOffDecided(chosen: ScoredCandidate, runnerUp: ScoredCandidate): string {
+  const term = (c: ScoredCandidate) => c.terms['hand-off']?.value ?? 0;
+  const edge = term(chosen) - term(runnerUp);
+  if (!(edge > 0) || edge < chosen.total - runnerUp.total) return '';
+  return `; the hand-off statistic decided it (${chosen.terms['hand-off']?.note ?? ''})`;
 }

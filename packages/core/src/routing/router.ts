@@ -14,6 +14,7 @@ import {
 import { BoundedLru } from '../learning/bounded-lru.js';
 import { CardinalityCap } from '../learning/cardinality-cap.js';
 import { EscalationSpend, escalationCost, type SpendReport } from '../learning/escalation-spend.js';
+import { HandOffs } from '../learning/hand-offs.js';
 import { type LearnedRoute, Learner, speedSample } from '../learning/learner.js';
 import type { Feedback, Outcome } from '../learning/outcome.js';
 import { Prng, randomSeed } from '../learning/prng.js';
@@ -40,6 +41,8 @@ import { AUTO_MODEL, selectModel, VIRTUAL_PREFIX } from './virtual-models.js';
 
 /** Smoothing of the typical request time (the objective's unit of time). */
 const TYPICAL_RATE = 0.05;
+/** Newest turns of a session a session outcome is credited to (the selection API's maximum). */
+const SESSION_TURNS = 100;
 /** Node states re-looked up per route (see refreshNodeStates). */
 const NODE_LOOKUPS_PER_ROUTE = 16;
 
@@ -120,6 +123,8 @@ export class Router {
   /** Feedback ids already applied, with the routes they went to (a retry is not counted twice). */
   private readonly feedbackIds: BoundedLru<string, readonly string[]>;
   private readonly affinity: SessionAffinity;
+  /** Which role → model hand-offs led to good session outcomes (learning/hand-offs.ts). */
+  private readonly handOffs = new HandOffs();
   private readonly teams: CardinalityCap;
   private readonly roles: CardinalityCap;
   private readonly rng: Prng;
@@ -226,6 +231,7 @@ export class Router {
       explore: this.explorationRate > 0 && this.rng.next() < this.explorationRate,
       rng: this.rng,
       affinity: this.affinity.lookup(agent.sessionId),
+      handOff: this.handOffFrom(agent.sessionId),
       table: this.table,
       live: this.live,
       escalation: this.spend,
@@ -293,6 +299,7 @@ export class Router {
     });
     this.details.set(routeId, explanation);
     this.affinity.remember(agent.sessionId, result.chosen.nodeId, result.chosen.modelId);
+    if (agent.role !== undefined) this.handOffs.noteTurn(agent.sessionId, role, result.chosen.modelId);
     this.onDecision?.(explanation);
     return {
       nodeId: result.chosen.nodeId,
@@ -399,6 +406,37 @@ export class Router {
     if (idKey !== undefined) this.feedbackIds.set(idKey, ids);
     await Promise.all(ids.map((id) => this.feedback(id, fb)));
     return ids;
+  }
+
+  /**
+   * A whole session's outcome (a crew run rated as one): rated on each of its routes like `rate`,
+   * and credited to each role → model hand-off in it, so later turns learn which combinations
+   * work (learning/hand-offs.ts). Resolves to the route ids rated.
+   */
+  async rateSession(session: string, fb: Feedback, feedbackId?: string, viewer?: string): Promise<string[]> {
+    const selection: RouteSelection = { session, last: SESSION_TURNS };
+    const ids = await this.rate(selection, fb, feedbackId, viewer);
+    const evidence = evidenceOfFeedback(fb);
+    if (evidence === undefined) return ids;
+    const rated = new Set(ids);
+    const turns = this.log
+      .select(viewer === undefined ? selection : { ...selection, owner: viewer })
+      .filter((r) => rated.has(r.id) && r.role !== undefined)
+      .reverse();
+    const first = turns[0];
+    if (!first) return ids;
+    const team = this.teams.admit(normaliseTeam(first.team));
+    this.handOffs.credit(
+      team,
+      turns.map((r) => ({ role: this.roles.admit(normaliseRole(r.role)), modelId: r.modelId })),
+      evidence.reward,
+    );
+    return ids;
+  }
+
+  private handOffFrom(sessionId: string | undefined): RoutingContext['handOff'] {
+    const from = this.handOffs.previous(sessionId);
+    return from === undefined ? undefined : { from, stats: this.handOffs };
   }
 
   /** Recent routes, newest first, with a cursor for the next page (`owner`: one caller's only). */

@@ -1,5 +1,6 @@
 import type { Factor } from '../plugin.js';
 import { coldLoadFactor } from './cold-load.js';
+import { handOffFactor } from './hand-off.js';
 import { learnedQualityFactor } from './learned-quality.js';
 import { qualityPriorFactor } from './quality-prior.js';
 import { queueWaitFactor } from './queue-wait.js';
@@ -8,6 +9,7 @@ import { runTimeFactor } from './run-time.js';
 import { sessionCacheFactor } from './session-cache.js';
 
 export { coldLoadFactor } from './cold-load.js';
+export { handOffFactor } from './hand-off.js';
 export { learnedQualityFactor } from './learned-quality.js';
 export { qualityPriorFactor } from './quality-prior.js';
 export { aheadInQueue, queueWaitFactor } from './queue-wait.js';
@@ -25,6 +27,7 @@ export function defaultFactors(): Factor[] {
     qualityPriorFactor(),
     learnedQualityFactor(),
     roleRulesFactor(),
+    handOffFactor(),
     runTimeFactor(),
     queueWaitFactor(),
     coldLoadFactor(),
