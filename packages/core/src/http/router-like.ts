@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../config/schema.js';
 import type { AgentContext } from '../context/agent-context.js';
+import type { SpendReport } from '../learning/escalation-spend.js';
 import type { Feedback, Outcome } from '../learning/outcome.js';
 import type { QualityStat } from '../learning/quality-stat.js';
 import type { RouteQuery, RouteSummary } from '../routing/route-log.js';
@@ -37,4 +38,6 @@ export interface RouterLike {
   listModels(): { virtual: string[]; concrete: ModelConfig[] };
   /** Learned statistics, for GET /v1/status's quality summary (optional for custom routers). */
   stats?(): Iterable<QualityStat>;
+  /** Escalation spend per team today, for GET /v1/status (undefined without escalation nodes). */
+  escalationSpend?(): SpendReport | undefined;
 }

@@ -11,5 +11,6 @@ import type { RouterLike } from './router-like.js';
  * the gateway allows on loopback only).
  */
 export function statusHandler(cluster: ClusterState, router: RouterLike) {
-  return (c: Context) => c.json(statusReport(cluster.nodes(), router.stats?.() ?? []));
+  return (c: Context) =>
+    c.json(statusReport(cluster.nodes(), router.stats?.() ?? [], Date.now(), router.escalationSpend?.()));
 }
