@@ -186,6 +186,11 @@ export const RoutingSchema = strictObject({
   seed: z.number().int().optional(),
   /** Failover attempts per request after the first candidate fails before its first token. */
   maxAttempts: z.number().int().min(1).max(10).default(3),
+  /**
+   * A session's next turn: `prefer` its previous node × model (a time bonus for the warm prompt
+   * cache), or `pin` it there while it can serve (routing/filters/session-pin.ts).
+   */
+  sessions: z.enum(['prefer', 'pin']).default('prefer'),
   /** Thresholds of the quality temperature on every response (learning/quality-temperature.ts). */
   temperature: TemperatureSchema.default(TemperatureSchema.parse({})),
 });

@@ -182,10 +182,16 @@ function summarise(input: ExplanationInput, ranked: readonly ScoredCandidate[]):
     : '';
   const explored = result.explored ? ' (exploring: its quality is uncertain enough to be worth a try)' : '';
   const handOff = runnerUp ? handOffDecided(chosen, runnerUp) : '';
+  const pinned =
+    ctx.stickTo !== undefined &&
+    ctx.affinity?.nodeId === chosen.nodeId &&
+    ctx.affinity.modelId === chosen.modelId
+      ? " (kept on the session's node: routing.sessions is pin)"
+      : '';
   return (
     `${input.analysis.taskType} prompt, complexity ${input.analysis.complexity.toFixed(2)} (${ctx.band}), ` +
     `profile ${ctx.profile} maximises ${describeObjective(ctx.objective, ctx.typicalMs || result.fastestMs)}: ` +
-    `chose ${chosen.modelId}@${chosen.nodeId}${explored}: ${prediction(chosen)}${margin}${handOff}; ` +
+    `chose ${chosen.modelId}@${chosen.nodeId}${pinned}${explored}: ${prediction(chosen)}${margin}${handOff}; ` +
     `${removed} of ${result.candidates} candidates filtered out.`
   );
 }

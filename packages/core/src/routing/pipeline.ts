@@ -155,6 +155,14 @@ export class RoutingPipeline {
       ctx.rng,
       this.scratch,
     );
+    if (ctx.stickTo !== undefined) {
+      for (let k = 0; k < count; k++)
+        if (idx[k] === ctx.stickTo) {
+          pick.chosen = k;
+          pick.best = k;
+          break;
+        }
+    }
     const top = topIndices(this.scratch.rank, count, Math.max(EXPLAINED_CANDIDATES, maxFallbacks + 1));
     if (pick.chosen !== top[0]) {
       const at = top.indexOf(pick.chosen);

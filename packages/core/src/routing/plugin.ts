@@ -63,6 +63,11 @@ export interface RoutingContext {
   readonly rng: Prng;
   /** Node × model that served this session before, if any. */
   readonly affinity: AffinityTarget | undefined;
+  /**
+   * A candidate (table index) the route must take if it survives the filters: the session's
+   * previous node × model under `routing.sessions: pin`. Fallbacks stay ranked as usual.
+   */
+  readonly stickTo?: number | undefined;
   /** The session's previous turn and what session outcomes taught about hand-offs after it. */
   readonly handOff?: { readonly from: Turn; readonly stats: HandOffs } | undefined;
   /** Static per-candidate arrays and live per-node arrays. */

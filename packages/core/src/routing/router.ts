@@ -232,6 +232,7 @@ export class Router {
       rng: this.rng,
       affinity: this.affinity.lookup(agent.sessionId),
       handOff: this.handOffFrom(agent.sessionId),
+      stickTo: this.sessionPin(agent.sessionId, selection.kind),
       table: this.table,
       live: this.live,
       escalation: this.spend,
@@ -432,6 +433,13 @@ export class Router {
       evidence.reward,
     );
     return ids;
+  }
+
+  /** `routing.sessions: pin`: the candidate that served the session before (unless the request pins a model). */
+  private sessionPin(sessionId: string | undefined, selection: string): number | undefined {
+    if (this.config.routing.sessions !== 'pin' || selection === 'pinned') return undefined;
+    const target = this.affinity.lookup(sessionId);
+    return target && this.table.indexOf(target.nodeId, target.modelId);
   }
 
   private handOffFrom(sessionId: string | undefined): RoutingContext['handOff'] {

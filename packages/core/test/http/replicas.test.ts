@@ -63,7 +63,8 @@ beforeAll(async () => {
         { id: 'tiny-a', tier: 'small', contextLength: 4096, capabilities: ['streaming'] },
         { id: 'tiny-b', tier: 'small', contextLength: 4096, capabilities: ['streaming'] },
       ],
-      routing: { explorationRate: 0, seed: 7, maxAttempts: 3 },
+      // Sessions pinned: a session's turns stay on its node whichever replica routes them.
+      routing: { explorationRate: 0, seed: 7, maxAttempts: 3, sessions: 'pin' },
       store: { kind: 'redis', url: redis.url, prefix: 'replicas-test:', replicas: { leaseTtlMs: 3000 } },
     }),
   );
@@ -183,9 +184,8 @@ describe('two gateway replicas behind HAProxy route as one (store.kind: redis)',
         last.set(session, next.node as string);
       }
     expect(replicasSeen).toEqual(new Set(['gw1', 'gw2']));
-    // The warm cache is a time bonus, not a pin: a node much faster now may still win a turn
-    // (as on one gateway); most turns stay.
-    expect(kept / turns).toBeGreaterThan(0.5);
+    // routing.sessions is pin: every turn stayed on the session's node, whichever replica routed it.
+    expect(kept).toBe(turns);
   }, 120_000);
 
   it('feedback posted to replica B finds a route made on A, and changes routing on A', async () => {

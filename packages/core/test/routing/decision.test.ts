@@ -98,6 +98,28 @@ describe('the decision rule', () => {
     expect(same?.terms['session-cache']?.value).toBeLessThan(0);
   });
 
+  it('routing.sessions pin keeps a session on its node × model while it can serve, with fallbacks', () => {
+    const prefer = cluster();
+    const pin = cluster({ sessions: 'pin' });
+    for (const { router } of [prefer, pin]) {
+      const first = router.route(ask(EASY), { sessionId: 's1' });
+      expect(first.modelId).toBe('tiny');
+    }
+    // The next turn is hard: preferring, it moves to the big model; pinned, it stays.
+    expect(prefer.router.route(ask(HARD), { sessionId: 's1' }).modelId).toBe('big');
+    const stayed = pin.router.route(ask(HARD), { sessionId: 's1' });
+    expect(stayed.modelId).toBe('tiny');
+    expect(stayed.explanation.summary).toContain("kept on the session's node");
+    expect(stayed.fallbacks.length).toBeGreaterThan(0);
+    // Its node down: the session moves (and is pinned where it lands); a pinned model wins.
+    pin.state.update('air', { up: false });
+    const moved = pin.router.route(ask(EASY), { sessionId: 's1' });
+    expect(moved.nodeId).not.toBe('air');
+    pin.state.update('air', { up: true });
+    expect(pin.router.route(ask(EASY), { sessionId: 's1' }).nodeId).toBe(moved.nodeId);
+    expect(pin.router.route(ask(EASY, { model: 'tiny' }), { sessionId: 's1' }).modelId).toBe('tiny');
+  });
+
   it('learns typical reply lengths: the time prediction follows them, capped by max_tokens', () => {
     const { router } = cluster();
     const before = router.route(ask('Summarize: the meeting moved to Tuesday.'), { role: 'writer' });

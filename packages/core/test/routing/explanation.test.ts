@@ -44,6 +44,7 @@ describe('route explanation', () => {
       'quality-prior',
       'learned-quality',
       'role-rules',
+      'hand-off',
       'run-time',
       'queue-wait',
       'cold-load',
