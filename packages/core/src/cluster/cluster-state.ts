@@ -62,6 +62,23 @@ export class ClusterState implements ClusterView {
   }
 
   /**
+   * A gateway slot on the node taken (+1) or given back (-1), and requests waiting in the gateway
+   * for one (serving/node-slot.ts): what the router predicts the node's queue from. Never below 0.
+   */
+  addLoad(state: NodeState, inFlight: number, waiting: number): void {
+    if (inFlight !== 0) state.inFlight = Math.max(0, state.inFlight + inFlight);
+    if (waiting !== 0) state.waiting = Math.max(0, (state.waiting ?? 0) + waiting);
+  }
+
+  /** Steers new routes away from the node until `until` (epoch ms), noting why. */
+  coolDown(id: string, until: number, reason?: string): void {
+    const state = this.states.get(id);
+    if (!state) return;
+    state.cooldownUntil = Math.max(state.cooldownUntil, until);
+    if (reason !== undefined) state.lastError = { at: Date.now(), message: reason };
+  }
+
+  /**
    * Calls `listener` when the node goes down (the monitor's verdict), so requests held by a node
    * that froze (a Mac asleep, a SIGSTOP) fail over then, not after their whole timeout.
    * Returns the unsubscribe.

@@ -14,7 +14,7 @@ export interface NodeState {
   inFlight: number;
   /** Requests waiting on the node's own queue, when the server exposes it. */
   queued: number;
-  /** Requests waiting in the gateway for a free slot on this node (see http/node-slot.ts). */
+  /** Requests waiting in the gateway for a free slot on this node (see serving/node-slot.ts). */
   waiting: number;
   /** How many requests the node serves at once (config maxConcurrency). */
   capacity: number;

@@ -5,7 +5,7 @@ import { redactUrl } from '../stores/redis-stats-store.js';
 import type { ClusterState } from './cluster-state.js';
 import type { NodeState } from './node-state.js';
 
-/** One request's hold on a node (same contract as http/node-slot.ts): release exactly once. */
+/** One request's hold on a node (same contract as serving/node-slot.ts): release exactly once. */
 export interface ReplicaSlot {
   release(): void;
 }

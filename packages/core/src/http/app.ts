@@ -3,13 +3,14 @@ import type { Logger } from 'pino';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { ReplicaState } from '../cluster/replica-state.js';
 import { ObservabilitySchema } from '../config/observability-schema.js';
-import type { BrokeConfig, NodeConfig } from '../config/schema.js';
+import type { BrokeConfig } from '../config/schema.js';
 import type { Framework } from '../context/agent-context.js';
-import { createDriver } from '../drivers/factory.js';
-import type { NodeDriver } from '../drivers/types.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { pinoRequestObserver } from '../observability/request-logger.js';
 import type { GatewayTracing } from '../observability/tracing.js';
+import { type DriverSource, driverLookup } from '../serving/driver-lookup.js';
+import type { RequestObserver } from '../serving/request-observer.js';
+import type { RouterLike } from '../serving/router-like.js';
 import { bearerAuth } from './auth.js';
 import { limitBody } from './body-limit.js';
 import type { GatewayBridge } from './bridge.js';
@@ -22,12 +23,8 @@ import { getModelHandler, listModelsHandler } from './models.js';
 import { openAIErrorBody, sendError } from './openai-error.js';
 import type { ContextExtractor } from './request-context.js';
 import { type RequestLogSink, requestLogObserver } from './request-log.js';
-import type { RequestObserver } from './request-observer.js';
-import type { RouterLike } from './router-like.js';
 import { explainHandler, feedbackHandler, healthHandler, listRoutesHandler } from './routes-api.js';
 import { statusHandler } from './status-api.js';
-
-export type DriverSource = ReadonlyMap<string, NodeDriver> | ((node: NodeConfig) => NodeDriver);
 
 export interface GatewayAppOptions {
   config: BrokeConfig;
@@ -58,23 +55,6 @@ export interface GatewayAppOptions {
 
 /** Requests one client may have in progress at once, unless gateway.limits says otherwise. */
 export const MAX_REQUESTS_PER_CLIENT = 256;
-
-/** Drivers are made lazily, once per node, so an unused node costs nothing. */
-function driverLookup(config: BrokeConfig, source: DriverSource | undefined) {
-  if (source && typeof source !== 'function') return (id: string) => source.get(id);
-  const cache = new Map<string, NodeDriver>();
-  const nodes = new Map(config.nodes.map((n) => [n.id, n]));
-  return (id: string) => {
-    let driver = cache.get(id);
-    if (!driver) {
-      const node = nodes.get(id);
-      if (!node) return undefined;
-      driver = source ? source(node) : createDriver(node, { models: config.models });
-      cache.set(id, driver);
-    }
-    return driver;
-  };
-}
 
 /** The OpenAI-compatible API under `prefix` ('' for the root). */
 function mountApi(app: Hono, prefix: string, deps: ChatDeps, metrics?: GatewayMetrics): void {

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { ModelConfig } from '../config/schema.js';
 import { BrokeError } from '../errors.js';
-import type { RouterLike } from './router-like.js';
+import type { RouterLike } from '../serving/router-like.js';
 
 /**
  * Capabilities in the shape AutoGen's `model_info` wants, so a client can copy the entry

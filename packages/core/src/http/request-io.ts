@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'hono';
 import { BrokeError } from '../errors.js';
+import { type ClientLink, signalLink } from '../serving/client-link.js';
 
 /**
  * Under @hono/node-server the Node request/response are in `c.env`. Reading the body and watching
@@ -50,46 +51,15 @@ export function readBodyText(c: Context): Promise<string> {
   });
 }
 
-/**
- * The client's end of a request: whether it went away before its answer was finished, and a hook
- * for when it does. Plain event listeners on the Node response rather than an AbortSignal per
- * request (EventTarget is a measurable share of the gateway's per-request cost).
- */
-export interface ClientLink {
-  readonly gone: boolean;
-  /** Calls `listener` once if the client goes away; returns what unhooks it. */
-  onGone(listener: () => void): () => void;
-}
-
-/** A caller that ends its request with an AbortSignal (in-process callers, portable requests). */
-export function signalLink(signal: AbortSignal): ClientLink {
-  return new SignalLink(signal);
-}
-
 export function clientLink(c: Context): ClientLink {
   const { outgoing } = bindings(c);
   if (!outgoing || typeof outgoing.once !== 'function') return signalLink(c.req.raw.signal);
   return new ResponseLink(outgoing);
 }
 
-// Classes rather than object literals with a `get gone()`: a literal's getter is a new function
+// A class rather than an object literal with a `get gone()`: a literal's getter is a new function
 // per request, which gives each object a hidden class of its own that lives until a full GC and
 // keeps the request's young objects alive (see NodeSseSink).
-
-class SignalLink implements ClientLink {
-  constructor(private readonly signal: AbortSignal) {}
-
-  get gone(): boolean {
-    return this.signal.aborted;
-  }
-
-  onGone(listener: () => void): () => void {
-    const { signal } = this;
-    signal.addEventListener('abort', listener, { once: true });
-    return () => signal.removeEventListener('abort', listener);
-  }
-}
-
 class ResponseLink implements ClientLink {
   constructor(private readonly outgoing: ServerResponse) {}
 

@@ -6,7 +6,7 @@ import {
   type RequestFacts,
   type RequestObserver,
   requestEnd,
-} from './request-observer.js';
+} from '../serving/request-observer.js';
 
 /** One line per chat request, written when it ends (for streams: when the last byte went out). */
 export interface RequestLogLine {

@@ -4,8 +4,8 @@ import { BrokeError } from '../errors.js';
 import type { Feedback } from '../learning/outcome.js';
 import type { RouteSummary } from '../routing/route-log.js';
 import type { FeedbackTarget } from '../routing/router.js';
+import type { RouterLike } from '../serving/router-like.js';
 import { clientOf } from './auth.js';
-import type { RouterLike } from './router-like.js';
 import { FeedbackBodySchema, parseJsonBody, parseRequestBody, RoutesQuerySchema } from './schemas.js';
 
 /**

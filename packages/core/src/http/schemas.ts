@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { formatPath } from '../config/format-issues.js';
 import { ValidationError } from '../errors.js';
-import { stringEnd } from './json-fields.js';
+import { stringEnd } from '../serving/json-fields.js';
 
 /**
  * Request bodies, validated once: these schemas give both the TypeScript types and the 400 errors.

@@ -8,11 +8,11 @@ import { BrokeError } from '../errors.js';
 import { SessionAffinity } from '../learning/session-affinity.js';
 import { type GatewayTracing, startTracing } from '../observability/tracing.js';
 import { Router } from '../routing/router.js';
+import type { RouterLike } from '../serving/router-like.js';
 import { openStatsStore } from '../stores/open-stats-store.js';
 import { createGatewayApp, type GatewayAppOptions } from './app.js';
 import { isLoopbackHost } from './auth.js';
 import { type GatewayBridge, loadInstalledBridges } from './bridge.js';
-import type { RouterLike } from './router-like.js';
 
 export interface StartGatewayOptions
   extends Omit<GatewayAppOptions, 'router' | 'cluster' | 'bridges' | 'replicas'> {

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import { statusReport } from '../cluster/status-report.js';
-import type { RouterLike } from './router-like.js';
+import type { RouterLike } from '../serving/router-like.js';
 
 /**
  * GET /v1/status: what `broke-cluster status` shows when a gateway runs, from the gateway's own

@@ -1,13 +1,13 @@
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { ClusterView, NodeState } from '../cluster/node-state.js';
 import type { MetricsConfig } from '../config/observability-schema.js';
-import { errorClass, failovers, type RequestEnd, type RequestObserver } from '../http/request-observer.js';
-import type { RouterLike } from '../http/router-like.js';
 import type { Feedback } from '../learning/outcome.js';
 import { ANY, type QualityStat } from '../learning/quality-stat.js';
 import { evidenceOfFeedback } from '../learning/reward.js';
 import { type RoleModelQuality, roleModelQuality } from '../learning/role-model-quality.js';
 import type { RouteExplanation } from '../routing/types.js';
+import { errorClass, failovers, type RequestEnd, type RequestObserver } from '../serving/request-observer.js';
+import type { RouterLike } from '../serving/router-like.js';
 import { LabelFold, NO_LABEL } from './label-fold.js';
 
 /** Seconds. TTFT of a small local model is tens of ms; a cold large one, tens of seconds. */

@@ -13,10 +13,11 @@ import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import type { NodeConfig } from '../config/schema.js';
 import type { AgentContext } from '../context/agent-context.js';
 import type { BrokeError } from '../errors.js';
-import type { AttemptWatcher, WatchedAttempt } from '../http/dispatch.js';
-import { errorClass, type RequestEnd } from '../http/request-observer.js';
-import type { ChatBody } from '../http/schemas.js';
 import type { Candidate, RouteDecision } from '../routing/types.js';
+import type { ServingBody } from '../serving/chat-body.js';
+import type { WatchedAttempt } from '../serving/dispatch.js';
+import { errorClass, type RequestEnd } from '../serving/request-observer.js';
+import type { RequestWatcher } from '../serving/request-watcher.js';
 import type { GatewayTracing } from './tracing.js';
 
 /**
@@ -64,7 +65,7 @@ export function callerContext(headers: Headers): Context {
   return propagator.extract(ROOT_CONTEXT, headers, fetchHeaders);
 }
 
-export class RequestTrace implements AttemptWatcher {
+export class RequestTrace implements RequestWatcher {
   private server: Span | undefined;
   private serverContext: Context | undefined;
   /** The attempt that answered: ended with the request, carrying the usage. */
@@ -85,7 +86,7 @@ export class RequestTrace implements AttemptWatcher {
    * The request was read and routed between `r0` and `r1` (performance.now() times): opens the
    * server span (from t0) and records the decision span.
    */
-  routed(body: ChatBody, ctx: AgentContext, decision: RouteDecision, r0: number, r1: number): void {
+  routed(body: ServingBody, ctx: AgentContext, decision: RouteDecision, r0: number, r1: number): void {
     const server = this.serverSpan(body.model);
     this.routeId = decision.routeId;
     server.setAttributes({
@@ -240,23 +241,25 @@ function serverAddress(url: string): Attributes {
   }
 }
 
-function requestAttributes(body: ChatBody): Attributes {
-  const out: Attributes = { [GEN_AI.requestModel]: body.model, [GEN_AI.stream]: body.stream === true };
+function requestAttributes(served: ServingBody): Attributes {
+  // The sampling fields are the caller's, passed to the node unchanged: read loosely.
+  const body = served as ServingBody & Record<string, unknown>;
+  const out: Attributes = { [GEN_AI.stream]: body.stream === true };
+  if (body.model !== undefined) out[GEN_AI.requestModel] = body.model;
   const maxTokens = body.max_completion_tokens ?? body.max_tokens;
   if (typeof maxTokens === 'number') out[GEN_AI.maxTokens] = maxTokens;
-  const loose = body as Record<string, unknown>;
   const numbers: Array<[string, unknown]> = [
     [GEN_AI.temperature, body.temperature],
     [GEN_AI.topP, body.top_p],
-    [GEN_AI.topK, loose.top_k],
-    [GEN_AI.frequencyPenalty, loose.frequency_penalty],
-    [GEN_AI.presencePenalty, loose.presence_penalty],
+    [GEN_AI.topK, body.top_k],
+    [GEN_AI.frequencyPenalty, body.frequency_penalty],
+    [GEN_AI.presencePenalty, body.presence_penalty],
     [GEN_AI.seed, body.seed],
   ];
   for (const [key, value] of numbers) if (typeof value === 'number') out[key] = value;
   if (typeof body.n === 'number' && body.n !== 1) out[GEN_AI.choices] = body.n;
   if (typeof body.stop === 'string') out[GEN_AI.stop] = [body.stop];
-  else if (Array.isArray(body.stop)) out[GEN_AI.stop] = body.stop;
+  else if (Array.isArray(body.stop)) out[GEN_AI.stop] = body.stop as string[];
   return out;
 }
 

@@ -9,7 +9,7 @@ import {
   TEMPERATURE_POOR,
 } from '../../learning/quality-temperature.js';
 import { type RoleModelQuality, roleModelQuality } from '../../learning/role-model-quality.js';
-import type { RouterLike } from '../router-like.js';
+import type { RouterLike } from '../../serving/router-like.js';
 import { type FeedbackEvent, type Owned, RouteFeed, type RouteRow } from './route-feed.js';
 import { SseClient, type Viewer } from './sse-client.js';
 

@@ -1,10 +1,10 @@
 import type { Context, Hono } from 'hono';
 import type { ClusterState } from '../../cluster/cluster-state.js';
 import type { BrokeConfig } from '../../config/schema.js';
+import type { RouterLike } from '../../serving/router-like.js';
 import { clientOf } from '../auth.js';
 import { openAIErrorBody } from '../openai-error.js';
 import { nodeBindings } from '../request-io.js';
-import type { RouterLike } from '../router-like.js';
 import { DashboardHub, type DashboardOptions } from './hub.js';
 import { UI_SECURITY_HEADERS, UiAssets } from './static-files.js';
 

@@ -1,6 +1,6 @@
 import type { RouteSummary } from '../../routing/route-log.js';
 import type { RouteExplanation } from '../../routing/types.js';
-import type { RouterLike } from '../router-like.js';
+import type { RouterLike } from '../../serving/router-like.js';
 
 /** One route as the dashboard's table shows it (the listing's line, plus what the decision did). */
 export interface RouteRow {

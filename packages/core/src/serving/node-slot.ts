@@ -15,35 +15,43 @@ interface Waiter {
 
 /**
  * Requests waiting for a slot, per node, first come first served. `NodeState.waiting` mirrors
- * the length so the router sees the queue it predicts the wait from.
+ * the length (through ClusterState.addLoad) so the router sees the queue it predicts the wait from.
  */
 const queues = new WeakMap<NodeState, Waiter[]>();
 
-function holdOn(state: NodeState): NodeSlot {
-  let held = true;
-  return {
-    release() {
-      if (!held) return;
-      held = false;
-      const next = queues.get(state)?.shift();
-      if (next) {
-        // Hand the slot straight to the next waiter: inFlight stays, nobody can cut in.
-        state.waiting = Math.max(0, (state.waiting ?? 1) - 1);
-        next.grant(holdOn(state));
-        return;
-      }
-      state.inFlight = Math.max(0, state.inFlight - 1);
-    },
-  };
+const NO_NODE: NodeSlot = { release() {} };
+
+/** A class, not a closure per slot: one small object per request on the hot path. */
+class HeldSlot implements NodeSlot {
+  private held = true;
+
+  constructor(
+    private readonly cluster: ClusterState,
+    private readonly state: NodeState,
+  ) {}
+
+  release(): void {
+    if (!this.held) return;
+    this.held = false;
+    const { cluster, state } = this;
+    const next = queues.get(state)?.shift();
+    if (next) {
+      // Hand the slot straight to the next waiter: inFlight stays, nobody can cut in.
+      cluster.addLoad(state, 0, -1);
+      next.grant(new HeldSlot(cluster, state));
+      return;
+    }
+    cluster.addLoad(state, -1, 0);
+  }
 }
 
 /** A slot now, or undefined when the node is at its concurrency limit. */
 export function tryAcquireSlot(cluster: ClusterState, nodeId: string): NodeSlot | undefined {
   const state = cluster.node(nodeId);
-  if (!state) return { release() {} };
+  if (!state) return NO_NODE;
   if (state.inFlight >= state.capacity || (queues.get(state)?.length ?? 0) > 0) return undefined;
-  state.inFlight += 1;
-  return holdOn(state);
+  cluster.addLoad(state, 1, 0);
+  return new HeldSlot(cluster, state);
 }
 
 /**
@@ -83,7 +91,7 @@ export function acquireSlot(
       const at = waiting.indexOf(waiter);
       if (at >= 0) {
         waiting.splice(at, 1);
-        state.waiting = Math.max(0, (state.waiting ?? 1) - 1);
+        cluster.addLoad(state, 0, -1);
       }
       give(undefined);
     };
@@ -91,7 +99,7 @@ export function acquireSlot(
     timer.unref?.();
     signal?.addEventListener('abort', leave, { once: true });
     waiting.push(waiter);
-    state.waiting = (state.waiting ?? 0) + 1;
+    cluster.addLoad(state, 0, 1);
   });
 }
 
@@ -100,8 +108,5 @@ export const COOLDOWN_MS = 3000;
 
 /** Short penalty after a failure so new routes steer away before the monitor notices. */
 export function coolDown(cluster: ClusterState, nodeId: string, ms = COOLDOWN_MS, reason?: string): void {
-  const state = cluster.node(nodeId);
-  if (!state) return;
-  state.cooldownUntil = Math.max(state.cooldownUntil, Date.now() + ms);
-  if (reason !== undefined) state.lastError = { at: Date.now(), message: reason };
+  cluster.coolDown(nodeId, Date.now() + ms, reason);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withTopLevelFields } from '../../src/http/json-fields.js';
+import { withTopLevelFields } from '../../src/serving/json-fields.js';
 
 const fields = { id: '"r-1"', model: '"m1"' };
 
@@ -39,7 +39,7 @@ describe('withTopLevelFields', () => {
 
 describe('withFiniteNumbers', () => {
   it('turns NaN and ±Infinity outside strings into null, leaves strings alone', async () => {
-    const { withFiniteNumbers, mayHaveNonFinite } = await import('../../src/http/json-fields.js');
+    const { withFiniteNumbers, mayHaveNonFinite } = await import('../../src/serving/json-fields.js');
     const text = '{"a":NaN,"b":[Infinity,-Infinity,1],"s":"NaN and Infinity","c":{"d":-Infinity}}';
     expect(mayHaveNonFinite(text)).toBe(true);
     expect(JSON.parse(withFiniteNumbers(text))).toEqual({

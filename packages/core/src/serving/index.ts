@@ -1,0 +1,11 @@
+export * from './capabilities.js';
+export type { ServingBody, ServingMessage } from './chat-body.js';
+export * from './client-link.js';
+export * from './dispatch.js';
+export * from './driver-lookup.js';
+export * from './relay-sink.js';
+export * from './request-observer.js';
+export * from './request-watcher.js';
+export * from './router-like.js';
+export * from './serve-chat.js';
+export { ServedStream } from './served-stream.js';

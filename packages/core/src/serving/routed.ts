@@ -1,0 +1,13 @@
+import type { AgentContext } from '../context/agent-context.js';
+import type { ChatMessage } from '../drivers/types.js';
+import type { RouteDecision } from '../routing/types.js';
+
+/** A routed request on its way: when it started, who asked, where it goes (what observers see). */
+export interface Routed {
+  t0: number;
+  ctx: AgentContext;
+  decision: RouteDecision;
+  routeMs: number;
+  messages: readonly ChatMessage[];
+  client?: string;
+}

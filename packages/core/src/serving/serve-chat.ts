@@ -1,0 +1,229 @@
+import type { ReplicaState } from '../cluster/replica-state.js';
+import type { AgentContext } from '../context/agent-context.js';
+import type { ChatCompletion, ChatMessage, ChatRequest, ChatStreamRequest } from '../drivers/types.js';
+import type { Candidate, RouteDecision } from '../routing/types.js';
+import { requiredCapabilities } from './capabilities.js';
+import type { ServingBody } from './chat-body.js';
+import type { ClientLink } from './client-link.js';
+import { ClientGoneError, type DispatchDeps, dispatchWithFailover } from './dispatch.js';
+import { mayHaveNonFinite, withFiniteNumbers, withTopLevelFields } from './json-fields.js';
+import { recordOutcome } from './record.js';
+import type { RequestObserver } from './request-observer.js';
+import { endRequest, type RequestWatcher } from './request-watcher.js';
+import type { Routed } from './routed.js';
+import { type FirstResult, ServedStream } from './served-stream.js';
+import { upstreamBody } from './upstream-body.js';
+
+export interface ServingDeps extends DispatchDeps {
+  /** Told how each request ended (request log, metrics): see request-observer.ts. */
+  observers?: readonly RequestObserver[];
+  /** `requested`: answers name the model the caller asked for (see GatewayBridge). */
+  responseModel?: 'served' | 'requested';
+  /** Replicas sharing Redis: a session's node is read from it before routing (replica-state.ts). */
+  replicas?: Pick<ReplicaState, 'primeSession' | 'degraded'>;
+}
+
+/** One chat request, parsed, with its agent context: what serving needs from its caller. */
+export interface ServeRequest {
+  body: ServingBody;
+  ctx: AgentContext;
+  /** The caller's end: going away aborts the node call. */
+  client: ClientLink;
+  /** performance.now() when the request arrived. */
+  t0: number;
+  /** Who asked (the digest of the caller's API key), for routes only that caller may read. */
+  owner?: string | undefined;
+  /** Tracing, when on. */
+  watcher?: RequestWatcher | undefined;
+}
+
+/** The whole answer, as JSON text with `id` (the route id) and `model` replaced. */
+export interface ServedCompletion {
+  ok: true;
+  stream: false;
+  decision: RouteDecision;
+  candidate: Candidate;
+  text: string;
+}
+
+/** The request failed before any output; observers were told and the outcome recorded. */
+export interface ServeFailure {
+  ok: false;
+  error: unknown;
+  /** Set when routing got that far (the answer still names the route). */
+  decision: RouteDecision | undefined;
+}
+
+export type Served = ServedCompletion | ServedStream | ServeFailure;
+
+/**
+ * Serves one chat request: route (with the agent context and the capabilities the body needs),
+ * dispatch with failover until a node answers, and for a stream the relay that follows
+ * (ServedStream.relay); the outcome goes to the router and the end to the observers. No transport
+ * here: the gateway frames the result as HTTP, LangChain's in-process mode as chat chunks.
+ */
+export async function serveChat(deps: ServingDeps, req: ServeRequest): Promise<Served> {
+  const { body, ctx, t0, watcher } = req;
+  const stream = body.stream === true;
+  const messages = body.messages as unknown as ChatMessage[];
+  let decision: RouteDecision | undefined;
+  let routeMs: number | undefined;
+  try {
+    // Another replica may have served this session's last turn: its node comes from Redis.
+    if (deps.replicas && ctx.sessionId !== undefined) await deps.replicas.primeSession(ctx.sessionId);
+    const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
+    const r0 = performance.now();
+    decision = deps.router.route(
+      {
+        messages,
+        ...(body.model !== undefined ? { model: body.model } : {}),
+        ...(maxTokens ? { maxTokens } : {}),
+        requires: requiredCapabilities(body),
+        ...(req.owner !== undefined ? { owner: req.owner } : {}),
+      },
+      ctx,
+    );
+    routeMs = performance.now() - r0;
+    watcher?.routed(body, ctx, decision, r0, r0 + routeMs);
+    const route: Routed = {
+      t0,
+      ctx,
+      decision,
+      routeMs,
+      messages,
+      ...(req.owner !== undefined ? { client: req.owner } : {}),
+    };
+    return await (stream ? startStream(deps, req, route) : complete(deps, req, route));
+  } catch (error) {
+    endRequest(deps, watcher, {
+      t0,
+      stream,
+      ctx,
+      ...(decision ? { decision } : {}),
+      ...(routeMs !== undefined ? { routeMs } : {}),
+      messages,
+      ...(req.owner !== undefined ? { client: req.owner } : {}),
+      outcome: 'error',
+      error,
+    });
+    return { ok: false, error, decision };
+  }
+}
+
+/** Dispatch failed: the route learns it, unless the caller left before any node answered. */
+function dispatchFailed(deps: ServingDeps, decision: RouteDecision, err: unknown): never {
+  if (!(err instanceof ClientGoneError))
+    recordOutcome(deps.router, decision.routeId, {
+      success: false,
+      error: String((err as Error).message ?? err),
+    });
+  throw err;
+}
+
+async function complete(deps: ServingDeps, req: ServeRequest, route: Routed): Promise<ServedCompletion> {
+  const { body } = req;
+  const { t0, decision } = route;
+  let started: Awaited<ReturnType<typeof dispatchWithFailover<string | ChatCompletion>>>;
+  try {
+    started = await dispatchWithFailover<string | ChatCompletion>(
+      deps,
+      decision,
+      req.client,
+      (driver, cand, signal, headers) => {
+        const upstream = { ...upstreamBody(body, cand), stream: false } as unknown as ChatRequest;
+        delete (upstream as { stream_options?: unknown }).stream_options;
+        const options = headers ? { signal, headers } : { signal };
+        // The same pass-through as streams: the node's JSON relayed with only `model` replaced.
+        return driver.chatRaw ? driver.chatRaw(upstream, options) : driver.chat(upstream, options);
+      },
+      req.watcher,
+    );
+  } catch (err) {
+    dispatchFailed(deps, decision, err);
+  }
+  started.finish();
+  const latencyMs = performance.now() - t0 - started.waitedMs;
+  const modelId =
+    deps.responseModel === 'requested' && body.model !== undefined ? body.model : started.candidate.modelId;
+  let usage: { completion_tokens?: number; prompt_tokens?: number } | undefined;
+  let text: string;
+  if (typeof started.value === 'string') {
+    const raw = mayHaveNonFinite(started.value) ? withFiniteNumbers(started.value) : started.value;
+    text = withTopLevelFields(raw, { id: JSON.stringify(decision.routeId), model: JSON.stringify(modelId) });
+    usage = usageOf(started.value);
+  } else {
+    text = JSON.stringify({ ...started.value, id: decision.routeId, model: modelId });
+    usage = started.value.usage;
+  }
+  const tokens = usage?.completion_tokens;
+  const promptTokens = usage?.prompt_tokens;
+  recordOutcome(deps.router, decision.routeId, {
+    success: true,
+    latencyMs,
+    ttftMs: latencyMs,
+    ...(tokens !== undefined ? { tokens } : {}),
+    ...(promptTokens !== undefined ? { promptTokens } : {}),
+  });
+  endRequest(deps, req.watcher, {
+    ...route,
+    stream: false,
+    candidate: started.candidate,
+    outcome: 'ok',
+    ttftMs: latencyMs,
+    ...(tokens !== undefined ? { tokens } : {}),
+    ...(promptTokens !== undefined ? { promptTokens } : {}),
+  });
+  return { ok: true, stream: false, decision, candidate: started.candidate, text };
+}
+
+const COMPLETION_TOKENS = /"completion_tokens"\s*:\s*(\d+)/;
+const PROMPT_TOKENS = /"prompt_tokens"\s*:\s*(\d+)/;
+
+/** Token counts from a completion's JSON text without parsing it (undefined when absent). */
+function usageOf(text: string): { completion_tokens?: number; prompt_tokens?: number } | undefined {
+  const completion = COMPLETION_TOKENS.exec(text);
+  if (!completion) return undefined;
+  const prompt = PROMPT_TOKENS.exec(text);
+  return {
+    completion_tokens: Number(completion[1]),
+    ...(prompt ? { prompt_tokens: Number(prompt[1]) } : {}),
+  };
+}
+
+async function startStream(deps: ServingDeps, req: ServeRequest, route: Routed): Promise<ServedStream> {
+  const { body } = req;
+  const { t0, decision } = route;
+  let started: Awaited<ReturnType<typeof dispatchWithFailover<FirstResult>>>;
+  try {
+    started = await dispatchWithFailover<FirstResult>(
+      deps,
+      decision,
+      req.client,
+      async (driver, cand, signal, headers) => {
+        // Always ask the node for usage (the router learns from token counts); the relay strips
+        // it unless the caller asked for it too.
+        const upstream = {
+          ...upstreamBody(body, cand),
+          stream: true,
+          stream_options: { ...(body.stream_options ?? {}), include_usage: true },
+        } as unknown as ChatStreamRequest;
+        const options = headers ? { signal, headers } : { signal };
+        // Failover is only safe before the caller has seen a byte: wait for the node's first chunk.
+        if (driver.chatStreamRaw) {
+          const iter = driver.chatStreamRaw(upstream, options)[Symbol.asyncIterator]();
+          return { raw: true, iter, first: await iter.next() };
+        }
+        const iter = driver.chatStream(upstream, options)[Symbol.asyncIterator]();
+        return { raw: false, iter, first: await iter.next() };
+      },
+      req.watcher,
+    );
+  } catch (err) {
+    dispatchFailed(deps, decision, err);
+  }
+  // The node's own speed: time spent queueing for a slot is not the node's latency.
+  const ttftMs = performance.now() - t0 - started.waitedMs;
+  const shownModel =
+    deps.responseModel === 'requested' && body.model !== undefined ? body.model : started.candidate.modelId;
+  return new ServedStream(deps, req, route, started, ttftMs, shownModel);
+}

@@ -1,0 +1,168 @@
+import type { ChatChunk } from '../drivers/types.js';
+import { BrokeError } from '../errors.js';
+import type { Candidate, RouteDecision } from '../routing/types.js';
+import { type DispatchStarted, failureOf } from './dispatch.js';
+import { mayHaveNonFinite, withFiniteNumbers, withTopLevelFields } from './json-fields.js';
+import { recordOutcome } from './record.js';
+import type { RelaySink } from './relay-sink.js';
+import type { RequestFacts } from './request-observer.js';
+import { endRequest } from './request-watcher.js';
+import type { Routed } from './routed.js';
+import type { ServeRequest, ServingDeps } from './serve-chat.js';
+
+/** The node's first result: raw payloads (the pass-through) or parsed chunks (drivers without it). */
+export type FirstResult =
+  | { raw: true; iter: AsyncIterator<string[]>; first: IteratorResult<string[]> }
+  | { raw: false; iter: AsyncIterator<ChatChunk>; first: IteratorResult<ChatChunk> };
+
+/** A usage object (not `"usage": null`) in a raw payload: that chunk is parsed. */
+const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+/** Non-empty text content in a raw payload (counts as a token when the node reports no usage). */
+const CONTENT_TEXT = /"content"\s*:\s*"[^"]/;
+const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
+
+/**
+ * A stream whose node has produced its first chunk: `relay` hands every chunk to a sink, then
+ * records the outcome and tells the observers. Read `decision` after dispatch for the headers:
+ * a fallback before the first chunk already changed the route's explanation.
+ */
+export class ServedStream {
+  readonly ok = true;
+  readonly stream = true;
+  readonly decision: RouteDecision;
+  readonly candidate: Candidate;
+
+  constructor(
+    private readonly deps: ServingDeps,
+    private readonly req: ServeRequest,
+    private readonly route: Routed,
+    private readonly started: DispatchStarted<FirstResult>,
+    /** Time to the first chunk, without waits for a node slot. */
+    readonly ttftMs: number,
+    /** The model the caller's chunks name. */
+    private readonly shownModel: string,
+  ) {
+    this.decision = route.decision;
+    this.candidate = started.candidate;
+  }
+
+  /** Relays the node's chunks to `s` until the end; never throws (failures go to `s.fail`). */
+  async relay(s: RelaySink): Promise<void> {
+    const { deps, route, started, ttftMs, shownModel } = this;
+    const { t0, decision } = route;
+    const { candidate, controller } = started;
+    const result = started.value;
+    const wantsUsage = this.req.body.stream_options?.include_usage === true;
+    // Every chunk's `id` is the route id: callers read it as `response.id` to rate or explain it.
+    const fields = { id: JSON.stringify(decision.routeId), model: JSON.stringify(shownModel) };
+    s.onAbort(() => controller.abort('client closed the stream'));
+    let usage: ChatChunk['usage'];
+    let chunks = 0;
+    let last: ChatChunk | undefined;
+    let lastPayload: string | undefined;
+    let ended = false;
+    /** One parsed chunk as the caller gets it (dropped when it only carries unwanted usage). */
+    const emit = (chunk: ChatChunk): void => {
+      last = chunk;
+      if (chunk.usage) usage = chunk.usage;
+      if (chunk.choices.some((ch) => ch.delta?.content || ch.delta?.tool_calls)) chunks += 1;
+      if (chunk.choices.length === 0 && !wantsUsage) return;
+      const out = wantsUsage || !chunk.usage ? chunk : { ...chunk, usage: undefined };
+      s.push(JSON.stringify({ ...out, id: decision.routeId, model: shownModel }));
+    };
+    const facts = (): RequestFacts => ({ ...route, stream: true, candidate, ttftMs, outcome: 'ok' });
+    try {
+      if (result.raw) {
+        // Pass-through: payloads go out as the node wrote them, with only `id` and `model`
+        // replaced; the rare chunk carrying usage is parsed.
+        for (let r = result.first; !r.done; r = await result.iter.next()) {
+          for (const raw of r.value) {
+            // Python servers may write NaN / Infinity (not JSON): made null before anything reads it.
+            const payload = mayHaveNonFinite(raw) ? withFiniteNumbers(raw) : raw;
+            lastPayload = payload;
+            if (USAGE_OBJECT.test(payload)) {
+              emit(JSON.parse(payload) as ChatChunk);
+              continue;
+            }
+            if (CONTENT_TEXT.test(payload) || payload.includes('"tool_calls"')) chunks += 1;
+            if (!wantsUsage && EMPTY_CHOICES.test(payload)) continue;
+            s.push(withTopLevelFields(payload, fields));
+          }
+          await s.flush();
+          if (s.aborted) break;
+        }
+        if (lastPayload !== undefined && last === undefined) last = JSON.parse(lastPayload) as ChatChunk;
+      } else {
+        for (let r = result.first; !r.done; r = await result.iter.next()) {
+          emit(r.value);
+          await s.flush();
+          if (s.aborted) break;
+        }
+      }
+      ended = !s.aborted;
+      if (ended) {
+        if (wantsUsage && !usage && last) {
+          // The node ignored include_usage: send an estimate (one token per content chunk).
+          const estimate = { prompt_tokens: 0, completion_tokens: chunks, total_tokens: chunks };
+          s.push(
+            JSON.stringify({
+              ...last,
+              id: decision.routeId,
+              choices: [],
+              usage: estimate,
+              model: candidate.modelId,
+            }),
+          );
+        }
+        await s.end();
+        const latencyMs = performance.now() - t0 - started.waitedMs;
+        const tokens = usage?.completion_tokens ?? chunks;
+        const promptTokens = usage?.prompt_tokens;
+        recordOutcome(deps.router, decision.routeId, {
+          success: true,
+          latencyMs,
+          ttftMs,
+          tokens,
+          ...(usage ? { promptTokens } : {}),
+        });
+        endRequest(deps, this.req.watcher, { ...facts(), tokens, ...(usage ? { promptTokens } : {}) });
+      } else {
+        endRequest(deps, this.req.watcher, { ...facts(), outcome: 'client_closed' });
+      }
+    } catch (err) {
+      if (s.aborted || this.req.client.gone) {
+        // the caller left; nothing to tell anyone
+        endRequest(deps, this.req.watcher, { ...facts(), outcome: 'client_closed' });
+        return;
+      }
+      // Output has started, so failover would duplicate text: end with a clear error.
+      const failure = failureOf(candidate.nodeId, err, controller.signal);
+      const message = `stream from node ${candidate.nodeId} failed after output had started: ${failure.error.message}`;
+      deps.router.noteAttempt(decision.routeId, {
+        nodeId: candidate.nodeId,
+        modelId: candidate.modelId,
+        ok: false,
+        error: message,
+      });
+      recordOutcome(deps.router, decision.routeId, {
+        success: false,
+        latencyMs: performance.now() - t0 - started.waitedMs,
+        ttftMs,
+        error: message,
+      });
+      const error = new BrokeError('stream_interrupted', message, { status: failure.error.status });
+      endRequest(deps, this.req.watcher, { ...facts(), outcome: 'error', status: 200, error });
+      try {
+        await s.fail(error);
+      } catch {
+        // the caller may be gone as well
+      }
+    } finally {
+      started.finish();
+      if (!ended) {
+        controller.abort('stream ended early');
+        result.iter.return?.().catch(() => {});
+      }
+    }
+  }
+}
