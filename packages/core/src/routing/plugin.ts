@@ -68,6 +68,8 @@ export interface RoutingContext {
    * previous node × model under `routing.sessions: pin`. Fallbacks stay ranked as usual.
    */
   readonly stickTo?: number | undefined;
+  /** Milliseconds until the session's other requests in flight should finish (parallel agents of one run). */
+  readonly teamSlackMs?: number;
   /** The session's previous turn and what session outcomes taught about hand-offs after it. */
   readonly handOff?: { readonly from: Turn; readonly stats: HandOffs } | undefined;
   /** Static per-candidate arrays and live per-node arrays. */

@@ -28,6 +28,7 @@ import { defaultFactors, othersAtStart } from './factors/index.js';
 import { estimatedCost } from './filters/escalation.js';
 import { defaultFilters } from './filters/index.js';
 import { LiveTable } from './live-table.js';
+import { ParallelRuns } from './parallel-runs.js';
 import { PerfCache } from './perf-cache.js';
 import { RoutingPipeline } from './pipeline.js';
 import type { Factor, Filter, RoutingContext } from './plugin.js';
@@ -92,6 +93,8 @@ interface RouteRecord extends LearnedRoute {
   servedOk: boolean;
   /** Estimated cost held against the team's escalation budget until the outcome (0: none). */
   reserved: number;
+  /** When it should finish (router clock): what its run's parallel requests wait for. */
+  finishAt: number;
   /** Rebuilt from the store's log: this router never held its decision. */
   recovered?: true;
 }
@@ -125,6 +128,10 @@ export class Router {
   private readonly affinity: SessionAffinity;
   /** Which role → model hand-offs led to good session outcomes (learning/hand-offs.ts). */
   private readonly handOffs = new HandOffs();
+  /** Each session's requests in flight and when they should finish (the team-slack factor). */
+  private readonly parallel = new ParallelRuns();
+  /** Position of the team-slack factor among the pipeline's factors (−1: disabled). */
+  private readonly slackFactor: number;
   private readonly teams: CardinalityCap;
   private readonly roles: CardinalityCap;
   private readonly rng: Prng;
@@ -179,6 +186,7 @@ export class Router {
     const filters = [...defaultFilters(), ...(opts.filters ?? [])].filter((f) => !disabled.has(f.name));
     const factors = [...defaultFactors(), ...(opts.factors ?? [])].filter((f) => !disabled.has(f.name));
     this.pipeline = new RoutingPipeline(filters, factors);
+    this.slackFactor = factors.findIndex((f) => f.name === 'team-slack');
   }
 
   /** Router with the learned statistics loaded from the store. */
@@ -233,6 +241,7 @@ export class Router {
       affinity: this.affinity.lookup(agent.sessionId),
       handOff: this.handOffFrom(agent.sessionId),
       stickTo: this.sessionPin(agent.sessionId, selection.kind),
+      teamSlackMs: this.parallel.slackMs(agent.sessionId, now),
       table: this.table,
       live: this.live,
       escalation: this.spend,
@@ -248,6 +257,10 @@ export class Router {
     (routingContext as { request: RouteRequest }).request = withoutMessages(req);
 
     const routeId = this.ids.next();
+    // The chosen one's own predicted time (without the slack its run would wait anyway).
+    const slackAt = this.slackFactor;
+    const finishAt =
+      now + (result.topTimeMs[0] as number) - (slackAt < 0 ? 0 : (result.topTerms[slackAt] as number));
     // An escalated route holds its estimated cost against the budget until its outcome.
     const reserved = result.chosen.node.escalation ? estimatedCost(result.chosen, routingContext) : 0;
     if (reserved > 0) this.spend?.reserve(team, reserved);
@@ -294,11 +307,13 @@ export class Router {
       served: { nodeId: result.chosen.nodeId, modelId: result.chosen.modelId },
       servedOk: false,
       reserved,
+      finishAt,
       implicit: undefined,
       judged: undefined,
       recovered: undefined,
     });
     this.details.set(routeId, explanation);
+    this.parallel.add(agent.sessionId, finishAt, now);
     this.affinity.remember(agent.sessionId, result.chosen.nodeId, result.chosen.modelId);
     if (agent.role !== undefined) this.handOffs.noteTurn(agent.sessionId, role, result.chosen.modelId);
     this.onDecision?.(explanation);
@@ -321,6 +336,7 @@ export class Router {
     const record = this.routes.peek(routeId);
     if (!record) return Promise.reject(new RouteNotFoundError(routeId));
     const served = record.served;
+    this.parallel.remove(record.sessionId, record.finishAt);
     noteOutcome(record.summary, served, outcome);
     this.learner.observeReply(record, outcome);
     if (this.cluster.observePerf) {
@@ -488,7 +504,7 @@ export class Router {
     // Another call may have recovered it meanwhile: one record per route.
     const known = this.routes.peek(routeId);
     if (known) return known;
-    const record: RouteRecord = { ...recovered, sessionId: undefined, others: 0, reserved: 0 };
+    const record: RouteRecord = { ...recovered, sessionId: undefined, others: 0, reserved: 0, finishAt: 0 };
     this.routes.set(routeId, record);
     return record;
   }

@@ -120,6 +120,37 @@ describe('the decision rule', () => {
     expect(pin.router.route(ask(EASY, { model: 'tiny' }), { sessionId: 's1' }).modelId).toBe('tiny');
   });
 
+  it('parallel agents of one run: a request finishing before its siblings anyway takes the better model', () => {
+    const { router, state } = cluster();
+    const MEDIUM =
+      'Write a short summary of the trade-offs between optimistic and pessimistic locking in databases, with one example each.';
+    const alone = router.route(ask(MEDIUM), { role: 'writer', sessionId: 'solo' });
+    expect(alone.modelId).not.toBe('big');
+    // The run's architect works on a hard task on the big model for several seconds...
+    const architect = router.route(ask(HARD), { role: 'architect', sessionId: 'run' });
+    expect(architect.modelId).toBe('big');
+    state.update('ultra', { inFlight: 1 });
+    // ...so its writer, in flight at the same time, gains nothing by finishing sooner.
+    const writer = router.route(ask(MEDIUM), { role: 'writer', sessionId: 'run' });
+    expect(writer.modelId).toBe('big');
+    const slower = writer.explanation.ranked.find((c) => c.modelId !== 'big');
+    expect(slower?.terms['team-slack']?.value).toBeGreaterThan(0);
+    expect(slower?.terms['team-slack']?.note).toMatch(
+      /the run waits ~\d+ ms for its other requests in flight/,
+    );
+    // Both done: nothing to wait for, the run's next request is routed on its own merits.
+    state.update('ultra', { inFlight: 0 });
+    void router.recordOutcome(architect.routeId, {
+      success: true,
+      latencyMs: 5000,
+      ttftMs: 400,
+      tokens: 200,
+    });
+    void router.recordOutcome(writer.routeId, { success: true, latencyMs: 3000, ttftMs: 400, tokens: 100 });
+    const next = router.route(ask(MEDIUM), { role: 'writer', sessionId: 'run' });
+    expect(next.explanation.ranked.every((c) => c.terms['team-slack']?.value === 0)).toBe(true);
+  });
+
   it('learns typical reply lengths: the time prediction follows them, capped by max_tokens', () => {
     const { router } = cluster();
     const before = router.route(ask('Summarize: the meeting moved to Tuesday.'), { role: 'writer' });

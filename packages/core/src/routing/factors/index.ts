@@ -7,6 +7,7 @@ import { queueWaitFactor } from './queue-wait.js';
 import { roleRulesFactor } from './role-rules.js';
 import { runTimeFactor } from './run-time.js';
 import { sessionCacheFactor } from './session-cache.js';
+import { teamSlackFactor } from './team-slack.js';
 
 export { coldLoadFactor } from './cold-load.js';
 export { handOffFactor } from './hand-off.js';
@@ -16,6 +17,7 @@ export { aheadInQueue, queueWaitFactor } from './queue-wait.js';
 export { AVOID_PENALTY, PREFER_BONUS, roleRulesFactor } from './role-rules.js';
 export { DEFAULT_PERF, othersAtStart, runTimeFactor, serviceMs } from './run-time.js';
 export { sessionCacheFactor } from './session-cache.js';
+export { teamSlackFactor } from './team-slack.js';
 
 /**
  * Built-in factors in the order they run (fresh instances: some keep per-route scratch state).
@@ -32,5 +34,6 @@ export function defaultFactors(): Factor[] {
     queueWaitFactor(),
     coldLoadFactor(),
     sessionCacheFactor(),
+    teamSlackFactor(),
   ];
 }
