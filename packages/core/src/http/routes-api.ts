@@ -34,7 +34,10 @@ export function feedbackHandler(
       ...(body.success !== undefined ? { success: body.success } : {}),
       ...(body.thumbs !== undefined ? { thumbs: body.thumbs } : {}),
     };
-    const routeIds = await router.rate(target, feedback, body.id, clientOf(c));
+    const routeIds =
+      body.outcome === 'session' && body.session !== undefined
+        ? await rateSession(router, body.session, feedback, body.id, clientOf(c))
+        : await router.rate(target, feedback, body.id, clientOf(c));
     try {
       onRated?.(routeIds, feedback);
     } catch {
@@ -47,6 +50,19 @@ export function feedbackHandler(
       ...(body.id !== undefined ? { id: body.id } : {}),
     });
   };
+}
+
+/** A session outcome; a custom router without hand-off learning rates the session's routes. */
+function rateSession(
+  router: RouterLike,
+  session: string,
+  feedback: Feedback,
+  id: string | undefined,
+  viewer: string | undefined,
+): Promise<string[]> {
+  return router.rateSession
+    ? router.rateSession(session, feedback, id, viewer)
+    : router.rate({ session, last: 100 }, feedback, id, viewer);
 }
 
 /** One route in the listing, in the API's snake_case; `explanation` links to the full story. */

@@ -167,8 +167,24 @@ export const FeedbackBodySchema = z
     score: z.number().min(0).max(1).optional(),
     success: z.boolean().optional(),
     thumbs: z.enum(['up', 'down']).optional(),
+    /**
+     * `session`: the score is the outcome of the whole session (a crew run), credited to its
+     * role → model hand-offs as well as to each of its routes. Needs `session` alone.
+     */
+    outcome: z.enum(['routes', 'session']).optional(),
   })
   .strict()
+  .refine(
+    (b) =>
+      b.outcome !== 'session' ||
+      (b.session !== undefined &&
+        [b.route_id, b.routeId, b.selection, b.team, b.role, b.last].every((v) => v === undefined)),
+    {
+      message:
+        'outcome "session" rates a whole session: give session (and no route_id, selection, team, role or last)',
+      path: ['outcome'],
+    },
+  )
   .refine(
     (b) =>
       [b.route_id ?? b.routeId, b.selection, hasScope(b) || undefined].filter((v) => v !== undefined)

@@ -22,6 +22,8 @@ export interface RouterLike {
    * to the route ids rated. Errors: 404 unknown route or empty selection, 409 repeated id.
    */
   rate(target: FeedbackTarget, feedback: Feedback, feedbackId?: string, viewer?: string): Promise<string[]>;
+  /** A whole session's outcome: rated on its routes and credited to its hand-offs (optional). */
+  rateSession?(session: string, feedback: Feedback, feedbackId?: string, viewer?: string): Promise<string[]>;
   /** Recent routes, newest first; `nextCursor` is the position to continue before. */
   listRoutes(query: RouteQuery): { data: RouteSummary[]; nextCursor?: number };
   /** `viewer` (a key digest, when keys are configured): only routes that caller made. */
