@@ -10,3 +10,4 @@ export * from './replica-state.js';
 export * from './ssh-memory.js';
 export * from './status-report.js';
 export * from './validation.js';
+export * from './warm-up.js';

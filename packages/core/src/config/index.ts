@@ -8,4 +8,5 @@ export * from './observability-schema.js';
 export * from './resolve-paths.js';
 export * from './schema.js';
 export * from './tracing-schema.js';
+export * from './warmup-schema.js';
 export * from './write-json-schema.js';

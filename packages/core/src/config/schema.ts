@@ -7,6 +7,7 @@ import { EscalationSchema, NodeEscalationSchema } from './escalation-schema.js';
 import { ObservabilitySchema } from './observability-schema.js';
 import { RayServeSchema } from './rayserve-schema.js';
 import { closestKey, strictObject } from './unknown-keys.js';
+import { WarmupSchema } from './warmup-schema.js';
 
 /**
  * The one source of truth for `broke.yaml`. Types, validation and the JSON Schema all come from
@@ -264,6 +265,8 @@ export const BrokeConfigSchema = strictObject({
   defaultContext: strictObject(AgentContextSchema.shape).optional(),
   /** Daily budgets per team for nodes marked `escalation` (config/escalation-schema.ts). */
   escalation: EscalationSchema.optional(),
+  /** Predictive warm-up of the next turn's model (config/warmup-schema.ts); off unless set. */
+  warmup: WarmupSchema.optional(),
 }).superRefine((config, ctx) => {
   for (const problem of crossCheck(config)) ctx.addIssue({ code: 'custom', ...problem });
   // A paid endpoint without a budget would never be used: say so rather than silently ignore it.

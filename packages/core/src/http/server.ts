@@ -3,11 +3,14 @@ import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
 import { ClusterState } from '../cluster/cluster-state.js';
 import { ReplicaState } from '../cluster/replica-state.js';
+import { WarmUpPlanner } from '../cluster/warm-up.js';
 import type { BrokeConfig } from '../config/schema.js';
 import { BrokeError } from '../errors.js';
 import { SessionAffinity } from '../learning/session-affinity.js';
 import { type GatewayTracing, startTracing } from '../observability/tracing.js';
 import { Router } from '../routing/router.js';
+import type { RouteExplanation } from '../routing/types.js';
+import { driverLookup } from '../serving/driver-lookup.js';
 import type { RouterLike } from '../serving/router-like.js';
 import { openStatsStore } from '../stores/open-stats-store.js';
 import { createGatewayApp, type GatewayAppOptions } from './app.js';
@@ -69,6 +72,8 @@ export interface RunningGateway {
   cluster: ClusterState;
   /** Its OpenTelemetry tracing when on (`forceFlush()` exports every span ended so far). */
   tracing?: GatewayTracing;
+  /** Predictive warm-up, when `warmup.enabled` and the router is the gateway's own. */
+  warmUp?: WarmUpPlanner;
   close(): Promise<void>;
 }
 
@@ -112,6 +117,18 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   // Sessions are shared when the router is ours (a router passed in keeps its own memory).
   const affinity = replicas && !options.router ? new SessionAffinity() : undefined;
   if (affinity) replicas?.attach(affinity);
+  // Fed by our router's decisions (a router passed in has its own onDecision, if any).
+  const warmUp =
+    config.warmup?.enabled && !options.router
+      ? new WarmUpPlanner({
+          config: config.warmup,
+          nodes: config.nodes,
+          models: config.models,
+          cluster,
+          driver: driverLookup(config, options.drivers),
+          onEvent: (e) => options.requestLogger?.info(e, e.event),
+        })
+      : undefined;
   // A router we made is ours to close (it owns the store); a router passed in is the caller's.
   const owned = options.router
     ? undefined
@@ -120,6 +137,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         cluster,
         store: openStatsStore(config.store),
         ...(affinity ? { affinity } : {}),
+        ...(warmUp ? { onDecision: (e: RouteExplanation) => warmUp.observe(e) } : {}),
       }).catch(async (err: unknown) => {
         await ownReplicas?.close();
         throw err;
@@ -171,8 +189,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     router,
     cluster,
     ...(tracing ? { tracing } : {}),
+    ...(warmUp ? { warmUp } : {}),
     close: () =>
       new Promise<void>((resolve) => {
+        warmUp?.close();
         // Streams may be open: drop them rather than wait for long generations to end.
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         server.close(() => {

@@ -11,4 +11,5 @@ export * from './quality-stat.js';
 export * from './quality-temperature.js';
 export * from './reward.js';
 export * from './role-model-quality.js';
+export * from './role-transitions.js';
 export * from './session-affinity.js';
