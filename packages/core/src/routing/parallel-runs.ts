@@ -3,55 +3,102 @@ const MAX_PER_SESSION = 64;
 /** Sessions tracked at once (oldest forgotten first). */
 const MAX_SESSIONS = 10_000;
 
+/** A session's requests in flight: when each should finish (router clock) and on which node. */
+export interface RunInFlight {
+  readonly finishAt: readonly number[];
+  readonly node: readonly number[];
+}
+
+interface Entries {
+  finishAt: number[];
+  node: number[];
+}
+
 /**
- * Predicted finish times of the requests in flight per session (a crew run, an AutoGen chat):
- * when a run has several agents working at once it goes on only when the last of them is done,
- * so a new request of the same run gains nothing by finishing before that (the team-slack
- * factor). Only what is in flight: entries leave with the route's outcome, and stale ones (a
+ * The requests in flight per session (a crew run, an AutoGen chat), with when each should finish
+ * and where it runs: when a run has several agents working at once it goes on only when the last
+ * of them is done (the team-slack factor). Entries leave with the route's outcome; stale ones (a
  * route that never reported) stop counting once their time has passed.
  */
 export class ParallelRuns {
-  private readonly bySession = new Map<string, number[]>();
+  private readonly bySession = new Map<string, Entries>();
 
-  /** Milliseconds from `now` until the session's other requests in flight should be done (0: none). */
-  slackMs(sessionId: string | undefined, now: number): number {
-    if (sessionId === undefined) return 0;
-    const finishes = this.bySession.get(sessionId);
-    if (!finishes) return 0;
-    let last = now;
-    for (const at of finishes) if (at > last) last = at;
-    return last - now;
+  /** The session's requests in flight (undefined: none). */
+  of(sessionId: string | undefined): RunInFlight | undefined {
+    return sessionId === undefined ? undefined : this.bySession.get(sessionId);
   }
 
-  /** A request of the session was routed, predicted to finish at `finishAt`. */
-  add(sessionId: string | undefined, finishAt: number, now: number): void {
+  /**
+   * A request of the session was routed to node `node`, predicted to finish at `finishAt`. Its
+   * siblings on the same node now share it: each is slowed by `slowdown` (batchSlowdown).
+   */
+  add(sessionId: string | undefined, finishAt: number, node: number, slowdown: number, now: number): void {
     if (sessionId === undefined) return;
-    let finishes = this.bySession.get(sessionId);
-    if (!finishes) {
+    let entries = this.bySession.get(sessionId);
+    if (!entries) {
       if (this.bySession.size >= MAX_SESSIONS) {
         const oldest = this.bySession.keys().next().value as string;
         this.bySession.delete(oldest);
       }
-      finishes = [];
-      this.bySession.set(sessionId, finishes);
+      entries = { finishAt: [], node: [] };
+      this.bySession.set(sessionId, entries);
     }
-    // Routes that never reported and whose time has long passed stop counting.
-    for (let i = finishes.length - 1; i >= 0; i--) if ((finishes[i] as number) < now) finishes.splice(i, 1);
-    if (finishes.length >= MAX_PER_SESSION) finishes.shift();
-    finishes.push(finishAt);
+    for (let i = entries.finishAt.length - 1; i >= 0; i--) {
+      const at = entries.finishAt[i] as number;
+      if (at < now) {
+        entries.finishAt.splice(i, 1);
+        entries.node.splice(i, 1);
+      } else if (entries.node[i] === node) entries.finishAt[i] = now + (at - now) * (1 + slowdown);
+    }
+    if (entries.finishAt.length >= MAX_PER_SESSION) {
+      entries.finishAt.shift();
+      entries.node.shift();
+    }
+    entries.finishAt.push(finishAt);
+    entries.node.push(node);
   }
 
   /** The request finished (or failed): it no longer holds the run up. */
-  remove(sessionId: string | undefined, finishAt: number): void {
+  remove(sessionId: string | undefined, node: number, routedFinishAt: number, now: number): void {
     if (sessionId === undefined) return;
-    const finishes = this.bySession.get(sessionId);
-    if (!finishes) return;
-    const at = finishes.indexOf(finishAt);
-    if (at >= 0) finishes.splice(at, 1);
-    if (finishes.length === 0) this.bySession.delete(sessionId);
+    const entries = this.bySession.get(sessionId);
+    if (!entries) return;
+    // Its entry may have been pushed back by siblings since; take the one on its node closest to
+    // (at or after) what it was routed with.
+    let best = -1;
+    for (let i = 0; i < entries.finishAt.length; i++) {
+      if (entries.node[i] !== node || (entries.finishAt[i] as number) < routedFinishAt) continue;
+      if (best < 0 || (entries.finishAt[i] as number) < (entries.finishAt[best] as number)) best = i;
+    }
+    if (best < 0) best = entries.node.indexOf(node);
+    if (best >= 0) {
+      entries.finishAt.splice(best, 1);
+      entries.node.splice(best, 1);
+    }
+    for (let i = entries.finishAt.length - 1; i >= 0; i--)
+      if ((entries.finishAt[i] as number) < now) {
+        entries.finishAt.splice(i, 1);
+        entries.node.splice(i, 1);
+      }
+    if (entries.finishAt.length === 0) this.bySession.delete(sessionId);
   }
 
   get sessions(): number {
     return this.bySession.size;
   }
+}
+
+/**
+ * Milliseconds until the run can go on if this request goes to `node`: its siblings elsewhere
+ * finish as predicted, those on `node` are slowed by one more request beside them.
+ */
+export function runWaitMs(run: RunInFlight, node: number, slowdown: number, now: number): number {
+  let wait = 0;
+  for (let e = 0; e < run.finishAt.length; e++) {
+    let left = (run.finishAt[e] as number) - now;
+    if (left <= 0) continue;
+    if (run.node[e] === node) left *= 1 + slowdown;
+    if (left > wait) wait = left;
+  }
+  return wait;
 }

@@ -11,6 +11,7 @@ import type { Prng } from '../learning/prng.js';
 import type { AffinityTarget } from '../learning/session-affinity.js';
 import type { CandidateTable } from './candidate-table.js';
 import type { LiveTable } from './live-table.js';
+import type { RunInFlight } from './parallel-runs.js';
 import type { PerfTable } from './perf-cache.js';
 import type { Candidate, RouteRequest } from './types.js';
 
@@ -68,8 +69,8 @@ export interface RoutingContext {
    * previous node × model under `routing.sessions: pin`. Fallbacks stay ranked as usual.
    */
   readonly stickTo?: number | undefined;
-  /** Milliseconds until the session's other requests in flight should finish (parallel agents of one run). */
-  readonly teamSlackMs?: number;
+  /** The session's other requests in flight (parallel agents of one run), if any. */
+  readonly run?: RunInFlight | undefined;
   /** The session's previous turn and what session outcomes taught about hand-offs after it. */
   readonly handOff?: { readonly from: Turn; readonly stats: HandOffs } | undefined;
   /** Static per-candidate arrays and live per-node arrays. */

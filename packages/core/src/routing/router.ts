@@ -93,8 +93,9 @@ interface RouteRecord extends LearnedRoute {
   servedOk: boolean;
   /** Estimated cost held against the team's escalation budget until the outcome (0: none). */
   reserved: number;
-  /** When it should finish (router clock): what its run's parallel requests wait for. */
+  /** When it should finish (router clock) and the node chosen: what its run's parallel requests wait for. */
   finishAt: number;
+  routedNode: number;
   /** Rebuilt from the store's log: this router never held its decision. */
   recovered?: true;
 }
@@ -241,22 +242,26 @@ export class Router {
       affinity: this.affinity.lookup(agent.sessionId),
       handOff: this.handOffFrom(agent.sessionId),
       stickTo: this.sessionPin(agent.sessionId, selection.kind),
-      teamSlackMs: this.parallel.slackMs(agent.sessionId, now),
+      run: this.parallel.of(agent.sessionId),
       table: this.table,
       live: this.live,
       escalation: this.spend,
     };
     const result = this.pipeline.run(this.table, routingContext, this.config.routing.maxAttempts - 1);
-    // What a request typically takes here: the running mean of each route's fastest prediction.
-    this.typicalMs =
-      this.typicalMs === 0
-        ? result.fastestMs
-        : this.typicalMs + TYPICAL_RATE * (result.fastestMs - this.typicalMs);
+    // What a request typically takes here: the running mean of each route's fastest prediction
+    // (not while the team-slack factor raised the times to its run's wait: that time is the
+    // run's, not the request's).
+    if (routingContext.run === undefined || this.slackFactor < 0)
+      this.typicalMs =
+        this.typicalMs === 0
+          ? result.fastestMs
+          : this.typicalMs + TYPICAL_RATE * (result.fastestMs - this.typicalMs);
     // The stored explanation keeps this context for its notes; it must not pin the prompt of each
     // of the last `explanationCapacity` routes in memory.
     (routingContext as { request: RouteRequest }).request = withoutMessages(req);
 
     const routeId = this.ids.next();
+    const chosenNode = result.chosen.nodeIndex;
     // The chosen one's own predicted time (without the slack its run would wait anyway).
     const slackAt = this.slackFactor;
     const finishAt =
@@ -308,12 +313,19 @@ export class Router {
       servedOk: false,
       reserved,
       finishAt,
+      routedNode: chosenNode,
       implicit: undefined,
       judged: undefined,
       recovered: undefined,
     });
     this.details.set(routeId, explanation);
-    this.parallel.add(agent.sessionId, finishAt, now);
+    this.parallel.add(
+      agent.sessionId,
+      finishAt,
+      chosenNode,
+      this.table.batchSlowdown[chosenNode] as number,
+      now,
+    );
     this.affinity.remember(agent.sessionId, result.chosen.nodeId, result.chosen.modelId);
     if (agent.role !== undefined) this.handOffs.noteTurn(agent.sessionId, role, result.chosen.modelId);
     this.onDecision?.(explanation);
@@ -336,7 +348,7 @@ export class Router {
     const record = this.routes.peek(routeId);
     if (!record) return Promise.reject(new RouteNotFoundError(routeId));
     const served = record.served;
-    this.parallel.remove(record.sessionId, record.finishAt);
+    this.parallel.remove(record.sessionId, record.routedNode, record.finishAt, this.now());
     noteOutcome(record.summary, served, outcome);
     this.learner.observeReply(record, outcome);
     if (this.cluster.observePerf) {
@@ -504,7 +516,14 @@ export class Router {
     // Another call may have recovered it meanwhile: one record per route.
     const known = this.routes.peek(routeId);
     if (known) return known;
-    const record: RouteRecord = { ...recovered, sessionId: undefined, others: 0, reserved: 0, finishAt: 0 };
+    const record: RouteRecord = {
+      ...recovered,
+      sessionId: undefined,
+      others: 0,
+      reserved: 0,
+      finishAt: 0,
+      routedNode: -1,
+    };
     this.routes.set(routeId, record);
     return record;
   }

@@ -17,6 +17,8 @@ export function clusterConfig(
     profiles?: Readonly<Record<string, Partial<Objective>>>;
     /** Leave model sizes out (every model tier `medium`, no parameters): quality must be learned. */
     untagged?: boolean;
+    /** routing.disabled: filters and factors turned off. */
+    disabled?: readonly string[];
   } = {},
 ): BrokeConfig {
   const models = new Map<string, HardwareProfile['model']>();
@@ -41,6 +43,7 @@ export function clusterConfig(
       ...(options.seed !== undefined ? { seed: options.seed } : {}),
       ...(options.explorationRate !== undefined ? { explorationRate: options.explorationRate } : {}),
       ...(options.profiles ? { profiles: options.profiles } : {}),
+      ...(options.disabled ? { disabled: [...options.disabled] } : {}),
     },
     store: { kind: 'memory' },
   });

@@ -21,6 +21,8 @@ export type SimPolicy =
       profiles?: Readonly<Record<string, Partial<Objective>>>;
       /** Model sizes left out of the config: the router starts knowing nothing about quality. */
       untagged?: boolean;
+      /** Filters and factors turned off (routing.disabled), e.g. to compare with and without one. */
+      disabled?: readonly string[];
     }
   | { kind: 'baseline'; policy: BaselinePolicy };
 
@@ -41,6 +43,12 @@ export interface SimulationOptions {
   swap?: SwapPlan;
   /** Virtual wait before an agent retries a request answered 429 (s). */
   retrySec?: number;
+  /**
+   * Teams work in steps, as a crew runs parallel tasks: every agent of a team sends its next
+   * request only when all of the team's current ones are answered, and the team's requests share
+   * one session (the run). Default: each agent on its own.
+   */
+  lockstep?: boolean;
 }
 
 /** One measured request as it went. */
@@ -110,6 +118,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
     seed: broke?.seed ?? 1,
     ...(broke?.profiles ? { profiles: broke.profiles } : {}),
     ...(broke?.untagged ? { untagged: true } : {}),
+    ...(broke?.disabled ? { disabled: broke.disabled } : {}),
   });
   const cluster = new ClusterState(config.nodes);
   // Every agent may have a route in flight (plus retried ones): remember enough of them.
@@ -156,10 +165,18 @@ export function simulate(options: SimulationOptions): SimulationResult {
     mirror(n);
   };
 
+  // Lockstep: each team's agents and how many of the team's current requests are unanswered.
+  const teamsOf = new Map<string, string[]>();
+  const stepLeft = new Map<string, number>();
   const phase = (workload: Workload, measured: boolean) => {
+    teamsOf.clear();
+    stepLeft.clear();
     for (const agent of workload.agents)
-      if ((workload.byAgent[agent.id]?.length ?? 0) > 0)
+      if ((workload.byAgent[agent.id]?.length ?? 0) > 0) {
         events.push(now, { kind: 'send', agentId: agent.id, index: 0, measured });
+        teamsOf.set(agent.team, [...(teamsOf.get(agent.team) ?? []), agent.id]);
+        stepLeft.set(agent.team, (stepLeft.get(agent.team) ?? 0) + 1);
+      }
     const byAgent = workload.byAgent;
     while (events.size > 0) {
       const next = events.pop() as { at: number; event: Event };
@@ -173,7 +190,11 @@ export function simulate(options: SimulationOptions): SimulationResult {
           try {
             const decision = router.route(
               { messages: request.messages, model: (options.policy as { model: string }).model },
-              { role: request.role, team: request.team, sessionId: request.session },
+              {
+                role: request.role,
+                team: request.team,
+                sessionId: options.lockstep ? `${request.team}-run` : request.session,
+              },
             );
             node = nodeIndex.get(decision.nodeId) as number;
             routeId = decision.routeId;
@@ -241,7 +262,25 @@ export function simulate(options: SimulationOptions): SimulationResult {
         if (options.swap && !weakened && judgedMeasured >= options.swap.afterJudged) weakened = true;
       } else warmupJudged++;
       const following = job.index + 1;
-      if (following < (byAgent[job.request.agentId] as WorkloadRequest[]).length)
+      if (options.lockstep) {
+        // The team's step ends with its last answer; then every agent of the team goes on.
+        const team = job.request.team;
+        const left = (stepLeft.get(team) ?? 1) - 1;
+        stepLeft.set(team, left);
+        if (left === 0) {
+          const next = (teamsOf.get(team) ?? []).filter(
+            (agentId) => following < (byAgent[agentId] as WorkloadRequest[]).length,
+          );
+          stepLeft.set(team, next.length);
+          for (const agentId of next)
+            events.push(now + job.request.thinkMs / 1000, {
+              kind: 'send',
+              agentId,
+              index: following,
+              measured: job.measured,
+            });
+        }
+      } else if (following < (byAgent[job.request.agentId] as WorkloadRequest[]).length)
         events.push(now + job.request.thinkMs / 1000, {
           kind: 'send',
           agentId: job.request.agentId,

@@ -78,6 +78,35 @@ describe('discrete-event simulator', () => {
   });
 });
 
+describe('lockstep teams', () => {
+  it("no agent of a team starts its next request before the team's current ones are all answered", () => {
+    const profiles = macCluster({ speedup: 20 });
+    const workload = generateWorkload({ seed: 3, teams: 2, agentsPerTeam: 4, requests: 48 });
+    const turnOf = new Map(workload.requests.map((r) => [r.id, { team: r.team, turn: r.turn }]));
+    for (const policy of [
+      { kind: 'baseline' as const, policy: handMapPolicy() },
+      { kind: 'broke' as const, model: 'broke-auto', seed: 3 },
+    ]) {
+      const lockstep = simulate({ profiles, policy, workload, judgeSeed: 3, lockstep: true });
+      expect(lockstep.records).toHaveLength(48);
+      // Answers come in team step order: every answer of turn j before any of turn j + 1.
+      const lastOfTurn = new Map<string, number>();
+      const firstOfTurn = new Map<string, number>();
+      for (const r of lockstep.records) {
+        const { team, turn } = turnOf.get(r.requestId) as { team: string; turn: number };
+        const key = `${team}/${turn}`;
+        lastOfTurn.set(key, Math.max(lastOfTurn.get(key) ?? -1, r.judgedIndex));
+        firstOfTurn.set(key, Math.min(firstOfTurn.get(key) ?? Number.POSITIVE_INFINITY, r.judgedIndex));
+      }
+      for (const [key, last] of lastOfTurn) {
+        const [team, turn] = key.split('/') as [string, string];
+        const next = firstOfTurn.get(`${team}/${Number(turn) + 1}`);
+        if (next !== undefined) expect(next).toBeGreaterThan(last);
+      }
+    }
+  });
+});
+
 describe('broke-cluster simulate', () => {
   beforeAll(() => ensureBuilt());
 
