@@ -208,6 +208,33 @@ export class GatewayMetrics {
       });
     this.nodeGauges(registers);
     this.learnedGauges(registers);
+    this.spendGauges(registers);
+  }
+
+  /** Escalation spend and budget per team today (only with escalation nodes). */
+  private spendGauges(registers: Registry[]): void {
+    const router = this.options.router;
+    if (!router.escalationSpend?.()) return;
+    const teams = this.teams;
+    const gauge = (name: string, help: string, field: 'spent' | 'budget' | 'reserved') =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['team'],
+        registers,
+        collect() {
+          this.reset();
+          for (const t of router.escalationSpend?.()?.teams ?? [])
+            this.inc({ team: teams.fold(t.team) }, t[field]);
+        },
+      });
+    gauge(
+      'broke_escalation_spend',
+      "Escalation spend today (UTC), in the config's currency, by team",
+      'spent',
+    );
+    gauge('broke_escalation_budget', 'Escalation budget per day, by team', 'budget');
+    gauge('broke_escalation_reserved', 'Estimated cost of escalated requests in flight, by team', 'reserved');
   }
 
   /** The request observer (see request-observer.ts): what happened, counted. */

@@ -223,5 +223,12 @@ describe('escalation to a paid endpoint', () => {
     expect(spent - perAnswer).toBeLessThan(BUDGET);
     // The team whose local model is not red spent nothing.
     expect(await spentBy('docs')).toEqual({ spent: 0, reserved: 0 });
+    // Prometheus sees the same spend and budgets.
+    const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
+    const sample = (name: string, team: string) =>
+      Number(metrics.match(new RegExp(`^${name}\\{team="${team}"\\} (\\S+)$`, 'm'))?.[1]);
+    expect(sample('broke_escalation_spend', 'research')).toBeCloseTo(spent, 9);
+    expect(sample('broke_escalation_budget', 'research')).toBe(BUDGET);
+    expect(sample('broke_escalation_reserved', 'research')).toBe(0);
   });
 });

@@ -194,6 +194,26 @@ describe('RedisStatsStore (real redis-server)', () => {
     await Promise.all([a.close(), b.close()]);
   });
 
+  it('escalation spend adds up across gateways and days stay apart', async () => {
+    const p = prefix();
+    const [a, b] = [store({ prefix: p }), store({ prefix: p })];
+    // Connected as a gateway connects them: loading the statistics at start.
+    await Promise.all([a.loadStats(), b.loadStats()]);
+    await Promise.all([
+      ...Array.from({ length: 10 }, () => a.addSpend('2026-11-30', 'research', 0.25)),
+      ...Array.from({ length: 10 }, () => b.addSpend('2026-11-30', 'research', 0.5)),
+      b.addSpend('2026-11-30', 'docs', 1),
+      a.addSpend('2026-12-01', 'research', 2),
+    ]);
+    // The total after one more charge is what addSpend answers: every gateway's charges counted.
+    expect(await a.addSpend('2026-11-30', 'research', 0)).toBeCloseTo(7.5, 9);
+    const fresh = store({ prefix: p });
+    await fresh.loadStats();
+    expect(await fresh.loadSpend('2026-11-30')).toEqual({ research: 7.5, docs: 1 });
+    expect(await fresh.loadSpend('2026-12-01')).toEqual({ research: 2 });
+    expect(await fresh.loadSpend('2026-12-02')).toEqual({});
+  });
+
   it('concurrent increments from two gateways on the same statistic lose no evidence', async () => {
     const p = prefix();
     const a = await router(store({ prefix: p }));
