@@ -5,7 +5,9 @@ import { ClusterState } from '../../src/index.js';
 const config = { minProbability: 0.7, minObservations: 3, minIntervalMs: 10_000 };
 
 /** A node as the monitor leaves it: up, idle, with what it reports loaded. */
-function input(over: Partial<WarmUpInput> & { loaded?: string[]; inFlight?: number; kind?: string } = {}): WarmUpInput {
+function input(
+  over: Partial<WarmUpInput> & { loaded?: string[]; inFlight?: number; kind?: string } = {},
+): WarmUpInput {
   const { loaded, inFlight, kind, ...rest } = over;
   const state = new ClusterState([]).addNode({ id: 'a', maxConcurrency: 4, memoryGb: 32 });
   state.loadedModels = loaded ?? ['writer'];
