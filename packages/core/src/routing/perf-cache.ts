@@ -8,6 +8,14 @@ export interface PerfTable {
   /** Prefill tokens/s; 0 when not measured. */
   prefillTokensPerSec: Float64Array;
   measured: Uint8Array;
+  /**
+   * By tier rank: the fastest TTFT and decode speed measured on any candidate of that tier or a
+   * larger one (0: none yet). An unmeasured candidate is assumed no slower than that (a smaller
+   * model is not slower than a larger one measured elsewhere), so it gets tried and measured
+   * instead of looking slow forever next to measured fast machines.
+   */
+  bestTtftMs: Float64Array;
+  bestDecodeTokensPerSec: Float64Array;
 }
 
 /** Entries re-read from the cluster per route; bounds the per-route cost (a string key each). */
@@ -36,6 +44,8 @@ export class PerfCache {
       decodeTokensPerSec: new Float64Array(size),
       prefillTokensPerSec: new Float64Array(size),
       measured: new Uint8Array(size),
+      bestTtftMs: new Float64Array(3),
+      bestDecodeTokensPerSec: new Float64Array(3),
     };
     this.refreshAll();
   }
@@ -58,6 +68,16 @@ export class PerfCache {
     // 0: no decode speed measured yet (only a TTFT); the run-time factor falls back to the tier's.
     this.flat.decodeTokensPerSec[index] = perf && perf.decodeMeasured !== false ? perf.decodeTokensPerSec : 0;
     this.flat.prefillTokensPerSec[index] = perf?.prefillTokensPerSec ?? 0;
+    if (perf) this.noteBest(candidate.tierRank, perf.ttftMs, this.flat.decodeTokensPerSec[index] as number);
+  }
+
+  /** Keeps the best speeds per tier (they only improve: an optimistic prior for the unmeasured). */
+  private noteBest(tierRank: number, ttftMs: number, decode: number): void {
+    const { bestTtftMs, bestDecodeTokensPerSec } = this.flat;
+    for (let t = 0; t <= tierRank && t < bestTtftMs.length; t++) {
+      if (ttftMs > 0 && (bestTtftMs[t] === 0 || ttftMs < (bestTtftMs[t] as number))) bestTtftMs[t] = ttftMs;
+      if (decode > (bestDecodeTokensPerSec[t] as number)) bestDecodeTokensPerSec[t] = decode;
+    }
   }
 
   refreshAll(): void {

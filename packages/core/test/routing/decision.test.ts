@@ -151,6 +151,33 @@ describe('the decision rule', () => {
     expect(next.explanation.ranked.every((c) => c.terms['team-slack']?.value === 0)).toBe(true);
   });
 
+  it('a model not measured yet is assumed no slower than the fastest measured one its size or larger', () => {
+    // Fast machines (speeds far above the tier defaults): the big model is measured, the tiny not.
+    const config = BrokeConfigSchema.parse({
+      nodes: [
+        { id: 'ultra', url: 'http://127.0.0.1:1', models: [{ id: 'big' }] },
+        { id: 'air', url: 'http://127.0.0.1:3', models: [{ id: 'tiny' }] },
+      ],
+      models: [
+        { id: 'big', parameters: 70, tier: 'large' },
+        { id: 'tiny', parameters: 3, tier: 'small' },
+      ],
+      routing: { explorationRate: 0 },
+      store: { kind: 'memory' },
+    });
+    const state = new ClusterState(config.nodes);
+    state.seedPerf('ultra', 'big', { ttftMs: 40, decodeTokensPerSec: 900 });
+    const router = new Router({ config, cluster: state, seed: 7 });
+    const d = router.route(ask(EASY, { model: 'broke-latency' }));
+    // The tier default (300 ms, 60 tokens/s) would make the tiny model look 10× slower than the big
+    // one, and a latency profile would never try it.
+    const tiny = d.explanation.ranked.find((c) => c.modelId === 'tiny');
+    expect(tiny?.terms['run-time']?.note).toContain('not measured yet');
+    expect(tiny?.terms['run-time']?.value).toBeLessThanOrEqual(
+      d.explanation.ranked.find((c) => c.modelId === 'big')?.terms['run-time']?.value ?? 0,
+    );
+  });
+
   it('learns typical reply lengths: the time prediction follows them, capped by max_tokens', () => {
     const { router } = cluster();
     const before = router.route(ask('Summarize: the meeting moved to Tuesday.'), { role: 'writer' });

@@ -1,4 +1,5 @@
 import type { PerfEstimate } from '../../cluster/node-state.js';
+import type { PerfTable } from '../perf-cache.js';
 import type { Factor, RoutingContext } from '../plugin.js';
 
 /** Speed assumed per tier before any measurement or baseline exists. */
@@ -29,19 +30,31 @@ export function serviceMs(i: number, ctx: RoutingContext): number {
   if (perfTable.measured[i] === 1) {
     ttft = perfTable.ttftMs[i] as number;
     decode = perfTable.decodeTokensPerSec[i] as number;
-    if (!(decode > 0)) decode = (DEFAULT_PERF[table.tierOf[i] as number] as PerfEstimate).decodeTokensPerSec;
+    if (!(decode > 0)) decode = priorDecode(table.tierOf[i] as number, perfTable);
     // Prefill grows with the prompt: with a measured prefill speed, the TTFT is this prompt's
     // prefill (never under a quarter of the typical TTFT: fixed overheads stay).
     const prefill = perfTable.prefillTokensPerSec[i] as number;
     if (prefill > 0) ttft = Math.max(ttft * 0.25, (ctx.analysis.promptTokens * 1000) / prefill);
   } else {
-    const perf = DEFAULT_PERF[table.tierOf[i] as number] as PerfEstimate;
-    ttft = perf.ttftMs;
-    decode = perf.decodeTokensPerSec;
+    const tier = table.tierOf[i] as number;
+    const best = perfTable.bestTtftMs[tier] as number;
+    const fallback = (DEFAULT_PERF[tier] as PerfEstimate).ttftMs;
+    ttft = best > 0 && best < fallback ? best : fallback;
+    decode = priorDecode(tier, perfTable);
   }
   const node = table.nodeOf[i] as number;
   const slowdown = 1 + (table.batchSlowdown[node] as number) * othersAtStart(ctx, node);
   return ttft + (ctx.expectedOutputTokens * 1000 * slowdown) / (decode > 0 ? decode : 1);
+}
+
+/**
+ * Decode speed assumed before one is measured: the tier's default, or the fastest measured on a
+ * model of this tier or larger when that is faster (see PerfTable.bestDecodeTokensPerSec).
+ */
+function priorDecode(tier: number, perfTable: PerfTable): number {
+  const best = perfTable.bestDecodeTokensPerSec[tier] as number;
+  const fallback = (DEFAULT_PERF[tier] as PerfEstimate).decodeTokensPerSec;
+  return Math.max(best, fallback);
 }
 
 /** Time to serve the request once it has a slot. */
@@ -68,7 +81,10 @@ export function runTimeFactor(): Factor {
       }
     },
     note(candidate, term, ctx) {
-      const source = ctx.perfTable.measured[candidate.index] === 1 ? 'measured speed' : 'tier default speed';
+      const source =
+        ctx.perfTable.measured[candidate.index] === 1
+          ? 'measured speed'
+          : 'not measured yet: the tier default, or the fastest measured on a model this size or larger';
       const others = othersAtStart(ctx, candidate.nodeIndex);
       const beside = others > 0 ? `, ${others} other request(s) beside it` : '';
       return `${Math.round(term)} ms for ~${ctx.expectedOutputTokens} tokens (${source}${beside})`;
