@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type WarmUpInput, warmUpVerdict } from '../../src/cluster/warm-up.js';
-import { ClusterState } from '../../src/index.js';
+import { BrokeConfigSchema, ClusterState } from '../../src/index.js';
 
 const config = { minProbability: 0.7, minObservations: 3, minIntervalMs: 10_000 };
 
@@ -86,5 +86,25 @@ describe('warmUpVerdict', () => {
     expect(warmUpVerdict(down)).toMatchObject({ ok: false, reason: 'down' });
     expect(warmUpVerdict(input({ lastWarmAt: 95_000 }))).toMatchObject({ ok: false, reason: 'rate-limited' });
     expect(warmUpVerdict(input({ lastWarmAt: 90_000 }))).toEqual({ ok: true });
+  });
+});
+
+describe('warmup config', () => {
+  const nodes = [{ id: 'a', url: 'http://127.0.0.1:1', models: [{ id: 'm' }] }];
+  it('is off unless enabled, with cautious defaults', () => {
+    expect(BrokeConfigSchema.parse({ nodes }).warmup).toBeUndefined();
+    expect(BrokeConfigSchema.parse({ nodes, warmup: { enabled: true } }).warmup).toEqual({
+      enabled: true,
+      minProbability: 0.7,
+      minObservations: 5,
+      minIntervalMs: 10_000,
+      timeoutMs: 120_000,
+    });
+  });
+  it('rejects a typo and an out-of-range threshold with the field named', () => {
+    expect(() => BrokeConfigSchema.parse({ nodes, warmup: { enabeld: true } })).toThrow(
+      /did you mean .{0,2}enabled/,
+    );
+    expect(() => BrokeConfigSchema.parse({ nodes, warmup: { minProbability: 2 } })).toThrow(/minProbability/);
   });
 });
