@@ -51,6 +51,8 @@ export interface GatewayAppOptions {
   dashboard?: DashboardOptions | false;
   /** Slots, cooldowns and sessions shared with other replicas (startGateway: `store.kind: redis`). */
   replicas?: ReplicaState;
+  /** Predictive warm-up (startGateway: `warmup.enabled`): its tallies on /metrics. */
+  warmUp?: { readonly counts: Readonly<Record<'sent' | 'done' | 'failed' | 'skipped', number>> };
 }
 
 /** Requests one client may have in progress at once, unless gateway.limits says otherwise. */
@@ -85,6 +87,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
         router,
         ...(options.processMetrics ? { processMetrics: true } : {}),
         ...(options.replicas ? { replicas: options.replicas } : {}),
+        ...(options.warmUp ? { warmUp: options.warmUp } : {}),
       })
     : undefined;
   // Every request's end goes to these, in one place (chat-completions.ts): logs and metrics alike.

@@ -18,7 +18,7 @@ import { isLoopbackHost } from './auth.js';
 import { type GatewayBridge, loadInstalledBridges } from './bridge.js';
 
 export interface StartGatewayOptions
-  extends Omit<GatewayAppOptions, 'router' | 'cluster' | 'bridges' | 'replicas'> {
+  extends Omit<GatewayAppOptions, 'router' | 'cluster' | 'bridges' | 'replicas' | 'warmUp'> {
   config: BrokeConfig;
   /** Defaults to a Router over the configured stats store (closed with the gateway). */
   router?: RouterLike;
@@ -153,6 +153,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     bridges,
     ...(tracing ? { tracing } : {}),
     ...(replicas ? { replicas } : {}),
+    ...(warmUp ? { warmUp } : {}),
   });
   const configured = Object.fromEntries(
     Object.entries(config.gateway.limits ?? {}).filter(([, v]) => v !== undefined),

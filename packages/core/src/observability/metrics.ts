@@ -52,6 +52,8 @@ export interface GatewayMetricsOptions {
   processMetrics?: boolean;
   /** Replicas sharing Redis: whether this one lost it (broke_shared_state_degraded). */
   replicas?: { readonly degraded: boolean };
+  /** Predictive warm-up's tallies (cluster/warm-up.ts), when on: broke_warmups_total. */
+  warmUp?: { readonly counts: Readonly<Record<'sent' | 'done' | 'failed' | 'skipped', number>> };
 }
 
 /**
@@ -151,6 +153,19 @@ export class GatewayMetrics {
         this.inc({ explored: 'false' }, self.routes - self.explored);
       },
     });
+    if (options.warmUp) {
+      const counts = options.warmUp.counts;
+      new Counter({
+        name: 'broke_warmups_total',
+        help: 'Predictive warm-ups (not routes): status="sent", "done", "failed", or "skipped" (confident but refused)',
+        labelNames: ['status'],
+        registers,
+        collect() {
+          this.reset();
+          for (const [status, n] of Object.entries(counts)) this.inc({ status }, n);
+        },
+      });
+    }
     new Gauge({
       name: 'broke_routes_explored_ratio',
       help: 'Share of routing decisions that explored, since the gateway started',

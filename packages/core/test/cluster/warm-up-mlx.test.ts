@@ -241,5 +241,7 @@ describe('predictive warm-up on real mlx nodes', () => {
     const listed = (await (await fetch(`${gateway?.url}/v1/routes?limit=100`)).json()) as { data: unknown[] };
     expect(listed.data).toHaveLength(16);
     expect(gateway?.warmUp?.counts).toMatchObject({ sent: 2, done: 2, failed: 0 });
+    const metrics = await (await fetch(`${gateway?.url}/metrics`)).text();
+    expect(metrics).toContain('broke_warmups_total{status="done"} 2');
   });
 });
