@@ -1,6 +1,7 @@
 // @broke/core public API. Each area has its own folder and barrel; see README "Layout".
 
 export * from './analysis/index.js';
+export * from './bounded-lru.js';
 export {
   buildProgram,
   DEFAULT_PORTS,

@@ -13,7 +13,7 @@ import { registerValidate } from './commands/validate.js';
 import { DEFAULT_CONFIG_PATH } from './config-file.js';
 import { EXIT, errorLine, exitCodeFor } from './exit-codes.js';
 import { addCommandHelp } from './help-text.js';
-import { brokeVersion } from './version.js';
+import { brokeVersion } from '../version.js';
 
 export function buildProgram(): Command {
   const program = new Command('broke-cluster')

@@ -1,10 +1,9 @@
+import { BoundedLru } from '../bounded-lru.js';
 import type { NodeConfig } from '../config/schema.js';
 import type { WarmupConfig } from '../config/warmup-schema.js';
 import type { NodeDriver } from '../drivers/types.js';
-import { BoundedLru } from '../learning/bounded-lru.js';
 import { RoleTransitions } from '../learning/role-transitions.js';
-import { HEADROOM } from '../routing/filters/memory-headroom.js';
-import type { RouteExplanation } from '../routing/types.js';
+import { HEADROOM } from './memory-headroom.js';
 import type { ClusterView, NodeState } from './node-state.js';
 
 /** Kinds that hold one model and load the one a request names, replacing it (mlx_lm.server). */
@@ -150,6 +149,12 @@ interface Plan {
   timer: ReturnType<typeof setTimeout> | undefined;
 }
 
+/** What the planner reads of a routing decision (a RouteExplanation has it). */
+export interface ObservedRoute {
+  chosen: { nodeId: string; modelId: string };
+  context: { role?: string | undefined; team?: string | undefined; sessionId?: string | undefined };
+}
+
 /**
  * Predictive warm-up: fed every routing decision (the router's onDecision), it learns each team's
  * role transitions and the model each team × role is usually given; after a route it predicts
@@ -180,7 +185,7 @@ export class WarmUpPlanner {
   }
 
   /** One routing decision (the router's onDecision hook). */
-  observe(e: RouteExplanation): void {
+  observe(e: ObservedRoute): void {
     if (this.closed) return;
     const now = this.now();
     const { nodeId, modelId } = e.chosen;

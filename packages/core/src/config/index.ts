@@ -1,3 +1,4 @@
+export * from './built-in-profiles.js';
 export * from './format-issues.js';
 export * from './gateway-env.js';
 export * from './interpolate.js';
@@ -7,6 +8,7 @@ export * from './locate.js';
 export * from './observability-schema.js';
 export * from './resolve-paths.js';
 export * from './schema.js';
+export * from './tiers.js';
 export * from './tracing-schema.js';
 export * from './warmup-schema.js';
 export * from './write-json-schema.js';

@@ -1,11 +1,11 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { AgentContextSchema, TaskTypeSchema } from '../context/agent-context.js';
-import { TIERS, tierForParameters } from '../learning/cold-start.js';
-import { BUILT_IN_PROFILES } from '../routing/profiles.js';
+import { BUILT_IN_PROFILES } from './built-in-profiles.js';
 import { EscalationSchema, NodeEscalationSchema } from './escalation-schema.js';
 import { ObservabilitySchema } from './observability-schema.js';
 import { RayServeSchema } from './rayserve-schema.js';
+import { TIERS, tierForParameters } from './tiers.js';
 import { closestKey, strictObject } from './unknown-keys.js';
 import { WarmupSchema } from './warmup-schema.js';
 

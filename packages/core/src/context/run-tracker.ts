@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { BoundedLru } from '../learning/bounded-lru.js';
+import { BoundedLru } from '../bounded-lru.js';
 
 /** Digests of requests remembered per run (enough to spot a repeat of a run's opening requests). */
 const DIGESTS_PER_RUN = 256;

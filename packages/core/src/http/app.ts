@@ -6,6 +6,7 @@ import { ObservabilitySchema } from '../config/observability-schema.js';
 import type { BrokeConfig } from '../config/schema.js';
 import type { Framework } from '../context/agent-context.js';
 import { GatewayMetrics } from '../observability/metrics.js';
+import { type RequestLogSink, requestLogObserver } from '../observability/request-log.js';
 import { pinoRequestObserver } from '../observability/request-logger.js';
 import type { GatewayTracing } from '../observability/tracing.js';
 import { type DriverSource, driverLookup } from '../serving/driver-lookup.js';
@@ -22,7 +23,6 @@ import { metricsHandler, metricsKeys } from './metrics-endpoint.js';
 import { getModelHandler, listModelsHandler } from './models.js';
 import { openAIErrorBody, sendError } from './openai-error.js';
 import type { ContextExtractor } from './request-context.js';
-import { type RequestLogSink, requestLogObserver } from './request-log.js';
 import { explainHandler, feedbackHandler, healthHandler, listRoutesHandler } from './routes-api.js';
 import { statusHandler } from './status-api.js';
 

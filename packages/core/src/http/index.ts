@@ -6,6 +6,5 @@ export * from './metrics-endpoint.js';
 export * from './models.js';
 export * from './openai-error.js';
 export * from './request-context.js';
-export * from './request-log.js';
 export * from './schemas.js';
 export * from './server.js';

@@ -1,27 +1,8 @@
+import { TIER_FROM_PARAMETERS } from '../config/tiers.js';
 import type { TaskType } from '../context/agent-context.js';
-
-/** Model size classes (config `tier`), smallest first. */
-export const TIERS = ['small', 'medium', 'large'] as const;
-
-/** Tier ranks: small 0, medium 1, large 2. */
-export const TIER_RANK = { small: 0, medium: 1, large: 2 } as const;
 
 /** Parameters (billions) assumed for a tier when the config does not say. */
 const TIER_PARAMETERS = [3, 14, 70] as const;
-
-/**
- * Where the tiers start, in billions of parameters: small below 10B (1B–8B models), medium from
- * 10B (14B, 27B), large from 30B (32B, 70B). The one mapping from size to tier: the schema derives
- * a missing `tier` with it and `scan-models`/`init` write it (docs/routing.md, "Model size").
- */
-export const TIER_FROM_PARAMETERS = { medium: 10, large: 30 } as const;
-
-/** The tier a model of `parameters` billions belongs to. */
-export function tierForParameters(parameters: number): (typeof TIERS)[number] {
-  if (parameters >= TIER_FROM_PARAMETERS.large) return 'large';
-  if (parameters >= TIER_FROM_PARAMETERS.medium) return 'medium';
-  return 'small';
-}
 
 const CAPABILITY_MIN = 0.1;
 const sizeCapability = (params: number) => 0.3 + 0.35 * Math.log10(Math.max(params, 1e-9));

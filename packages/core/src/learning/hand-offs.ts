@@ -1,4 +1,4 @@
-import { BoundedLru } from './bounded-lru.js';
+import { BoundedLru } from '../bounded-lru.js';
 
 /** One turn of a session: which role spoke and which model answered it. */
 export interface Turn {

@@ -1,4 +1,3 @@
-export * from './bounded-lru.js';
 export * from './cardinality-cap.js';
 export * from './cold-start.js';
 export * from './escalation-spend.js';

@@ -1,6 +1,6 @@
 import type { ComplexityBand } from '../analysis/complexity.js';
+import { BoundedLru } from '../bounded-lru.js';
 import type { TaskType } from '../context/agent-context.js';
-import { BoundedLru } from './bounded-lru.js';
 
 /** Reply tokens assumed before anything is learned for a role and task type. */
 export const DEFAULT_OUTPUT_TOKENS = 256;

@@ -1,4 +1,4 @@
-import { BoundedLru } from './bounded-lru.js';
+import { BoundedLru } from '../bounded-lru.js';
 
 /** One learned transition: how often `to` spoke right after a role, and how soon on average. */
 export interface RoleTransition {

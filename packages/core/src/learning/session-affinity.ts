@@ -1,4 +1,4 @@
-import { BoundedLru } from './bounded-lru.js';
+import { BoundedLru } from '../bounded-lru.js';
 
 export interface AffinityTarget {
   nodeId: string;

@@ -1,6 +1,6 @@
 import type { BrokeConfigInput } from '../config/schema.js';
-import type { ModelOnDisk } from '../ssh/models-on-disk.js';
 import { billions, firstKnown, gibibytes, type ModelFacts, withFacts } from './facts.js';
+import type { ModelOnDisk } from './on-disk.js';
 import type { ServerModelFacts } from './server-reported.js';
 import { tiersFor } from './tiers.js';
 

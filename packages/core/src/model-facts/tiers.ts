@@ -1,4 +1,5 @@
-import { SIZE_PRIOR_FLOOR_PARAMETERS, type TIERS, tierForParameters } from '../learning/cold-start.js';
+import { type TIERS, tierForParameters } from '../config/tiers.js';
+import { SIZE_PRIOR_FLOOR_PARAMETERS } from '../learning/cold-start.js';
 
 type Tier = (typeof TIERS)[number];
 

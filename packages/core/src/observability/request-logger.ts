@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
-import { requestLogLine } from '../http/request-log.js';
 import type { RequestEnd, RequestObserver } from '../serving/request-observer.js';
+import { requestLogLine } from './request-log.js';
 
 /** A request's log level: errors the gateway or a node caused, 4xx the client caused. */
 export function requestLevel(end: RequestEnd): 'info' | 'warn' | 'error' {

@@ -1,9 +1,9 @@
 import type { Tracer } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import type { ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace';
-import { brokeVersion } from '../cli/version.js';
 import type { TracingConfig } from '../config/tracing-schema.js';
 import { BrokeError, ValidationError } from '../errors.js';
+import { brokeVersion } from '../version.js';
 
 /**
  * The gateway's OpenTelemetry tracer: its own provider (never the process-global one, so two

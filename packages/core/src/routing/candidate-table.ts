@@ -1,6 +1,7 @@
 import type { BrokeConfig, ModelConfig, NodeConfig } from '../config/schema.js';
 import { ModelSchema } from '../config/schema.js';
-import { capabilityOf, TIER_RANK } from '../learning/cold-start.js';
+import { TIER_RANK } from '../config/tiers.js';
+import { capabilityOf } from '../learning/cold-start.js';
 import type { RouteCandidate } from './plugin.js';
 import type { Candidate } from './types.js';
 

@@ -1,6 +1,6 @@
 import type { PromptAnalysis } from '../analysis/analyze.js';
+import { TIERS } from '../config/tiers.js';
 import type { AgentContext } from '../context/agent-context.js';
-import { TIERS } from '../learning/cold-start.js';
 import { PRIOR_STRENGTH } from '../learning/learned-quality.js';
 import { type QualityTemperature, routeTemperature } from '../learning/quality-temperature.js';
 import type { PipelineResult } from './pipeline.js';

@@ -1,5 +1,6 @@
 import { analyzePrompt, type PromptAnalysis } from '../analysis/analyze.js';
 import { complexityBand } from '../analysis/complexity.js';
+import { BoundedLru } from '../bounded-lru.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { ClusterView, NodeState } from '../cluster/node-state.js';
 import type { BrokeConfig, ModelConfig, NodeConfig, Objective } from '../config/schema.js';
@@ -11,7 +12,6 @@ import {
   RouteNotFoundError,
   ValidationError,
 } from '../errors.js';
-import { BoundedLru } from '../learning/bounded-lru.js';
 import { CardinalityCap } from '../learning/cardinality-cap.js';
 import { EscalationSpend, escalationCost, type SpendReport } from '../learning/escalation-spend.js';
 import { HandOffs } from '../learning/hand-offs.js';
@@ -321,6 +321,7 @@ export class Router {
     this.details.set(routeId, explanation);
     this.parallel.add(
       agent.sessionId,
+      role,
       finishAt,
       chosenNode,
       this.table.batchSlowdown[chosenNode] as number,

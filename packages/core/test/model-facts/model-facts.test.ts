@@ -4,12 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { BrokeConfigSchema } from '../../src/config/schema.js';
-import {
-  capabilityOf,
-  SIZE_PRIOR_FLOOR_PARAMETERS,
-  TIER_RANK,
-  tierForParameters,
-} from '../../src/learning/cold-start.js';
+import { TIER_RANK, tierForParameters } from '../../src/config/tiers.js';
+import { capabilityOf, SIZE_PRIOR_FLOOR_PARAMETERS } from '../../src/learning/cold-start.js';
 import { factsFromServer } from '../../src/model-facts/catalog.js';
 import { factsFromConfigJson } from '../../src/model-facts/config-json.js';
 import { GgufFormatError, parametersFromSizeLabel, parseGgufHeader } from '../../src/model-facts/gguf.js';

@@ -14,7 +14,7 @@ import { writeFileAtomic } from '../atomic-write.js';
 import { readConfigFile } from '../config-file.js';
 import { collect, globals } from '../context.js';
 import { SUITE_NAME } from '../prompts.js';
-import { brokeVersion } from '../version.js';
+import { brokeVersion } from '../../version.js';
 
 /** The JSON Schema shipped in the package (`schema/` beside `dist/` and `src/`). */
 export const BASELINE_SCHEMA_PATH = fileURLToPath(

@@ -1,5 +1,5 @@
+import { TIERS } from '../../config/tiers.js';
 import { NoRouteError } from '../../errors.js';
-import { TIERS } from '../../learning/cold-start.js';
 import { escalationCost } from '../../learning/escalation-spend.js';
 import { PRIOR_STRENGTH } from '../../learning/learned-quality.js';
 import { type QualityTemperature, routeTemperature } from '../../learning/quality-temperature.js';

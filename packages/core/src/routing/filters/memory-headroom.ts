@@ -1,8 +1,6 @@
+import { HEADROOM } from '../../cluster/memory-headroom.js';
 import { WARM } from '../live-table.js';
 import type { Filter, RoutingContext } from '../plugin.js';
-
-/** A cold model needs its size plus this share free before we ask a node to load it. */
-export const HEADROOM = 1.1;
 
 /** Why the cold model at table index `i` does not fit (only called for removed candidates). */
 const why = (i: number, ctx: RoutingContext) => {
