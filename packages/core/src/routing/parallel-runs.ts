@@ -27,9 +27,14 @@ interface Entries {
 export class ParallelRuns {
   private readonly bySession = new Map<string, Entries>();
 
-  /** The session's requests in flight (undefined: none). */
+  /**
+   * The session's requests in flight (undefined: none), as a copy: a route's explanation reads it
+   * after the fact, when the live entries have moved on.
+   */
   of(sessionId: string | undefined): RunInFlight | undefined {
-    return sessionId === undefined ? undefined : this.bySession.get(sessionId);
+    const entries = sessionId === undefined ? undefined : this.bySession.get(sessionId);
+    if (!entries || entries.finishAt.length === 0) return undefined;
+    return { finishAt: [...entries.finishAt], node: [...entries.node], role: [...entries.role] };
   }
 
   /**

@@ -19,7 +19,9 @@ describe('ParallelRuns', () => {
     expect(runs.of('other')).toBeUndefined();
     expect(runs.of(undefined)).toBeUndefined();
     runs.remove('run', 0, 5_000, 1_000);
-    expect(runWaitMs(run, 'reviewer', 2, 0.2, 1_000)).toBe(1_000);
+    // A copy: what a route saw stays as it was; the run now waits only for the other one.
+    expect(runWaitMs(run, 'reviewer', 2, 0.2, 1_000)).toBe(4_000);
+    expect(runWaitMs(runs.of('run') ?? run, 'reviewer', 2, 0.2, 1_000)).toBe(1_000);
     runs.remove('run', 1, 2_000, 1_000);
     expect(runs.sessions).toBe(0);
   });
