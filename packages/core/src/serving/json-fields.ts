@@ -25,45 +25,109 @@ export function stringEnd(text: string, start: number): number {
   }
 }
 
-/** [start, end) of each wanted top-level value's text (whitespace included). */
-function valueSpans(
-  text: string,
-  keys: ReadonlySet<string>,
-): Array<[key: string, start: number, end: number]> {
-  const spans: Array<[string, number, number]> = [];
-  let depth = 0;
-  let expectKey = false;
-  let key: string | undefined;
-  let valueStart = -1;
-  const close = (end: number) => {
-    if (key !== undefined && valueStart !== -1 && keys.has(key)) spans.push([key, valueStart, end]);
-    key = undefined;
-    valueStart = -1;
-  };
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === QUOTE) {
-      const end = stringEnd(text, i);
-      if (depth === 1 && expectKey) {
-        key = text.slice(i + 1, end);
-        expectKey = false;
-      }
-      i = end;
-    } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      depth++;
-      if (depth === 1) expectKey = c === OPEN_BRACE;
-    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      if (depth === 1) close(i);
-      depth--;
-    } else if (depth === 1) {
-      if (c === COLON) valueStart = i + 1;
-      else if (c === COMMA) {
-        close(i);
-        expectKey = true;
+/**
+ * Top-level fields to set in many payloads (one stream's chunks): compiled once per stream, then
+ * `apply` per payload. The scan stops once every key was found and no later `"key"` text can be a
+ * duplicate, so the choices after `id` and `model` (the bulk of a chunk) are usually not walked.
+ */
+export class TopLevelFields {
+  private readonly keys: string[];
+  private readonly values: string[];
+  /** `"key"`: when none occurs after the last key found, the rest cannot hold a duplicate. */
+  private readonly probes: string[];
+  private readonly all: number;
+  /** [key index, start, end) triples of the current `apply` (reused: apply is synchronous). */
+  private readonly spans: number[] = [];
+
+  constructor(fields: Readonly<Record<string, string>>) {
+    this.keys = Object.keys(fields);
+    this.values = this.keys.map((k) => fields[k] as string);
+    this.probes = this.keys.map((k) => `"${k}"`);
+    this.all = (1 << this.keys.length) - 1;
+  }
+
+  /**
+   * The object with each field's JSON text as its top-level value: replaced where the key is
+   * present (every occurrence), added at the front where it is not. Text that is not an object
+   * comes back as is.
+   */
+  apply(text: string): string {
+    const { spans } = this;
+    spans.length = 0;
+    const seen = this.scan(text);
+    let out = '';
+    let at = 0;
+    for (let s = 0; s < spans.length; s += 3) {
+      out += text.slice(at, spans[s + 1]) + this.values[spans[s] as number];
+      at = spans[s + 2] as number;
+    }
+    out = at === 0 ? text : out + text.slice(at);
+    if (seen === this.all) return out;
+    const brace = out.indexOf('{');
+    if (brace === -1) return text;
+    const empty = /^\{\s*\}/.test(out.slice(brace));
+    const added: string[] = [];
+    for (let k = 0; k < this.keys.length; k++)
+      if ((seen & (1 << k)) === 0) added.push(`${JSON.stringify(this.keys[k])}:${this.values[k]}`);
+    return `${out.slice(0, brace + 1)}${added.join(',')}${empty ? '' : ','}${out.slice(brace + 1)}`;
+  }
+
+  /** Fills `spans` with each wanted top-level value's [start, end) (whitespace included); the keys seen, as bits. */
+  private scan(text: string): number {
+    const { spans } = this;
+    let seen = 0;
+    let depth = 0;
+    let expectKey = false;
+    let key = -1;
+    let valueStart = -1;
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === QUOTE) {
+        const end = stringEnd(text, i);
+        if (depth === 1 && expectKey) {
+          key = this.keyAt(text, i + 1, end);
+          expectKey = false;
+        }
+        i = end;
+      } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+        depth++;
+        if (depth === 1) expectKey = c === OPEN_BRACE;
+      } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+        if (depth === 1 && key !== -1 && valueStart !== -1) {
+          spans.push(key, valueStart, i);
+          seen |= 1 << key;
+        }
+        depth--;
+      } else if (depth === 1) {
+        if (c === COLON) valueStart = i + 1;
+        else if (c === COMMA) {
+          if (key !== -1 && valueStart !== -1) {
+            spans.push(key, valueStart, i);
+            seen |= 1 << key;
+          }
+          key = -1;
+          valueStart = -1;
+          expectKey = true;
+          if (seen === this.all && !this.mentionedAfter(text, i)) return seen;
+        }
       }
     }
+    return seen;
   }
-  return spans;
+
+  /** Index of the wanted key spelled by text[from, end), or -1. */
+  private keyAt(text: string, from: number, end: number): number {
+    for (let k = 0; k < this.keys.length; k++) {
+      const key = this.keys[k] as string;
+      if (key.length === end - from && text.startsWith(key, from)) return k;
+    }
+    return -1;
+  }
+
+  private mentionedAfter(text: string, at: number): boolean {
+    for (const probe of this.probes) if (text.indexOf(probe, at) !== -1) return true;
+    return false;
+  }
 }
 
 /**
@@ -71,22 +135,7 @@ function valueSpans(
  * is present, added at the front where it is not. Text that is not an object comes back as is.
  */
 export function withTopLevelFields(text: string, fields: Readonly<Record<string, string>>): string {
-  const keys = new Set(Object.keys(fields));
-  const spans = valueSpans(text, keys);
-  let out = '';
-  let at = 0;
-  for (const [key, start, end] of spans) {
-    out += `${text.slice(at, start)}${fields[key]}`;
-    at = end;
-    keys.delete(key);
-  }
-  out += text.slice(at);
-  if (keys.size === 0) return out;
-  const brace = out.indexOf('{');
-  if (brace === -1) return text;
-  const empty = /^\{\s*\}/.test(out.slice(brace));
-  const added = [...keys].map((k) => `${JSON.stringify(k)}:${fields[k]}`).join(',');
-  return `${out.slice(0, brace + 1)}${added}${empty ? '' : ','}${out.slice(brace + 1)}`;
+  return new TopLevelFields(fields).apply(text);
 }
 
 /** A number JSON does not have, as Python's json module writes it. */

@@ -63,7 +63,11 @@ export function requestEnd(facts: RequestFacts): RequestEnd {
 /** Tells every observer; a broken observer must not fail the request or silence the others. */
 export function notifyObservers(observers: readonly RequestObserver[], facts: RequestFacts): void {
   if (observers.length === 0) return;
-  const end = requestEnd(facts);
+  tellObservers(observers, requestEnd(facts));
+}
+
+/** The same, with the end already worked out. */
+export function tellObservers(observers: readonly RequestObserver[], end: RequestEnd): void {
   for (const observer of observers) {
     try {
       observer(end);

@@ -130,8 +130,7 @@ async function complete(deps: ServingDeps, req: ServeRequest, route: Routed): Pr
       decision,
       req.client,
       (driver, cand, signal, headers) => {
-        const upstream = { ...upstreamBody(body, cand), stream: false } as unknown as ChatRequest;
-        delete (upstream as { stream_options?: unknown }).stream_options;
+        const upstream = upstreamBody(body, cand, false) as unknown as ChatRequest;
         const options = headers ? { signal, headers } : { signal };
         // The same pass-through as streams: the node's JSON relayed with only `model` replaced.
         return driver.chatRaw ? driver.chatRaw(upstream, options) : driver.chat(upstream, options);
@@ -200,13 +199,7 @@ async function startStream(deps: ServingDeps, req: ServeRequest, route: Routed):
       decision,
       req.client,
       async (driver, cand, signal, headers) => {
-        // Always ask the node for usage (the router learns from token counts); the relay strips
-        // it unless the caller asked for it too.
-        const upstream = {
-          ...upstreamBody(body, cand),
-          stream: true,
-          stream_options: { ...(body.stream_options ?? {}), include_usage: true },
-        } as unknown as ChatStreamRequest;
+        const upstream = upstreamBody(body, cand, true) as unknown as ChatStreamRequest;
         const options = headers ? { signal, headers } : { signal };
         // Failover is only safe before the caller has seen a byte: wait for the node's first chunk.
         if (driver.chatStreamRaw) {

@@ -2,7 +2,7 @@ import type { ChatChunk } from '../drivers/types.js';
 import { BrokeError } from '../errors.js';
 import type { Candidate, RouteDecision } from '../routing/types.js';
 import { type DispatchStarted, failureOf } from './dispatch.js';
-import { mayHaveNonFinite, withFiniteNumbers, withTopLevelFields } from './json-fields.js';
+import { mayHaveNonFinite, TopLevelFields, withFiniteNumbers } from './json-fields.js';
 import { recordOutcome } from './record.js';
 import type { RelaySink } from './relay-sink.js';
 import type { RequestFacts } from './request-observer.js';
@@ -46,6 +46,24 @@ export class ServedStream {
     this.candidate = started.candidate;
   }
 
+  /** What observers are told at the end: one object, built field by field (no spreads per request). */
+  private facts(outcome: RequestFacts['outcome']): RequestFacts {
+    const { route } = this;
+    const facts: RequestFacts = {
+      t0: route.t0,
+      stream: true,
+      ctx: route.ctx,
+      decision: route.decision,
+      candidate: this.candidate,
+      outcome,
+      ttftMs: this.ttftMs,
+      routeMs: route.routeMs,
+      messages: route.messages,
+    };
+    if (route.client !== undefined) facts.client = route.client;
+    return facts;
+  }
+
   /** Relays the node's chunks to `s` until the end; never throws (failures go to `s.fail`). */
   async relay(s: RelaySink): Promise<void> {
     const { deps, route, started, ttftMs, shownModel } = this;
@@ -54,7 +72,10 @@ export class ServedStream {
     const result = started.value;
     const wantsUsage = this.req.body.stream_options?.include_usage === true;
     // Every chunk's `id` is the route id: callers read it as `response.id` to rate or explain it.
-    const fields = { id: JSON.stringify(decision.routeId), model: JSON.stringify(shownModel) };
+    const fields = new TopLevelFields({
+      id: JSON.stringify(decision.routeId),
+      model: JSON.stringify(shownModel),
+    });
     s.onAbort(() => controller.abort('client closed the stream'));
     let usage: ChatChunk['usage'];
     let chunks = 0;
@@ -70,7 +91,6 @@ export class ServedStream {
       const out = wantsUsage || !chunk.usage ? chunk : { ...chunk, usage: undefined };
       s.push(JSON.stringify({ ...out, id: decision.routeId, model: shownModel }));
     };
-    const facts = (): RequestFacts => ({ ...route, stream: true, candidate, ttftMs, outcome: 'ok' });
     try {
       if (result.raw) {
         // Pass-through: payloads go out as the node wrote them, with only `id` and `model`
@@ -80,13 +100,14 @@ export class ServedStream {
             // Python servers may write NaN / Infinity (not JSON): made null before anything reads it.
             const payload = mayHaveNonFinite(raw) ? withFiniteNumbers(raw) : raw;
             lastPayload = payload;
-            if (USAGE_OBJECT.test(payload)) {
+            // Cheap substring checks first: most payloads carry no usage and some choices.
+            if (payload.includes('"usage"') && USAGE_OBJECT.test(payload)) {
               emit(JSON.parse(payload) as ChatChunk);
               continue;
             }
             if (CONTENT_TEXT.test(payload) || payload.includes('"tool_calls"')) chunks += 1;
-            if (!wantsUsage && EMPTY_CHOICES.test(payload)) continue;
-            s.push(withTopLevelFields(payload, fields));
+            if (!wantsUsage && payload.includes('[') && EMPTY_CHOICES.test(payload)) continue;
+            s.push(fields.apply(payload));
           }
           await s.flush();
           if (s.aborted) break;
@@ -125,14 +146,17 @@ export class ServedStream {
           tokens,
           ...(usage ? { promptTokens } : {}),
         });
-        endRequest(deps, this.req.watcher, { ...facts(), tokens, ...(usage ? { promptTokens } : {}) });
+        const facts = this.facts('ok');
+        facts.tokens = tokens;
+        if (usage && promptTokens !== undefined) facts.promptTokens = promptTokens;
+        endRequest(deps, this.req.watcher, facts);
       } else {
-        endRequest(deps, this.req.watcher, { ...facts(), outcome: 'client_closed' });
+        endRequest(deps, this.req.watcher, this.facts('client_closed'));
       }
     } catch (err) {
       if (s.aborted || this.req.client.gone) {
         // the caller left; nothing to tell anyone
-        endRequest(deps, this.req.watcher, { ...facts(), outcome: 'client_closed' });
+        endRequest(deps, this.req.watcher, this.facts('client_closed'));
         return;
       }
       // Output has started, so failover would duplicate text: end with a clear error.
@@ -151,7 +175,10 @@ export class ServedStream {
         error: message,
       });
       const error = new BrokeError('stream_interrupted', message, { status: failure.error.status });
-      endRequest(deps, this.req.watcher, { ...facts(), outcome: 'error', status: 200, error });
+      const facts = this.facts('error');
+      facts.status = 200;
+      facts.error = error;
+      endRequest(deps, this.req.watcher, facts);
       try {
         await s.fail(error);
       } catch {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withTopLevelFields } from '../../src/serving/json-fields.js';
+import { TopLevelFields, withTopLevelFields } from '../../src/serving/json-fields.js';
 
 const fields = { id: '"r-1"', model: '"m1"' };
 
@@ -30,6 +30,24 @@ describe('withTopLevelFields', () => {
       id: 'r-1',
       model: 'm1',
     });
+  });
+
+  it('replaces a top-level key written twice, also after both were found early', () => {
+    const payload = '{"id":"a","model":"b","choices":[{"delta":{"content":"x"}}],"id":"c"}';
+    const out = withTopLevelFields(payload, fields);
+    expect(out).toBe('{"id":"r-1","model":"m1","choices":[{"delta":{"content":"x"}}],"id":"r-1"}');
+  });
+
+  it('one compiled rewriter serves many payloads alike', () => {
+    const rewrite = new TopLevelFields(fields);
+    const chunk = (i: number) =>
+      `{"id":"n","object":"chat.completion.chunk","model":"s","choices":[{"index":0,"delta":{"content":"t${i}","tool_calls":[{"id":"call_${i}"}]}}]}`;
+    for (let i = 0; i < 3; i++) {
+      const out = JSON.parse(rewrite.apply(chunk(i)));
+      expect(out).toMatchObject({ id: 'r-1', model: 'm1' });
+      expect(out.choices[0].delta).toEqual({ content: `t${i}`, tool_calls: [{ id: `call_${i}` }] });
+    }
+    expect(JSON.parse(rewrite.apply('{"object":"x"}'))).toEqual({ id: 'r-1', model: 'm1', object: 'x' });
   });
 
   it('leaves text that is not an object alone', () => {
