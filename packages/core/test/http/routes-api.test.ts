@@ -87,7 +87,13 @@ describe('GET /v1/routes', () => {
       routes[3],
       routes[1],
     ]);
-    expect((await g.list('?node=b')).body.data).toEqual([]);
+    // By node: exactly the routes each node served (which node serves is the router's choice).
+    const all = (await g.list('?session=sx')).body.data as Array<{ id: string; node: string }>;
+    for (const node of ['a', 'b'])
+      expect((await g.list(`?session=sx&node=${node}`)).body.data.map((r: { id: string }) => r.id)).toEqual(
+        all.filter((r) => r.node === node).map((r) => r.id),
+      );
+    expect((await g.list('?node=nowhere')).body.data).toEqual([]);
     expect((await g.list('?model=m1&session=sx')).body.data).toHaveLength(5);
     expect((await g.list(`?since=${new Date(Date.now() + 60_000).toISOString()}`)).body.data).toEqual([]);
     expect((await g.list(`?until=${Math.floor(Date.now() / 1000) - 60}`)).body.data).toEqual([]);
