@@ -4,8 +4,8 @@ import type { NodeConfig } from '../config/schema.js';
 import { NodeError, ValidationError } from '../errors.js';
 import { ChunkCleaner } from './chunk-cleaner.js';
 import { httpGet } from './http.js';
+import { keepAliveAgent, type PostOptions, postJson, readJsonBody } from './keep-alive-post.js';
 import { RawChatStream } from './raw-chat-stream.js';
-import { keepAliveAgent, type PostOptions, postJson, readJsonBody } from './raw-stream.js';
 import { DEFAULT_STOP_TOKENS, StopTokenCleaner } from './stop-tokens.js';
 import type {
   CallOptions,

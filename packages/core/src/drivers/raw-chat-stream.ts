@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { APIUserAbortError } from 'openai';
-import { SsePayloads } from './raw-stream.js';
+import { SsePayloads } from './sse-payloads.js';
 
 /** What a driver plugs into a raw stream: how to open it, clean it and name its errors. */
 export interface RawChatStreamHooks {
