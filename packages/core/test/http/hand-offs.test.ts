@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainOverHttp, type MlxCluster, startMlxCluster } from './support/mlx-cluster.js';
+import { explainOverHttp, type MlxCluster, SMALL_AND_LARGE, startMlxCluster } from './support/mlx-cluster.js';
 
 /**
  * Team outcomes teach hand-offs, over real mlx_lm.server nodes: whole-session scores posted to
@@ -13,12 +13,7 @@ let session = 0;
 beforeAll(async () => {
   c = await startMlxCluster({
     nodes: 2,
-    config: {
-      models: [
-        { id: 'tiny-a', tier: 'small', contextLength: 4096, capabilities: ['streaming'] },
-        { id: 'tiny-b', tier: 'large', contextLength: 4096, capabilities: ['streaming'] },
-      ],
-    },
+    config: { models: SMALL_AND_LARGE.map((m) => ({ ...m, capabilities: [...m.capabilities] })) },
   });
 });
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { explainOverHttp, type MlxCluster, startMlxCluster } from './support/mlx-cluster.js';
+import { explainOverHttp, type MlxCluster, SMALL_AND_LARGE, startMlxCluster } from './support/mlx-cluster.js';
 
 /**
  * Parallel agents of one run over real mlx_lm.server nodes: while the run's architect is still
@@ -11,12 +11,7 @@ let c: MlxCluster;
 beforeAll(async () => {
   c = await startMlxCluster({
     nodes: 2,
-    config: {
-      models: [
-        { id: 'tiny-a', tier: 'small', contextLength: 4096, capabilities: ['streaming'] },
-        { id: 'tiny-b', tier: 'large', contextLength: 4096, capabilities: ['streaming'] },
-      ],
-    },
+    config: { models: SMALL_AND_LARGE.map((m) => ({ ...m, capabilities: [...m.capabilities] })) },
   });
 });
 afterAll(async () => {

@@ -104,6 +104,12 @@ export async function startMlxCluster(
   }
 }
 
+/** Models for a two-node startMlxCluster: node a's as a small model, node b's as a large one. */
+export const SMALL_AND_LARGE = [
+  { id: 'tiny-a', tier: 'small', contextLength: 4096, capabilities: ['streaming'] },
+  { id: 'tiny-b', tier: 'large', contextLength: 4096, capabilities: ['streaming'] },
+] as const;
+
 /** GET /v1/routes/{id} through the gateway, as a client would read it back. */
 export async function explainOverHttp(base: string, routeId: string): Promise<RouteExplanation> {
   const res = await fetch(`${base}/v1/routes/${routeId}`);
