@@ -2,6 +2,7 @@
 
 export * from './analysis/index.js';
 export * from './bounded-lru.js';
+export * from './capture/index.js';
 export {
   buildProgram,
   DEFAULT_PORTS,

@@ -64,6 +64,15 @@ const HELP: Record<string, CommandHelp> = {
     env: CONFIG_ENV,
     readsConfig: true,
   },
+  'export-data': {
+    examples: [
+      'broke-cluster export-data --team research --since 7d -o research.jsonl',
+      'broke-cluster export-data --rated-only --min-rating 0.8 > good.jsonl',
+      'broke-cluster export-data --schema',
+    ],
+    env: CONFIG_ENV,
+    readsConfig: true,
+  },
   'import-baselines': {
     examples: ['broke-cluster import-baselines shared/m2-ultra.json'],
     env: CONFIG_ENV,

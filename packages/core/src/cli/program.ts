@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
+import { brokeVersion } from '../version.js';
 import { registerBenchmark } from './commands/benchmark.js';
 import { registerExportConfig } from './commands/export-config.js';
+import { registerExportData } from './commands/export-data.js';
 import { registerImportBaselines } from './commands/import-baselines.js';
 import { registerInit } from './commands/init.js';
 import { registerRoute } from './commands/route.js';
@@ -13,7 +15,6 @@ import { registerValidate } from './commands/validate.js';
 import { DEFAULT_CONFIG_PATH } from './config-file.js';
 import { EXIT, errorLine, exitCodeFor } from './exit-codes.js';
 import { addCommandHelp } from './help-text.js';
-import { brokeVersion } from '../version.js';
 
 export function buildProgram(): Command {
   const program = new Command('broke-cluster')
@@ -33,6 +34,7 @@ export function buildProgram(): Command {
   registerScanModels(program);
   registerBenchmark(program);
   registerExportConfig(program);
+  registerExportData(program);
   registerImportBaselines(program);
   registerStatus(program);
   registerValidate(program);

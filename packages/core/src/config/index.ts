@@ -1,4 +1,5 @@
 export * from './built-in-profiles.js';
+export * from './capture-schema.js';
 export * from './format-issues.js';
 export * from './gateway-env.js';
 export * from './interpolate.js';

@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path';
 import type { BrokeConfig } from './schema.js';
 
 /**
- * Relative local paths in a config file mean "next to the config": `store.path`, each node's
+ * Relative local paths in a config file mean "next to the config": `store.path`, `capture.store.path`, each node's
  * `ssh.privateKeyPath` and `ssh.knownHostsPath`, and `baselines`. Resolving them once, when the
  * file is loaded, makes `serve`, `route`, `status` and the bridges agree wherever they are started
  * from (learned statistics used to be looked for in the current folder). `~/...` stays as written
@@ -17,6 +17,9 @@ export function resolveConfigPaths(config: BrokeConfig, baseDir: string): BrokeC
     store:
       config.store.kind === 'sqlite' ? { ...config.store, path: local(config.store.path) } : config.store,
     baselines: config.baselines.map(local),
+    ...(config.capture
+      ? { capture: { ...config.capture, store: { path: local(config.capture.store.path) } } }
+      : {}),
     nodes: config.nodes.map((node) =>
       node.ssh
         ? {

@@ -2,6 +2,7 @@ import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { AgentContextSchema, TaskTypeSchema } from '../context/agent-context.js';
 import { BUILT_IN_PROFILES } from './built-in-profiles.js';
+import { CaptureSchema } from './capture-schema.js';
 import { EscalationSchema, NodeEscalationSchema } from './escalation-schema.js';
 import { ObservabilitySchema } from './observability-schema.js';
 import { RayServeSchema } from './rayserve-schema.js';
@@ -267,6 +268,8 @@ export const BrokeConfigSchema = strictObject({
   escalation: EscalationSchema.optional(),
   /** Predictive warm-up of the next turn's model (config/warmup-schema.ts); off unless set. */
   warmup: WarmupSchema.optional(),
+  /** Prompt and answer capture for `export-data`, per team (config/capture-schema.ts); off unless set. */
+  capture: CaptureSchema.optional(),
 }).superRefine((config, ctx) => {
   for (const problem of crossCheck(config)) ctx.addIssue({ code: 'custom', ...problem });
   // A paid endpoint without a budget would never be used: say so rather than silently ignore it.

@@ -1,10 +1,12 @@
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
+import type { InteractionCapture } from '../capture/interaction-capture.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { ReplicaState } from '../cluster/replica-state.js';
 import { ObservabilitySchema } from '../config/observability-schema.js';
 import type { BrokeConfig } from '../config/schema.js';
 import type { Framework } from '../context/agent-context.js';
+import type { Feedback } from '../learning/outcome.js';
 import { GatewayMetrics } from '../observability/metrics.js';
 import { type RequestLogSink, requestLogObserver } from '../observability/request-log.js';
 import { pinoRequestObserver } from '../observability/request-logger.js';
@@ -53,23 +55,40 @@ export interface GatewayAppOptions {
   replicas?: ReplicaState;
   /** Predictive warm-up (startGateway: `warmup.enabled`): its tallies on /metrics. */
   warmUp?: { readonly counts: Readonly<Record<'sent' | 'done' | 'failed' | 'skipped', number>> };
+  /** Prompt and answer capture for export-data (startGateway: `capture:` in the config). */
+  capture?: InteractionCapture;
 }
 
 /** Requests one client may have in progress at once, unless gateway.limits says otherwise. */
 export const MAX_REQUESTS_PER_CLIENT = 256;
 
 /** The OpenAI-compatible API under `prefix` ('' for the root). */
-function mountApi(app: Hono, prefix: string, deps: ChatDeps, metrics?: GatewayMetrics): void {
+function mountApi(
+  app: Hono,
+  prefix: string,
+  deps: ChatDeps,
+  metrics?: GatewayMetrics,
+  capture?: InteractionCapture,
+): void {
   app.post(`${prefix}/v1/chat/completions`, chatCompletions(deps));
   app.get(`${prefix}/v1/models`, listModelsHandler(deps.router));
   app.get(`${prefix}/v1/models/:id{.+}`, getModelHandler(deps.router));
-  app.post(
-    `${prefix}/v1/feedback`,
-    feedbackHandler(deps.router, metrics ? (ids, fb) => metrics.noteFeedback(ids, fb) : undefined),
-  );
+  app.post(`${prefix}/v1/feedback`, feedbackHandler(deps.router, ratedListener(metrics, capture)));
   app.get(`${prefix}/v1/routes`, listRoutesHandler(deps.router));
   app.get(`${prefix}/v1/routes/:id`, explainHandler(deps.router));
   app.get(`${prefix}/health`, healthHandler(deps.cluster, deps.replicas));
+}
+
+/** Who hears about applied feedback: metrics count it, capture adds it to the stored interactions. */
+function ratedListener(
+  metrics: GatewayMetrics | undefined,
+  capture: InteractionCapture | undefined,
+): ((ids: readonly string[], fb: Feedback) => void) | undefined {
+  if (!metrics && !capture) return undefined;
+  return (ids, fb) => {
+    metrics?.noteFeedback(ids, fb);
+    capture?.rated(ids, fb);
+  };
 }
 
 /**
@@ -100,6 +119,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
       : []),
     ...(metrics ? [metrics.observe] : []),
     ...(options.observers ?? []),
+    ...(options.capture ? [options.capture.observe] : []),
   ];
   const base: ChatDeps = {
     config,
@@ -113,6 +133,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     ...(observers.length > 0 ? { observers } : {}),
     ...(options.tracing ? { tracing: options.tracing } : {}),
     ...(options.replicas ? { shared: options.replicas, replicas: options.replicas } : {}),
+    ...(options.capture ? { capture: options.capture } : {}),
   };
   const app = new Hono();
   app.onError((err, c) => sendError(c, err));
@@ -126,7 +147,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     app.use('*', bearerAuth(config.gateway.apiKeys, openPaths, config.gateway.adminKeys, [UI_PATH]));
   app.use('*', limitBody(config.gateway.maxBodyBytes));
   app.use('*', clientConcurrency(config.gateway.limits.maxRequestsPerClient ?? MAX_REQUESTS_PER_CLIENT));
-  mountApi(app, '', base, metrics);
+  mountApi(app, '', base, metrics, options.capture);
   if (metrics)
     app.get('/metrics', metricsHandler(metrics, metricsKeys(config.gateway, observability.metrics.token)));
   if (options.dashboard !== false) mountDashboard(app, { config, router, cluster }, options.dashboard ?? {});
@@ -143,6 +164,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
         ...(bridge.responseModel ? { responseModel: bridge.responseModel } : {}),
       },
       metrics,
+      options.capture,
     );
   }
   return app;

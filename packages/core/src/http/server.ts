@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
+import { InteractionCapture } from '../capture/interaction-capture.js';
 import { ClusterState } from '../cluster/cluster-state.js';
 import { ReplicaState } from '../cluster/replica-state.js';
 import { WarmUpPlanner } from '../cluster/warm-up.js';
@@ -143,6 +144,18 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         throw err;
       });
   const router: RouterLike = options.router ?? (owned as Router);
+  // Capture opened here is ours to close; one passed in is the caller's.
+  let ownCapture: InteractionCapture | undefined;
+  try {
+    ownCapture =
+      options.capture === undefined && config.capture
+        ? new InteractionCapture({ config: config.capture })
+        : undefined;
+  } catch (err) {
+    await Promise.all([ownTracing?.shutdown(), owned?.close(), ownReplicas?.close()]);
+    throw err;
+  }
+  const capture = options.capture ?? ownCapture;
   const bridges = options.bridges ?? (await loadInstalledBridges());
   const { replicas: _replicas, ...appOptions } = options;
   const app = createGatewayApp({
@@ -154,6 +167,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     ...(tracing ? { tracing } : {}),
     ...(replicas ? { replicas } : {}),
     ...(warmUp ? { warmUp } : {}),
+    ...(capture ? { capture } : {}),
   });
   const configured = Object.fromEntries(
     Object.entries(config.gateway.limits ?? {}).filter(([, v]) => v !== undefined),
@@ -177,6 +191,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     (s as { maxConnections?: number }).maxConnections = limits.maxConnections;
     s.once('error', reject);
   }).catch(async (err: unknown) => {
+    ownCapture?.close();
     await Promise.all([ownTracing?.shutdown(), owned?.close(), ownReplicas?.close()]);
     throw err;
   });
@@ -197,6 +212,8 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
         // Streams may be open: drop them rather than wait for long generations to end.
         (server as { closeAllConnections?: () => void }).closeAllConnections?.();
         server.close(() => {
+          // After the last request ended: a stream dropped above still tells its observers.
+          ownCapture?.close();
           // The last spans go out before the process may exit.
           const closing = [owned?.close(), ownTracing?.shutdown(), ownReplicas?.close()].map((p) =>
             p?.catch(() => {}),

@@ -6,6 +6,7 @@ export * from './driver-lookup.js';
 export * from './relay-sink.js';
 export * from './request-observer.js';
 export * from './request-watcher.js';
+export * from './response-capture.js';
 export * from './router-like.js';
 export * from './serve-chat.js';
 export { ServedStream } from './served-stream.js';

@@ -30,6 +30,8 @@ export interface RequestFacts {
   messages?: readonly ChatMessage[];
   /** Who asked: the digest of the caller's API key, when keys are configured. */
   client?: string;
+  /** The answer's text, only when ServingDeps.capture wanted this request (ok outcomes). */
+  response?: string;
   error?: unknown;
 }
 

@@ -10,4 +10,6 @@ export interface Routed {
   routeMs: number;
   messages: readonly ChatMessage[];
   client?: string;
+  /** The answer's text is wanted (ServingDeps.capture said so for this request's context). */
+  capture?: boolean;
 }

@@ -10,6 +10,7 @@ import { mayHaveNonFinite, withFiniteNumbers, withTopLevelFields } from './json-
 import { recordOutcome } from './record.js';
 import type { RequestObserver } from './request-observer.js';
 import { endRequest, type RequestWatcher } from './request-watcher.js';
+import { completionText, type ResponseCapture } from './response-capture.js';
 import type { Routed } from './routed.js';
 import { type FirstResult, ServedStream } from './served-stream.js';
 import { upstreamBody } from './upstream-body.js';
@@ -21,6 +22,8 @@ export interface ServingDeps extends DispatchDeps {
   responseModel?: 'served' | 'requested';
   /** Replicas sharing Redis: a session's node is read from it before routing (replica-state.ts). */
   replicas?: Pick<ReplicaState, 'primeSession' | 'degraded'>;
+  /** Prompt and answer capture: wanted requests end with their answer text (response-capture.ts). */
+  capture?: ResponseCapture;
 }
 
 /** One chat request, parsed, with its agent context: what serving needs from its caller. */
@@ -93,6 +96,8 @@ export async function serveChat(deps: ServingDeps, req: ServeRequest): Promise<S
       messages,
       ...(req.owner !== undefined ? { client: req.owner } : {}),
     };
+    // One check when capture is off; the answer is only assembled for a request that is captured.
+    if (deps.capture?.wants(ctx)) route.capture = true;
     return await (stream ? startStream(deps, req, route) : complete(deps, req, route));
   } catch (error) {
     endRequest(deps, watcher, {
@@ -171,6 +176,7 @@ async function complete(deps: ServingDeps, req: ServeRequest, route: Routed): Pr
     ttftMs: latencyMs,
     ...(tokens !== undefined ? { tokens } : {}),
     ...(promptTokens !== undefined ? { promptTokens } : {}),
+    ...(route.capture ? { response: completionText(started.value) } : {}),
   });
   return { ok: true, stream: false, decision, candidate: started.candidate, text };
 }

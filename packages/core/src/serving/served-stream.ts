@@ -7,6 +7,7 @@ import { recordOutcome } from './record.js';
 import type { RelaySink } from './relay-sink.js';
 import type { RequestFacts } from './request-observer.js';
 import { endRequest } from './request-watcher.js';
+import { chunkText } from './response-capture.js';
 import type { Routed } from './routed.js';
 import type { ServeRequest, ServingDeps } from './serve-chat.js';
 
@@ -82,9 +83,12 @@ export class ServedStream {
     let last: ChatChunk | undefined;
     let lastPayload: string | undefined;
     let ended = false;
+    // The answer's text, assembled only when it is captured (no per-chunk work otherwise).
+    const answer: string[] | undefined = route.capture ? [] : undefined;
     /** One parsed chunk as the caller gets it (dropped when it only carries unwanted usage). */
     const emit = (chunk: ChatChunk): void => {
       last = chunk;
+      if (answer) answer.push(chunkText(chunk));
       if (chunk.usage) usage = chunk.usage;
       if (chunk.choices.some((ch) => ch.delta?.content || ch.delta?.tool_calls)) chunks += 1;
       if (chunk.choices.length === 0 && !wantsUsage) return;
@@ -106,6 +110,7 @@ export class ServedStream {
               continue;
             }
             if (CONTENT_TEXT.test(payload) || payload.includes('"tool_calls"')) chunks += 1;
+            if (answer) answer.push(chunkText(payload));
             if (!wantsUsage && payload.includes('[') && EMPTY_CHOICES.test(payload)) continue;
             s.push(fields.apply(payload));
           }
@@ -149,6 +154,7 @@ export class ServedStream {
         const facts = this.facts('ok');
         facts.tokens = tokens;
         if (usage && promptTokens !== undefined) facts.promptTokens = promptTokens;
+        if (answer) facts.response = answer.join('');
         endRequest(deps, this.req.watcher, facts);
       } else {
         endRequest(deps, this.req.watcher, this.facts('client_closed'));
