@@ -67,7 +67,7 @@ const HELP: Record<string, CommandHelp> = {
   'export-data': {
     examples: [
       'broke-cluster export-data --team research --since 7d -o research.jsonl',
-      'broke-cluster export-data --rated-only --min-rating 0.8 > good.jsonl',
+      'broke-cluster export-data --role reviewer --rated-only --min-rating 0.8 -o good.jsonl',
       'broke-cluster export-data --schema',
     ],
     env: CONFIG_ENV,
