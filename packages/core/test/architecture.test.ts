@@ -34,8 +34,8 @@ describe('architecture', () => {
       for (const spec of imports(file)) {
         const to = folderOf(resolve(file, '..', spec));
         if (from === '' || to === '' || to === from) continue;
-        let set = edges.get(from);
-        if (!set) edges.set(from, (set = new Set()));
+        const set = edges.get(from) ?? new Set<string>();
+        edges.set(from, set);
         set.add(to);
       }
     }

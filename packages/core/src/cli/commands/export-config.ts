@@ -10,11 +10,11 @@ import {
 } from '../../cluster/baseline-schema.js';
 import { baselineBaseDir, publicModelName, readBaselineFile } from '../../cluster/baselines.js';
 import { ValidationError } from '../../errors.js';
+import { brokeVersion } from '../../version.js';
 import { writeFileAtomic } from '../atomic-write.js';
 import { readConfigFile } from '../config-file.js';
 import { collect, globals } from '../context.js';
 import { SUITE_NAME } from '../prompts.js';
-import { brokeVersion } from '../../version.js';
 
 /** The JSON Schema shipped in the package (`schema/` beside `dist/` and `src/`). */
 export const BASELINE_SCHEMA_PATH = fileURLToPath(
