@@ -119,6 +119,11 @@ export class HandOffs {
     return true;
   }
 
+  /** Whether any session outcome was credited yet (before that there is nothing to look up). */
+  get learned(): boolean {
+    return this.pairs.size > 0;
+  }
+
   get size(): { sessions: number; pairs: number } {
     return { sessions: this.lastTurns.size, pairs: this.pairs.size };
   }

@@ -28,13 +28,22 @@ export class ParallelRuns {
   private readonly bySession = new Map<string, Entries>();
 
   /**
-   * The session's requests in flight (undefined: none), as a copy: a route's explanation reads it
-   * after the fact, when the live entries have moved on.
+   * What a request of `role` in the session waits for: the requests of other roles still due
+   * after `now` (undefined: none, the common case, with no allocation). A copy: the route's
+   * explanation reads it after the fact, when the live entries have moved on.
    */
-  of(sessionId: string | undefined): RunInFlight | undefined {
+  of(sessionId: string | undefined, role: string, now: number): RunInFlight | undefined {
     const entries = sessionId === undefined ? undefined : this.bySession.get(sessionId);
-    if (!entries || entries.finishAt.length === 0) return undefined;
-    return { finishAt: [...entries.finishAt], node: [...entries.node], role: [...entries.role] };
+    if (!entries) return undefined;
+    let run: { finishAt: number[]; node: number[]; role: string[] } | undefined;
+    for (let i = 0; i < entries.finishAt.length; i++) {
+      if (entries.role[i] === role || (entries.finishAt[i] as number) <= now) continue;
+      run ??= { finishAt: [], node: [], role: [] };
+      run.finishAt.push(entries.finishAt[i] as number);
+      run.node.push(entries.node[i] as number);
+      run.role.push(entries.role[i] as string);
+    }
+    return run;
   }
 
   /**
@@ -101,20 +110,12 @@ function drop(entries: Entries, i: number): void {
 }
 
 /**
- * Milliseconds until the run can go on if this request of `role` goes to `node`: its siblings of
- * other roles elsewhere finish as predicted, those on `node` are slowed by one more request beside
- * them.
+ * Milliseconds until the run can go on if this request goes to `node`: its siblings elsewhere
+ * finish as predicted, those on `node` are slowed by one more request beside them.
  */
-export function runWaitMs(
-  run: RunInFlight,
-  role: string,
-  node: number,
-  slowdown: number,
-  now: number,
-): number {
+export function runWaitMs(run: RunInFlight, node: number, slowdown: number, now: number): number {
   let wait = 0;
   for (let e = 0; e < run.finishAt.length; e++) {
-    if (run.role[e] === role) continue;
     let left = (run.finishAt[e] as number) - now;
     if (left <= 0) continue;
     if (run.node[e] === node) left *= 1 + slowdown;

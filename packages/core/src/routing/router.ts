@@ -242,7 +242,7 @@ export class Router {
       affinity: this.affinity.lookup(agent.sessionId),
       handOff: this.handOffFrom(agent.sessionId),
       stickTo: this.sessionPin(agent.sessionId, selection.kind),
-      run: this.parallel.of(agent.sessionId),
+      run: this.parallel.of(agent.sessionId, role, now),
       table: this.table,
       live: this.live,
       escalation: this.spend,
@@ -472,6 +472,8 @@ export class Router {
   }
 
   private handOffFrom(sessionId: string | undefined): RoutingContext['handOff'] {
+    // Nothing learned yet (no session outcome posted): nothing to look up, nothing to allocate.
+    if (!this.handOffs.learned) return undefined;
     const from = this.handOffs.previous(sessionId);
     return from === undefined ? undefined : { from, stats: this.handOffs };
   }

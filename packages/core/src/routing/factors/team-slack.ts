@@ -22,7 +22,7 @@ export function teamSlackFactor(): Factor {
       const { nodeOf, batchSlowdown } = ctx.table;
       for (let k = 0; k < count; k++) {
         const node = nodeOf[idx[k] as number] as number;
-        const wait = runWaitMs(run, ctx.role, node, batchSlowdown[node] as number, ctx.now);
+        const wait = runWaitMs(run, node, batchSlowdown[node] as number, ctx.now);
         const time = so.timeMs[k] as number;
         out[k] = wait > time ? wait - time : 0;
       }
@@ -30,7 +30,7 @@ export function teamSlackFactor(): Factor {
     note(candidate, term, ctx) {
       if (!ctx.run) return undefined;
       const node = candidate.nodeIndex;
-      const wait = runWaitMs(ctx.run, ctx.role, node, ctx.table.batchSlowdown[node] as number, ctx.now);
+      const wait = runWaitMs(ctx.run, node, ctx.table.batchSlowdown[node] as number, ctx.now);
       if (!(wait > 0)) return undefined;
       return `the run waits ~${Math.round(wait)} ms for its other requests in flight${term > 0 ? ': finishing sooner saves the team nothing' : ''}`;
     },
