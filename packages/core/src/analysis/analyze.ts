@@ -1,5 +1,5 @@
 import type { TaskType } from '../context/agent-context.js';
-import type { ChatMessage } from '../drivers/types.js';
+import type { ChatMessage } from '../spec/index.js';
 import { estimateComplexity } from './complexity.js';
 import { classifyTaskType } from './task-type.js';
 import { taskTexts } from './text-of.js';

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../drivers/types.js';
+import type { ChatMessage } from '../spec/index.js';
 
 /** Plain text of one message's content (text parts joined; images and audio dropped). */
 export function textOf(message: ChatMessage): string {

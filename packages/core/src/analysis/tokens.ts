@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../drivers/types.js';
+import type { ChatMessage } from '../spec/index.js';
 
 /**
  * Fast token estimate without a tokenizer: one pass over the characters, counting word pieces,

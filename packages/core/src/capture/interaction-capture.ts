@@ -1,6 +1,6 @@
 import type { CaptureConfig } from '../config/capture-schema.js';
 import type { AgentContext } from '../context/agent-context.js';
-import type { ChatMessage } from '../drivers/types.js';
+import type { ChatMessage } from '../spec/index.js';
 import type { Feedback } from '../learning/outcome.js';
 import { evidenceOfFeedback } from '../learning/reward.js';
 import type { RequestEnd } from '../serving/request-observer.js';

@@ -1,5 +1,5 @@
 import type { BenchPrompt } from '../cluster/baseline-schema.js';
-import type { ChatMessage } from '../drivers/types.js';
+import type { ChatMessage } from '../spec/index.js';
 
 export const SUITE_NAME = 'standard-v1';
 

@@ -1,4 +1,4 @@
-import type { ChatMessage, NodeDriver } from '../drivers/types.js';
+import type { ChatMessage, NodeInference } from '../spec/index.js';
 
 export interface GenerationMeasure {
   ok: boolean;
@@ -19,7 +19,7 @@ export interface GenerationMeasure {
  * Token counts come from the server's usage when it sends one, else one per content chunk.
  */
 export async function measureGeneration(
-  driver: NodeDriver,
+  driver: Pick<NodeInference, 'chatStream'>,
   model: string,
   messages: ChatMessage[],
   options: { maxTokens?: number; timeoutMs?: number } = {},

@@ -2,7 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { MonitorConfig, NodeConfig } from '../config/schema.js';
 import { MonitorSchema } from '../config/schema.js';
 import { createDriver } from '../drivers/factory.js';
-import type { NodeDriver, NodeMetrics } from '../drivers/types.js';
+import type { NodeInference, NodeMetrics, NodeProbe } from '../spec/index.js';
+
+/** What the monitor uses of a driver: the probe, and a short generation to validate a model. */
+export type MonitoredDriver = NodeProbe & Pick<NodeInference, 'chatStream'>;
 import { ClusterState } from './cluster-state.js';
 import { loadedModelIds } from './loaded-models.js';
 import type { NodeState } from './node-state.js';
@@ -36,7 +39,7 @@ export interface ClusterMonitorOptions {
   monitor?: Partial<MonitorConfig>;
   state?: ClusterState;
   /** Driver per node; default createDriver(node). */
-  driverFor?: (node: NodeConfig) => NodeDriver;
+  driverFor?: (node: NodeConfig) => MonitoredDriver;
   /** Probe-generate each configured model when a node comes up (default true). */
   validate?: boolean;
   validationTimeoutMs?: number;
@@ -47,7 +50,7 @@ export interface ClusterMonitorOptions {
 
 interface Track {
   node: NodeConfig;
-  driver: NodeDriver;
+  driver: MonitoredDriver;
   known: boolean;
   failures: number;
   successes: number;
@@ -86,7 +89,7 @@ export class ClusterMonitor extends EventEmitter<MonitorEvents> {
     }
   }
 
-  driver(nodeId: string): NodeDriver | undefined {
+  driver(nodeId: string): MonitoredDriver | undefined {
     return this.tracks.get(nodeId)?.driver;
   }
 

@@ -1,4 +1,4 @@
-import type { NodeDriver } from '../drivers/types.js';
+import type { NodeInference } from '../spec/index.js';
 import { type GenerationMeasure, measureGeneration } from './measure.js';
 
 /** The probe every model must pass before it takes traffic. Small, so it is cheap on any node. */
@@ -10,7 +10,7 @@ export interface ProbeResult extends GenerationMeasure {
 
 /** A model is valid when a short generation completes without error (any text counts). */
 export async function probeModel(
-  driver: NodeDriver,
+  driver: Pick<NodeInference, 'chatStream'>,
   modelId: string,
   options: { timeoutMs?: number; maxTokens?: number } = {},
 ): Promise<ProbeResult> {

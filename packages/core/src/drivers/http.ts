@@ -1,4 +1,4 @@
-import type { CallOptions } from './types.js';
+import type { CallOptions } from '../spec/index.js';
 
 /** Plain GET for the non-OpenAI endpoints (/health, /api/ps, /metrics, /slots), with a timeout. */
 export async function httpGet(

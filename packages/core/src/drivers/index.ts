@@ -10,5 +10,4 @@ export * from './prometheus.js';
 export * from './rayserve.js';
 export * from './stop-tokens.js';
 export * from './transformers.js';
-export * from './types.js';
 export * from './vllm.js';

@@ -1,7 +1,7 @@
 import { httpGet, httpGetJson } from './http.js';
 import { OpenAICompatibleDriver } from './openai-compatible.js';
 import { parsePrometheus, sumMetric } from './prometheus.js';
-import type { CallOptions, NodeMetrics } from './types.js';
+import type { CallOptions, NodeMetrics } from '../spec/index.js';
 
 interface Slot {
   id: number;

@@ -17,7 +17,7 @@ import type {
   NodeDriver,
   NodeHealth,
   NodeMetrics,
-} from './types.js';
+} from '../spec/index.js';
 
 export interface DriverOptions {
   /** Extra stop tokens for every model on this node (the defaults always apply). */

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../drivers/types.js';
+import type { ChatMessage } from '../spec/index.js';
 import {
   errorClass,
   failovers,

@@ -1,8 +1,8 @@
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { NodeConfig } from '../config/schema.js';
-import type { NodeDriver } from '../drivers/types.js';
 import { BrokeError, NodeError, NoRouteError } from '../errors.js';
 import type { Candidate, RouteDecision } from '../routing/types.js';
+import type { NodeDriver } from '../spec/index.js';
 import type { ClientLink } from './client-link.js';
 import { acquireSlot, COOLDOWN_MS, coolDown, type NodeSlot, tryAcquireSlot } from './node-slot.js';
 import type { RouterLike } from './router-like.js';

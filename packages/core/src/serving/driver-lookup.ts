@@ -1,6 +1,6 @@
 import type { BrokeConfig, NodeConfig } from '../config/schema.js';
 import { createDriver } from '../drivers/factory.js';
-import type { NodeDriver } from '../drivers/types.js';
+import type { NodeDriver } from '../spec/index.js';
 
 /** Drivers by node id, or a factory of them. */
 export type DriverSource = ReadonlyMap<string, NodeDriver> | ((node: NodeConfig) => NodeDriver);

@@ -1,7 +1,7 @@
 import type { AgentContext } from '../context/agent-context.js';
-import type { ChatMessage } from '../drivers/types.js';
 import { BrokeError } from '../errors.js';
 import type { Candidate, RouteDecision } from '../routing/types.js';
+import type { ChatMessage } from '../spec/index.js';
 
 /**
  * What the gateway knows about a chat request when it ends (for streams: when the last byte went

@@ -1,5 +1,5 @@
 import type { AgentContext } from '../context/agent-context.js';
-import type { ChatChunk, ChatCompletion } from '../drivers/types.js';
+import type { ChatChunk, ChatCompletion } from '../spec/index.js';
 
 /**
  * Who wants a request's answer text (prompt and answer capture: capture/interaction-capture.ts).

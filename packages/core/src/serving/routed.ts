@@ -1,6 +1,6 @@
 import type { AgentContext } from '../context/agent-context.js';
-import type { ChatMessage } from '../drivers/types.js';
 import type { RouteDecision } from '../routing/types.js';
+import type { ChatMessage } from '../spec/index.js';
 
 /** A routed request on its way: when it started, who asked, where it goes (what observers see). */
 export interface Routed {

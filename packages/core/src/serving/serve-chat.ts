@@ -1,7 +1,7 @@
 import type { ReplicaState } from '../cluster/replica-state.js';
 import type { AgentContext } from '../context/agent-context.js';
-import type { ChatCompletion, ChatMessage, ChatRequest, ChatStreamRequest } from '../drivers/types.js';
 import type { Candidate, RouteDecision } from '../routing/types.js';
+import type { ChatCompletion, ChatMessage, ChatRequest, ChatStreamRequest } from '../spec/index.js';
 import { requiredCapabilities } from './capabilities.js';
 import type { ServingBody } from './chat-body.js';
 import type { ClientLink } from './client-link.js';
@@ -128,9 +128,9 @@ function dispatchFailed(deps: ServingDeps, decision: RouteDecision, err: unknown
 async function complete(deps: ServingDeps, req: ServeRequest, route: Routed): Promise<ServedCompletion> {
   const { body } = req;
   const { t0, decision } = route;
-  let started: Awaited<ReturnType<typeof dispatchWithFailover<string | ChatCompletion>>>;
+  let started: Awaited<ReturnType<typeof dispatchWithFailover<string>>>;
   try {
-    started = await dispatchWithFailover<string | ChatCompletion>(
+    started = await dispatchWithFailover<string>(
       deps,
       decision,
       req.client,
@@ -138,7 +138,7 @@ async function complete(deps: ServingDeps, req: ServeRequest, route: Routed): Pr
         const upstream = upstreamBody(body, cand, false) as unknown as ChatRequest;
         const options = headers ? { signal, headers } : { signal };
         // The same pass-through as streams: the node's JSON relayed with only `model` replaced.
-        return driver.chatRaw ? driver.chatRaw(upstream, options) : driver.chat(upstream, options);
+        return driver.chatRaw(upstream, options);
       },
       req.watcher,
     );
@@ -149,16 +149,12 @@ async function complete(deps: ServingDeps, req: ServeRequest, route: Routed): Pr
   const latencyMs = performance.now() - t0 - started.waitedMs;
   const modelId =
     deps.responseModel === 'requested' && body.model !== undefined ? body.model : started.candidate.modelId;
-  let usage: { completion_tokens?: number; prompt_tokens?: number } | undefined;
-  let text: string;
-  if (typeof started.value === 'string') {
-    const raw = mayHaveNonFinite(started.value) ? withFiniteNumbers(started.value) : started.value;
-    text = withTopLevelFields(raw, { id: JSON.stringify(decision.routeId), model: JSON.stringify(modelId) });
-    usage = usageOf(started.value);
-  } else {
-    text = JSON.stringify({ ...started.value, id: decision.routeId, model: modelId });
-    usage = started.value.usage;
-  }
+  const raw = mayHaveNonFinite(started.value) ? withFiniteNumbers(started.value) : started.value;
+  const text = withTopLevelFields(raw, {
+    id: JSON.stringify(decision.routeId),
+    model: JSON.stringify(modelId),
+  });
+  const usage = usageOf(started.value);
   const tokens = usage?.completion_tokens;
   const promptTokens = usage?.prompt_tokens;
   recordOutcome(deps.router, decision.routeId, {
@@ -208,12 +204,8 @@ async function startStream(deps: ServingDeps, req: ServeRequest, route: Routed):
         const upstream = upstreamBody(body, cand, true) as unknown as ChatStreamRequest;
         const options = headers ? { signal, headers } : { signal };
         // Failover is only safe before the caller has seen a byte: wait for the node's first chunk.
-        if (driver.chatStreamRaw) {
-          const iter = driver.chatStreamRaw(upstream, options)[Symbol.asyncIterator]();
-          return { raw: true, iter, first: await iter.next() };
-        }
-        const iter = driver.chatStream(upstream, options)[Symbol.asyncIterator]();
-        return { raw: false, iter, first: await iter.next() };
+        const iter = driver.chatStreamRaw(upstream, options)[Symbol.asyncIterator]();
+        return { iter, first: await iter.next() };
       },
       req.watcher,
     );

@@ -1,6 +1,6 @@
-import type { ChatChunk } from '../drivers/types.js';
 import { BrokeError } from '../errors.js';
 import type { Candidate, RouteDecision } from '../routing/types.js';
+import type { ChatChunk } from '../spec/index.js';
 import { type DispatchStarted, failureOf } from './dispatch.js';
 import { mayHaveNonFinite, TopLevelFields, withFiniteNumbers } from './json-fields.js';
 import { recordOutcome } from './record.js';
@@ -11,10 +11,11 @@ import { chunkText } from './response-capture.js';
 import type { Routed } from './routed.js';
 import type { ServeRequest, ServingDeps } from './serve-chat.js';
 
-/** The node's first result: raw payloads (the pass-through) or parsed chunks (drivers without it). */
-export type FirstResult =
-  | { raw: true; iter: AsyncIterator<string[]>; first: IteratorResult<string[]> }
-  | { raw: false; iter: AsyncIterator<ChatChunk>; first: IteratorResult<ChatChunk> };
+/** The node's first batch of raw payloads (the pass-through) and the rest to come. */
+export interface FirstResult {
+  iter: AsyncIterator<string[]>;
+  first: IteratorResult<string[]>;
+}
 
 /** A usage object (not `"usage": null`) in a raw payload: that chunk is parsed. */
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
@@ -96,35 +97,27 @@ export class ServedStream {
       s.push(JSON.stringify({ ...out, id: decision.routeId, model: shownModel }));
     };
     try {
-      if (result.raw) {
-        // Pass-through: payloads go out as the node wrote them, with only `id` and `model`
-        // replaced; the rare chunk carrying usage is parsed.
-        for (let r = result.first; !r.done; r = await result.iter.next()) {
-          for (const raw of r.value) {
-            // Python servers may write NaN / Infinity (not JSON): made null before anything reads it.
-            const payload = mayHaveNonFinite(raw) ? withFiniteNumbers(raw) : raw;
-            lastPayload = payload;
-            // Cheap substring checks first: most payloads carry no usage and some choices.
-            if (payload.includes('"usage"') && USAGE_OBJECT.test(payload)) {
-              emit(JSON.parse(payload) as ChatChunk);
-              continue;
-            }
-            if (CONTENT_TEXT.test(payload) || payload.includes('"tool_calls"')) chunks += 1;
-            if (answer) answer.push(chunkText(payload));
-            if (!wantsUsage && payload.includes('[') && EMPTY_CHOICES.test(payload)) continue;
-            s.push(fields.apply(payload));
+      // Pass-through: payloads go out as the node wrote them, with only `id` and `model`
+      // replaced; the rare chunk carrying usage is parsed.
+      for (let r = result.first; !r.done; r = await result.iter.next()) {
+        for (const raw of r.value) {
+          // Python servers may write NaN / Infinity (not JSON): made null before anything reads it.
+          const payload = mayHaveNonFinite(raw) ? withFiniteNumbers(raw) : raw;
+          lastPayload = payload;
+          // Cheap substring checks first: most payloads carry no usage and some choices.
+          if (payload.includes('"usage"') && USAGE_OBJECT.test(payload)) {
+            emit(JSON.parse(payload) as ChatChunk);
+            continue;
           }
-          await s.flush();
-          if (s.aborted) break;
+          if (CONTENT_TEXT.test(payload) || payload.includes('"tool_calls"')) chunks += 1;
+          if (answer) answer.push(chunkText(payload));
+          if (!wantsUsage && payload.includes('[') && EMPTY_CHOICES.test(payload)) continue;
+          s.push(fields.apply(payload));
         }
-        if (lastPayload !== undefined && last === undefined) last = JSON.parse(lastPayload) as ChatChunk;
-      } else {
-        for (let r = result.first; !r.done; r = await result.iter.next()) {
-          emit(r.value);
-          await s.flush();
-          if (s.aborted) break;
-        }
+        await s.flush();
+        if (s.aborted) break;
       }
+      if (lastPayload !== undefined && last === undefined) last = JSON.parse(lastPayload) as ChatChunk;
       ended = !s.aborted;
       if (ended) {
         if (wantsUsage && !usage && last) {

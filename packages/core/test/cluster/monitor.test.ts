@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import type { MonitoredDriver } from '../../src/cluster/monitor.js';
 import { ClusterMonitor, type MonitorEvents } from '../../src/cluster/monitor.js';
 import { NodeSchema } from '../../src/config/schema.js';
-import type { NodeDriver } from '../../src/drivers/types.js';
 
 /** A driver whose health and metrics the test scripts. */
 function fakeDriver(nodeId: string) {
   const ctl = { healthy: true, queued: 0, loaded: ['m'] as string[], chatFails: false };
-  const driver: NodeDriver = {
+  const driver: MonitoredDriver = {
     kind: 'fake',
     nodeId,
     observes: { loadedModels: true, queueDepth: true, memory: false, metrics: true },
@@ -14,9 +14,6 @@ function fakeDriver(nodeId: string) {
       ctl.healthy ? { ok: true, latencyMs: 1 } : { ok: false, latencyMs: 1, error: 'down' },
     listModels: async () => ctl.loaded,
     metrics: async () => ({ loadedModels: ctl.loaded, queued: ctl.queued }),
-    chat: async () => {
-      throw new Error('unused');
-    },
     async *chatStream() {
       if (ctl.chatFails) throw new Error('model broken');
       yield {

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDriver } from '../../src/drivers/factory.js';
 import type { DriverNode } from '../../src/drivers/openai-compatible.js';
-import type { ChatChunk } from '../../src/drivers/types.js';
+import type { ChatChunk } from '../../src/spec/index.js';
 import {
   type FixtureServer,
   LLAMACPP,

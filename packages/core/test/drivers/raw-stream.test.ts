@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDriver } from '../../src/drivers/factory.js';
 import type { DriverNode } from '../../src/drivers/openai-compatible.js';
-import type { ChatChunk } from '../../src/drivers/types.js';
+import type { ChatChunk } from '../../src/spec/index.js';
 import { LLAMACPP, MLX_KNIFE, OLLAMA, type Routes, serveFixtures, VLLM } from './fixtures.js';
 
 // chatStreamRaw is the gateway's pass-through: it must say what chatStream says (same text, same

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { detectServer } from '../../src/cli/discovery.js';
 import { createDriver } from '../../src/drivers/factory.js';
-import type { ChatChunk } from '../../src/drivers/types.js';
+import type { ChatChunk } from '../../src/spec/index.js';
 import { type FixtureServer, type Routes, serveFixtures } from './fixtures.js';
 import {
   TRANSFORMERS,

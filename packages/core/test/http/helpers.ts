@@ -209,6 +209,16 @@ export class StubDriver implements NodeDriver {
       };
     }
   }
+  /** The gateway's pass-through forms: the same answers as JSON text, one payload per batch. */
+  async chatRaw(req: ChatRequest, options: { signal?: AbortSignal } = {}): Promise<string> {
+    return JSON.stringify(await this.chat(req, options));
+  }
+  async *chatStreamRaw(
+    req: ChatStreamRequest,
+    options: { signal?: AbortSignal } = {},
+  ): AsyncIterable<string[]> {
+    for await (const c of this.chatStream(req, options)) yield [JSON.stringify(c)];
+  }
 }
 
 function chunk(model: string, delta: { content?: string }, finish: 'stop' | null): ChatChunk {
