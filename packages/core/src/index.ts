@@ -26,8 +26,8 @@ export * from './model-facts/index.js';
 export * from './observability/index.js';
 export * from './routing/index.js';
 export * from './serving/index.js';
-export * from './spec/index.js';
 // A namespace: the simulation's names (TaskKind, Agent, …) would clash with the router's.
 export * as simulation from './simulation/index.js';
+export * from './spec/index.js';
 export * from './ssh/index.js';
 export * from './stores/index.js';

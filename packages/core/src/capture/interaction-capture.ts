@@ -1,10 +1,10 @@
 import type { CaptureConfig } from '../config/capture-schema.js';
 import type { AgentContext } from '../context/agent-context.js';
-import type { ChatMessage } from '../spec/index.js';
 import type { Feedback } from '../learning/outcome.js';
 import { evidenceOfFeedback } from '../learning/reward.js';
 import type { RequestEnd } from '../serving/request-observer.js';
 import type { ResponseCapture } from '../serving/response-capture.js';
+import type { ChatMessage } from '../spec/index.js';
 import type { ExportedMessage } from './interaction-schema.js';
 import { InteractionStore } from './interaction-store.js';
 import { type RedactHook, type Redactor, redactor } from './redaction.js';

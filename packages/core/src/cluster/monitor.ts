@@ -3,13 +3,13 @@ import type { MonitorConfig, NodeConfig } from '../config/schema.js';
 import { MonitorSchema } from '../config/schema.js';
 import { createDriver } from '../drivers/factory.js';
 import type { NodeInference, NodeMetrics, NodeProbe } from '../spec/index.js';
-
-/** What the monitor uses of a driver: the probe, and a short generation to validate a model. */
-export type MonitoredDriver = NodeProbe & Pick<NodeInference, 'chatStream'>;
 import { ClusterState } from './cluster-state.js';
 import { loadedModelIds } from './loaded-models.js';
 import type { NodeState } from './node-state.js';
 import { type ProbeResult, probeModel } from './validation.js';
+
+/** What the monitor uses of a driver: the probe, and a short generation to validate a model. */
+export type MonitoredDriver = NodeProbe & Pick<NodeInference, 'chatStream'>;
 
 export interface NodeEvent {
   nodeId: string;

@@ -1,8 +1,8 @@
 import { BoundedLru } from '../bounded-lru.js';
 import type { NodeConfig } from '../config/schema.js';
 import type { WarmupConfig } from '../config/warmup-schema.js';
-import type { NodeDriver } from '../spec/index.js';
 import { RoleTransitions } from '../learning/role-transitions.js';
+import type { NodeDriver } from '../spec/index.js';
 import { HEADROOM } from './memory-headroom.js';
 import type { ClusterView, NodeState } from './node-state.js';
 

@@ -1,5 +1,5 @@
-import type { StopTokenCleaner } from './stop-tokens.js';
 import type { ChatChunk } from '../spec/index.js';
+import type { StopTokenCleaner } from './stop-tokens.js';
 
 /**
  * Stop-token cleaning of a chunk stream, per choice: text is cut at the first leaked stop token

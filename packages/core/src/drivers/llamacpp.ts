@@ -1,7 +1,7 @@
+import type { CallOptions, NodeMetrics } from '../spec/index.js';
 import { httpGet, httpGetJson } from './http.js';
 import { OpenAICompatibleDriver } from './openai-compatible.js';
 import { parsePrometheus, sumMetric } from './prometheus.js';
-import type { CallOptions, NodeMetrics } from '../spec/index.js';
 
 interface Slot {
   id: number;

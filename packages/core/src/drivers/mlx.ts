@@ -1,5 +1,5 @@
-import { OpenAICompatibleDriver } from './openai-compatible.js';
 import type { CallOptions, NodeMetrics } from '../spec/index.js';
+import { OpenAICompatibleDriver } from './openai-compatible.js';
 
 /**
  * mlx_lm.server. Observes: health (/health), the served model (the absolute path it lists last in

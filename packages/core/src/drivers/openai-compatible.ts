@@ -2,11 +2,6 @@ import type http from 'node:http';
 import OpenAI from 'openai';
 import type { NodeConfig } from '../config/schema.js';
 import { NodeError, ValidationError } from '../errors.js';
-import { ChunkCleaner } from './chunk-cleaner.js';
-import { httpGet } from './http.js';
-import { keepAliveAgent, type PostOptions, postJson, readJsonBody } from './keep-alive-post.js';
-import { RawChatStream } from './raw-chat-stream.js';
-import { DEFAULT_STOP_TOKENS, StopTokenCleaner } from './stop-tokens.js';
 import type {
   CallOptions,
   ChatChunk,
@@ -18,6 +13,11 @@ import type {
   NodeHealth,
   NodeMetrics,
 } from '../spec/index.js';
+import { ChunkCleaner } from './chunk-cleaner.js';
+import { httpGet } from './http.js';
+import { keepAliveAgent, type PostOptions, postJson, readJsonBody } from './keep-alive-post.js';
+import { RawChatStream } from './raw-chat-stream.js';
+import { DEFAULT_STOP_TOKENS, StopTokenCleaner } from './stop-tokens.js';
 
 export interface DriverOptions {
   /** Extra stop tokens for every model on this node (the defaults always apply). */

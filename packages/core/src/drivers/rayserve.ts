@@ -1,7 +1,7 @@
+import type { CallOptions, NodeHealth, NodeMetrics } from '../spec/index.js';
 import { httpGet } from './http.js';
 import { errorText, OpenAICompatibleDriver } from './openai-compatible.js';
 import { parsePrometheus } from './prometheus.js';
-import type { CallOptions, NodeHealth, NodeMetrics } from '../spec/index.js';
 
 /** The part of Serve's `GET /api/serve/applications/` answer this driver reads. */
 interface ServeDetails {

@@ -1,6 +1,6 @@
+import type { CallOptions, NodeMetrics } from '../spec/index.js';
 import { httpGetJson } from './http.js';
 import { OpenAICompatibleDriver } from './openai-compatible.js';
-import type { CallOptions, NodeMetrics } from '../spec/index.js';
 
 /** One /v1/models entry of `transformers serve`; `status` is its own field, not OpenAI's. */
 interface TransformersModel {

@@ -1,7 +1,7 @@
+import type { CallOptions, NodeMetrics } from '../spec/index.js';
 import { httpGet } from './http.js';
 import { OpenAICompatibleDriver } from './openai-compatible.js';
 import { type PromSample, parsePrometheus, sumMetric } from './prometheus.js';
-import type { CallOptions, NodeMetrics } from '../spec/index.js';
 
 /**
  * vLLM's OpenAI server. Observes: health (/health, empty 200; 503 once its engine died), the served

@@ -1,4 +1,3 @@
-import type { ChatMessage } from '../spec/index.js';
 import {
   errorClass,
   failovers,
@@ -7,6 +6,7 @@ import {
   type RequestObserver,
   requestEnd,
 } from '../serving/request-observer.js';
+import type { ChatMessage } from '../spec/index.js';
 
 /** One line per chat request, written when it ends (for streams: when the last byte went out). */
 export interface RequestLogLine {

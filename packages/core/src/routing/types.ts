@@ -1,7 +1,7 @@
 import type { Capability, Objective } from '../config/schema.js';
 import type { AgentContext, TaskType } from '../context/agent-context.js';
-import type { ChatMessage } from '../spec/index.js';
 import type { QualityTemperature } from '../learning/quality-temperature.js';
+import type { ChatMessage } from '../spec/index.js';
 
 /** What the router needs to know about a request (not the whole body). */
 export interface RouteRequest {
