@@ -78,6 +78,7 @@ const BROKE_CLI = join(ROOT, 'packages/core/dist/cli/main.js');
 
 const POLICIES = [
   'broke-latency',
+  'broke-λ0.1',
   'broke-balanced',
   'broke-λ0.02',
   'broke-λ0.01',
@@ -510,15 +511,20 @@ const BROKE_MODEL: Record<string, string> = {
   'broke-latency': 'broke-latency',
   'broke-balanced': 'broke-auto',
   'broke-quality': 'broke-quality',
+  'broke-λ0.1': 'broke-lw-0.1',
   'broke-λ0.02': 'broke-lw-0.02',
   'broke-λ0.01': 'broke-lw-0.01',
 };
 
 /**
- * Two more points on BROKE's frontier, between the built-in `balanced` (λ 0.04) and `quality`
- * (λ 0.005): the same router with the latency weight a user sets in `routing.profiles`.
+ * More points on BROKE's frontier between the built-ins (`latency` λ 0.3, `balanced` 0.04,
+ * `quality` 0.005): the same router with the latency weight a user sets in `routing.profiles`.
  */
-const FRONTIER_PROFILES = { 'lw-0.02': { latencyWeight: 0.02 }, 'lw-0.01': { latencyWeight: 0.01 } };
+const FRONTIER_PROFILES = {
+  'lw-0.1': { latencyWeight: 0.1 },
+  'lw-0.02': { latencyWeight: 0.02 },
+  'lw-0.01': { latencyWeight: 0.01 },
+};
 
 /**
  * The real gateway (`broke-cluster serve`) as a child process, with the broke.yaml a user would
@@ -1150,6 +1156,12 @@ function boundLines(results: PolicyResult[], profiles: HardwareProfile[], measur
     }),
     ...targets.map(([what, t]) => `| *target: ${what}* | ${fmt(t, 1)} | | ${fmt(at(t), 3)} | |`),
     '',
+    ...(hand
+      ? [
+          `At half the hand-map's makespan no router can reach more than ${fmt(at(hand.makespanS / 2), 3)} mean quality on this workload and cluster: a fixed target above that (such as the 0.84 the hand-written map scored in the measurement that opened issue 15) is impossible here.`,
+          '',
+        ]
+      : []),
   ];
 }
 
