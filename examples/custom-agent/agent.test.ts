@@ -32,5 +32,27 @@ describe('custom agent (plain HTTP with role headers)', () => {
     }
     const worker = await explainOverHttp(c.gateway.url, result.turns[1]?.routeId ?? '');
     expect(worker.context.taskType).toBe('creative');
+    // A fresh cluster is not warned about the worker: no second review.
+    expect(['green', 'yellow']).toContain(result.turns[1]?.temperature);
+    expect(result.rechecked).toBe(false);
+  });
+
+  it("re-checks on the quality profile when the worker's answer comes back orange or red", async () => {
+    // The worker's answers were judged bad again and again: BROKE's temperature for it warms up.
+    for (let i = 0; i < 8; i++) {
+      const run = await runCustomAgent({ baseUrl: c.gateway.url, session: `warm-${i}`, maxTokens: 4 });
+      const res = await fetch(`${c.gateway.url}/v1/feedback`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ route_id: run.turns[1]?.routeId, score: 0 }),
+      });
+      expect(res.status).toBe(200);
+    }
+    const result = await runCustomAgent({ baseUrl: c.gateway.url, session: 'custom-hot', maxTokens: 8 });
+    expect(['orange', 'red']).toContain(result.turns[1]?.temperature);
+    expect(result.rechecked).toBe(true);
+    expect(result.turns.map((t) => t.role)).toEqual(['planner', 'worker', 'checker', 'checker']);
+    const recheck = await explainOverHttp(c.gateway.url, result.turns[3]?.routeId ?? '');
+    expect(recheck.profile).toBe('quality');
   });
 });

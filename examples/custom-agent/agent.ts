@@ -2,6 +2,9 @@
  * A custom agent team over plain HTTP: no framework, no SDK — just fetch, the OpenAI wire format
  * and BROKE's role headers. A planner writes a plan, a worker streams an answer, a checker
  * judges it, and the checker's verdict goes back to BROKE as feedback on the worker's route.
+ * BROKE's quality temperature (`x-broke-quality-temperature`) is a signal the team acts on: when
+ * the worker's answer comes back orange or red, the checker asks for a second, careful review
+ * on the quality profile before trusting it.
  *
  * Run against a gateway: npx tsx examples/custom-agent/agent.ts http://127.0.0.1:8787
  */
@@ -11,6 +14,8 @@ export interface Turn {
   routeId: string;
   node: string;
   model: string;
+  /** green / yellow / orange / red: how much to trust this answer (docs/routing.md). */
+  temperature: string;
   text: string;
 }
 
@@ -40,16 +45,17 @@ function turn(role: string, res: Response, text: string): Turn {
     routeId: res.headers.get('x-broke-route-id') ?? '',
     node: res.headers.get('x-broke-node') ?? '',
     model: res.headers.get('x-broke-model') ?? '',
+    temperature: res.headers.get('x-broke-quality-temperature') ?? '',
   };
 }
 
-/** One non-streaming call. */
-async function ask(o: AgentOptions, role: string, content: string): Promise<Turn> {
+/** One non-streaming call (`model`: a BROKE profile, default the cluster's own). */
+async function ask(o: AgentOptions, role: string, content: string, model = 'broke-auto'): Promise<Turn> {
   const res = await fetch(`${o.baseUrl}/v1/chat/completions`, {
     method: 'POST',
     headers: headers(o, role),
     body: JSON.stringify({
-      model: 'broke-auto',
+      model,
       max_tokens: o.maxTokens ?? 16,
       messages: [{ role: 'user', content }],
     }),
@@ -96,10 +102,28 @@ async function askStreaming(o: AgentOptions, role: string, content: string): Pro
   return turn(role, res, text);
 }
 
-export async function runCustomAgent(o: AgentOptions): Promise<{ turns: Turn[]; feedback: number }> {
+/** Temperatures at which the team does not take an answer on trust. */
+const DOUBLE_CHECK = new Set(['orange', 'red']);
+
+export async function runCustomAgent(
+  o: AgentOptions,
+): Promise<{ turns: Turn[]; feedback: number; rechecked: boolean }> {
   const plan = await ask(o, 'planner', 'Plan how to explain load balancing in two steps.');
   const work = await askStreaming(o, 'worker', `Follow this plan and write the explanation:\n${plan.text}`);
-  const check = await ask(o, 'checker', `Is this explanation correct? Answer yes or no.\n${work.text}`);
+  const turns = [plan, work];
+  let check = await ask(o, 'checker', `Is this explanation correct? Answer yes or no.\n${work.text}`);
+  turns.push(check);
+  const rechecked = DOUBLE_CHECK.has(work.temperature);
+  if (rechecked) {
+    // BROKE is not confident in the worker's model here: review again, on the quality profile.
+    check = await ask(
+      o,
+      'checker',
+      `Check this explanation line by line for mistakes, then answer yes or no.\n${work.text}`,
+      'broke-quality',
+    );
+    turns.push(check);
+  }
   // The checker's verdict becomes feedback on the worker's route: BROKE learns which model
   // writes answers that pass review for this role.
   const score = /\byes\b/i.test(check.text) ? 1 : 0;
@@ -108,7 +132,7 @@ export async function runCustomAgent(o: AgentOptions): Promise<{ turns: Turn[]; 
     headers: headers(o, 'checker'),
     body: JSON.stringify({ route_id: work.routeId, score }),
   });
-  return { turns: [plan, work, check], feedback: res.status };
+  return { turns, feedback: res.status, rechecked };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
@@ -116,7 +140,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   runCustomAgent({ baseUrl }).then(
     (r) => {
       for (const t of r.turns)
-        console.log(`${t.role} → ${t.node}/${t.model} (${t.routeId}): ${JSON.stringify(t.text)}`);
+        console.log(
+          `${t.role} → ${t.node}/${t.model} (${t.routeId}, ${t.temperature}): ${JSON.stringify(t.text)}`,
+        );
     },
     (err) => {
       console.error(String(err));
