@@ -5,7 +5,7 @@
  * discrete-event simulator uses), and streams tokens at the request's effective decode rate.
  *
  * - Answer length comes from the prompt (a table the harness registers, keyed by a hash of the
- *   last user message, else a hash-based short length): identical on every node, never taken from
+ *   last user message, else the harness's `lengthOf`, else a hash-based short length): identical on every node, never taken from
  *   `max_tokens` (which only caps it, as on a real server).
  * - The first token is `[node:<id>]`, so a harness can tell which node answered even behind a
  *   gateway that rewrites `model`; the body's `model` is the node's model id.
@@ -32,6 +32,11 @@ export interface EmulatedNodeOptions {
   profile: HardwareProfile;
   /** Prompt hash (`promptHash(promptKey(messages))`) → output tokens; shared by reference is fine. */
   outputs?: Map<string, number>;
+  /**
+   * Length for a prompt not in `outputs` (given the last user message): a harness whose prompts
+   * are built by a framework (CrewAI) maps them by content; undefined → the short fallback.
+   */
+  lengthOf?: (prompt: string) => number | undefined;
   /** 0 (default): any free port. Always bound to 127.0.0.1. */
   port?: number;
   /** Interval between streamed batches, ms (default 50). */
@@ -233,7 +238,7 @@ export async function startEmulatedNode(options: EmulatedNodeOptions): Promise<E
         `prompt of ${promptTokens} tokens exceeds the context of ${profile.model.contextLength}`,
       );
     const key = promptKey(typed);
-    const natural = outputs.get(promptHash(key)) ?? fallbackOutputTokens(key);
+    const natural = outputs.get(promptHash(key)) ?? options.lengthOf?.(key) ?? fallbackOutputTokens(key);
     const cap = Number(body.max_completion_tokens ?? body.max_tokens);
     const limited = Number.isFinite(cap) && cap >= 1 && cap < natural;
     const stream = body.stream === true;
