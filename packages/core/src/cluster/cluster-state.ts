@@ -116,15 +116,21 @@ export class ClusterState implements ClusterView {
     let prev = this.perfs.get(key);
     if (!prev) {
       prev = {
-        ttftMs: sample.ttftMs ?? 1000,
+        // Only whole answers timed (non-streaming): no TTFT of its own, the decode rate (tokens
+        // over the whole answer's time) carries it. A made-up TTFT would be added to every answer.
+        ttftMs: sample.ttftMs ?? 0,
         decodeTokensPerSec: sample.decodeTokensPerSec ?? 10,
         ...(sample.decodeTokensPerSec === undefined ? { decodeMeasured: false } : {}),
+        ...(sample.ttftMs === undefined ? { ttftMeasured: false } : {}),
         ...(sample.prefillTokensPerSec !== undefined
           ? { prefillTokensPerSec: sample.prefillTokensPerSec }
           : {}),
         samples: 0,
       };
       this.perfs.set(key, prev);
+    } else if (sample.ttftMs !== undefined && prev.ttftMeasured === false) {
+      prev.ttftMs = sample.ttftMs;
+      prev.ttftMeasured = true;
     } else if (sample.ttftMs !== undefined) {
       // A running mean over the first samples, an EWMA after: an odd first sample (a probe, a
       // cold cache) is outvoted within a few requests instead of decaying by 0.8 per request.

@@ -35,6 +35,11 @@ export interface PerfEstimate {
   prefillTokensPerSec?: number;
   /** `false` while decodeTokensPerSec is a placeholder (only a TTFT measured so far). */
   decodeMeasured?: boolean;
+  /**
+   * `false` while only whole answers were timed (non-streaming): ttftMs is then 0 and the decode
+   * rate, timed over whole answers, carries the time to the first token too.
+   */
+  ttftMeasured?: boolean;
   samples: number;
 }
 

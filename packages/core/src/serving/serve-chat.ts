@@ -157,10 +157,12 @@ async function complete(deps: ServingDeps, req: ServeRequest, route: Routed): Pr
   const usage = usageOf(started.value);
   const tokens = usage?.completion_tokens;
   const promptTokens = usage?.prompt_tokens;
+  // No time to first token: a whole answer arrives at once, and taking its latency as the TTFT
+  // taught the router that the node needs that long before every answer (and a slow prefill).
+  // The answer's tokens over its latency still teach the decode speed (learning/learner.ts).
   recordOutcome(deps.router, decision.routeId, {
     success: true,
     latencyMs,
-    ttftMs: latencyMs,
     ...(tokens !== undefined ? { tokens } : {}),
     ...(promptTokens !== undefined ? { promptTokens } : {}),
   });
