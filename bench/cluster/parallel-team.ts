@@ -1,7 +1,7 @@
 // Parallel agents of one run: teams that work in steps (every agent of a team sends at once and
 // the team goes on when the last answer is in, as a crew's async tasks do), in the discrete-event
-// simulator with the real router. BROKE with the team-slack factor against the plain router (the
-// same with `routing.disabled: [team-slack]`), each over a sweep of latency weights, so the two
+// simulator with the real router. BROKE with `routing.teamSlack: true` against the plain router (the
+// default), each over a sweep of latency weights, so the two
 // frontiers of team makespan against quality can be compared.
 //
 //   npx tsx bench/cluster/parallel-team.ts [--seeds 1,2,3] [--out bench/results/parallel-team]
@@ -58,7 +58,7 @@ function measure(latencyWeight: number, slack: boolean): Point {
         model: 'broke-x',
         seed,
         profiles: { x: { latencyWeight } },
-        ...(slack ? {} : { disabled: ['team-slack'] }),
+        teamSlack: slack,
       },
       workload,
       warmup,
@@ -106,7 +106,7 @@ const md = [
   `- command: \`npx tsx bench/cluster/parallel-team.ts --seeds ${seeds.join(',')}\``,
   "- what: the discrete-event simulator (virtual time, the real router), the four Mac presets ×20, 4 teams × 5 agents, 300 measured requests after 40 judged warm-up ones, feedback on every answer. **Lockstep**: every agent of a team sends at once and the team goes on when its last answer is in (a crew running its tasks in parallel); the team's requests share one session (the run). Means over seeds " +
     `${seeds.join(', ')}.`,
-  "- arms: BROKE as shipped (the `team-slack` factor: a request finishing before its run's other requests gains nothing, siblings on the same node slowed by it) against the plain router (`routing.disabled: [team-slack]`), each at latency weights " +
+  "- arms: BROKE with `routing.teamSlack: true` (the `team-slack` factor: a request finishing before its run's other requests gains nothing, siblings on the same node slowed by it) against the plain router (the default), each at latency weights " +
     `${LATENCY_WEIGHTS.join(', ')} (the built-in profiles are 0.3 latency, 0.04 balanced, 0.005 quality).`,
   '',
   '| latency weight | with team-slack: makespan s | quality | plain router: makespan s | quality |',

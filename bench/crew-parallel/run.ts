@@ -2,8 +2,8 @@
  * Parallel-team makespan on a real CrewAI workload: the same parallel crew (bench/crew-parallel/
  * crew.py: three agents of different roles as async tasks, then a join) against two real BROKE
  * gateways (`broke-cluster serve`, CrewAI bridge at /crewai/v1) in front of the same emulated Macs
- * (the four presets ×20, bench/cluster/emulated-node.ts): BROKE as shipped (team-slack factor on)
- * and the plain router (`routing.disabled: [team-slack]`). Kickoffs run one at a time, the arms
+ * (the four presets ×20, bench/cluster/emulated-node.ts): BROKE with `routing.teamSlack: true`
+ * and the plain router (the default). Kickoffs run one at a time, the arms
  * interleaved (A B, B A, …) so drift in the machine's load falls on both; warm-up kickoffs first,
  * not counted.
  *
@@ -221,10 +221,10 @@ async function startGateway(
   name: string,
   profiles: HardwareProfile[],
   urls: Record<string, string>,
-  disabled: string[],
+  teamSlack: boolean,
   dir: string,
 ) {
-  const commissioned = clusterConfig(profiles, { urls, seed, ...(disabled.length ? { disabled } : {}) });
+  const commissioned = clusterConfig(profiles, { urls, seed, teamSlack });
   const config = {
     ...commissioned,
     cluster: { name: `crew-${name}` },
@@ -298,7 +298,7 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 interface Arm {
   name: string;
   label: string;
-  disabled: string[];
+  teamSlack: boolean;
   base: string;
   crew: ReturnType<typeof startCrew>;
   kickoffs: KickoffLine[];
@@ -325,15 +325,15 @@ async function main() {
     const urls = Object.fromEntries(nodes.map((n) => [n.id, n.url]));
     log(`emulated nodes: ${nodes.map((n) => `${n.id} (${n.model})`).join(', ')}`);
     const arms: Arm[] = [];
-    for (const [name, label, disabled] of [
-      ['team-slack', 'BROKE as shipped (team-slack on)', []],
-      ['plain', 'plain router (`routing.disabled: [team-slack]`)', ['team-slack']],
+    for (const [name, label, teamSlack] of [
+      ['team-slack', 'BROKE with `routing.teamSlack: true`', true],
+      ['plain', 'plain router (the default, team-slack off)', false],
     ] as const) {
-      const base = await startGateway(name, profiles, urls, [...disabled], dir);
+      const base = await startGateway(name, profiles, urls, teamSlack, dir);
       arms.push({
         name,
         label,
-        disabled: [...disabled],
+        teamSlack,
         base,
         crew: startCrew(py, `${base}/crewai/v1`, name),
         kickoffs: [],

@@ -193,6 +193,12 @@ export const RoutingSchema = strictObject({
    * cache), or `pin` it there while it can serve (routing/filters/session-pin.ts).
    */
   sessions: z.enum(['prefer', 'pin']).default('prefer'),
+  /**
+   * Route parallel agents of one run for the run's finish (the team-slack factor): within the
+   * run's wait the objective weighs quality only. Off by default: on a real CrewAI crew it spent
+   * that wait on the large model and the kickoffs took longer (bench/results/crew-parallel.md).
+   */
+  teamSlack: z.boolean().default(false),
   /** Thresholds of the quality temperature on every response (learning/quality-temperature.ts). */
   temperature: TemperatureSchema.default(TemperatureSchema.parse({})),
 });

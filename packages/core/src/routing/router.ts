@@ -184,6 +184,7 @@ export class Router {
         });
     }
     const disabled = new Set(routing.disabled);
+    if (!routing.teamSlack) disabled.add('team-slack');
     const filters = [...defaultFilters(), ...(opts.filters ?? [])].filter((f) => !disabled.has(f.name));
     const factors = [...defaultFactors(), ...(opts.factors ?? [])].filter((f) => !disabled.has(f.name));
     this.pipeline = new RoutingPipeline(filters, factors);

@@ -19,6 +19,8 @@ export function clusterConfig(
     untagged?: boolean;
     /** routing.disabled: filters and factors turned off. */
     disabled?: readonly string[];
+    /** routing.teamSlack: route parallel agents of one run for the run's finish. */
+    teamSlack?: boolean;
   } = {},
 ): BrokeConfig {
   const models = new Map<string, HardwareProfile['model']>();
@@ -44,6 +46,7 @@ export function clusterConfig(
       ...(options.explorationRate !== undefined ? { explorationRate: options.explorationRate } : {}),
       ...(options.profiles ? { profiles: options.profiles } : {}),
       ...(options.disabled ? { disabled: [...options.disabled] } : {}),
+      ...(options.teamSlack !== undefined ? { teamSlack: options.teamSlack } : {}),
     },
     store: { kind: 'memory' },
   });

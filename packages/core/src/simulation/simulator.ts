@@ -23,6 +23,8 @@ export type SimPolicy =
       untagged?: boolean;
       /** Filters and factors turned off (routing.disabled), e.g. to compare with and without one. */
       disabled?: readonly string[];
+      /** routing.teamSlack (off by default). */
+      teamSlack?: boolean;
     }
   | { kind: 'baseline'; policy: BaselinePolicy };
 
@@ -119,6 +121,7 @@ export function simulate(options: SimulationOptions): SimulationResult {
     ...(broke?.profiles ? { profiles: broke.profiles } : {}),
     ...(broke?.untagged ? { untagged: true } : {}),
     ...(broke?.disabled ? { disabled: broke.disabled } : {}),
+    ...(broke?.teamSlack !== undefined ? { teamSlack: broke.teamSlack } : {}),
   });
   const cluster = new ClusterState(config.nodes);
   // Every agent may have a route in flight (plus retried ones): remember enough of them.

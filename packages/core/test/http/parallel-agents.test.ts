@@ -11,7 +11,10 @@ let c: MlxCluster;
 beforeAll(async () => {
   c = await startMlxCluster({
     nodes: 2,
-    config: { models: SMALL_AND_LARGE.map((m) => ({ ...m, capabilities: [...m.capabilities] })) },
+    config: {
+      models: SMALL_AND_LARGE.map((m) => ({ ...m, capabilities: [...m.capabilities] })),
+      routing: { explorationRate: 0, seed: 7, maxAttempts: 3, teamSlack: true },
+    },
   });
 });
 afterAll(async () => {

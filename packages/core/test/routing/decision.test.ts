@@ -120,8 +120,13 @@ describe('the decision rule', () => {
     expect(pin.router.route(ask(EASY, { model: 'tiny' }), { sessionId: 's1' }).modelId).toBe('tiny');
   });
 
-  it('parallel agents of one run: a request finishing before its siblings anyway takes the better model', () => {
-    const { router, state } = cluster();
+  it('parallel agents of one run (routing.teamSlack): a request finishing before its siblings anyway takes the better model', () => {
+    // Off by default: no team-slack term at all.
+    const plain = cluster();
+    plain.router.route(ask(HARD), { role: 'architect', sessionId: 'run' });
+    const unslacked = plain.router.route(ask(HARD), { role: 'writer', sessionId: 'run' });
+    expect(unslacked.explanation.ranked[0]?.terms['team-slack']).toBeUndefined();
+    const { router, state } = cluster({ teamSlack: true });
     const MEDIUM =
       'Write a short summary of the trade-offs between optimistic and pessimistic locking in databases, with one example each.';
     const alone = router.route(ask(MEDIUM), { role: 'writer', sessionId: 'solo' });

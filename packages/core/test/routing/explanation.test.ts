@@ -49,7 +49,6 @@ describe('route explanation', () => {
       'queue-wait',
       'cold-load',
       'session-cache',
-      'team-slack',
     ]);
     // The prediction is the sum of its terms (quality clamped to 0..1).
     const terms = Object.values(json.ranked[0].terms) as Array<{ adds: string; value: number }>;
