@@ -206,10 +206,15 @@ describe.skipIf(!haveChromium && !inCi)(
       await down.waitFor({ timeout: 20_000 });
       // Runs in the page (these tests compile without the DOM library, hence the cast).
       type PageWindow = { getComputedStyle(e: unknown): { backgroundColor: string } };
-      const badge = await down
-        .locator('.badge')
-        .evaluate((e) => (globalThis as unknown as PageWindow).getComputedStyle(e).backgroundColor);
-      expect(badge).toBe('rgb(198, 40, 40)');
+      // Polled: the node list re-renders on every event, and a badge replaced between finding it
+      // and reading its style reads as detached (no computed colour).
+      await expect
+        .poll(() =>
+          down
+            .locator('.badge')
+            .evaluate((e) => (globalThis as unknown as PageWindow).getComputedStyle(e).backgroundColor),
+        )
+        .toBe('rgb(198, 40, 40)');
       expect(await down.textContent()).toContain('Last error');
       expect(await page.locator('#cluster-summary').textContent()).toContain('1 of 2 nodes up');
 
