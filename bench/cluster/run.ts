@@ -29,7 +29,7 @@
  *   npx tsx bench/cluster/run.ts --real-mlx [--quick] [--policies a,b] [--requests N]
  *       [--warmup N] [--token-scale K] [--max-concurrency C]
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -71,6 +71,7 @@ import {
   type Workload,
   type WorkloadRequest,
 } from '../../packages/core/src/simulation/index.js';
+import { Children } from './children.js';
 import { nodeOf } from './emulated-node.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -153,67 +154,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------ children
 
-/** Every child this run started, killed on the way out whatever happens. */
-const children = new Set<ChildProcess>();
-const killAll = () => {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-};
-process.on('exit', killAll);
-for (const sig of ['SIGINT', 'SIGTERM'] as const)
-  process.on(sig, () => {
-    killAll();
-    process.exit(130);
-  });
-
-/** Children die with this process even if it is SIGKILLed (setpriv where the system has it). */
-const PDEATH = existsSync('/usr/bin/setpriv') ? ['/usr/bin/setpriv', '--pdeathsig', 'SIGKILL', '--'] : [];
-
-function startChild(command: string, argv: string[], tail: string[], env?: NodeJS.ProcessEnv): ChildProcess {
-  const [cmd, ...rest] = [...PDEATH, command, ...argv] as [string, ...string[]];
-  const child = spawn(cmd, rest, { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'], ...(env ? { env } : {}) });
-  children.add(child);
-  child.once('exit', () => children.delete(child));
-  child.stderr?.on('data', (d) => {
-    for (const line of String(d).split('\n')) {
-      if (!line) continue;
-      tail.push(line);
-      if (tail.length > 40) tail.shift();
-      if (args.verbose) process.stderr.write(`  | ${line}\n`);
-    }
-  });
-  return child;
-}
-
-/** Resolves with the first stdout line matching `pattern`; rejects if the child exits first. */
-function waitForLine(child: ChildProcess, pattern: RegExp, what: string, tail: string[], timeoutMs = 60_000) {
-  return new Promise<RegExpMatchArray>((resolvePromise, reject) => {
-    let buf = '';
-    const timer = setTimeout(
-      () => reject(new Error(`${what} not ready after ${timeoutMs / 1000} s`)),
-      timeoutMs,
-    );
-    child.stdout?.on('data', (d) => {
-      buf += String(d);
-      const m = pattern.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        resolvePromise(m);
-      }
-    });
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited with code ${code}:\n${tail.join('\n')}`));
-    });
-  });
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((r) => child.once('exit', () => r()));
-  child.kill('SIGTERM');
-  await Promise.race([exited, sleep(3000)]);
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-}
+const children = new Children({ cwd: ROOT, verbose: Boolean(args.verbose) });
 
 interface LiveNode {
   id: string;
@@ -233,19 +174,19 @@ async function startNodes(profiles: HardwareProfile[], outputs: Record<string, n
   const spec = join(dir, 'nodes.json');
   writeFileSync(spec, JSON.stringify({ profiles, outputs }));
   const tail: string[] = [];
-  const child = startChild(
+  const child = children.start(
     process.execPath,
     ['--import', 'tsx', join(import.meta.dirname, 'node-host.ts'), spec],
     tail,
   );
-  const m = await waitForLine(child, /^(\{"nodes".*\})$/m, 'emulated nodes', tail);
+  const m = await children.waitForLine(child, /^(\{"nodes".*\})$/m, 'emulated nodes', tail);
   const listed = (JSON.parse(m[1] as string) as { nodes: Array<{ id: string; url: string; model: string }> })
     .nodes;
   const nodes: LiveNode[] = listed.map((n) => {
     const profile = profiles.find((p) => p.id === n.id) as HardwareProfile;
     return { ...n, size: profile.model, profile };
   });
-  return { nodes, stop: () => stopChild(child) };
+  return { nodes, stop: () => children.stop(child) };
 }
 
 // ------------------------------------------------------------------------------------ real MLX nodes
@@ -400,13 +341,13 @@ async function calibrate(
 async function startMlxNodes(setup: MlxSetup) {
   const { freePort, waitFor } = await import('../../testbed/ports.js');
   const started: Array<{ node: LiveNode; child: ChildProcess; tail: string[] }> = [];
-  const stop = () => Promise.all(started.map((s) => stopChild(s.child))).then(() => undefined);
+  const stop = () => Promise.all(started.map((s) => children.stop(s.child))).then(() => undefined);
   try {
     await Promise.all(
       setup.models.map(async ({ spec, path }) => {
         const port = await freePort('127.0.0.1');
         const tail: string[] = [];
-        const child = startChild(
+        const child = children.start(
           setup.server,
           ['--model', path, '--host', '127.0.0.1', '--port', String(port)],
           tail,
@@ -545,8 +486,8 @@ async function startBroke(policy: Policy, nodes: LiveNode[], dir: string): Promi
   const path = join(dir, 'broke.yaml');
   writeFileSync(path, `# generated by bench/cluster/run.ts\n${stringify(config)}`);
   const tail: string[] = [];
-  const child = startChild(process.execPath, [BROKE_CLI, '-c', path, 'serve'], tail);
-  const m = await waitForLine(
+  const child = children.start(process.execPath, [BROKE_CLI, '-c', path, 'serve'], tail);
+  const m = await children.waitForLine(
     child,
     /BROKE gateway on (http:\/\/127\.0\.0\.1:\d+)/,
     'the BROKE gateway',
@@ -583,7 +524,7 @@ async function startBroke(policy: Policy, nodes: LiveNode[], dir: string): Promi
       });
       if (!res.ok) throw new Error(`feedback answered ${res.status}: ${await res.text()}`);
     },
-    stop: () => stopChild(child),
+    stop: () => children.stop(child),
   };
 }
 
