@@ -161,7 +161,7 @@ async function startNodes(profiles: HardwareProfile[], tasks: CrewTask[], dir: s
   const tail: string[] = [];
   const child = children.start(
     process.execPath,
-    ['--import', 'tsx', join(import.meta.dirname, 'node-host.ts'), spec],
+    ['--import', 'tsx', join(import.meta.dirname, '../cluster/node-host.ts'), spec],
     tail,
   );
   const m = await children.waitForLine(child, /^(\{"nodes".*\})$/m, 'emulated nodes', tail);
