@@ -7,37 +7,17 @@ import {
   type AgentContext,
   BrokeConfigSchema,
   CaptureSchema,
-  type ChatChunk,
   type ChatCompletion,
   ClusterState,
   driverLookup,
   InteractionCapture,
-  type RelaySink,
   type RequestEnd,
   Router,
   type ServingDeps,
   serveChat,
   signalLink,
 } from '../../src/index.js';
-
-/** Keeps the relayed payloads as parsed chunks. */
-class Collect implements RelaySink {
-  aborted = false;
-  chunks: ChatChunk[] = [];
-  private pending: string[] = [];
-  onAbort(): void {}
-  push(payload: string): void {
-    this.pending.push(payload);
-  }
-  async flush(): Promise<void> {
-    for (const p of this.pending) this.chunks.push(JSON.parse(p) as ChatChunk);
-    this.pending = [];
-  }
-  async end(): Promise<void> {
-    await this.flush();
-  }
-  async fail(): Promise<void> {}
-}
+import { Collect } from '../serving/collect-sink.js';
 
 /** Capture on the one serving path, in process (as LangChain uses it), on a real mlx_lm.server node. */
 describe('capture in process: serveChat with a capture and a redaction hook', () => {

@@ -3,11 +3,9 @@ import { type MlxNode, startMlxNode } from '../../../../testbed/index.js';
 import {
   BrokeConfigSchema,
   type BrokeError,
-  type ChatChunk,
   type ChatCompletion,
   ClusterState,
   driverLookup,
-  type RelaySink,
   type RequestEnd,
   Router,
   requiredCapabilities,
@@ -15,30 +13,7 @@ import {
   serveChat,
   signalLink,
 } from '../../src/index.js';
-
-/** A sink that keeps what the relay handed over, parsed, and how it ended. */
-class Collect implements RelaySink {
-  aborted = false;
-  chunks: ChatChunk[] = [];
-  ended = false;
-  failed: BrokeError | undefined;
-  private pending: string[] = [];
-  onAbort(): void {}
-  push(payload: string): void {
-    this.pending.push(payload);
-  }
-  async flush(): Promise<void> {
-    for (const p of this.pending) this.chunks.push(JSON.parse(p) as ChatChunk);
-    this.pending = [];
-  }
-  async end(): Promise<void> {
-    await this.flush();
-    this.ended = true;
-  }
-  async fail(error: BrokeError): Promise<void> {
-    this.failed = error;
-  }
-}
+import { Collect } from './collect-sink.js';
 
 describe('serving: one chat request without HTTP, on a real mlx_lm.server node', () => {
   let node: MlxNode;
