@@ -7,16 +7,10 @@ import { writeFileAtomic } from '../atomic-write.js';
 import { readConfigFile } from '../config-file.js';
 import { globals } from '../context.js';
 
-interface ExportDataOptions {
+/** The flags: the export filter's fields, plus where to read and write. */
+interface ExportDataOptions extends ExportFilter {
   out?: string;
   store?: string;
-  since?: number;
-  until?: number;
-  team?: string;
-  role?: string;
-  minRating?: number;
-  maxRating?: number;
-  ratedOnly?: boolean;
   schema?: boolean;
 }
 
