@@ -129,7 +129,7 @@ export class Router {
   private readonly affinity: SessionAffinity;
   /** Which role → model hand-offs led to good session outcomes (learning/hand-offs.ts). */
   private readonly handOffs = new HandOffs();
-  /** Each session's requests in flight and when they should finish (the team-slack factor). */
+  /** Each session's requests in flight and when they should finish (only for the team-slack factor). */
   private readonly parallel = new ParallelRuns();
   /** Position of the team-slack factor among the pipeline's factors (−1: disabled). */
   private readonly slackFactor: number;
@@ -243,7 +243,8 @@ export class Router {
       affinity: this.affinity.lookup(agent.sessionId),
       handOff: this.handOffFrom(agent.sessionId),
       stickTo: this.sessionPin(agent.sessionId, selection.kind),
-      run: this.parallel.of(agent.sessionId, role, now),
+      // Runs are tracked only for the team-slack factor (routing.teamSlack, off by default).
+      run: this.slackFactor < 0 ? undefined : this.parallel.of(agent.sessionId, role, now),
       table: this.table,
       live: this.live,
       escalation: this.spend,
@@ -252,7 +253,7 @@ export class Router {
     // What a request typically takes here: the running mean of each route's fastest prediction
     // (not while the team-slack factor raised the times to its run's wait: that time is the
     // run's, not the request's).
-    if (routingContext.run === undefined || this.slackFactor < 0)
+    if (routingContext.run === undefined)
       this.typicalMs =
         this.typicalMs === 0
           ? result.fastestMs
@@ -320,14 +321,15 @@ export class Router {
       recovered: undefined,
     });
     this.details.set(routeId, explanation);
-    this.parallel.add(
-      agent.sessionId,
-      role,
-      finishAt,
-      chosenNode,
-      this.table.batchSlowdown[chosenNode] as number,
-      now,
-    );
+    if (this.slackFactor >= 0)
+      this.parallel.add(
+        agent.sessionId,
+        role,
+        finishAt,
+        chosenNode,
+        this.table.batchSlowdown[chosenNode] as number,
+        now,
+      );
     this.affinity.remember(agent.sessionId, result.chosen.nodeId, result.chosen.modelId);
     if (agent.role !== undefined) this.handOffs.noteTurn(agent.sessionId, role, result.chosen.modelId);
     this.onDecision?.(explanation);
@@ -350,7 +352,8 @@ export class Router {
     const record = this.routes.peek(routeId);
     if (!record) return Promise.reject(new RouteNotFoundError(routeId));
     const served = record.served;
-    this.parallel.remove(record.sessionId, record.routedNode, record.finishAt, this.now());
+    if (this.slackFactor >= 0)
+      this.parallel.remove(record.sessionId, record.routedNode, record.finishAt, this.now());
     noteOutcome(record.summary, served, outcome);
     this.learner.observeReply(record, outcome);
     if (this.cluster.observePerf) {
