@@ -17,6 +17,7 @@ import {
   summarise,
 } from '../../packages/core/src/simulation/index.js';
 import { type Series, svg } from '../eval/plot.js';
+import { makespanAt } from './frontier.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -75,22 +76,6 @@ function measure(latencyWeight: number, slack: boolean): Point {
 const started = Date.now();
 const withSlack = LATENCY_WEIGHTS.map((w) => measure(w, true));
 const plain = LATENCY_WEIGHTS.map((w) => measure(w, false));
-
-/** Fastest makespan at which a frontier reaches `quality` (linear between its points), if it does. */
-function makespanAt(points: readonly Point[], quality: number): number | undefined {
-  const sorted = [...points].sort((a, b) => a.makespanSec - b.makespanSec);
-  let best: number | undefined;
-  for (let i = 0; i < sorted.length; i++) {
-    const p = sorted[i] as Point;
-    if (p.quality >= quality) best = Math.min(best ?? Number.POSITIVE_INFINITY, p.makespanSec);
-    const q = sorted[i + 1];
-    if (q && p.quality < quality && q.quality >= quality) {
-      const t = (quality - p.quality) / (q.quality - p.quality);
-      best = Math.min(best ?? Number.POSITIVE_INFINITY, p.makespanSec + t * (q.makespanSec - p.makespanSec));
-    }
-  }
-  return best;
-}
 
 const f = (x: number | undefined, d = 1) => (x === undefined || !Number.isFinite(x) ? '–' : x.toFixed(d));
 const [l1, l5, l15] = os.loadavg();

@@ -7,7 +7,7 @@ async tasks share the run's session (what the router's team-slack factor reads).
 
   python crew.py --describe             # the tasks and the answer length each should have (JSON)
   python crew.py --kickoffs N           # N kickoffs, one JSON line each
-  python crew.py --stdin                # one kickoff per stdin line {"session": ..., "topic": ...}
+  python crew.py --stdin                # one kickoff per stdin line {"session": ..., "topic": ..., "model": ...}
 
 Env: BROKE_BASE_URL (default http://127.0.0.1:8787/crewai/v1), BROKE_MAX_TOKENS (default 512),
 BROKE_TEAM (default crew-parallel). A failed kickoff prints {"ok": false, "error": ...} and exits 1.
@@ -21,9 +21,10 @@ import threading
 import time
 import uuid
 
-# The tasks: role, description ({topic} filled per kickoff), and the answer length the benchmark's
-# emulated nodes give it (tokens; matched on the description's fixed words). Different lengths per
-# role, so one parallel task is long and the run waits for it.
+# The tasks: role, description ({topic} filled per kickoff), the answer length the benchmark's
+# emulated nodes give it (tokens; matched on the description's fixed words) and its hidden
+# difficulty 0..1 (what the benchmark's oracle scores the serving model's answer by; the router
+# never sees it). Different lengths per role, so one parallel task is long and the run waits for it.
 TASKS = [
     {
         "role": "Market Analyst",
@@ -31,6 +32,7 @@ TASKS = [
         "description": "Survey the market for {topic} in depth: players, prices, trends and outlook.",
         "expected": "A long market survey.",
         "tokens": 480,
+        "difficulty": 0.8,
         "async": True,
     },
     {
@@ -39,6 +41,7 @@ TASKS = [
         "description": "List the main risks of {topic}, one line each.",
         "expected": "A list of risks.",
         "tokens": 160,
+        "difficulty": 0.5,
         "async": True,
     },
     {
@@ -47,6 +50,7 @@ TASKS = [
         "description": "Name two facts about {topic} a reader could check.",
         "expected": "Two facts.",
         "tokens": 48,
+        "difficulty": 0.15,
         "async": True,
     },
     {
@@ -55,6 +59,7 @@ TASKS = [
         "description": "Merge the three briefs on {topic} into one short summary.",
         "expected": "A short summary.",
         "tokens": 120,
+        "difficulty": 0.5,
         "async": False,
     },
 ]
@@ -87,10 +92,10 @@ def main() -> int:
     max_tokens = int(os.environ.get("BROKE_MAX_TOKENS", "512"))
     team = os.environ.get("BROKE_TEAM", "crew-parallel")
 
-    def kickoff(session: str, topic: str) -> dict:
+    def kickoff(session: str, topic: str, model: str) -> dict:
         # One LLM per kickoff: its default headers name the run's session for every agent.
         llm = LLM(
-            model="broke-auto",
+            model=model,  # a BROKE profile: broke-auto, broke-latency, broke-quality, broke-<name>
             provider="openai",
             base_url=base_url,
             api_key=os.environ["OPENAI_API_KEY"],
@@ -137,9 +142,9 @@ def main() -> int:
             "outputs": len(result.tasks_output),
         }
 
-    def run(session: str, topic: str) -> None:
+    def run(session: str, topic: str, model: str = "broke-auto") -> None:
         try:
-            line = kickoff(session, topic)
+            line = kickoff(session, topic, model)
         except Exception as err:  # noqa: BLE001  (any failure ends the run with a readable line)
             print(json.dumps({"ok": False, "session": session, "error": f"{type(err).__name__}: {err}"}), flush=True)
             sys.exit(1)
@@ -152,10 +157,11 @@ def main() -> int:
             try:
                 cmd = json.loads(raw)
                 session, topic = str(cmd["session"]), str(cmd.get("topic", "routing"))
+                model = str(cmd.get("model", "broke-auto"))
             except (ValueError, KeyError, TypeError):
                 print(json.dumps({"ok": False, "error": f"bad command line: {raw.strip()[:200]}"}), flush=True)
                 return 1
-            run(session, topic)
+            run(session, topic, model)
     else:
         for i in range(args.kickoffs):
             run(f"crew-{uuid.uuid4().hex[:12]}", f"topic {i}")

@@ -17,7 +17,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
@@ -26,9 +26,12 @@ import {
   DEFAULT_SPEEDUP,
   type HardwareProfile,
   macCluster,
+  oracleQuality,
 } from '../../packages/core/src/simulation/index.js';
 import { ensureVenv } from '../../testbed/paths.js';
 import { Children } from '../cluster/children.js';
+import { makespanAt } from '../cluster/frontier.js';
+import { svg } from '../eval/plot.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const BROKE_CLI = join(ROOT, 'packages/core/dist/cli/main.js');
@@ -49,6 +52,7 @@ function parse() {
       warmup: { type: 'string', default: '2' },
       speedup: { type: 'string', default: String(DEFAULT_SPEEDUP) },
       seed: { type: 'string', default: '1' },
+      profiles: { type: 'string' },
       out: { type: 'string', default: 'bench/results/crew-parallel' },
       verbose: { type: 'boolean', default: false },
     },
@@ -86,6 +90,7 @@ interface CrewTask {
   role: string;
   match: string;
   tokens: number;
+  difficulty: number;
   async: boolean;
 }
 interface KickoffLine {
@@ -125,7 +130,7 @@ function startCrew(py: string, baseUrl: string, arm: string) {
     else if (args.verbose) process.stderr.write(`  | ${line}\n`);
   });
   return {
-    kickoff(session: string, topic: string): Promise<KickoffLine> {
+    kickoff(session: string, topic: string, model: string): Promise<KickoffLine> {
       return new Promise((resolveKickoff, reject) => {
         const timer = setTimeout(
           () => reject(new Error(`${arm}: kickoff ${session} took over ${KICKOFF_TIMEOUT_MS / 1000} s`)),
@@ -141,7 +146,7 @@ function startCrew(py: string, baseUrl: string, arm: string) {
           if (!k.ok) reject(new Error(`${arm}: kickoff ${session} failed: ${k.error}`));
           else resolveKickoff(k);
         });
-        child.stdin?.write(`${JSON.stringify({ session, topic })}\n`);
+        child.stdin?.write(`${JSON.stringify({ session, topic, model })}\n`);
       });
     },
     stop() {
@@ -175,7 +180,7 @@ async function startGateway(
   teamSlack: boolean,
   dir: string,
 ) {
-  const commissioned = clusterConfig(profiles, { urls, seed, teamSlack });
+  const commissioned = clusterConfig(profiles, { urls, seed, teamSlack, profiles: EXTRA_PROFILES });
   const config = {
     ...commissioned,
     cluster: { name: `crew-${name}` },
@@ -246,14 +251,55 @@ const pct = (x: number) => `${Math.round(x * 100)}%`;
 
 // ------------------------------------------------------------------------------------ main
 
+// ------------------------------------------------------------------------------------ profiles
+
+/**
+ * The frontier: the built-in profiles and two heavier latency weights (`routing.profiles`; on this
+ * crew the built-ins already send nearly everything to the 70B), each arm at each, so the two arms can be compared at equal quality: one
+ * latency weight buys a different trade in each (team-slack spends the run's wait on better models).
+ */
+const PROFILES = [
+  { name: 'λ3', model: 'broke-lw-3', latencyWeight: 3 },
+  { name: 'λ1', model: 'broke-lw-1', latencyWeight: 1 },
+  { name: 'latency', model: 'broke-latency', latencyWeight: 0.3 },
+  { name: 'balanced', model: 'broke-auto', latencyWeight: 0.04 },
+  { name: 'quality', model: 'broke-quality', latencyWeight: 0.005 },
+] as const;
+type Profile = (typeof PROFILES)[number];
+const EXTRA_PROFILES = { 'lw-3': { latencyWeight: 3 }, 'lw-1': { latencyWeight: 1 } };
+const chosenProfiles: Profile[] = (() => {
+  if (!args.profiles) return [...PROFILES];
+  const names = args.profiles.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !PROFILES.some((p) => p.name === n));
+  if (unknown.length)
+    fail(`--profiles: unknown ${unknown.join(', ')} (known: ${PROFILES.map((p) => p.name).join(', ')})`);
+  return PROFILES.filter((p) => names.includes(p.name));
+})();
+
+// ------------------------------------------------------------------------------------ main
+
 interface Arm {
   name: string;
   label: string;
   teamSlack: boolean;
   base: string;
   crew: ReturnType<typeof startCrew>;
-  kickoffs: KickoffLine[];
+  /** Per profile name: the measured kickoffs, each with its routes and oracle quality. */
+  runs: Map<string, Measured[]>;
+}
+interface Measured {
+  kickoff: KickoffLine;
   routes: ListedRoute[];
+  quality: number;
+}
+interface Point {
+  profile: Profile;
+  makespanSec: number;
+  p50: number;
+  sd: number;
+  quality: number;
+  onLarge: number;
+  n: number;
 }
 
 async function main() {
@@ -287,43 +333,78 @@ async function main() {
         teamSlack,
         base,
         crew: startCrew(py, `${base}/crewai/v1`, name),
-        kickoffs: [],
-        routes: [],
+        runs: new Map(chosenProfiles.map((p) => [p.name, []])),
       });
       log(`${name} gateway on ${base}`);
     }
-    const large = profiles.reduce((a, b) => (b.model.parameters > a.model.parameters ? b : a)).model.id;
+    const large = profiles.reduce((a, b) => (b.model.parameters > a.model.parameters ? b : a)).model;
+    const parameters = new Map(profiles.map((p) => [p.model.id, p.model.parameters]));
+    const difficulty = new Map(tasks.map((t) => [t.role, t.difficulty]));
+    /** The oracle's expected quality of the kickoff: the mean over its tasks of the serving model's. */
+    const qualityOf = (routes: ListedRoute[]) =>
+      mean(
+        routes.map((r) => {
+          const p = parameters.get(r.model);
+          const d = difficulty.get(r.role);
+          if (p === undefined || d === undefined)
+            throw new Error(`route ${r.id}: unknown model ${r.model} or role ${r.role}`);
+          return r.status === 'ok' ? oracleQuality({ parameters: p }, d) : 0;
+        }),
+      );
 
     let n = 0;
+    // One round: every profile once per arm, the order of profiles rotating and of arms alternating.
     const round = async (i: number, counted: boolean) => {
-      const order = i % 2 === 0 ? arms : [...arms].reverse();
-      for (const arm of order) {
-        const session = `crew-${arm.name}-${counted ? 'r' : 'w'}${i}-${++n}`;
-        const k = await arm.crew.kickoff(session, `topic ${i}`);
-        if (counted) arm.kickoffs.push(k);
-        log(`${counted ? 'round' : 'warm-up'} ${i + 1} ${arm.name}: ${f2(k.wall_s)} s`);
+      const rotated = chosenProfiles.map(
+        (_, k) => chosenProfiles[(k + i) % chosenProfiles.length] as Profile,
+      );
+      for (const [k, profile] of rotated.entries()) {
+        const order = (i + k) % 2 === 0 ? arms : [...arms].reverse();
+        for (const arm of order) {
+          const session = `crew-${arm.name}-${counted ? 'r' : 'w'}${i}-${++n}`;
+          const kickoff = await arm.crew.kickoff(session, `topic ${i}`, profile.model);
+          if (counted) {
+            const routes = await routesOf(arm.base, session);
+            if (routes.length < tasks.length)
+              throw new Error(
+                `${arm.name}: session ${session} lists ${routes.length} routes, expected ${tasks.length}`,
+              );
+            arm.runs.get(profile.name)?.push({ kickoff, routes, quality: qualityOf(routes) });
+          }
+          log(
+            `${counted ? 'round' : 'warm-up'} ${i + 1} ${profile.name} ${arm.name}: ${f2(kickoff.wall_s)} s`,
+          );
+        }
       }
     };
     for (let i = 0; i < warmup; i++) await round(i, false);
     for (let i = 0; i < kickoffs; i++) await round(i, true);
     const measuredS = (performance.now() - t0) / 1000;
 
-    // Who served what, per measured kickoff, from the gateway's own route listing.
-    for (const arm of arms)
-      for (const k of arm.kickoffs) {
-        const rs = await routesOf(arm.base, k.session);
-        if (rs.length < tasks.length)
-          throw new Error(
-            `${arm.name}: session ${k.session} lists ${rs.length} routes, expected ${tasks.length}`,
-          );
-        arm.routes.push(...rs);
-      }
+    const points = (arm: Arm): Point[] =>
+      chosenProfiles.map((profile) => {
+        const runs = arm.runs.get(profile.name) ?? [];
+        const walls = runs.map((r) => r.kickoff.wall_s);
+        const routes = runs.flatMap((r) => r.routes);
+        return {
+          profile,
+          makespanSec: mean(walls),
+          p50: quantile(walls, 0.5),
+          sd: sd(walls),
+          quality: mean(runs.map((r) => r.quality)),
+          onLarge: routes.filter((r) => r.model === large.id).length / Math.max(1, routes.length),
+          n: runs.length,
+        };
+      });
 
-    // A sample route of a parallel role where the run's wait was seen (team-slack note).
-    let sample: { id: string; role: string; explanation: Explanation; notes: string[] } | undefined;
-    let seen = 0;
+    // A sample route of a parallel role where the run's wait was seen (team-slack note), balanced.
     const slackArm = arms[0] as Arm;
-    for (const r of slackArm.routes) {
+    const plainArm = arms[1] as Arm;
+    const sampleProfile = chosenProfiles.find((p) => p.name === 'balanced') ?? (chosenProfiles[0] as Profile);
+    let sample: { route: ListedRoute; explanation: Explanation; notes: string[] } | undefined;
+    let seen = 0;
+    const slackRoutes = (slackArm.runs.get(sampleProfile.name) ?? []).flatMap((r) => r.routes);
+    for (const r of slackRoutes) {
       const e = (await (await fetch(`${slackArm.base}/v1/routes/${r.id}`)).json()) as Explanation;
       const notes = (e.ranked ?? [])
         .map((c) => ({ c, note: c.terms?.['team-slack']?.note }))
@@ -331,29 +412,24 @@ async function main() {
         .map((x) => `${x.c.modelId}@${x.c.nodeId}: ${x.note}`);
       if (notes.length) {
         seen += 1;
-        sample ??= { id: r.id, role: r.role, explanation: e, notes };
+        sample ??= { route: r, explanation: e, notes };
       }
     }
-    const plainArm = arms[1] as Arm;
-    const plainSample = plainArm.routes.find((r) => r.role === sample?.role) ?? plainArm.routes[0];
-    const plainExplanation = plainSample
-      ? ((await (await fetch(`${plainArm.base}/v1/routes/${plainSample.id}`)).json()) as Explanation)
-      : undefined;
-    const plainHasTerm = (plainExplanation?.ranked ?? []).some((c) => c.terms?.['team-slack'] !== undefined);
 
     for (const arm of arms) arm.crew.stop();
     writeReport({
       started,
       measuredS,
       arms,
+      slack: points(slackArm),
+      plain: points(plainArm),
       tasks,
-      large,
+      large: large.id,
       crewaiVersion,
+      sampleProfile,
       sample,
       seen,
-      plainSample,
-      plainExplanation,
-      plainHasTerm,
+      sampled: slackRoutes.length,
     });
   } finally {
     children.killAll();
@@ -366,16 +442,16 @@ function writeReport(r: {
   started: Date;
   measuredS: number;
   arms: Arm[];
+  slack: Point[];
+  plain: Point[];
   tasks: CrewTask[];
   large: string;
   crewaiVersion: string;
-  sample: { id: string; role: string; explanation: Explanation; notes: string[] } | undefined;
+  sampleProfile: Profile;
+  sample: { route: ListedRoute; explanation: Explanation; notes: string[] } | undefined;
   seen: number;
-  plainSample: ListedRoute | undefined;
-  plainExplanation: Explanation | undefined;
-  plainHasTerm: boolean;
+  sampled: number;
 }) {
-  const [a, b] = r.arms as [Arm, Arm];
   const load = os
     .loadavg()
     .map((x) => x.toFixed(2))
@@ -391,12 +467,13 @@ function writeReport(r: {
   const version = (
     JSON.parse(readFileSync(join(ROOT, 'packages/core/package.json'), 'utf8')) as { version: string }
   ).version;
-  const cmd = `npx tsx bench/crew-parallel/run.ts --kickoffs ${kickoffs} --warmup ${warmup}${speedup !== DEFAULT_SPEEDUP ? ` --speedup ${speedup}` : ''}`;
-  const walls = (arm: Arm) => arm.kickoffs.map((k) => k.wall_s);
-  const paired = a.kickoffs.map((k, i) => k.wall_s - (b.kickoffs[i]?.wall_s ?? Number.NaN));
-  const wins = paired.filter((d) => d < 0).length;
+  const cmd = `npx tsx bench/crew-parallel/run.ts --kickoffs ${kickoffs} --warmup ${warmup}${speedup !== DEFAULT_SPEEDUP ? ` --speedup ${speedup}` : ''}${args.profiles ? ` --profiles ${args.profiles}` : ''}`;
+  const join_ = r.tasks.find((t) => !t.async);
   const L: string[] = [];
-  L.push('# Parallel agents on a real CrewAI crew: kickoff makespan with and without team-slack', '');
+  L.push(
+    '# Parallel agents on a real CrewAI crew: kickoff makespan against quality, with and without team-slack',
+    '',
+  );
   L.push(`- date: ${r.started.toISOString()} (${Math.round(r.measuredS)} s)`);
   L.push(`- machine: ${cpu} × ${os.cpus().length}, load ${load} (1/5/15 min, at the end of the run)`);
   L.push(`- versions: BROKE ${version} (${commit}), CrewAI ${r.crewaiVersion}, Node ${process.version}`);
@@ -404,10 +481,10 @@ function writeReport(r: {
   L.push(
     `- what: the crew in \`bench/crew-parallel/crew.py\` (CrewAI's native OpenAI client, by base URL to the CrewAI bridge at /crewai/v1, one \`X-Broke-Session\` per kickoff, no tools, \`max_iter\` 1): ${r.tasks
       .filter((t) => t.async)
-      .map((t) => `${t.role} (${t.tokens} tokens)`)
+      .map((t) => `${t.role} (${t.tokens} tokens, difficulty ${t.difficulty})`)
       .join(
         ', ',
-      )} as async tasks at once, then the ${r.tasks.find((t) => !t.async)?.role ?? 'join'} (${r.tasks.find((t) => !t.async)?.tokens ?? '?'} tokens) joins their outputs. Answer lengths are set by the emulated nodes from each task's description (never from \`max_tokens\`, 512 here, which only caps).`,
+      )} as async tasks at once, then the ${join_?.role ?? 'join'} (${join_?.tokens ?? '?'} tokens, difficulty ${join_?.difficulty ?? '?'}) joins their outputs. Answer lengths are set by the emulated nodes from each task's description (never from \`max_tokens\`, 512 here, which only caps).`,
   );
   L.push(
     `- cluster: the four emulated Macs of the cluster bench (\`bench/cluster/emulated-node.ts\`, public llama.cpp/MLX rates ×${speedup}, slots and batch slow-down): ${macCluster(
@@ -416,83 +493,131 @@ function writeReport(r: {
       .map((p) => `${p.id} ${p.model.id} (${p.slots} slots)`)
       .join(
         ', ',
-      )}. Both gateways get the same \`clusterConfig\` broke.yaml (default profile balanced, seed ${seed}, no feedback); they share the nodes, never at the same time.`,
+      )}. Both gateways get the same \`clusterConfig\` broke.yaml (seed ${seed}, no feedback, profiles ${chosenProfiles.map((p) => `${p.name} = latency weight ${p.latencyWeight}`).join(', ')}); they share the nodes, never at the same time.`,
   );
   L.push(
-    `- arms: **${a.label}** against the **${b.label}**. ${warmup} warm-up kickoff(s) per arm first (not counted, the router learns the nodes' speeds and the roles' answer lengths), then ${kickoffs} rounds, one kickoff at a time, the arms alternating which goes first.`,
+    `- quality: the cluster bench's hidden oracle (\`packages/core/src/simulation/oracle.ts\`, expected quality by model size × the task's difficulty, no noise) of the model that served each task, averaged over the kickoff's ${r.tasks.length} tasks. The router never sees the difficulty and gets no feedback: it routes from its size prior and the prompts' complexity.`,
   );
-  L.push('', '## Kickoff makespan', '');
-  L.push('| arm | kickoffs | p50 s | mean s | sd s | min s | max s |');
-  L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-  for (const arm of r.arms) {
-    const w = walls(arm);
+  L.push(
+    `- arms: **${r.arms[0]?.label}** against the **${r.arms[1]?.label}**. ${warmup} warm-up kickoff(s) per arm first (every profile once per warm-up round, not counted: the router learns the nodes' speeds and the roles' answer lengths), then ${kickoffs} rounds; a round runs every profile once per arm, one kickoff at a time, the profiles' order rotating and the arms alternating which goes first.`,
+  );
+  L.push('', '## Kickoff makespan and quality per profile', '');
+  L.push(
+    `| profile | arm | kickoffs | mean makespan s | p50 s | sd s | mean quality | share on ${r.large} |`,
+  );
+  L.push('| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+  for (let i = 0; i < chosenProfiles.length; i++)
+    for (const [arm, p] of [
+      ['team-slack', r.slack[i]],
+      ['plain', r.plain[i]],
+    ] as const)
+      if (p)
+        L.push(
+          `| ${p.profile.name} | ${arm} | ${p.n} | ${f2(p.makespanSec)} | ${f2(p.p50)} | ${f2(p.sd)} | ${p.quality.toFixed(3)} | ${pct(p.onLarge)} |`,
+        );
+  L.push('', '## At equal quality', '');
+  L.push(
+    "One latency weight buys a different trade in each arm, so each arm's point is set against the other arm's frontier (its points joined by straight lines): the makespan at which the other arm reaches the same quality.",
+    '',
+  );
+  L.push('| point | makespan s | quality | other arm reaches that quality at s | team-slack saves |');
+  L.push('| --- | ---: | ---: | ---: | ---: |');
+  const saved: number[] = [];
+  for (const p of r.plain) {
+    const at = makespanAt(r.slack, p.quality);
+    if (at !== undefined) saved.push(1 - at / p.makespanSec);
     L.push(
-      `| ${arm.name} | ${w.length} | ${f2(quantile(w, 0.5))} | ${f2(mean(w))} | ${f2(sd(w))} | ${f2(Math.min(...w))} | ${f2(Math.max(...w))} |`,
+      `| plain ${p.profile.name} | ${f2(p.makespanSec)} | ${p.quality.toFixed(3)} | team-slack: ${at === undefined ? '– (never reaches it)' : f2(at)} | ${at === undefined ? '–' : pct(1 - at / p.makespanSec)} |`,
     );
   }
-  L.push('');
-  L.push(
-    `Paired by round (team-slack − plain): median ${f2(quantile(paired, 0.5))} s, mean ${f2(mean(paired))} s (sd ${f2(sd(paired))}); team-slack faster in ${wins} of ${paired.length} rounds. Ratio of means: ${f2(mean(walls(a)) / mean(walls(b)))}.`,
+  for (const p of r.slack) {
+    const at = makespanAt(r.plain, p.quality);
+    if (at !== undefined) saved.push(1 - p.makespanSec / at);
+    L.push(
+      `| team-slack ${p.profile.name} | ${f2(p.makespanSec)} | ${p.quality.toFixed(3)} | plain: ${at === undefined ? '– (never reaches it)' : f2(at)} | ${at === undefined ? '–' : pct(1 - p.makespanSec / at)} |`,
+    );
+  }
+  if (saved.length)
+    L.push(
+      '',
+      `Team makespan saved by team-slack at equal quality, where both arms reach it: median ${pct(quantile(saved, 0.5))}, from ${pct(Math.min(...saved))} to ${pct(Math.max(...saved))} (negative: team-slack slower).`,
+    );
+  L.push('', `![kickoff makespan against quality](${basename(outBase)}.svg)`);
+
+  L.push('', `## Which model each role got (${r.sampleProfile.name})`, '');
+  const allRoutes = r.arms.flatMap((arm) =>
+    (arm.runs.get(r.sampleProfile.name) ?? []).flatMap((x) => x.routes),
   );
-  L.push('', '## Which model each role got', '');
-  const models = [...new Set(r.arms.flatMap((arm) => arm.routes.map((x) => x.model)))].sort();
-  L.push(`| arm | role | ${models.join(' | ')} | share on ${r.large} | mean task finish s |`);
-  L.push(`| --- | --- | ${models.map(() => '---:').join(' | ')} | ---: | ---: |`);
-  for (const arm of r.arms)
+  const models = [...new Set(allRoutes.map((x) => x.model))].sort();
+  L.push(`| arm | role | ${models.join(' | ')} | mean task finish s |`);
+  L.push(`| --- | --- | ${models.map(() => '---:').join(' | ')} | ---: |`);
+  for (const arm of r.arms) {
+    const runs = arm.runs.get(r.sampleProfile.name) ?? [];
     for (const t of r.tasks) {
-      const rs = arm.routes.filter((x) => x.role === t.role);
-      const done = arm.kickoffs.flatMap((k) => k.tasks.filter((x) => x.role === t.role).map((x) => x.done_s));
-      const counts = models.map((m) => rs.filter((x) => x.model === m).length);
+      const rs = runs.flatMap((x) => x.routes).filter((x) => x.role === t.role);
+      const done = runs.flatMap((x) => x.kickoff.tasks.filter((y) => y.role === t.role).map((y) => y.done_s));
       L.push(
-        `| ${arm.name} | ${t.role} (${t.tokens} tok${t.async ? ', async' : ', join'}) | ${counts.join(' | ')} | ${rs.length ? pct(rs.filter((x) => x.model === r.large).length / rs.length) : '–'} | ${done.length ? f2(mean(done)) : '–'} |`,
+        `| ${arm.name} | ${t.role} (${t.tokens} tok${t.async ? ', async' : ', join'}) | ${models.map((m) => rs.filter((x) => x.model === m).length).join(' | ')} | ${done.length ? f2(mean(done)) : '–'} |`,
       );
     }
-  L.push('');
-  for (const arm of r.arms) {
-    const onLarge = arm.routes.filter((x) => x.model === r.large).length;
-    L.push(
-      `- ${arm.name}: ${onLarge} of ${arm.routes.length} requests (${pct(onLarge / Math.max(1, arm.routes.length))}) on ${r.large}; mean request latency ${Math.round(mean(arm.routes.map((x) => x.latency_ms)))} ms.`,
-    );
   }
   for (const arm of r.arms) {
-    const failed = arm.routes.filter((x) => x.status !== 'ok').length;
-    if (failed) L.push('', `${arm.name}: ${failed} route(s) did not end ok.`);
+    const failed = [...arm.runs.values()]
+      .flat()
+      .flatMap((x) => x.routes)
+      .filter((x) => x.status !== 'ok').length;
+    if (failed) L.push('', `${arm.name}: ${failed} route(s) did not end ok (scored 0).`);
   }
   L.push('', '## What the router saw', '');
   if (r.sample) {
+    const e = r.sample.explanation;
     L.push(
-      `With team-slack, ${r.seen} of ${a.routes.length} measured routes carry a team-slack note (the run's other requests in flight). A sample, \`GET /v1/routes/${r.sample.id}\` (${r.sample.role}):`,
+      `With team-slack (${r.sampleProfile.name}), ${r.seen} of ${r.sampled} measured routes carry a team-slack note (the run's other requests in flight). A sample, \`GET /v1/routes/${r.sample.route.id}\` (${r.sample.route.role}):`,
       '',
+      `- chosen: ${e.chosen?.modelId}@${e.chosen?.nodeId}, measured latency ${r.sample.route.latency_ms} ms (the times in the summary and notes are the router's predictions)`,
+      `- summary: ${e.summary ?? '(none)'}`,
+      ...r.sample.notes.map((note) => `- team-slack, ${note}`),
     );
-    const measured = a.routes.find((x) => x.id === r.sample?.id)?.latency_ms;
-    L.push(
-      `- chosen: ${r.sample.explanation.chosen?.modelId}@${r.sample.explanation.chosen?.nodeId}, measured latency ${measured ?? '?'} ms (the times in the summary and notes are the router's predictions)`,
-    );
-    L.push(`- summary: ${r.sample.explanation.summary ?? '(none)'}`);
-    for (const note of r.sample.notes) L.push(`- team-slack, ${note}`);
   } else {
     L.push(
-      `With team-slack, none of the ${a.routes.length} measured routes carries a team-slack note: the router never saw another request of the run in flight, so the two arms routed alike.`,
+      `With team-slack (${r.sampleProfile.name}), none of the ${r.sampled} measured routes carries a team-slack note: the router never saw another request of the run in flight, so the two arms routed alike.`,
     );
   }
-  if (r.plainSample)
-    L.push(
-      '',
-      `The plain router's route \`${r.plainSample.id}\` (${r.plainSample.role}) ${r.plainHasTerm ? 'still lists a team-slack term (unexpected)' : 'has no team-slack term'}: ${r.plainExplanation?.summary ?? '(none)'}`,
-    );
   L.push('', '## Noise', '');
   L.push(
-    '- One machine runs the emulated nodes, both gateways, both crews (Python) and the driver; kickoffs run one at a time and the arms alternate per round, so slow drift hits both, but a single kickoff moves with what else the CPUs do (see sd and min/max above). CrewAI adds its own overhead per task (prompt building, threads), the same in both arms.',
+    '- One machine runs the emulated nodes, both gateways, both crews (Python) and the driver; kickoffs run one at a time and the arms alternate, so slow drift hits both, but a single kickoff moves with what else the CPUs do (see sd). CrewAI adds its own overhead per task (prompt building, threads), the same in both arms.',
+    "- The times in the summaries and team-slack notes are the router's predictions; the makespans are measured by the crew itself (wall time of `kickoff()`).",
   );
-  L.push(
-    '- No judge and no feedback: the share on the large model is what the router chose from its size prior; quality itself is not measured here (the simulator bench, [parallel-team.md](parallel-team.md), scores it).',
-    "- The times in the summaries and team-slack notes are the router's predictions; set them beside the measured latencies above. Where they are far apart, the router's time model is off for this traffic (both arms share it), so the size of the run wait it reports is its belief, not the wait measured here; the makespans are measured by the crew itself (wall time of `kickoff()`).",
-  );
+
+  const maxX = Math.max(...[...r.slack, ...r.plain].map((p) => p.makespanSec)) * 1.1;
+  const qs = [...r.slack, ...r.plain].map((p) => p.quality);
+  const line = (pts: Point[]) =>
+    [...pts]
+      .sort((a, b) => a.makespanSec - b.makespanSec)
+      .map((p) => [p.makespanSec, p.quality] as [number, number]);
+  const picture = svg([
+    {
+      title: 'CrewAI kickoff makespan against quality (profile sweep)',
+      xLabel: 'mean kickoff makespan (s)',
+      yLabel: 'mean quality (oracle)',
+      x: [0, Math.ceil(maxX * 2) / 2],
+      y: [Math.floor(Math.min(...qs) * 20) / 20, Math.ceil(Math.max(...qs) * 20) / 20],
+      series: [
+        { label: 'BROKE (team-slack)', color: '#1f77b4', line: line(r.slack), dots: line(r.slack) },
+        { label: 'plain router', color: '#d62728', line: line(r.plain), dots: line(r.plain), dashed: true },
+      ],
+    },
+  ]);
+  // Both files appear together or not at all.
   const out = `${outBase}.md`;
   const tmp = `${out}.tmp-${process.pid}`;
+  const svgOut = `${outBase}.svg`;
+  const svgTmp = `${svgOut}.tmp-${process.pid}`;
   writeFileSync(tmp, `${L.join('\n')}\n`);
+  writeFileSync(svgTmp, picture);
   renameSync(tmp, out);
-  log(`wrote ${relative(ROOT, out)}`);
+  renameSync(svgTmp, svgOut);
+  log(`wrote ${relative(ROOT, out)} and ${relative(ROOT, svgOut)}`);
 }
 
 main().then(

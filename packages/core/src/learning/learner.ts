@@ -104,8 +104,8 @@ export class Learner {
       : route.judged
         ? undefined
         : route.implicit;
-    if (previous) {
-      route.implicit = undefined;
+    if (previous) route.implicit = undefined;
+    if (previous && previous.weight > 0) {
       const key = { team, role, taskType, band, modelId: previous.modelId };
       const stats = this.quality.retract(key, previous.reward, at, previous.weight);
       if (previous.modelId !== served.modelId) changed.push(...stats);
@@ -113,7 +113,8 @@ export class Learner {
     const reward = evidence.reward;
     if (evidence.explicit || !route.judged) {
       const key = { team, role, taskType, band, modelId: served.modelId };
-      changed.push(...this.quality.update(key, reward, at, evidence.weight));
+      // Weightless evidence (an implicit success) changes no statistic.
+      if (evidence.weight > 0) changed.push(...this.quality.update(key, reward, at, evidence.weight));
       const kept = { modelId: served.modelId, reward, weight: evidence.weight };
       if (evidence.explicit) route.judged = kept;
       else route.implicit = kept;

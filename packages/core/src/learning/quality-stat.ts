@@ -4,8 +4,8 @@ import type { TaskType } from '../context/agent-context.js';
 /**
  * Learned evidence for one (team, role, taskType, model, complexity band): weighted fractional
  * successes (alpha) and failures (beta), without the prior, discounted as new evidence arrives
- * (see learning/pooled-quality.ts). A judged score adds 1 to alpha + beta, an implicit success
- * or failure IMPLICIT_WEIGHT (see reward.ts).
+ * (see learning/pooled-quality.ts). A judged score adds 1 to alpha + beta, an implicit failure
+ * IMPLICIT_WEIGHT, an implicit success nothing (see reward.ts).
  *
  * Statistics are kept at several levels of detail at once so that evidence is pooled: `*` in
  * team, role or taskType means "any" (e.g. ('*', '*', '*', model, band) is the model's global

@@ -15,7 +15,7 @@ export type QualityTemperature = 'green' | 'yellow' | 'orange' | 'red';
 /** Thresholds of the temperature (exported so the docs and the dashboard's legend say the same). */
 export const TEMPERATURE_GOOD = 0.6;
 export const TEMPERATURE_POOR = 0.4;
-/** Evidence (in judged observations; an implicit outcome counts 0.2) before any colour shows. */
+/** Evidence (in judged observations; an implicit failure counts 0.2, a success nothing) before any colour shows. */
 export const MIN_TEMPERATURE_EVIDENCE = 1;
 
 export function qualityTemperature(q: {

@@ -13,7 +13,7 @@ export interface RoleModelQuality {
   mean: number;
   low: number;
   high: number;
-  /** Evidence behind it, in judged observations (discounted as it ages; implicit ones weigh 0.2). */
+  /** Evidence behind it, in judged observations (discounted as it ages; an implicit failure weighs 0.2, a success nothing). */
   evidence: number;
   /** Observations folded in (outcomes and feedback). */
   n: number;

@@ -398,7 +398,7 @@ export class GatewayMetrics {
     gauge('broke_learned_quality_high', 'Upper end of its 95% band', (q) => q.high);
     gauge(
       'broke_learned_evidence',
-      'Evidence behind broke_learned_quality (a judged score weighs 1, an implicit outcome 0.2; old evidence fades)',
+      'Evidence behind broke_learned_quality (a judged score weighs 1, an implicit failure 0.2, a success nothing; old evidence fades)',
       (q) => q.evidence,
     );
   }

@@ -1,5 +1,6 @@
 import type { ClusterView, PerfEstimate } from '../cluster/node-state.js';
 import type { CandidateTable } from './candidate-table.js';
+import { DEFAULT_PERF } from './factors/run-time.js';
 
 /** Speed estimates by candidate index as flat arrays (measured[i] = 0: no estimate yet). */
 export interface PerfTable {
@@ -9,10 +10,11 @@ export interface PerfTable {
   prefillTokensPerSec: Float64Array;
   measured: Uint8Array;
   /**
-   * By tier rank: the fastest TTFT and decode speed measured on any candidate of that tier or a
-   * larger one (0: none yet). An unmeasured candidate is assumed no slower than that (a smaller
-   * model is not slower than a larger one measured elsewhere), so it gets tried and measured
-   * instead of looking slow forever next to measured fast machines.
+   * By tier rank: the best TTFT and decode speed a candidate of that tier could have, judged from
+   * the fastest measured on that tier or a larger one, scaled by the tier defaults' ratio (a
+   * smaller model decodes faster on the same machine; 0: none measured yet). An unmeasured
+   * candidate is assumed that fast, an optimistic prior: it gets tried and measured instead of
+   * looking slow forever next to measured fast machines, and one measurement corrects it.
    */
   bestTtftMs: Float64Array;
   bestDecodeTokensPerSec: Float64Array;
@@ -74,9 +76,14 @@ export class PerfCache {
   /** Keeps the best speeds per tier (they only improve: an optimistic prior for the unmeasured). */
   private noteBest(tierRank: number, ttftMs: number, decode: number): void {
     const { bestTtftMs, bestDecodeTokensPerSec } = this.flat;
+    const measuredTier = DEFAULT_PERF[tierRank];
+    if (!measuredTier) return;
     for (let t = 0; t <= tierRank && t < bestTtftMs.length; t++) {
-      if (ttftMs > 0 && (bestTtftMs[t] === 0 || ttftMs < (bestTtftMs[t] as number))) bestTtftMs[t] = ttftMs;
-      if (decode > (bestDecodeTokensPerSec[t] as number)) bestDecodeTokensPerSec[t] = decode;
+      const tier = DEFAULT_PERF[t] as (typeof DEFAULT_PERF)[number];
+      const ttft = (ttftMs * tier.ttftMs) / measuredTier.ttftMs;
+      const rate = (decode * tier.decodeTokensPerSec) / measuredTier.decodeTokensPerSec;
+      if (ttft > 0 && (bestTtftMs[t] === 0 || ttft < (bestTtftMs[t] as number))) bestTtftMs[t] = ttft;
+      if (rate > (bestDecodeTokensPerSec[t] as number)) bestDecodeTokensPerSec[t] = rate;
     }
   }
 

@@ -1,5 +1,5 @@
 import type { ComplexityBand } from '../analysis/complexity.js';
-import { EXPLICIT_WEIGHT, IMPLICIT_WEIGHT } from '../learning/reward.js';
+import { EXPLICIT_WEIGHT, implicitWeight } from '../learning/reward.js';
 import type { OutcomeRecord } from '../stores/stats-store.js';
 import type { DetailedRouteExplanation } from './explanation.js';
 import type { RouteSummary } from './route-log.js';
@@ -37,7 +37,8 @@ export function recoveredRoute(log: readonly OutcomeRecord[]): RecoveredRoute | 
       implicit = undefined;
       ratings += 1;
       ratingSum += r.reward;
-    } else if (!judged) implicit = { modelId: r.modelId, reward: r.reward, weight: IMPLICIT_WEIGHT };
+    } else if (!judged)
+      implicit = { modelId: r.modelId, reward: r.reward, weight: implicitWeight(r.success) };
   }
   const outcome = [...log].reverse().find((r) => r.kind === 'outcome');
   const served = { nodeId: last.nodeId, modelId: last.modelId };

@@ -221,10 +221,8 @@ describe('GET /metrics during a real workload', () => {
     expect(only(e, 'broke_node_up', { node: 'a' })).toBe(1);
     expect(only(e, 'broke_node_up', { node: 'b' })).toBe(1);
     expect(select(e, 'broke_failovers_total')).toEqual([]);
-    // Learned quality per role and model: the folded roles, and `*` for everyone.
-    expect(labelValues(e, 'broke_learned_quality', 'role')).toEqual(
-      expect.arrayContaining(['*', 'writer', 'reviewer', 'other']),
-    );
+    // Nothing judged yet: successes say the models answered, not how well (no learned quality).
+    expect(select(e, 'broke_learned_quality')).toEqual([]);
   });
 
   it('counts feedback and its mean per team, role and model; learned quality moves', async () => {
@@ -261,13 +259,18 @@ describe('GET /metrics during a real workload', () => {
       expect(only(e, 'broke_feedback_score_sum', labels)).toBeCloseTo(mean * scores.length, 9);
       expect(only(e, 'broke_feedback_score_mean', labels)).toBeCloseTo(mean, 9);
     }
-    // Low judged scores replace implicit successes: the writer's learned quality drops, on more
-    // evidence, and reads as status and the dashboard read it (one source).
+    // The judged scores are the learned quality: per role and model, `*` for everyone; the
+    // writer's two low scores give a low mean on two observations, read as status and the
+    // dashboard read it (one source).
+    expect(select(before, 'broke_learned_quality')).toEqual([]);
+    expect(labelValues(e, 'broke_learned_quality', 'role')).toEqual(
+      expect.arrayContaining(['*', 'writer', 'reviewer']),
+    );
     const model = (writer[0] as Answer).model;
     const q = (x: Exposition) => only(x, 'broke_learned_quality', { role: 'writer', model });
     const n = (x: Exposition) => only(x, 'broke_learned_evidence', { role: 'writer', model });
-    expect(q(e)).toBeLessThan(q(before));
-    expect(n(e)).toBeGreaterThan(n(before));
+    expect(q(e)).toBeLessThan(0.5);
+    expect(n(e)).toBeCloseTo((writer[0] as Answer).model === (writer[1] as Answer).model ? 2 : 1, 1);
     const learned = roleModelQuality(router.stats()).find((r) => r.role === 'writer' && r.modelId === model);
     expect(q(e)).toBe(learned?.mean);
     expect(only(e, 'broke_learned_quality_low', { role: 'writer', model })).toBe(learned?.low);

@@ -170,11 +170,12 @@ describe('learning in the gateway flow (implicit outcome, then judged feedback)'
     const { router } = await setup();
     const ask = { messages: [{ role: 'user' as const, content: 'hi!' }] };
     const a = router.route(ask, { role: 'chat' });
+    // A success says the model answered, not how well: no quality evidence (it used to count as a
+    // perfect answer, and the models served most looked best with nobody judging).
     await router.recordOutcome(a.routeId, { success: true, latencyMs: 40, ttftMs: 10, tokens: 12 });
-    let stat = router.stats().find((s) => s.modelId === a.modelId);
-    expect(stat).toMatchObject({ n: 1, alpha: IMPLICIT_WEIGHT, beta: 0 });
+    expect(router.stats().find((s) => s.modelId === a.modelId)).toBeUndefined();
     await router.feedback(a.routeId, { score: 0.3 });
-    stat = router.stats().find((s) => s.modelId === a.modelId);
+    let stat = router.stats().find((s) => s.modelId === a.modelId);
     expect(stat?.n).toBe(1);
     expect(stat?.alpha).toBeCloseTo(0.3, 10);
     expect(stat?.beta).toBeCloseTo(0.7, 10);
@@ -189,5 +190,9 @@ describe('learning in the gateway flow (implicit outcome, then judged feedback)'
     const c = router.route(ask, { role: 'chat3' });
     await router.recordOutcome(c.routeId, { success: false, error: 'timeout' });
     expect(router.stats().find((s) => s.role === 'chat3')).toMatchObject({ alpha: 0, beta: IMPLICIT_WEIGHT });
+    await router.feedback(c.routeId, { score: 0.9 });
+    stat = router.stats().find((s) => s.role === 'chat3');
+    expect(stat?.alpha).toBeCloseTo(0.9, 10);
+    expect(stat?.beta).toBeCloseTo(0.1, 10);
   });
 });

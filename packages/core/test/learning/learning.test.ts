@@ -161,8 +161,10 @@ describe('learning from outcomes', () => {
       modelId: other?.modelId ?? '',
       ok: true,
     });
+    // Judged in the outcome (a score): quality evidence, for the model that served.
     await router.recordOutcome(decision.routeId, {
       success: true,
+      score: 0.8,
       latencyMs: 2100,
       ttftMs: 100,
       tokens: 200,

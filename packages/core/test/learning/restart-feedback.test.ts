@@ -36,31 +36,32 @@ describe('feedback after a restart', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'broke-restart-')), 'stats.db');
     const first = await open(path);
     const d = first.route({ ...ask, owner: 'key-1' }, { role: 'reviewer' });
-    await first.recordOutcome(d.routeId, { success: true, latencyMs: 100, ttftMs: 10, tokens: 5 });
+    // An implicit failure (a success carries no quality evidence): weak evidence until judged.
+    await first.recordOutcome(d.routeId, { success: false, latencyMs: 100, error: 'timeout' });
     await first.close();
 
     const second = await open(path);
     const before = roleStat(second);
-    expect(before.evidence).toBeGreaterThan(0); // the implicit success, loaded from the store
-    await expect(second.rate({ routeId: d.routeId }, { score: 0 }, undefined, 'key-2')).rejects.toMatchObject(
+    expect(before.evidence).toBeGreaterThan(0); // the implicit failure, loaded from the store
+    await expect(second.rate({ routeId: d.routeId }, { score: 1 }, undefined, 'key-2')).rejects.toMatchObject(
       {
         status: 404,
       },
     );
-    expect(await second.rate({ routeId: d.routeId }, { score: 0 }, undefined, 'key-1')).toEqual([d.routeId]);
+    expect(await second.rate({ routeId: d.routeId }, { score: 1 }, undefined, 'key-1')).toEqual([d.routeId]);
     const after = roleStat(second);
     // The implicit 0.2 came out and one judgement went in.
     expect(after.evidence).toBeCloseTo(before.evidence - 0.2 + 1, 1);
-    expect(after.mean).toBeLessThan(before.mean);
+    expect(after.mean).toBeGreaterThan(before.mean);
     await expect(second.feedback('r-never-made', { score: 1 })).rejects.toMatchObject({ status: 404 });
     await second.close();
 
     // Rated again after another restart: it replaces the judgement, it does not add one.
     const third = await open(path);
     const beforeAgain = roleStat(third);
-    await third.feedback(d.routeId, { score: 1 });
+    await third.feedback(d.routeId, { score: 0 });
     expect(roleStat(third).evidence).toBeCloseTo(beforeAgain.evidence, 1);
-    expect(roleStat(third).mean).toBeGreaterThan(beforeAgain.mean);
+    expect(roleStat(third).mean).toBeLessThan(beforeAgain.mean);
     await third.close();
   });
 });

@@ -284,4 +284,49 @@ describe('learning from feedback', () => {
     for (let i = 0; i < 300; i++) if (router.route(ask(MODEST)).explanation.explored) explored++;
     expect(explored).toBeGreaterThan(0);
   });
+  it('assumes an unmeasured small model is faster than a measured large one, so a latency profile tries it', () => {
+    const config = BrokeConfigSchema.parse({
+      nodes: [
+        { id: 'ultra', url: 'http://127.0.0.1:1', models: [{ id: 'big' }], maxConcurrency: 4 },
+        { id: 'max', url: 'http://127.0.0.1:2', models: [{ id: 'small' }], maxConcurrency: 4 },
+      ],
+      models: [
+        { id: 'big', parameters: 70, tier: 'large' },
+        { id: 'small', parameters: 7, tier: 'small' },
+      ],
+      routing: { explorationRate: 0 },
+      store: { kind: 'memory' },
+    });
+    const state = new ClusterState(config.nodes);
+    // Only the 70B has served yet, far faster than the built-in defaults of any tier.
+    state.seedPerf('ultra', 'big', { ttftMs: 80, decodeTokensPerSec: 240 });
+    const router = new Router({ config, cluster: state, seed: 7 });
+    const fast = router.route(ask(MODEST, { model: 'broke-latency' }), { role: 'writer' });
+    expect(fast.modelId).toBe('small');
+    const [small, big] = ['small', 'big'].map((id) => fast.explanation.ranked.find((c) => c.modelId === id));
+    expect(small?.timeMs).toBeLessThan((big?.timeMs ?? 0) / 2);
+    // Once measured slow (a weak machine), the prior is gone: the measured 70B wins on time too.
+    state.seedPerf('max', 'small', { ttftMs: 900, decodeTokensPerSec: 20 });
+    const later = new Router({ config, cluster: state, seed: 7 });
+    expect(later.route(ask(MODEST, { model: 'broke-latency' }), { role: 'writer' }).modelId).toBe('big');
+  });
+  it('answers nobody judged do not vouch for quality: a busy fast model does not overtake better ones', async () => {
+    const { router } = cluster();
+    const underQuality = () => router.route(ask(MODEST, { model: 'broke-quality' }), { role: 'writer' });
+    const qualityOf = (modelId: string) =>
+      underQuality().explanation.ranked.find((c) => c.modelId === modelId)?.quality;
+    const before = new Map(['tiny', 'mid', 'big'].map((id) => [id, qualityOf(id)]));
+    const choiceBefore = underQuality().modelId;
+    // Sixty successful answers to the same kind of prompt from the latency profile's pick, none judged.
+    let served = '';
+    for (let i = 0; i < 60; i++) {
+      const d = router.route(ask(MODEST, { model: 'broke-latency' }), { role: 'writer' });
+      served = d.modelId;
+      await router.recordOutcome(d.routeId, { success: true, latencyMs: 80, ttftMs: 10, tokens: 40 });
+    }
+    expect(served).not.toBe(choiceBefore);
+    expect(before.get(served)).toBeGreaterThan(0);
+    expect(qualityOf(served)).toBeCloseTo(before.get(served) ?? 0, 6);
+    expect(underQuality().modelId).toBe(choiceBefore);
+  });
 });

@@ -135,7 +135,8 @@ describe('RedisStatsStore (real redis-server)', () => {
       { messages: [{ role: 'user', content: reviewPrompt }], model: 'broke-small', owner: 'key-1' },
       reviewer,
     );
-    await a.recordOutcome(d.routeId, { success: true, latencyMs: 50, ttftMs: 10, tokens: 12 });
+    // An implicit failure: weak evidence until judged (a success carries none).
+    await a.recordOutcome(d.routeId, { success: false, latencyMs: 50, error: 'timeout' });
     await a.close();
 
     // A fresh gateway never saw the route: it rebuilds it from what Redis logged under its id.

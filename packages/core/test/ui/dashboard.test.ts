@@ -222,18 +222,24 @@ describe.skipIf(!haveChromium && !inCi)(
       const second = await workload(2, 'b');
       expect(second.map((r) => r.headers.get('x-broke-node'))).toEqual(second.map(() => 'studio'));
 
-      // Feedback moves the learned-quality chart: the reviewer's line on the model it used.
+      // Feedback moves the learned-quality chart: the reviewer's line on the model it used. Good
+      // scores first draw it (answers nobody judged teach no quality), bad ones then pull it down.
+      const rate = (score: number) =>
+        fetch(`${gateway?.url}/v1/feedback`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${AGENT_KEY}` },
+          body: JSON.stringify({ role: 'reviewer', last: 2, score }),
+        });
+      expect((await rate(1)).status).toBe(200);
+      await expect
+        .poll(() => page.locator('#quality-role option[value="reviewer"]').count(), { timeout: 15_000 })
+        .toBe(1);
       await page.locator('#quality-role').selectOption('reviewer');
       const series = page.locator('#quality-chart g.series[data-series="reviewer|tiny-studio"]');
       await series.waitFor({ timeout: 15_000 });
       const before = Number(await series.getAttribute('data-last'));
       const pointsBefore = Number(await series.getAttribute('data-points'));
-      const rated = await fetch(`${gateway?.url}/v1/feedback`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${AGENT_KEY}` },
-        body: JSON.stringify({ role: 'reviewer', last: 2, score: 0 }),
-      });
-      expect(rated.status).toBe(200);
+      expect((await rate(0)).status).toBe(200);
       await expect
         .poll(async () => Number(await series.getAttribute('data-last')), { timeout: 15_000 })
         .toBeLessThan(before - 0.05);
