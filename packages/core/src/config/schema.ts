@@ -195,8 +195,10 @@ export const RoutingSchema = strictObject({
   sessions: z.enum(['prefer', 'pin']).default('prefer'),
   /**
    * Route parallel agents of one run for the run's finish (the team-slack factor): within the
-   * run's wait the objective weighs quality only. Off by default: on a real CrewAI crew it spent
-   * that wait on the large model and the kickoffs took longer (bench/results/crew-parallel.md).
+   * run's wait the objective weighs quality only. On a real CrewAI crew its frontier of kickoff
+   * time against quality is as fast or faster at equal quality (bench/results/crew-parallel.md),
+   * but at one profile it buys quality with the run's wait (longer kickoffs than without it), so
+   * it is opt-in: a team turning it on may want a faster profile for the same kickoff time.
    */
   teamSlack: z.boolean().default(false),
   /** Thresholds of the quality temperature on every response (learning/quality-temperature.ts). */
