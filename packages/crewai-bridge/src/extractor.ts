@@ -17,10 +17,23 @@ import {
 const YOU_ARE = 'You are ';
 const GOAL = '\nYour personal goal is: ';
 const CURRENT_TASK = 'Current Task: ';
+/** What CrewAI appends to the description (its i18n `expected_output` slice). */
+const EXPECTED = '\nThis is the expected criteria for your final answer: ';
+const MUST_RETURN = '\nyou MUST return the actual complete content';
 /** Earlier tasks' outputs, joined by CrewAI's separator (sequential crews pass all of them). */
 const CONTEXT = "\n\nThis is the context you're working with:\n";
 const CONTEXT_END = '\n\nBegin!';
 const CONTEXT_SEPARATOR = '\n\n----------\n\n';
+
+/** Where the first of `markers` found at or after `from` starts (the text's end if none). */
+function firstOf(text: string, from: number, markers: readonly string[]): number {
+  let end = text.length;
+  for (const m of markers) {
+    const at = text.indexOf(m, from);
+    if (at !== -1 && at < end) end = at;
+  }
+  return end;
+}
 
 /** The rest of the line from `at` (the whole line's text after a marker). */
 function lineFrom(text: string, at: number): string {
@@ -55,7 +68,10 @@ export interface CrewAIPrompt {
   role: string;
   backstory: string;
   goal: string;
+  /** The task's description, every line of it. */
   task?: string;
+  /** The task's expected output (CrewAI's "expected criteria"). */
+  expected?: string;
   /** Earlier tasks whose output this task gets as context (its index in a sequential crew). */
   taskIndex: number;
 }
@@ -68,7 +84,17 @@ export function parseCrewAIPrompt(body: Pick<ChatBody, 'messages'>): CrewAIPromp
   const user = body.messages.find((m) => m.role === 'user' && text(m.content).includes(CURRENT_TASK));
   const userText = user ? text(user.content) : '';
   const taskAt = userText.indexOf(CURRENT_TASK);
-  const task = taskAt === -1 ? undefined : lineFrom(userText, taskAt + CURRENT_TASK.length).trim();
+  let task: string | undefined;
+  let expected: string | undefined;
+  if (taskAt !== -1) {
+    const start = taskAt + CURRENT_TASK.length;
+    const end = firstOf(userText, start, [EXPECTED, CONTEXT, CONTEXT_END]);
+    task = userText.slice(start, end).trim();
+    if (userText.startsWith(EXPECTED, end)) {
+      const from = end + EXPECTED.length;
+      expected = userText.slice(from, firstOf(userText, from, [MUST_RETURN, CONTEXT, CONTEXT_END])).trim();
+    }
+  }
   const contextAt = userText.indexOf(CONTEXT);
   let context: string | undefined;
   if (contextAt !== -1) {
@@ -81,6 +107,7 @@ export function parseCrewAIPrompt(body: Pick<ChatBody, 'messages'>): CrewAIPromp
     backstory: match.backstory.trim(),
     goal: match.goal.trim(),
     ...(task ? { task } : {}),
+    ...(expected ? { expected } : {}),
     taskIndex: context ? context.split(CONTEXT_SEPARATOR).length : 0,
   };
 }
@@ -129,7 +156,11 @@ export function createCrewaiExtractor(): ContextExtractor {
       ctx.conversationDepth = Math.max(run.step, prompt.taskIndex + iterations);
     }
     const tags = [`goal:${clip(prompt.goal)}`, `task-index:${prompt.taskIndex}`];
-    if (prompt.task) tags.push(`task:${clip(prompt.task)}`);
+    if (prompt.task) {
+      tags.push(`task:${clip(lineFrom(prompt.task, 0))}`);
+      // What the router analyses: the task and its criteria, not CrewAI's template around them.
+      ctx.taskText = clip(prompt.expected ? `${prompt.task}\n${prompt.expected}` : prompt.task, 20_000);
+    }
     return { ...ctx, ...(prompt.role ? { role: clip(prompt.role, 200) } : {}), tags };
   };
 }

@@ -1,3 +1,4 @@
+import { analyzePrompt } from '@broke/core';
 import { describe, expect, it } from 'vitest';
 import { createCrewaiExtractor, crewaiExtractor, parseCrewAIPrompt } from '../src/index.js';
 
@@ -40,12 +41,43 @@ describe('crewaiExtractor', () => {
         { role: 'assistant' as const, content: 'Thought: again\nObservation: r2' },
       ],
     };
-    expect(parseCrewAIPrompt(body)).toMatchObject({ role: 'Data Analyst', task: 'Analyse.', taskIndex: 2 });
+    expect(parseCrewAIPrompt(body)).toMatchObject({
+      role: 'Data Analyst',
+      task: 'Analyse.',
+      expected: 'x',
+      taskIndex: 2,
+    });
     expect(extract(body, crewHeaders())).toMatchObject({
       role: 'Data Analyst',
       conversationDepth: 4,
       tags: ['goal:Do the thing', 'task-index:2', 'task:Analyse.'],
+      taskText: 'Analyse.\nx',
     });
+  });
+
+  it("hands the router the task and its criteria, not CrewAI's template around them", () => {
+    const task = 'Fix the off-by-one bug in the pagination function\nand add a unit test for it.';
+    const body = {
+      model: 'broke-auto',
+      messages: [system('Engineer'), taskMessage(task, ['earlier output'])],
+    };
+    const ctx = createCrewaiExtractor()(body, crewHeaders());
+    // Every line of the description, then the expected criteria; the context of earlier tasks not.
+    expect(ctx.taskText).toBe(`${task}\nx`);
+    expect(ctx.tags).toContain('task:Fix the off-by-one bug in the pagination function');
+    expect(analyzePrompt(body.messages, undefined, ctx.taskText).taskType).toBe('code');
+    // The template says "…not a summary": read whole, a task with no strong cue of its own looks
+    // like summarization (every task of the crew bench did).
+    const survey = {
+      model: 'broke-auto',
+      messages: [
+        system('Market Analyst'),
+        taskMessage('Survey the market for e-bikes in depth: players, prices, trends.', []),
+      ],
+    };
+    const surveyCtx = createCrewaiExtractor()(survey, crewHeaders());
+    expect(analyzePrompt(survey.messages).taskType).toBe('summarization');
+    expect(analyzePrompt(survey.messages, undefined, surveyCtx.taskText).taskType).not.toBe('summarization');
   });
 
   it('each kickoff is its own session, with depth counting the crew steps, though requests repeat', () => {

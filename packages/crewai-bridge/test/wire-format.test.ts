@@ -83,6 +83,7 @@ describe('CrewAI wire format (installed version)', () => {
     expect(prompts[0]).toMatchObject({
       goal: 'Find three facts about routing',
       task: 'List three facts about routing.',
+      expected: 'Three facts.',
     });
     expect(prompts.map((p) => p?.taskIndex)).toEqual([0, 1, 2, 0, 1, 2]);
     const extract = createCrewaiExtractor();
@@ -91,6 +92,8 @@ describe('CrewAI wire format (installed version)', () => {
     );
     expect(ctxs[1]).toMatchObject({ role: 'Writer', framework: 'crewai', conversationDepth: 1 });
     expect(ctxs[1]?.tags).toContain('goal:Write a short paragraph about routing');
+    // What the router analyses: the task and its criteria, without the template or earlier outputs.
+    expect(ctxs[1]?.taskText).toBe('Write one paragraph about routing from the facts.\nA paragraph.');
     // Each kickoff one session, depth counting the crew's steps.
     expect(ctxs.map((c) => c.conversationDepth)).toEqual([0, 1, 2, 0, 1, 2]);
     const sessions = ctxs.map((c) => c.sessionId);

@@ -13,10 +13,20 @@ export interface PromptAnalysis {
   promptTokens: number;
 }
 
-/** Deterministic, model-free analysis of a chat prompt; costs microseconds for typical prompts. */
-export function analyzePrompt(messages: readonly ChatMessage[], forcedTaskType?: TaskType): PromptAnalysis {
+/**
+ * Deterministic, model-free analysis of a chat prompt; costs microseconds for typical prompts.
+ * `taskText`: the task's own words when a framework wrapped them in a template (read instead of
+ * the last user message; the prompt's size still counts every message).
+ */
+export function analyzePrompt(
+  messages: readonly ChatMessage[],
+  forcedTaskType?: TaskType,
+  taskText?: string,
+): PromptAnalysis {
   const promptTokens = countMessageTokens(messages);
-  const { user, system } = taskTexts(messages);
+  const texts = taskTexts(messages);
+  const system = texts.system;
+  const user = taskText ?? texts.user;
   const taskType = forcedTaskType ?? classifyTaskType(user, system);
   const complexity = estimateComplexity(user, taskType, countTokens(user), messages.length);
   return { complexity, taskType, promptTokens };

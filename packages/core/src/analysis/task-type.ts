@@ -23,13 +23,26 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
       weight: 2,
     },
     {
+      // What is done to code, and what code is made of: separate cues, so "fix the bug in the
+      // pagination function" has evidence from both.
       pattern:
-        /\b(?:function|method|compile[rd]?|bug|debug|refactor|stack ?trace|exception|unit tests?|script|query|endpoint|middleware|implement(?:ation)?|algorithm|data structure|code|variable|loop|for loop|list comprehension|array|string|integer|goroutine|atomics|index(?:es)?)\b/i,
+        /\b(?:compile[rd]?|bug|debug|refactor|stack ?trace|exception|unit tests?|implement(?:ation)?)\b/i,
+      weight: 1.5,
+    },
+    {
+      pattern:
+        /\b(?:function|method|script|query|endpoint|middleware|algorithm|data structure|code|variable|loop|for loop|list comprehension|array|string|integer|goroutine|atomics|index(?:es)?)\b/i,
       weight: 1.5,
     },
     {
       pattern: /\b[A-Za-z_]+(?:\.[A-Za-z_]+)*\(\)|`[^`]+`|TypeError|SyntaxError|undefined|null pointer/,
       weight: 1.5,
+    },
+    {
+      // A source file named in prose ("the retry loop in scheduler.py").
+      pattern:
+        /\b[\w-]+\.(?:py|ts|tsx|js|jsx|mjs|go|rs|java|kt|rb|php|cpp|cc|c|h|hpp|cs|swift|scala|sql|sh|ya?ml|toml)\b/,
+      weight: 2,
     },
     {
       // Reviews of software designs read as prose but are engineering work.

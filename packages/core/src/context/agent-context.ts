@@ -33,6 +33,13 @@ export const AgentContextSchema = z
     /** Previous quality per model id (0..1), e.g. from the caller's own evaluations. */
     priorScores: z.record(z.string(), z.number().min(0).max(1)),
     tags: z.array(z.string()).max(50),
+    /**
+     * The task in its own words, when a framework wraps it in a prompt template (CrewAI's
+     * `Current Task:` and expected criteria): the prompt analysis reads this for task type and
+     * difficulty instead of the whole last user message, whose boilerplate ("…not a summary")
+     * would otherwise decide.
+     */
+    taskText: z.string().min(1).max(20_000),
   })
   .partial();
 export type AgentContext = z.infer<typeof AgentContextSchema>;

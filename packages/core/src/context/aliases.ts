@@ -48,4 +48,5 @@ export const CONTEXT_ALIASES: readonly ContextAlias[] = [
   },
   { field: 'priorScores', metadata: ['priorScores', 'prior_scores', 'broke_prior_scores'] },
   { field: 'tags', metadata: ['tags', 'broke_tags'] },
+  { field: 'taskText', metadata: ['taskText', 'task_text', 'broke_task_text'] },
 ];

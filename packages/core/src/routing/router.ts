@@ -204,7 +204,7 @@ export class Router {
     const agent = ctx ?? this.config.defaultContext ?? {};
     const selection = selectModel(req.model, this.knownModels, this.profiles);
     if (selection.kind === 'unknown') throw new ModelNotFoundError(selection.model);
-    const analysis: PromptAnalysis = analyzePrompt(req.messages, agent.taskType);
+    const analysis: PromptAnalysis = analyzePrompt(req.messages, agent.taskType, agent.taskText);
     const rules = this.rules.match(agent.team, agent.role, analysis.taskType);
     let profile = this.config.routing.defaultProfile;
     for (const rule of rules) if (rule.profile !== undefined) profile = rule.profile;

@@ -14,6 +14,7 @@ const VALID: Record<string, unknown> = {
   conversationDepth: 3,
   priorScores: { m: 0.5 },
   tags: ['a'],
+  taskText: 'Fix the pagination bug.',
 };
 
 function fieldOf(fn: () => unknown): string | undefined {
