@@ -196,7 +196,7 @@ export const RoutingSchema = strictObject({
   /**
    * Route parallel agents of one run for the run's finish (the team-slack factor): within the
    * run's wait the objective weighs quality only. On a real CrewAI crew its frontier of kickoff
-   * time against quality is as fast or faster at equal quality (bench/results/crew-parallel.md),
+   * time against quality is 1–28% faster at equal quality (bench/results/crew-parallel.md),
    * but at one profile it buys quality with the run's wait (longer kickoffs than without it), so
    * it is opt-in: a team turning it on may want a faster profile for the same kickoff time.
    */
