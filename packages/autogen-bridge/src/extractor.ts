@@ -42,6 +42,7 @@ export function createAutogenExtractor(): ContextExtractor {
     let position: number;
     if (selector) {
       ctx.role = 'selector';
+      if (selector.instruction) ctx.taskText = selector.instruction;
       position = selector.entries;
       if (selector.history.startsWith('user: ')) task = selector.history.slice(6);
     } else {

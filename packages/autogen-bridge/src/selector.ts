@@ -22,6 +22,12 @@ export interface SelectorCall {
   history: string;
   /** Messages in that history. */
   entries: number;
+  /**
+   * The selection itself, without the conversation ("Select the next role from [planner, coder]
+   * to play. Only return the role."): what the prompt analysis reads, so a choice of name is
+   * analysed as the small task it is, not as everything said so far (default prompt only).
+   */
+  instruction?: string;
 }
 
 type Msg = { role: string; content?: unknown; name?: string | null };
@@ -35,9 +41,16 @@ export function textOf(content: unknown): string {
 /** The selection call this request is, or undefined for an agent's own call. */
 export function parseSelectorCall(messages: readonly Msg[]): SelectorCall | undefined {
   const prompt = messages.find((m) => m.role !== 'assistant');
-  const history = prompt ? defaultPromptHistory(textOf(prompt.content)) : undefined;
+  const text = prompt ? textOf(prompt.content) : '';
+  const history = prompt ? defaultPromptHistory(text) : undefined;
   if (history !== undefined) {
-    return { history, entries: history === '' ? 0 : history.split(ENTRY_BREAK).length };
+    const intro = text.indexOf(HISTORY_INTRO) + HISTORY_INTRO.length;
+    const participants = text.slice(intro, text.indexOf(HISTORY_START, intro));
+    return {
+      history,
+      entries: history === '' ? 0 : history.split(ENTRY_BREAK).length,
+      instruction: `Select the next role from [${participants}] to play. Only return the role.`,
+    };
   }
   const retried = messages.some((m) => m.role === 'user' && RETRY_FEEDBACK.test(textOf(m.content)));
   return retried ? { history: '', entries: 0 } : undefined;

@@ -1,3 +1,4 @@
+import { analyzePrompt } from '@broke/core';
 import { describe, expect, it } from 'vitest';
 import { createAutogenExtractor, parseSelectorCall, roleFromSystemMessage } from '../src/index.js';
 
@@ -53,7 +54,10 @@ describe('autogen extractor', () => {
 
   it('recognises selection calls, first try and retries', () => {
     const [first] = selectorRun();
-    expect(parseSelectorCall(first?.messages ?? [])).toMatchObject({ entries: 1 });
+    expect(parseSelectorCall(first?.messages ?? [])).toMatchObject({
+      entries: 1,
+      instruction: "Select the next role from ['planner','coder','critic'] to play. Only return the role.",
+    });
     const retry = [
       ...(first?.messages ?? []),
       { role: 'assistant', content: 'Here is my contribution.' },
@@ -65,6 +69,16 @@ describe('autogen extractor', () => {
     ];
     expect(parseSelectorCall(retry)).toMatchObject({ entries: 1 });
     expect(parseSelectorCall([{ role: 'user', content: TASK }])).toBeUndefined();
+  });
+
+  it('a selection is analysed as the small choice it is, not as the conversation it quotes', () => {
+    const [, , second] = selectorRun();
+    const messages = second?.messages ?? [];
+    const ctx = createAutogenExtractor()({ model: 'broke-auto', messages } as never, new Headers());
+    expect(ctx.taskText).toBe("Select the next role from ['coder','critic'] to play. Only return the role.");
+    // Read whole, the roles and the quoted conversation make the choice look like a bigger task.
+    const own = analyzePrompt(messages as never, undefined, ctx.taskText);
+    expect(own.complexity).toBeLessThan(analyzePrompt(messages as never).complexity);
   });
 
   it('one session per team run, selector calls included; the same task run again is a new session', () => {

@@ -70,6 +70,11 @@ describe('SelectorGroupChat wire format (installed version)', () => {
     const extract = createAutogenExtractor();
     const ctxs = captured.map((c) => extract(c.body as never, new Headers()));
     expect(ctxs.map((c) => c.role)).toEqual(Array(6).fill(['selector', undefined]).flat());
+    // Selections are analysed from their instruction alone, agents' calls from their messages.
+    for (const [i, c] of ctxs.entries())
+      if (i % 2 === 0)
+        expect(c.taskText).toMatch(/^Select the next role from \[.+\] to play\. Only return the role\.$/);
+      else expect(c.taskText).toBeUndefined();
     const sessions = ctxs.map((c) => c.sessionId);
     expect(new Set(sessions.slice(0, 6)).size).toBe(1);
     expect(new Set(sessions.slice(6)).size).toBe(1);
