@@ -1,4 +1,4 @@
-import type { BrokeConfigInput } from '../config/schema.js';
+import type { BrokeConfigInput, Capability } from '../config/schema.js';
 import { billions, firstKnown, gibibytes, type ModelFacts, withFacts } from './facts.js';
 import type { ModelOnDisk } from './on-disk.js';
 import type { ServerModelFacts } from './server-reported.js';
@@ -13,8 +13,12 @@ export function factsOnDisk(disk: ModelOnDisk | undefined): ModelFacts | undefin
     ...(disk.contextLength !== undefined ? { contextLength: disk.contextLength } : {}),
     ...(disk.weightBytes ? { memoryGb: gibibytes(disk.weightBytes) } : {}),
     ...(disk.sizeBytes ? { diskGb: gibibytes(disk.sizeBytes) } : {}),
+    ...(disk.toolCalling ? { capabilities: TOOL_CALLING } : {}),
   });
 }
+
+/** A model whose template (or server) takes tools: streamed as every model is, and tools. */
+const TOOL_CALLING: Capability[] = ['streaming', 'tools'];
 
 /** What a server reported, in config units. */
 export function factsFromServer(reported: ServerModelFacts | undefined): ModelFacts | undefined {
@@ -24,6 +28,7 @@ export function factsFromServer(reported: ServerModelFacts | undefined): ModelFa
     ...(reported.quantization ? { quantization: reported.quantization } : {}),
     ...(reported.contextLength ? { contextLength: reported.contextLength } : {}),
     ...(reported.weightBytes ? { memoryGb: gibibytes(reported.weightBytes) } : {}),
+    ...(reported.toolCalling ? { capabilities: TOOL_CALLING } : {}),
   });
 }
 

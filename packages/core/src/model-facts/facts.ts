@@ -1,3 +1,5 @@
+import type { Capability } from '../config/schema.js';
+
 /**
  * A model's facts in config units, as `scan-models` and `init` write them into a `models:` entry:
  * parameters in billions, memory and disk in GiB. The first source that knows a field wins, and a
@@ -12,9 +14,11 @@ export interface ModelFacts {
   memoryGb?: number;
   /** GiB of the model's files on disk. */
   diskGb?: number;
+  /** What it can take beyond text (`tools` when its template renders tool definitions). */
+  capabilities?: Capability[];
 }
 
-const FIELDS = ['parameters', 'quantization', 'contextLength', 'memoryGb', 'diskGb'] as const;
+const FIELDS = ['parameters', 'quantization', 'contextLength', 'memoryGb', 'diskGb', 'capabilities'] as const;
 
 /** A parameter count in billions, to three significant digits (8030261248 → 8.03). */
 export function billions(count: number): number {

@@ -1,4 +1,5 @@
 export * from './catalog.js';
+export * from './chat-template.js';
 export * from './config-json.js';
 export * from './facts.js';
 export * from './gguf.js';

@@ -19,4 +19,6 @@ export interface ModelOnDisk {
   architecture?: string;
   /** End-of-turn tokens from tokenizer_config.json (eos_token and special end tokens). */
   stopTokens?: string[];
+  /** Its chat template renders an OpenAI `tools` list (model-facts/chat-template.ts). */
+  toolCalling?: boolean;
 }

@@ -10,6 +10,8 @@ export interface ServerModelFacts {
   quantization?: string;
   /** Bytes of the model's weights (Ollama's size, llama.cpp's meta.size). */
   weightBytes?: number;
+  /** The server says the model takes tools (Ollama's `capabilities` lists `tools`). */
+  toolCalling?: boolean;
 }
 
 type Json = Record<string, unknown>;
@@ -75,13 +77,18 @@ export function factsFromOllamaTags(body: unknown): Map<string, ServerModelFacts
   return out;
 }
 
-/** Ollama `/api/show`: the GGUF keys in `model_info` (exact parameter count, trained context). */
+/**
+ * Ollama `/api/show`: the GGUF keys in `model_info` (exact parameter count, trained context) and
+ * `capabilities` (`tools` when the model's template takes them).
+ */
 export function factsFromOllamaShow(body: unknown): ServerModelFacts {
   const info = ((body as { model_info?: unknown } | undefined)?.model_info ?? {}) as Json;
   const arch = typeof info['general.architecture'] === 'string' ? info['general.architecture'] : undefined;
+  const capabilities = (body as { capabilities?: unknown } | undefined)?.capabilities;
   return strip<ServerModelFacts>({
     parameters: num(info['general.parameter_count']),
     contextLength: arch ? num(info[`${arch}.context_length`]) : undefined,
+    toolCalling: Array.isArray(capabilities) && capabilities.includes('tools') ? true : undefined,
   });
 }
 

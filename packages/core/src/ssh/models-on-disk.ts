@@ -1,3 +1,4 @@
+import { templateRendersTools } from '../model-facts/chat-template.js';
 import { factsFromConfigJson } from '../model-facts/config-json.js';
 import { billions } from '../model-facts/facts.js';
 import { GgufFormatError, parseGgufHeader } from '../model-facts/gguf.js';
@@ -16,9 +17,9 @@ export const HF_CACHE_DIR = '~/.cache/huggingface/hub';
 /**
  * Walk the roots given as positional args ($@): each root itself, its children and HF
  * `models--*\/snapshots/*`; model folders (with config.json) and GGUF files. Files travel
- * base64-encoded so their contents cannot break parsing: config.json, tokenizer_config.json, the
- * safetensors index and each safetensors header (the JSON after its 8-byte length, capped at
- * 16 MiB), a GGUF file's first 2 MiB (its metadata). `~/` is expanded here, remotely, because
+ * base64-encoded so their contents cannot break parsing: config.json, tokenizer_config.json,
+ * chat_template.jinja, the safetensors index and each safetensors header (the JSON after its
+ * 8-byte length, capped at 16 MiB), a GGUF file's first 2 MiB (its metadata). `~/` is expanded here, remotely, because
  * quoting disables the shell's own tilde expansion.
  */
 const SCAN = `
@@ -31,6 +32,7 @@ for root in "$@"; do
     echo "@@size"; du -skL "$d" 2>/dev/null | cut -f1
     echo "@@config"; head -c 262144 "$d/config.json" | base64
     if [ -f "$d/tokenizer_config.json" ]; then echo "@@tokcfg"; head -c 4194304 "$d/tokenizer_config.json" | base64; fi
+    if [ -f "$d/chat_template.jinja" ]; then echo "@@tmpl"; head -c 1048576 "$d/chat_template.jinja" | base64; fi
     if [ -f "$d/model.safetensors.index.json" ]; then echo "@@stindex"; head -c 8388608 "$d/model.safetensors.index.json" | base64; fi
     for f in "$d"/*.safetensors; do
       [ -f "$f" ] || continue
@@ -127,6 +129,9 @@ function toModel(rec: Record<string, string[]>): ModelOnDisk | undefined {
     const stops = stopTokensFromTokenizerConfig(tok);
     if (stops.length) model.stopTokens = stops;
   }
+  // Newer repositories keep the template in chat_template.jinja instead of tokenizer_config.json.
+  const jinja = rec.tmpl ? Buffer.from(rec.tmpl.join(''), 'base64').toString('utf8') : undefined;
+  if (templateRendersTools(tok?.chat_template) || templateRendersTools(jinja)) model.toolCalling = true;
   return model;
 }
 

@@ -66,6 +66,9 @@ describe('commissioning a cluster by the book (docs/cli.md)', () => {
     expect(medium).toMatchObject({ parameters: 0.0032, quantization: 'float32', contextLength: 4096 });
     expect(tiny?.memoryGb).toBeGreaterThan(0);
     expect(tiny?.diskGb).toBeGreaterThan(0);
+    // The generated models' chat template renders `tools`: both take tool calls.
+    expect(tiny?.capabilities).toEqual(['streaming', 'tools']);
+    expect(medium?.capabilities).toEqual(['streaming', 'tools']);
     // Both are far below the size prior's floor, so they are ranked within the cluster.
     expect(tiny?.tier).toBe('small');
     expect(medium?.tier).toBe('large');
@@ -145,6 +148,28 @@ describe('commissioning a cluster by the book (docs/cli.md)', () => {
     expect(hello.model, hello.explanation.summary).toBe(modelOf(small));
     expect(priorLead(review.explanation)).toBeGreaterThan(0.5);
     expect(priorLead(review.explanation)).toBeGreaterThan(10 * priorLead(hello.explanation));
+    // init read the models' chat templates (they render tools), so an agent's tool call is served
+    // instead of answered 400 for want of a `tools` capability nobody wrote by hand.
+    const tools = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        model: 'broke-auto',
+        max_tokens: 8,
+        messages: [{ role: 'user', content: 'What is the weather in Paris?' }],
+        tools: [
+          {
+            type: 'function',
+            function: {
+              name: 'get_weather',
+              description: 'Weather for a city',
+              parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] },
+            },
+          },
+        ],
+      }),
+    });
+    expect(tools.status, await tools.clone().text()).toBe(200);
   });
 
   it('route --explain --json: the same choice, explained, with the loaded models warm', async () => {

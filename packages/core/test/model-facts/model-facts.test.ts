@@ -7,6 +7,7 @@ import { BrokeConfigSchema } from '../../src/config/schema.js';
 import { TIER_RANK, tierForParameters } from '../../src/config/tiers.js';
 import { capabilityOf, SIZE_PRIOR_FLOOR_PARAMETERS } from '../../src/learning/cold-start.js';
 import { factsFromServer } from '../../src/model-facts/catalog.js';
+import { templateRendersTools } from '../../src/model-facts/chat-template.js';
 import { factsFromConfigJson } from '../../src/model-facts/config-json.js';
 import { GgufFormatError, parametersFromSizeLabel, parseGgufHeader } from '../../src/model-facts/gguf.js';
 import { factsFromSafetensors, type SafetensorsHeader } from '../../src/model-facts/safetensors.js';
@@ -24,6 +25,7 @@ const OLLAMA_WITH_SHOW: Routes = {
   },
   'POST /api/show': {
     json: {
+      capabilities: ['completion', 'tools'],
       details: { format: 'gguf', family: 'llama', parameter_size: '3.2B', quantization_level: 'Q4_K_M' },
       model_info: {
         'general.architecture': 'llama',
@@ -206,6 +208,26 @@ describe('GGUF header', () => {
   });
 });
 
+describe('tool calling from the chat template', () => {
+  it('a template that reads `tools` in a tag takes tools; one that only mentions the word does not', () => {
+    const chatml =
+      '{%- if tools %}<|im_start|>system\n<tools>{% for tool in tools %}{{ tool | tojson }}{% endfor %}</tools><|im_end|>{% endif %}';
+    expect(templateRendersTools(chatml)).toBe(true);
+    expect(templateRendersTools('{{- bos_token }}{%- set tools_in_user = false %}')).toBe(false);
+    expect(templateRendersTools('{% for m in messages %}You may use tools.{{ m.content }}{% endfor %}')).toBe(
+      false,
+    );
+    // tokenizer_config.json may hold named templates (default, tool_use).
+    expect(
+      templateRendersTools([
+        { name: 'default', template: '{{ messages }}' },
+        { name: 'tool_use', template: '{{ tools | tojson }}' },
+      ]),
+    ).toBe(true);
+    expect(templateRendersTools(undefined)).toBe(false);
+  });
+});
+
 describe('what servers report (recorded responses, for backends the test bed cannot run)', () => {
   it('Ollama /api/tags and /api/show, llama.cpp /v1/models meta and /props, vLLM max_model_len', async () => {
     const [ollama, llamacpp, vllm] = await Promise.all([
@@ -220,12 +242,14 @@ describe('what servers report (recorded responses, for backends the test bed can
         contextLength: 131072,
         quantization: 'Q4_K_M',
         weightBytes: 2019393189,
+        toolCalling: true,
       });
       expect(factsFromServer(o.get('llama3.2:3b'))).toEqual({
         parameters: 3.21,
         quantization: 'Q4_K_M',
         contextLength: 131072,
         memoryGb: 1.89,
+        capabilities: ['streaming', 'tools'],
       });
       // An Ollama without /api/show (older): the tags' size label and quantisation level.
       const tagsOnly = await serveFixtures(OLLAMA);
@@ -264,6 +288,7 @@ describe('what servers report (recorded responses, for backends the test bed can
           quantization: 'Q4_K_M',
           contextLength: 131072,
           memoryGb: 1.89,
+          capabilities: ['streaming', 'tools'],
           tier: 'small',
         },
       ]);

@@ -153,7 +153,7 @@ describe('SSH against a real loopback sshd', () => {
     const dir = await ensureModel('tiny');
     const models = await listModelsOnDisk(await pool.get(target), [dirname(dir)]);
     const tiny = models.find((m) => m.path === dir);
-    expect(tiny).toMatchObject({ name: 'tiny', source: 'dir' });
+    expect(tiny).toMatchObject({ name: 'tiny', source: 'dir', toolCalling: true });
     expect(tiny?.sizeBytes).toBeGreaterThan(0);
     expect(tiny?.contextLength).toBeGreaterThan(0);
   });
