@@ -261,6 +261,9 @@ export class Router {
     // The stored explanation keeps this context for its notes; it must not pin the prompt of each
     // of the last `explanationCapacity` routes in memory.
     (routingContext as { request: RouteRequest }).request = withoutMessages(req);
+    // The task's own words (a framework's taskText) are prompt text too: kept out the same way.
+    const kept = agent.taskText === undefined ? agent : withoutTaskText(agent);
+    (routingContext as { agent: AgentContext }).agent = kept;
 
     const routeId = this.ids.next();
     const chosenNode = result.chosen.nodeIndex;
@@ -274,7 +277,7 @@ export class Router {
     const explanation = buildExplanation({
       routeId,
       now,
-      agent,
+      agent: kept,
       analysis,
       ctx: routingContext,
       result,
@@ -632,6 +635,11 @@ const NO_MESSAGES: RouteRequest['messages'] = [];
 
 function withoutMessages(req: RouteRequest): RouteRequest {
   return { ...req, messages: NO_MESSAGES };
+}
+
+function withoutTaskText(agent: AgentContext): AgentContext {
+  const { taskText: _, ...rest } = agent;
+  return rest;
 }
 
 /** The listing's view of an outcome: who served it, how it ended, how long, how many tokens. */

@@ -329,4 +329,18 @@ describe('learning from feedback', () => {
     expect(qualityOf(served)).toBeCloseTo(before.get(served) ?? 0, 6);
     expect(underQuality().modelId).toBe(choiceBefore);
   });
+  it("analyses a framework's taskText instead of its template, and keeps those words out of the explanation", () => {
+    const { router } = cluster();
+    const template =
+      'Current Task: Survey the market for e-bikes in depth: players, prices, trends.\n' +
+      'This is the expected criteria for your final answer: A long market survey.\n' +
+      'you MUST return the actual complete content as the final answer, not a summary.';
+    const taskText =
+      'Survey the market for e-bikes in depth: players, prices, trends.\nA long market survey.';
+    const plain = router.route(ask(template), { role: 'engineer' });
+    const withTask = router.route(ask(template), { role: 'engineer', taskText });
+    expect(plain.explanation.summary).toMatch(/^summarization prompt/);
+    expect(withTask.explanation.summary).not.toMatch(/^summarization prompt/);
+    expect(withTask.explanation.context).toEqual({ role: 'engineer' });
+  });
 });
