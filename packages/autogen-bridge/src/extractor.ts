@@ -53,6 +53,11 @@ export function createAutogenExtractor(): ContextExtractor {
       if (role) ctx.role = role;
       const first = nonSystem.find((m) => m.role === 'user');
       if (first) task = textOf(first.content);
+      // The last message another agent wrote (a plan, a draft) is not this turn's task: the run's
+      // task is, so the prompt analysis reads that (its type and difficulty).
+      const lastUser = nonSystem.findLast((m) => m.role === 'user');
+      if (task && lastUser && lastUser !== first && lastUser.name && lastUser.name !== 'user')
+        ctx.taskText = task.slice(0, 20_000);
       const speakers = [
         ...new Set(nonSystem.map((m) => m.name).filter((n): n is string => !!n && n !== 'user')),
       ];

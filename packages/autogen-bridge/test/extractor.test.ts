@@ -81,6 +81,17 @@ describe('autogen extractor', () => {
     expect(own.complexity).toBeLessThan(analyzePrompt(messages as never).complexity);
   });
 
+  it("an agent's turn after another agent's message is analysed as the run's task", () => {
+    const extract = createAutogenExtractor();
+    const [, first, , second] = selectorRun().map((b) => extract(b as never, new Headers()));
+    expect(first?.taskText).toBeUndefined(); // the task is the last message: read as it is
+    expect(second?.taskText).toBe(TASK); // "Plan: two steps." is the planner's, not the task
+    expect(analyzePrompt([{ role: 'user', content: 'Plan: two steps.' }]).taskType).toBe('chat');
+    expect(
+      analyzePrompt([{ role: 'user', content: 'Plan: two steps.' }], undefined, second?.taskText).taskType,
+    ).toBe('code');
+  });
+
   it('one session per team run, selector calls included; the same task run again is a new session', () => {
     const extract = createAutogenExtractor();
     const runs = [selectorRun(), selectorRun()].map((run) =>

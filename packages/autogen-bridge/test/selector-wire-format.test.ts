@@ -70,11 +70,20 @@ describe('SelectorGroupChat wire format (installed version)', () => {
     const extract = createAutogenExtractor();
     const ctxs = captured.map((c) => extract(c.body as never, new Headers()));
     expect(ctxs.map((c) => c.role)).toEqual(Array(6).fill(['selector', undefined]).flat());
-    // Selections are analysed from their instruction alone, agents' calls from their messages.
+    // Selections are analysed from their instruction alone; an agent's call from the run's task
+    // once another agent has spoken (the first turn's last message is the task itself).
     for (const [i, c] of ctxs.entries())
       if (i % 2 === 0)
         expect(c.taskText).toMatch(/^Select the next role from \[.+\] to play\. Only return the role\.$/);
-      else expect(c.taskText).toBeUndefined();
+    const task = (captured[1]?.body.messages as Msg[]).find((m) => m.role === 'user')?.content;
+    expect(ctxs.filter((_, i) => i % 2 === 1).map((c) => c.taskText)).toEqual([
+      undefined,
+      task,
+      task,
+      undefined,
+      task,
+      task,
+    ]);
     const sessions = ctxs.map((c) => c.sessionId);
     expect(new Set(sessions.slice(0, 6)).size).toBe(1);
     expect(new Set(sessions.slice(6)).size).toBe(1);

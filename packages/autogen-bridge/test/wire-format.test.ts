@@ -63,5 +63,10 @@ describe('AutoGen wire format (installed version)', () => {
     expect(ctxs.map((c) => c.conversationDepth)).toEqual([0, 1, 2, 3, 4, 5]);
     expect(new Set(ctxs.map((c) => c.sessionId)).size).toBe(1);
     expect(ctxs[2]?.tags).toEqual(['speaker:planner', 'speaker:coder']);
+    // After the first turn the last message is another agent's; the analysis reads the run's task.
+    expect(ctxs.map((c) => c.taskText)).toEqual([
+      undefined,
+      ...Array(5).fill('Write a function that reverses a string.'),
+    ]);
   });
 });

@@ -39,6 +39,12 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
       weight: 1.5,
     },
     {
+      // Asked for a piece of code by name ("write a function that…").
+      pattern:
+        /\b(?:write|implement|code|create|build) (?:a|an|the|me a) (?:\w+ )?(?:function|method|class|script|program|regex|sql query|unit test)\b/i,
+      weight: 2,
+    },
+    {
       // A source file named in prose ("the retry loop in scheduler.py").
       pattern:
         /\b[\w-]+\.(?:py|ts|tsx|js|jsx|mjs|go|rs|java|kt|rb|php|cpp|cc|c|h|hpp|cs|swift|scala|sql|sh|ya?ml|toml)\b/,
