@@ -75,7 +75,7 @@ describe('SelectorGroupChat wire format (installed version)', () => {
     for (const [i, c] of ctxs.entries())
       if (i % 2 === 0)
         expect(c.taskText).toMatch(/^Select the next role from \[.+\] to play\. Only return the role\.$/);
-    const task = (captured[1]?.body.messages as Msg[]).find((m) => m.role === 'user')?.content;
+    const task = ((captured[1]?.body.messages ?? []) as Msg[]).find((m) => m.role === 'user')?.content;
     expect(ctxs.filter((_, i) => i % 2 === 1).map((c) => c.taskText)).toEqual([
       undefined,
       task,
