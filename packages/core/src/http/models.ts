@@ -16,9 +16,14 @@ export interface GatewayModelInfo {
   multiple_system_messages: boolean;
 }
 
+/**
+ * What a model id can do: a concrete model what it lists; a virtual one (a profile) what any model
+ * it may land on lists, since a request that needs a capability is routed only to models with it
+ * (the capabilities filter). Promising only what all had told an AutoGen agent with tools that
+ * `broke-auto` cannot call functions as soon as one model in the cluster could not.
+ */
 export function gatewayModelInfo(models: readonly ModelConfig[]): GatewayModelInfo {
-  const has = (cap: string) =>
-    models.length > 0 && models.every((m) => m.capabilities.includes(cap as never));
+  const has = (cap: string) => models.some((m) => m.capabilities.includes(cap as never));
   return {
     vision: has('vision'),
     function_calling: has('tools'),
@@ -40,11 +45,9 @@ export interface GatewayModelEntry {
 
 export function gatewayModelEntries(router: RouterLike): GatewayModelEntry[] {
   const { virtual, concrete } = router.listModels();
-  // A virtual model may land on any concrete one, so it only promises what they all have.
+  // A virtual model offers what any concrete one does (requests needing it are routed there).
   const shared = gatewayModelInfo(concrete);
-  const sharedCaps = concrete.length
-    ? (concrete[0]?.capabilities ?? []).filter((cap) => concrete.every((m) => m.capabilities.includes(cap)))
-    : [];
+  const sharedCaps = [...new Set(concrete.flatMap((m) => m.capabilities))];
   return [
     ...virtual.map(
       (id): GatewayModelEntry => ({
