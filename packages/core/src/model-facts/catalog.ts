@@ -28,21 +28,33 @@ export function factsFromServer(reported: ServerModelFacts | undefined): ModelFa
     ...(reported.quantization ? { quantization: reported.quantization } : {}),
     ...(reported.contextLength ? { contextLength: reported.contextLength } : {}),
     ...(reported.weightBytes ? { memoryGb: gibibytes(reported.weightBytes) } : {}),
-    ...(reported.toolCalling ? { capabilities: TOOL_CALLING } : {}),
+    ...(reported.toolCalling || reported.jsonOutput
+      ? {
+          capabilities: [
+            'streaming',
+            ...(reported.toolCalling ? (['tools'] as const) : []),
+            ...(reported.jsonOutput ? (['json'] as const) : []),
+          ],
+        }
+      : {}),
   });
 }
 
 /**
  * The facts for one model: the context length a server accepts (vLLM max_model_len, llama.cpp
- * -c) before the one the model was trained for; everything else from the files first (exact
- * counts), then from what the server says.
+ * -c) before the one the model was trained for; capabilities from both; everything else from the
+ * files first (exact counts), then from what the server says.
  */
 export function modelFacts(server: ModelFacts | undefined, disk: ModelFacts | undefined): ModelFacts {
-  return firstKnown(
+  const facts = firstKnown(
     server?.contextLength !== undefined ? { contextLength: server.contextLength } : undefined,
     disk,
     server,
   );
+  // Capabilities add up: tools from the files' template, JSON output from the server kind.
+  if (server?.capabilities && disk?.capabilities)
+    facts.capabilities = [...new Set([...disk.capabilities, ...server.capabilities])];
+  return facts;
 }
 
 /** Add `facts` to the catalog entry `id` (created when missing); fields already set are kept. */

@@ -12,7 +12,15 @@ export interface ServerModelFacts {
   weightBytes?: number;
   /** The server says the model takes tools (Ollama's `capabilities` lists `tools`). */
   toolCalling?: boolean;
+  /**
+   * The server holds any model's output to JSON or a JSON schema (`response_format`): Ollama,
+   * llama.cpp (a grammar), vLLM (guided decoding). mlx_lm.server ignores the field.
+   */
+  jsonOutput?: boolean;
 }
+
+/** Servers that constrain decoding to a JSON schema for every model they serve. */
+const JSON_OUTPUT_KINDS: ReadonlySet<DriverKind> = new Set(['ollama', 'llamacpp', 'vllm']);
 
 type Json = Record<string, unknown>;
 const num = (v: unknown): number | undefined =>
@@ -126,7 +134,7 @@ export async function serverModelFacts(
       })
         .then(async (r) => (r.ok ? parse(await r.text()) : undefined))
         .catch(() => undefined);
-      out.set(name, { ...facts, ...factsFromOllamaShow(show) });
+      out.set(name, { ...facts, ...factsFromOllamaShow(show), jsonOutput: true });
     }
     return out;
   }
@@ -136,5 +144,7 @@ export async function serverModelFacts(
     if (served !== undefined)
       for (const [name, facts] of out) out.set(name, { ...facts, contextLength: served });
   }
+  if (JSON_OUTPUT_KINDS.has(kind))
+    for (const [name, facts] of out) out.set(name, { ...facts, jsonOutput: true });
   return out;
 }

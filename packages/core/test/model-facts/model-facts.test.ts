@@ -243,13 +243,14 @@ describe('what servers report (recorded responses, for backends the test bed can
         quantization: 'Q4_K_M',
         weightBytes: 2019393189,
         toolCalling: true,
+        jsonOutput: true,
       });
       expect(factsFromServer(o.get('llama3.2:3b'))).toEqual({
         parameters: 3.21,
         quantization: 'Q4_K_M',
         contextLength: 131072,
         memoryGb: 1.89,
-        capabilities: ['streaming', 'tools'],
+        capabilities: ['streaming', 'tools', 'json'],
       });
       // An Ollama without /api/show (older): the tags' size label and quantisation level.
       const tagsOnly = await serveFixtures(OLLAMA);
@@ -258,6 +259,7 @@ describe('what servers report (recorded responses, for backends the test bed can
         parameters: 7.6e9,
         quantization: 'Q4_K_M',
         weightBytes: 4683087332,
+        jsonOutput: true,
       });
       const l = await serverModelFacts(llamacpp.url, 'llamacpp');
       // The context the server was started with (-c 4096), not the one the model was trained for.
@@ -265,9 +267,12 @@ describe('what servers report (recorded responses, for backends the test bed can
         parameters: 7615616512,
         contextLength: 4096,
         weightBytes: 4677120000,
+        jsonOutput: true,
       });
       const v = await serverModelFacts(vllm.url, 'vllm');
-      expect(v.get('Qwen/Qwen2.5-7B-Instruct')).toEqual({ contextLength: 32768 });
+      expect(v.get('Qwen/Qwen2.5-7B-Instruct')).toEqual({ contextLength: 32768, jsonOutput: true });
+      // mlx_lm.server (an OpenAI-compatible server) reports ids only and ignores response_format.
+      expect([...(await serverModelFacts(vllm.url, 'openai')).values()]).toEqual([{ contextLength: 32768 }]);
     } finally {
       await Promise.all([ollama.close(), llamacpp.close(), vllm.close()]);
     }
@@ -288,7 +293,7 @@ describe('what servers report (recorded responses, for backends the test bed can
           quantization: 'Q4_K_M',
           contextLength: 131072,
           memoryGb: 1.89,
-          capabilities: ['streaming', 'tools'],
+          capabilities: ['streaming', 'tools', 'json'],
           tier: 'small',
         },
       ]);
