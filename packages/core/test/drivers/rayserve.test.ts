@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ensureModel, type MlxNode, startMlxNode } from '../../../../testbed/index.js';
 import { type RayCluster, startRayCluster } from '../../../../testbed/ray.js';
 import {
@@ -90,19 +90,20 @@ describe('rayserve node kind against a real Ray Serve application', () => {
     return body.nodes.find((n) => n.id === 'ray')?.capacity;
   };
 
-  /** Runs `n` streams to the Ray node at once; the most in flight and waiting seen in the gateway. */
+  /**
+   * Runs `n` streams to the Ray node at once; the most in flight and waiting in the gateway, read
+   * at every change of the node's load (a timer sampling it missed short waits on a busy machine).
+   */
   const burst = async (n: number) => {
     let maxInFlight = 0;
     let maxWaiting = 0;
-    let done = false;
-    const sample = (async () => {
-      while (!done) {
-        const s = cluster.node('ray');
-        maxInFlight = Math.max(maxInFlight, s?.inFlight ?? 0);
-        maxWaiting = Math.max(maxWaiting, s?.waiting ?? 0);
-        await new Promise((r) => setTimeout(r, 5));
-      }
-    })();
+    const addLoad = cluster.addLoad.bind(cluster);
+    const watch = vi.spyOn(cluster, 'addLoad').mockImplementation((state, inFlight, waiting) => {
+      addLoad(state, inFlight, waiting);
+      if (state.id !== 'ray') return;
+      maxInFlight = Math.max(maxInFlight, state.inFlight);
+      maxWaiting = Math.max(maxWaiting, state.waiting ?? 0);
+    });
     const statuses = await Promise.all(
       Array.from({ length: n }, async () => {
         const res = await chat('tiny-ray', true, 48);
@@ -111,8 +112,7 @@ describe('rayserve node kind against a real Ray Serve application', () => {
         return res.status;
       }),
     );
-    done = true;
-    await sample;
+    watch.mockRestore();
     return { statuses, maxInFlight, maxWaiting };
   };
 
