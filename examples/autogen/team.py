@@ -9,31 +9,16 @@ Run: BROKE_BASE_URL=http://127.0.0.1:8787/autogen/v1 python examples/autogen/tea
 import asyncio
 import json
 import os
-import urllib.request
 
-for key, value in {
-    "OTEL_SDK_DISABLED": "true",
-    "AUTOGEN_TELEMETRY": "false",
-    "HF_HUB_OFFLINE": "1",
-    "OPENAI_API_KEY": os.environ.get("OPENAI_API_KEY", "sk-dummy-offline"),
-}.items():
-    os.environ.setdefault(key, value)
+from broke_env import BASE_URL, model_info  # noqa: E402, I001  (before autogen: it sets the environment)
 
 from autogen_agentchat.agents import AssistantAgent  # noqa: E402
 from autogen_agentchat.conditions import MaxMessageTermination  # noqa: E402
 from autogen_agentchat.teams import RoundRobinGroupChat  # noqa: E402
 from autogen_ext.models.openai import OpenAIChatCompletionClient  # noqa: E402
 
-BASE_URL = os.environ.get("BROKE_BASE_URL", "http://127.0.0.1:8787/autogen/v1")
 MAX_TOKENS = int(os.environ.get("BROKE_MAX_TOKENS", "16"))
 ROUNDS = int(os.environ.get("BROKE_ROUNDS", "2"))
-
-
-def model_info(model: str) -> dict:
-    # The bridge advertises AutoGen-shaped capabilities for every model it serves.
-    with urllib.request.urlopen(f"{BASE_URL}/models/{model}", timeout=10) as res:
-        entry = json.load(res)
-    return entry["model_info"]
 
 
 def client(stream: bool = False) -> OpenAIChatCompletionClient:

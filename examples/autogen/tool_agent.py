@@ -10,20 +10,12 @@ Run: BROKE_BASE_URL=http://127.0.0.1:8787/autogen/v1 python examples/autogen/too
 import asyncio
 import json
 import os
-import urllib.request
 
-for key, value in {
-    "OTEL_SDK_DISABLED": "true",
-    "AUTOGEN_TELEMETRY": "false",
-    "HF_HUB_OFFLINE": "1",
-    "OPENAI_API_KEY": os.environ.get("OPENAI_API_KEY", "sk-dummy-offline"),
-}.items():
-    os.environ.setdefault(key, value)
+from broke_env import BASE_URL, model_info  # noqa: E402, I001  (before autogen: it sets the environment)
 
 from autogen_agentchat.agents import AssistantAgent  # noqa: E402
 from autogen_ext.models.openai import OpenAIChatCompletionClient  # noqa: E402
 
-BASE_URL = os.environ.get("BROKE_BASE_URL", "http://127.0.0.1:8787/autogen/v1")
 
 
 def get_weather(city: str) -> str:
@@ -32,8 +24,7 @@ def get_weather(city: str) -> str:
 
 
 async def main() -> None:
-    with urllib.request.urlopen(f"{BASE_URL}/models/broke-auto", timeout=10) as res:
-        info = json.load(res)["model_info"]
+    info = model_info("broke-auto")
     client = OpenAIChatCompletionClient(
         model="broke-auto",
         base_url=BASE_URL,
