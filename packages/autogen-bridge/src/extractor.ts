@@ -1,4 +1,10 @@
-import { type AgentContext, type ChatBody, type ContextExtractor, RunTracker } from '@broke/core';
+import {
+  type AgentContext,
+  type ChatBody,
+  type ContextExtractor,
+  RunTracker,
+  TASK_TEXT_MAX,
+} from '@broke/core';
 import { parseSelectorCall, textOf } from './selector.js';
 
 /**
@@ -57,7 +63,7 @@ export function createAutogenExtractor(): ContextExtractor {
       // task is, so the prompt analysis reads that (its type and difficulty).
       const lastUser = nonSystem.findLast((m) => m.role === 'user');
       if (task && lastUser && lastUser !== first && lastUser.name && lastUser.name !== 'user')
-        ctx.taskText = task.slice(0, 20_000);
+        ctx.taskText = task.slice(0, TASK_TEXT_MAX);
       const speakers = [
         ...new Set(nonSystem.map((m) => m.name).filter((n): n is string => !!n && n !== 'user')),
       ];

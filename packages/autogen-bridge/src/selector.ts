@@ -41,11 +41,9 @@ export function textOf(content: unknown): string {
 /** The selection call this request is, or undefined for an agent's own call. */
 export function parseSelectorCall(messages: readonly Msg[]): SelectorCall | undefined {
   const prompt = messages.find((m) => m.role !== 'assistant');
-  const text = prompt ? textOf(prompt.content) : '';
-  const history = prompt ? defaultPromptHistory(text) : undefined;
-  if (history !== undefined) {
-    const intro = text.indexOf(HISTORY_INTRO) + HISTORY_INTRO.length;
-    const participants = text.slice(intro, text.indexOf(HISTORY_START, intro));
+  const parsed = prompt ? defaultPrompt(textOf(prompt.content)) : undefined;
+  if (parsed) {
+    const { history, participants } = parsed;
     return {
       history,
       entries: history === '' ? 0 : history.split(ENTRY_BREAK).length,
@@ -56,8 +54,11 @@ export function parseSelectorCall(messages: readonly Msg[]): SelectorCall | unde
   return retried ? { history: '', entries: 0 } : undefined;
 }
 
-/** The conversation inside SelectorGroupChat's default prompt, or undefined for other text. */
-function defaultPromptHistory(text: string): string | undefined {
+/**
+ * The conversation inside SelectorGroupChat's default prompt and the participants it names
+ * (`'planner', 'coder'`), or undefined for other text.
+ */
+function defaultPrompt(text: string): { history: string; participants: string } | undefined {
   if (!text.startsWith(PROMPT_START)) return undefined;
   const intro = text.indexOf(HISTORY_INTRO, PROMPT_START.length);
   if (intro === -1) return undefined;
@@ -66,5 +67,8 @@ function defaultPromptHistory(text: string): string | undefined {
   // conversation itself may quote the prompt).
   const end = text.lastIndexOf(HISTORY_END);
   if (start === -1 || end < start + HISTORY_START.length) return undefined;
-  return text.slice(start + HISTORY_START.length, end);
+  return {
+    history: text.slice(start + HISTORY_START.length, end),
+    participants: text.slice(intro + HISTORY_INTRO.length, start),
+  };
 }

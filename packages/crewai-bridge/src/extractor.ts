@@ -5,6 +5,7 @@ import {
   CONTEXT_HEADERS,
   type ContextExtractor,
   RunTracker,
+  TASK_TEXT_MAX,
 } from '@broke/core';
 
 /**
@@ -159,7 +160,10 @@ export function createCrewaiExtractor(): ContextExtractor {
     if (prompt.task) {
       tags.push(`task:${clip(lineFrom(prompt.task, 0))}`);
       // What the router analyses: the task and its criteria, not CrewAI's template around them.
-      ctx.taskText = clip(prompt.expected ? `${prompt.task}\n${prompt.expected}` : prompt.task, 20_000);
+      ctx.taskText = clip(
+        prompt.expected ? `${prompt.task}\n${prompt.expected}` : prompt.task,
+        TASK_TEXT_MAX,
+      );
     }
     return { ...ctx, ...(prompt.role ? { role: clip(prompt.role, 200) } : {}), tags };
   };

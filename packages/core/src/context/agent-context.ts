@@ -17,6 +17,9 @@ export const TaskTypeSchema = z.enum([
 ]);
 export type TaskType = z.infer<typeof TaskTypeSchema>;
 
+/** Longest `taskText` a context carries (extractors clip to it). */
+export const TASK_TEXT_MAX = 20_000;
+
 /**
  * Who is asking, as far as routing cares. Everything is optional: routing works with none of it.
  * The same shape arrives from HTTP headers, a body `metadata` object, LangChain call options and
@@ -39,7 +42,7 @@ export const AgentContextSchema = z
      * difficulty instead of the whole last user message, whose boilerplate ("…not a summary")
      * would otherwise decide.
      */
-    taskText: z.string().min(1).max(20_000),
+    taskText: z.string().min(1).max(TASK_TEXT_MAX),
   })
   .partial();
 export type AgentContext = z.infer<typeof AgentContextSchema>;

@@ -13,12 +13,21 @@ export function factsOnDisk(disk: ModelOnDisk | undefined): ModelFacts | undefin
     ...(disk.contextLength !== undefined ? { contextLength: disk.contextLength } : {}),
     ...(disk.weightBytes ? { memoryGb: gibibytes(disk.weightBytes) } : {}),
     ...(disk.sizeBytes ? { diskGb: gibibytes(disk.sizeBytes) } : {}),
-    ...(disk.toolCalling ? { capabilities: TOOL_CALLING } : {}),
+    ...capabilitiesOf(disk.toolCalling, false),
   });
 }
 
-/** A model whose template (or server) takes tools: streamed as every model is, and tools. */
-const TOOL_CALLING: Capability[] = ['streaming', 'tools'];
+/** `capabilities` beyond the default (streaming, as every model): tools and/or JSON output. */
+function capabilitiesOf(
+  tools: boolean | undefined,
+  json: boolean | undefined,
+): { capabilities?: Capability[] } {
+  if (!tools && !json) return {};
+  const capabilities: Capability[] = ['streaming'];
+  if (tools) capabilities.push('tools');
+  if (json) capabilities.push('json');
+  return { capabilities };
+}
 
 /** What a server reported, in config units. */
 export function factsFromServer(reported: ServerModelFacts | undefined): ModelFacts | undefined {
@@ -28,15 +37,7 @@ export function factsFromServer(reported: ServerModelFacts | undefined): ModelFa
     ...(reported.quantization ? { quantization: reported.quantization } : {}),
     ...(reported.contextLength ? { contextLength: reported.contextLength } : {}),
     ...(reported.weightBytes ? { memoryGb: gibibytes(reported.weightBytes) } : {}),
-    ...(reported.toolCalling || reported.jsonOutput
-      ? {
-          capabilities: [
-            'streaming',
-            ...(reported.toolCalling ? (['tools'] as const) : []),
-            ...(reported.jsonOutput ? (['json'] as const) : []),
-          ],
-        }
-      : {}),
+    ...capabilitiesOf(reported.toolCalling, reported.jsonOutput),
   });
 }
 
