@@ -5,19 +5,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MlxNode, startMlxNode } from '../../../../testbed/index.js';
 import {
   type AgentContext,
-  BrokeConfigSchema,
   CaptureSchema,
   type ChatCompletion,
-  ClusterState,
-  driverLookup,
   InteractionCapture,
   type RequestEnd,
-  Router,
   type ServingDeps,
   serveChat,
   signalLink,
 } from '../../src/index.js';
 import { Collect } from '../serving/collect-sink.js';
+import { oneNodeDeps } from '../serving/one-node-deps.js';
 
 /** Capture on the one serving path, in process (as LangChain uses it), on a real mlx_lm.server node. */
 describe('capture in process: serveChat with a capture and a redaction hook', () => {
@@ -31,20 +28,7 @@ describe('capture in process: serveChat with a capture and a redaction hook', ()
   beforeAll(async () => {
     node = await startMlxNode({ model: 'tiny' });
     dir = mkdtempSync(join(tmpdir(), 'broke-capture-inproc-'));
-    const config = BrokeConfigSchema.parse({
-      nodes: [{ id: 'a', url: node.url, kind: 'mlx', models: [{ id: 'tiny-a' }], maxConcurrency: 4 }],
-      models: [{ id: 'tiny-a', tier: 'small', contextLength: 4096, capabilities: ['streaming'] }],
-      routing: { explorationRate: 0, seed: 7, maxAttempts: 2 },
-      store: { kind: 'memory' },
-    });
-    const cluster = new ClusterState(config.nodes);
-    base = {
-      cluster,
-      router: new Router({ config, cluster }),
-      driverFor: driverLookup(config, undefined),
-      nodeConfig: (id) => config.nodes.find((n) => n.id === id),
-      maxAttempts: 2,
-    };
+    base = oneNodeDeps(node.url);
     capture = new InteractionCapture({
       config: CaptureSchema.parse({
         teams: ['lab'],

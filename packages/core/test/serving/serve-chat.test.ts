@@ -1,44 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MlxNode, startMlxNode } from '../../../../testbed/index.js';
 import {
-  BrokeConfigSchema,
   type BrokeError,
   type ChatCompletion,
-  ClusterState,
-  driverLookup,
   type RequestEnd,
-  Router,
   requiredCapabilities,
   type ServingDeps,
   serveChat,
   signalLink,
 } from '../../src/index.js';
 import { Collect } from './collect-sink.js';
+import { oneNodeDeps } from './one-node-deps.js';
 
 describe('serving: one chat request without HTTP, on a real mlx_lm.server node', () => {
   let node: MlxNode;
   let deps: ServingDeps;
-  let router: Router;
   const ends: RequestEnd[] = [];
 
   beforeAll(async () => {
     node = await startMlxNode({ model: 'tiny' });
-    const config = BrokeConfigSchema.parse({
-      nodes: [{ id: 'a', url: node.url, kind: 'mlx', models: [{ id: 'tiny-a' }], maxConcurrency: 4 }],
-      models: [{ id: 'tiny-a', tier: 'small', contextLength: 4096, capabilities: ['streaming'] }],
-      routing: { explorationRate: 0, seed: 7, maxAttempts: 2 },
-      store: { kind: 'memory' },
-    });
-    const cluster = new ClusterState(config.nodes);
-    router = new Router({ config, cluster });
-    deps = {
-      cluster,
-      router,
-      driverFor: driverLookup(config, undefined),
-      nodeConfig: (id) => config.nodes.find((n) => n.id === id),
-      maxAttempts: 2,
-      observers: [(end) => ends.push(end)],
-    };
+    const base = oneNodeDeps(node.url);
+    deps = { ...base, observers: [(end) => ends.push(end)] };
   }, 120_000);
 
   afterAll(async () => {
