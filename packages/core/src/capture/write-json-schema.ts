@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { jsonSchemaText, writeJsonSchemaFile } from '../json-schema-file.js';
 import { interactionJsonSchema } from './interaction-schema.js';
 
 /** packages/core/schema/interaction.schema.json, relative to this file in src/ or dist/. */
@@ -10,14 +10,12 @@ export const INTERACTION_SCHEMA_PATH = resolve(
 );
 
 export function interactionJsonSchemaText(): string {
-  return `${JSON.stringify(interactionJsonSchema(), null, 2)}\n`;
+  return jsonSchemaText(interactionJsonSchema());
 }
 
 /** Writes the JSON Schema file. Run: `node packages/core/dist/capture/write-json-schema.js`. */
 export function writeInteractionJsonSchema(path = INTERACTION_SCHEMA_PATH): string {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, interactionJsonSchemaText());
-  return path;
+  return writeJsonSchemaFile(path, interactionJsonSchema());
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

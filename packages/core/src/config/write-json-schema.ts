@@ -1,6 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { jsonSchemaText, writeJsonSchemaFile } from '../json-schema-file.js';
 import { configJsonSchema } from './json-schema.js';
 
 /** packages/core/schema/broke-config.schema.json, relative to this file in src/ or dist/. */
@@ -10,14 +10,12 @@ export const CONFIG_SCHEMA_PATH = resolve(
 );
 
 export function configJsonSchemaText(): string {
-  return `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
+  return jsonSchemaText(configJsonSchema());
 }
 
 /** Writes the JSON Schema file. Run: `node packages/core/dist/config/write-json-schema.js`. */
 export function writeConfigJsonSchema(path = CONFIG_SCHEMA_PATH): string {
-  mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, configJsonSchemaText());
-  return path;
+  return writeJsonSchemaFile(path, configJsonSchema());
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
