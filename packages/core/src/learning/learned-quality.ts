@@ -68,7 +68,10 @@ export class LearnedQuality {
     taskType: TaskType,
     band: ComplexityBand,
   ): Array<Map<string, QualityStat> | undefined> {
-    return levelsOf(team, role, taskType).map(([t, r, k]) => this.slices.get(sliceKey(t, r, k, band)));
+    const keys = sliceKeysOf(team, role, taskType, band);
+    const out: Array<Map<string, QualityStat> | undefined> = new Array(keys.length);
+    for (let i = 0; i < keys.length; i++) out[i] = this.slices.get(keys[i] as string);
+    return out;
   }
 
   /** Posterior for one model given the route's slices (from `slicesFor`) and its prior mean. */
@@ -294,6 +297,25 @@ function levelsOf(team: string, role: string, taskType: TaskType): readonly Leve
   if (levelCache.size > 10_000) levelCache.clear();
   levelCache.set(cacheKey, levels);
   return levels;
+}
+
+const sliceKeyCache = new Map<string, readonly string[]>();
+
+/** The slice keys of levelsOf(team, role, taskType) on one band (read on every route: cached). */
+function sliceKeysOf(
+  team: string,
+  role: string,
+  taskType: TaskType,
+  band: ComplexityBand,
+): readonly string[] {
+  const cacheKey = `${team}\u0001${role}\u0001${taskType}\u0001${band}`;
+  let keys = sliceKeyCache.get(cacheKey);
+  if (keys) return keys;
+  keys = levelsOf(team, role, taskType).map(([t, r, k]) => sliceKey(t, r, k, band));
+  // Bounded like levelCache.
+  if (sliceKeyCache.size > 10_000) sliceKeyCache.clear();
+  sliceKeyCache.set(cacheKey, keys);
+  return keys;
 }
 
 function* allStats(slices: Map<string, Map<string, QualityStat>>): IterableIterator<QualityStat> {

@@ -132,12 +132,13 @@ export class Learner {
       modelId: served.modelId,
       success: outcome.success,
       reward,
-      ...(outcome.latencyMs !== undefined ? { latencyMs: outcome.latencyMs } : {}),
-      ...(outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {}),
-      ...(outcome.tokens !== undefined ? { tokens: outcome.tokens } : {}),
-      ...(outcome.error !== undefined ? { error: outcome.error } : {}),
-      ...(route.summary.owner !== undefined ? { owner: route.summary.owner } : {}),
     };
+    // Field by field: conditional spreads allocate a temporary object each, once per request.
+    if (outcome.latencyMs !== undefined) entry.latencyMs = outcome.latencyMs;
+    if (outcome.ttftMs !== undefined) entry.ttftMs = outcome.ttftMs;
+    if (outcome.tokens !== undefined) entry.tokens = outcome.tokens;
+    if (outcome.error !== undefined) entry.error = outcome.error;
+    if (route.summary.owner !== undefined) entry.owner = route.summary.owner;
     const writes = [this.store.appendOutcome(entry)];
     if (changed.length > 0) writes.push(this.store.upsertStats(changed));
     return Promise.all(writes).then(() => undefined);
@@ -169,13 +170,11 @@ export function speedSample(
 ): SpeedSample | undefined {
   if (outcome.ttftMs === undefined && outcome.tokens === undefined) return undefined;
   const decodeMs = (outcome.latencyMs ?? 0) - (outcome.ttftMs ?? 0);
-  return {
-    ...(outcome.ttftMs !== undefined ? { ttftMs: outcome.ttftMs } : {}),
-    ...(outcome.tokens && decodeMs > 0
-      ? { decode: { tokens: outcome.tokens * slowdown, ms: decodeMs } }
-      : {}),
-    ...(outcome.ttftMs && outcome.ttftMs > 0 && promptTokens >= MIN_PREFILL_SAMPLE_TOKENS
-      ? { prefill: { tokens: promptTokens, ms: outcome.ttftMs } }
-      : {}),
-  };
+  // Field by field rather than conditional spreads: one object per request, no temporaries.
+  const sample: SpeedSample = {};
+  if (outcome.ttftMs !== undefined) sample.ttftMs = outcome.ttftMs;
+  if (outcome.tokens && decodeMs > 0) sample.decode = { tokens: outcome.tokens * slowdown, ms: decodeMs };
+  if (outcome.ttftMs && outcome.ttftMs > 0 && promptTokens >= MIN_PREFILL_SAMPLE_TOKENS)
+    sample.prefill = { tokens: promptTokens, ms: outcome.ttftMs };
+  return sample;
 }

@@ -32,17 +32,18 @@ export class OutputLengths {
 
   observe(role: string, taskType: TaskType, band: ComplexityBand, tokens: number): void {
     if (!(tokens > 0) || !Number.isFinite(tokens)) return;
-    const keys = new Set([
-      key(role, taskType, band),
-      key(ANY, taskType, band),
-      key(role, taskType, ANY),
-      key(ANY, taskType, ANY),
-    ]);
-    for (const k of keys) {
-      const entry = this.means.peek(k);
-      if (entry) entry.tokens += RATE * (tokens - entry.tokens);
-      else this.means.set(k, { tokens });
-    }
+    this.fold(key(role, taskType, band), tokens);
+    this.fold(key(role, taskType, ANY), tokens);
+    // An unknown role is already the any-role level: folded once, not twice.
+    if (role === ANY) return;
+    this.fold(key(ANY, taskType, band), tokens);
+    this.fold(key(ANY, taskType, ANY), tokens);
+  }
+
+  private fold(k: string, tokens: number): void {
+    const entry = this.means.peek(k);
+    if (entry) entry.tokens += RATE * (tokens - entry.tokens);
+    else this.means.set(k, { tokens });
   }
 }
 

@@ -48,7 +48,6 @@ class LazyExplanation implements DetailedRouteExplanation {
   readonly context: AgentContext;
   readonly analysis: PromptAnalysis;
   readonly profile: string;
-  readonly objective: RouteExplanation['objective'];
   readonly candidates: number;
   readonly filters: DetailedRouteExplanation['filters'];
   readonly chosen: Candidate;
@@ -58,6 +57,7 @@ class LazyExplanation implements DetailedRouteExplanation {
   readonly #input: ExplanationInput;
   #ranked: ScoredCandidate[] | undefined;
   #summary: string | undefined;
+  #objective: RouteExplanation['objective'] | undefined;
 
   constructor(input: ExplanationInput) {
     const { result } = input;
@@ -66,17 +66,25 @@ class LazyExplanation implements DetailedRouteExplanation {
     this.context = input.agent;
     this.analysis = input.analysis;
     this.profile = input.ctx.profile;
-    this.objective = {
-      ...input.ctx.objective,
-      description: describeObjective(input.ctx.objective, input.ctx.typicalMs || input.result.fastestMs),
-      typicalMs: input.ctx.typicalMs || input.result.fastestMs,
-      expectedOutputTokens: input.ctx.expectedOutputTokens,
-    };
     this.candidates = result.candidates;
     this.filters = result.verdicts;
     this.chosen = input.plain[result.chosen.index] as Candidate;
     this.explored = result.explored;
     this.rankedOmitted = result.omitted;
+  }
+
+  /** Built at first read: its description formats numbers, a measurable share of a route. */
+  get objective(): RouteExplanation['objective'] {
+    if (this.#objective) return this.#objective;
+    const { ctx, result } = this.#input;
+    const typicalMs = ctx.typicalMs || result.fastestMs;
+    this.#objective = {
+      ...ctx.objective,
+      description: describeObjective(ctx.objective, typicalMs),
+      typicalMs,
+      expectedOutputTokens: ctx.expectedOutputTokens,
+    };
+    return this.#objective;
   }
 
   get at(): string {

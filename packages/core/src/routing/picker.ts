@@ -12,7 +12,8 @@ export function topIndices(totals: Float64Array, count: number, limit: number): 
     if (top.length === limit && value <= (totals[top[limit - 1] as number] as number)) continue;
     let at = top.length;
     while (at > 0 && value > (totals[top[at - 1] as number] as number)) at--;
-    top.splice(at, 0, i);
+    if (at === top.length) top.push(i);
+    else top.splice(at, 0, i);
     if (top.length > limit) top.pop();
   }
   return top;
