@@ -1,5 +1,5 @@
-import type http from 'node:http';
 import OpenAI from 'openai';
+import type { Pool } from 'undici';
 import type { NodeConfig } from '../config/schema.js';
 import { NodeError, ValidationError } from '../errors.js';
 import type {
@@ -15,9 +15,9 @@ import type {
 } from '../spec/index.js';
 import { ChunkCleaner } from './chunk-cleaner.js';
 import { httpGet } from './http.js';
-import { keepAliveAgent, type PostOptions, postJson, readJsonBody } from './keep-alive-post.js';
 import { RawChatStream } from './raw-chat-stream.js';
 import { DEFAULT_STOP_TOKENS, StopTokenCleaner } from './stop-tokens.js';
+import { type PostOptions, postJson, readJsonBody, upstreamPool } from './upstream-post.js';
 
 export interface DriverOptions {
   /** Extra stop tokens for every model on this node (the defaults always apply). */
@@ -44,7 +44,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
   protected readonly baseUrl: string;
   protected readonly client: OpenAI;
   private readonly modelStops = new Map<string, string[]>();
-  private agent: http.Agent | undefined;
+  private pool: Pool | undefined;
   private chatUrl: URL | undefined;
   /** The raw stream's request headers: the same for every request to this node. */
   private rawHeaders: Record<string, string> | undefined;
@@ -195,13 +195,13 @@ export class OpenAICompatibleDriver implements NodeDriver {
 
   /** Options for a raw POST to this node: its keep-alive pool, its headers, the call's limits. */
   private rawPost(options: CallOptions): PostOptions {
-    this.agent ??= keepAliveAgent(this.baseUrl);
+    this.pool ??= upstreamPool(this.baseUrl);
     this.rawHeaders ??= {
       accept: 'text/event-stream, application/json',
       authorization: `Bearer ${this.node.apiKey ?? 'broke-no-key'}`,
     };
     return {
-      agent: this.agent,
+      pool: this.pool,
       headers: options.headers ? { ...this.rawHeaders, ...options.headers } : this.rawHeaders,
       signal: options.signal,
       timeoutMs: options.timeoutMs ?? this.node.requestTimeoutMs ?? 120_000,

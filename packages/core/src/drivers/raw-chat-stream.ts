@@ -1,11 +1,11 @@
-import type { IncomingMessage } from 'node:http';
 import { APIUserAbortError } from 'openai';
 import { SsePayloads } from './sse-payloads.js';
+import type { UpstreamResponse } from './upstream-post.js';
 
 /** What a driver plugs into a raw stream: how to open it, clean it and name its errors. */
 export interface RawChatStreamHooks {
   /** Sends the request; resolves with the node's 2xx response. */
-  open(): Promise<IncomingMessage>;
+  open(): Promise<UpstreamResponse>;
   /**
    * Rewrites one batch (stop-token cleaning); `stop` ends the stream after `out`, cutting the
    * node's connection so it stops generating. Undefined: the batch passes unchanged.
@@ -27,7 +27,7 @@ export interface RawChatStreamHooks {
  * `[DONE]` the rest of the body is drained so the keep-alive socket is reused.
  */
 export class RawChatStream implements AsyncIterableIterator<string[]> {
-  private res: IncomingMessage | undefined;
+  private res: UpstreamResponse | undefined;
   private reader: SsePayloads | undefined;
   private state: 'new' | 'open' | 'tail' | 'done' = 'new';
 
@@ -86,7 +86,6 @@ export class RawChatStream implements AsyncIterableIterator<string[]> {
     this.reader?.return();
     const res = this.res;
     if (!res || res.complete) return;
-    if (complete) res.resume();
-    else res.destroy();
+    res.release(complete);
   }
 }

@@ -1,6 +1,5 @@
-import type { IncomingMessage } from 'node:http';
 import { APIConnectionError, APIError } from 'openai';
-import { headersOf } from './keep-alive-post.js';
+import type { BodyReader, UpstreamResponse } from './upstream-post.js';
 
 /** Queued batches above which the node's socket is paused until the reader catches up. */
 const HIGH_WATER = 32;
@@ -15,11 +14,11 @@ const FINISHED = /"finish_reason"\s*:\s*"/;
  * `[DONE]`); a body that ends with neither was cut short (a node that died mid-answer, an
  * HTTP/1.0 server closing early) and throws, so it never passes for a complete answer.
  *
- * A hand-written iterator over the response's 'data' events rather than an async generator over
- * `res.iterator()`: on the gateway's hot path that saves two promise layers and their garbage per
- * read. The caller owns the response: after `[DONE]` it drains or destroys it.
+ * A hand-written iterator fed by the response's text callbacks rather than an async generator:
+ * on the gateway's hot path that saves promise layers and their garbage per read. The caller
+ * owns the response: after `[DONE]` it drains or cuts it (UpstreamResponse.release).
  */
-export class SsePayloads implements AsyncIterableIterator<string[]> {
+export class SsePayloads implements AsyncIterableIterator<string[]>, BodyReader {
   private pending = '';
   private data: string | undefined;
   private event: string | undefined;
@@ -33,12 +32,8 @@ export class SsePayloads implements AsyncIterableIterator<string[]> {
   private lastBatch: string[] = [];
   private batchBefore: string[] = [];
 
-  constructor(private readonly res: IncomingMessage) {
-    res.setEncoding('utf8');
-    res.on('data', this.onData);
-    res.once('end', this.onEnd);
-    res.once('error', this.onError);
-    res.once('close', this.onClose);
+  constructor(private readonly res: UpstreamResponse) {
+    res.read(this);
   }
 
   [Symbol.asyncIterator](): this {
@@ -72,13 +67,15 @@ export class SsePayloads implements AsyncIterableIterator<string[]> {
     return Promise.resolve({ value: undefined, done: true });
   }
 
-  private readonly onData = (part: string): void => {
+  /** BodyReader: the next text the node sent. */
+  readonly text = (part: string): void => {
     if (this.ended) return;
     const batch = this.parse(part);
     if (batch.length > 0) this.deliver(batch);
   };
 
-  private readonly onEnd = (): void => {
+  /** BodyReader: the node's body ended normally. */
+  readonly end = (): void => {
     if (this.ended) return;
     // A last event not followed by a blank line still counts (the SDK's decoder flushes it too).
     const last = this.pending;
@@ -104,13 +101,8 @@ export class SsePayloads implements AsyncIterableIterator<string[]> {
     return recent.some((p) => FINISHED.test(p));
   }
 
-  private readonly onError = (err: unknown): void => this.fail(err);
-
-  private readonly onClose = (): void => {
-    // Closed before its end: the node died or the request was cut mid-stream.
-    if (!this.ended)
-      this.fail(new APIConnectionError({ message: 'the node closed the stream before it ended' }));
-  };
+  /** BodyReader: the body failed (a connection lost mid-body, an abort). */
+  readonly error = (err: unknown): void => this.fail(err);
 
   /** Payloads completed by `part`; sets `ended` at [DONE] and `failure` at an error event. */
   private parse(part: string): string[] {
@@ -130,7 +122,7 @@ export class SsePayloads implements AsyncIterableIterator<string[]> {
         if (data !== undefined) {
           if (event === 'error') {
             this.fail(
-              new APIError(undefined, safeJson(data) as object | undefined, undefined, headersOf(this.res)),
+              new APIError(undefined, safeJson(data) as object | undefined, undefined, this.res.headers),
               batch,
             );
             return [];
@@ -144,10 +136,7 @@ export class SsePayloads implements AsyncIterableIterator<string[]> {
           if (data.includes('"error"')) {
             const parsed = safeJson(data) as { error?: unknown } | undefined;
             if (parsed?.error) {
-              this.fail(
-                new APIError(undefined, parsed.error as object, undefined, headersOf(this.res)),
-                batch,
-              );
+              this.fail(new APIError(undefined, parsed.error as object, undefined, this.res.headers), batch);
               return [];
             }
           }
@@ -208,16 +197,8 @@ export class SsePayloads implements AsyncIterableIterator<string[]> {
     if (this.ended) return;
     this.ended = true;
     this.pending = '';
-    this.res.off('data', this.onData);
-    this.res.off('end', this.onEnd);
-    this.res.off('close', this.onClose);
-    // An error after this point (a cut socket being drained) must not crash the process.
-    this.res.off('error', this.onError);
-    this.res.on('error', noop);
   }
 }
-
-function noop(): void {}
 
 function safeJson(text: string): unknown {
   try {

@@ -1,0 +1,321 @@
+import { StringDecoder } from 'node:string_decoder';
+import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
+import { type Dispatcher, Pool } from 'undici';
+
+/**
+ * The request half of the gateway's hot path: one POST per request over a keep-alive pool per
+ * node (undici's Pool, driven through its handler API so the body arrives as text callbacks, not
+ * a stream object per request: measured on the gateway, node:http's client and its
+ * IncomingMessage were the largest share of a relayed request's CPU after the kernel's). Errors
+ * are the `openai` SDK's own classes with the SDK's messages, so callers classify them exactly
+ * like SDK errors. Bodies are read by sse-payloads.ts (streams) or readJsonBody.
+ */
+
+/** A keep-alive connection pool to one node (its origin). */
+export function upstreamPool(baseUrl: string): Pool {
+  return new Pool(new URL(baseUrl).origin, {
+    // Idle connections close after 4 s, before typical server keep-alive timeouts (5 s) close them under us.
+    keepAliveTimeout: 4000,
+    keepAliveMaxTimeout: 4000,
+    // Time limits are the caller's: until the headers (PostOptions.timeoutMs) and the whole request (its signal).
+    headersTimeout: 0,
+    bodyTimeout: 0,
+  });
+}
+
+/** Where an answer's body goes, as text, once read. */
+export interface BodyReader {
+  text(part: string): void;
+  end(): void;
+  error(err: unknown): void;
+}
+
+/** A 2xx answer whose body is still to be read. */
+export interface UpstreamResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  /** Whether the node sent the whole body (true once it ended normally). */
+  readonly complete: boolean;
+  /** Starts delivering the body (what arrived before is delivered at once). */
+  read(reader: BodyReader): void;
+  /** Backpressure: stop reading from the node until `resume`. */
+  pause(): void;
+  resume(): void;
+  /** Done with the body: `drain` reads the rest and drops it (the connection is kept), else the connection is cut. */
+  release(drain: boolean): void;
+}
+
+export interface PostOptions {
+  pool: Dispatcher;
+  headers: Record<string, string>;
+  signal?: AbortSignal | undefined;
+  /** Until the response headers arrive (the SDK's `timeout` has the same scope). */
+  timeoutMs: number;
+}
+
+/** Socket errors on a connection the pool reused: the node closed it as we sent, nothing reached it. */
+const STALE = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
+
+/** POSTs `body`; resolves with a 2xx response, rejects with the SDK's error classes otherwise. */
+export function postJson(url: URL, body: string, options: PostOptions): Promise<UpstreamResponse> {
+  return new Promise((resolve, reject) => {
+    new UpstreamCall(url, body, options, resolve, reject, false).start();
+  });
+}
+
+/**
+ * A whole JSON response body. A body cut short (the connection closed early, or a
+ * close-delimited body that does not end in `}`) is an error, never a partial answer.
+ */
+export function readJsonBody(res: UpstreamResponse): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    res.read({
+      text: (part) => {
+        text += part;
+      },
+      end: () => {
+        if (!text.trimEnd().endsWith('}'))
+          reject(
+            new APIConnectionError({
+              message: 'the node closed the connection before the whole answer arrived',
+            }),
+          );
+        else resolve(text);
+      },
+      error: reject,
+    });
+  });
+}
+
+export function headersOf(raw: Record<string, string | string[] | undefined>): Headers {
+  const h = new Headers();
+  for (const [k, v] of Object.entries(raw)) {
+    if (typeof v === 'string') h.set(k, v);
+    else if (Array.isArray(v)) for (const x of v) h.append(k, x);
+  }
+  return h;
+}
+
+type State = 'waiting' | 'streaming' | 'ended' | 'failed';
+
+/**
+ * One POST as an undici dispatch handler and, once answered 2xx, the response it resolves with.
+ * One object per request for both roles: the hot path allocates little beyond the body's text.
+ */
+class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
+  status = 0;
+  private rawHeaders: Record<string, string | string[] | undefined> = {};
+  private parsedHeaders: Headers | undefined;
+  private state: State = 'waiting';
+  private controller: Dispatcher.DispatchController | undefined;
+  private decoder: StringDecoder | undefined;
+  private reader: BodyReader | undefined;
+  /** Text that arrived before `read` (delivered in the same tick as the headers). */
+  private early = '';
+  private failure: unknown;
+  private errorText = '';
+  private wantPaused = false;
+  private dropping = false;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly url: URL,
+    private readonly body: string,
+    private readonly options: PostOptions,
+    private readonly resolve: (res: UpstreamResponse) => void,
+    private readonly reject: (err: unknown) => void,
+    private readonly retried: boolean,
+  ) {
+    this.timer = setTimeout(this.onTimeout, options.timeoutMs);
+  }
+
+  get headers(): Headers {
+    this.parsedHeaders ??= headersOf(this.rawHeaders);
+    return this.parsedHeaders;
+  }
+
+  get complete(): boolean {
+    return this.state === 'ended';
+  }
+
+  start(): void {
+    const { signal } = this.options;
+    if (signal?.aborted) {
+      this.settle(new APIUserAbortError());
+      return;
+    }
+    signal?.addEventListener('abort', this.onAbort, { once: true });
+    const { url } = this;
+    this.options.pool.dispatch(
+      {
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          ...this.options.headers,
+        },
+        body: this.body,
+      },
+      this,
+    );
+  }
+
+  // --- undici handler ---
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.state === 'failed') controller.abort(this.failure as Error);
+  }
+
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    status: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (status < 200) return; // 1xx: the answer is still to come
+    this.controller = controller;
+    this.status = status;
+    this.rawHeaders = headers;
+    clearTimeout(this.timer);
+    if (status >= 300) return; // the error body is collected, then rejected with
+    this.state = 'streaming';
+    this.resolve(this);
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.dropping) return;
+    this.decoder ??= new StringDecoder('utf8');
+    const text = this.decoder.write(chunk);
+    if (text === '') return;
+    if (this.status >= 300) this.errorText += text;
+    else if (this.reader) this.reader.text(text);
+    else this.early += text;
+  }
+
+  onResponseEnd(): void {
+    const rest = this.decoder?.end() ?? '';
+    if (this.status >= 300) {
+      this.rejectStatus(this.errorText + rest);
+      return;
+    }
+    this.state = 'ended';
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    if (this.dropping) return;
+    if (rest !== '') {
+      if (this.reader) this.reader.text(rest);
+      else this.early += rest;
+    }
+    this.reader?.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    clearTimeout(this.timer);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    if (this.state === 'streaming') {
+      this.state = 'failed';
+      if (this.dropping) return;
+      // Aborts and timeouts keep their class; a connection lost mid-body says so.
+      const error =
+        err instanceof APIError
+          ? err
+          : new APIConnectionError({ message: 'the node closed the stream before it ended', cause: err });
+      this.failure = error;
+      this.reader?.error(error);
+      return;
+    }
+    if (this.state !== 'waiting') return;
+    if (this.status === 0 && !this.retried && this.wasStaleSocket(err)) {
+      // The node closed a pooled connection as we reused it: nothing reached it, send again once,
+      // after the pool has dropped that connection (this runs inside its close handling).
+      this.state = 'failed';
+      setImmediate(() =>
+        new UpstreamCall(this.url, this.body, this.options, this.resolve, this.reject, true).start(),
+      );
+      return;
+    }
+    this.settle(err instanceof APIError ? err : new APIConnectionError({ cause: err }));
+  }
+
+  // --- the response ---
+
+  read(reader: BodyReader): void {
+    this.reader = reader;
+    if (this.early !== '') {
+      const early = this.early;
+      this.early = '';
+      reader.text(early);
+    }
+    if (this.state === 'ended') reader.end();
+    else if (this.state === 'failed') reader.error(this.failure);
+  }
+
+  pause(): void {
+    if (this.wantPaused || this.state !== 'streaming') return;
+    this.wantPaused = true;
+    this.controller?.pause();
+  }
+
+  resume(): void {
+    if (!this.wantPaused) return;
+    this.wantPaused = false;
+    this.controller?.resume();
+  }
+
+  release(drain: boolean): void {
+    this.reader = undefined;
+    if (this.state !== 'streaming') return;
+    this.dropping = true;
+    if (drain) this.resume();
+    else this.controller?.abort(new APIUserAbortError());
+  }
+
+  // --- internals ---
+
+  private wasStaleSocket(err: Error): boolean {
+    const code = (err as { code?: string }).code;
+    if (code === undefined || !STALE.has(code)) return false;
+    // undici's socket errors say what the connection had read: bytes before ours mean a reused
+    // one. Without that (a bare reset) it may be a fresh connection the request crashed the node
+    // on: not sent again, so the crash is seen as one (serving/dispatch.ts).
+    const socket = (err as { socket?: { bytesRead?: number } }).socket;
+    return (socket?.bytesRead ?? 0) > 0;
+  }
+
+  private rejectStatus(text: string): void {
+    this.state = 'failed';
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    this.reject(
+      APIError.generate(this.status, json as object | undefined, json ? undefined : text, this.headers),
+    );
+  }
+
+  /** Fails the call before any answer (idempotent). */
+  private settle(err: unknown): void {
+    if (this.state !== 'waiting') return;
+    this.state = 'failed';
+    this.failure = err;
+    clearTimeout(this.timer);
+    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.controller?.abort(err as Error);
+    this.reject(err);
+  }
+
+  private readonly onAbort = (): void => {
+    const err = new APIUserAbortError();
+    if (this.state === 'waiting') this.settle(err);
+    else if (this.state === 'streaming') this.controller?.abort(err);
+  };
+
+  private readonly onTimeout = (): void => {
+    this.settle(new APIConnectionTimeoutError());
+  };
+}
