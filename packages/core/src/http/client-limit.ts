@@ -11,19 +11,22 @@ import { nodeBindings } from './request-io.js';
  */
 export function clientConcurrency(limit: number): MiddlewareHandler {
   const active = new Map<string, number>();
-  return async (c, next) => {
+  // Not async: the common case hands on next()'s promise instead of wrapping it in another.
+  return (c, next) => {
     const { incoming, outgoing } = nodeBindings(c);
     if (!outgoing) return next();
     const who = clientOf(c) ?? incoming?.socket?.remoteAddress ?? '';
     const count = active.get(who) ?? 0;
     if (count >= limit) {
-      return c.json(
-        openAIErrorBody(
+      return Promise.resolve(
+        c.json(
+          openAIErrorBody(
+            429,
+            `Too many requests at once from this client (limit ${limit}); retry when one finishes`,
+            'client_concurrency',
+          ),
           429,
-          `Too many requests at once from this client (limit ${limit}); retry when one finishes`,
-          'client_concurrency',
         ),
-        429,
       );
     }
     active.set(who, count + 1);

@@ -139,9 +139,10 @@ export class Learner {
     if (outcome.tokens !== undefined) entry.tokens = outcome.tokens;
     if (outcome.error !== undefined) entry.error = outcome.error;
     if (route.summary.owner !== undefined) entry.owner = route.summary.owner;
-    const writes = [this.store.appendOutcome(entry)];
-    if (changed.length > 0) writes.push(this.store.upsertStats(changed));
-    return Promise.all(writes).then(() => undefined);
+    const appended = this.store.appendOutcome(entry);
+    // Most outcomes change no statistic (an unjudged success): one write, no Promise.all.
+    if (changed.length === 0) return appended;
+    return Promise.all([appended, this.store.upsertStats(changed)]).then(() => undefined);
   }
 
   /** Learned statistics currently in memory (copies). */

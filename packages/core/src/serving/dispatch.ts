@@ -78,7 +78,7 @@ export async function dispatchWithFailover<T>(
   ) => Promise<T>,
   watcher?: AttemptWatcher,
 ): Promise<DispatchStarted<T>> {
-  const candidates: Candidate[] = [decision, ...decision.fallbacks].slice(0, deps.maxAttempts);
+  const attempts = Math.min(deps.maxAttempts, 1 + decision.fallbacks.length);
   let lastError: BrokeError | undefined;
   let saturated = 0;
   let waitedMs = 0;
@@ -87,13 +87,14 @@ export async function dispatchWithFailover<T>(
   const upAfterFailure: string[] = [];
   /** Nodes that took the request and then stopped answering at all (crashed on it, it seems). */
   const downAfterSend: string[] = [];
-  for (const candidate of candidates) {
+  for (let a = 0; a < attempts; a++) {
+    const candidate: Candidate = a === 0 ? decision : (decision.fallbacks[a - 1] as Candidate);
     if (client.gone) throw new ClientGoneError();
     const driver = deps.driverFor(candidate.nodeId);
     if (!driver) {
       failed += 1;
       lastError = new NoRouteError(`no driver for node ${candidate.nodeId}`);
-      deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: false, error: 'no driver' });
+      deps.router.noteAttempt(decision.routeId, attemptOf(candidate, false, 'no driver'));
       continue;
     }
     const timeoutMs = deps.nodeConfig(candidate.nodeId)?.requestTimeoutMs ?? 120_000;
@@ -119,12 +120,12 @@ export async function dispatchWithFailover<T>(
     if (!slot && deps.cluster.node(candidate.nodeId)?.up === false) {
       failed += 1;
       lastError = nodeDownError(candidate.nodeId);
-      deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: false, error: lastError.message });
+      deps.router.noteAttempt(decision.routeId, attemptOf(candidate, false, lastError.message));
       continue;
     }
     if (!slot) {
       saturated += 1;
-      deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: false, error: 'saturated' });
+      deps.router.noteAttempt(decision.routeId, attemptOf(candidate, false, 'saturated'));
       continue;
     }
     const controller = new AbortController();
@@ -145,7 +146,7 @@ export async function dispatchWithFailover<T>(
     const watched = watcher?.attempt(candidate);
     try {
       const value = await start(driver, candidate, controller.signal, watched?.headers);
-      deps.router.noteAttempt(decision.routeId, { ...pick(candidate), ok: true });
+      deps.router.noteAttempt(decision.routeId, attemptOf(candidate, true));
       watched?.answered();
       return { candidate, value, controller, finish, waitedMs };
     } catch (err) {
@@ -156,11 +157,7 @@ export async function dispatchWithFailover<T>(
       }
       const failure = failureOf(candidate.nodeId, err, controller.signal);
       watched?.failed(failure.error);
-      deps.router.noteAttempt(decision.routeId, {
-        ...pick(candidate),
-        ok: false,
-        error: failure.error.message,
-      });
+      deps.router.noteAttempt(decision.routeId, attemptOf(candidate, false, failure.error.message));
       failed += 1;
       if (failure.cooldown) {
         // A node that took the request, failed on it, and still answers its health check was
@@ -228,8 +225,15 @@ async function stillUp(driver: NodeDriver, timeoutMs: number): Promise<boolean> 
 
 const plural = (ids: readonly string[]) => (ids.length > 1 ? 'nodes' : 'node');
 
-function pick(c: Candidate): { nodeId: string; modelId: string } {
-  return { nodeId: c.nodeId, modelId: c.modelId };
+/** One attempt as the route's explanation lists it. */
+function attemptOf(
+  c: Candidate,
+  ok: boolean,
+  error?: string,
+): { nodeId: string; modelId: string; ok: boolean; error?: string } {
+  return error === undefined
+    ? { nodeId: c.nodeId, modelId: c.modelId, ok }
+    : { nodeId: c.nodeId, modelId: c.modelId, ok, error };
 }
 
 /** What a node's failure means for this request, given why its call was aborted (if it was). */
