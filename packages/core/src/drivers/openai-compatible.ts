@@ -13,6 +13,7 @@ import type {
   NodeHealth,
   NodeMetrics,
 } from '../spec/index.js';
+import { callAbort } from './call-abort.js';
 import { ChunkCleaner } from './chunk-cleaner.js';
 import { httpGet } from './http.js';
 import { RawChatStream } from './raw-chat-stream.js';
@@ -203,7 +204,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
     return {
       pool: this.pool,
       headers: options.headers ? { ...this.rawHeaders, ...options.headers } : this.rawHeaders,
-      signal: options.signal,
+      abort: callAbort(options),
       timeoutMs: options.timeoutMs ?? this.node.requestTimeoutMs ?? 120_000,
     };
   }
@@ -251,7 +252,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
     return new RawChatStream({
       open: () => postJson(this.chatEndpoint(), body, post),
       wrap: (err) => this.wrap(err, 'chat stream'),
-      signal: options.signal,
+      abort: post.abort,
       transform: (batch) => {
         if (
           triggers &&

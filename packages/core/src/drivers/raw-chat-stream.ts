@@ -1,4 +1,5 @@
 import { APIUserAbortError } from 'openai';
+import type { AbortHandle } from '../spec/index.js';
 import { SsePayloads } from './sse-payloads.js';
 import type { UpstreamResponse } from './upstream-post.js';
 
@@ -15,8 +16,8 @@ export interface RawChatStreamHooks {
   tail?(): string[];
   /** The driver's error for anything that went wrong. */
   wrap(err: unknown): Error;
-  /** The caller's signal: once it aborts, nothing more comes out, even what already arrived. */
-  signal?: AbortSignal | undefined;
+  /** The caller's abort: once it aborts, nothing more comes out, even what already arrived. */
+  abort?: AbortHandle | undefined;
 }
 
 /**
@@ -46,7 +47,7 @@ export class RawChatStream implements AsyncIterableIterator<string[]> {
       }
       while (this.state === 'open') {
         const r = await (this.reader as SsePayloads).next();
-        if (this.hooks.signal?.aborted) throw new APIUserAbortError();
+        if (this.hooks.abort?.aborted) throw new APIUserAbortError();
         if (r.done) {
           this.state = 'tail';
           this.release(true);

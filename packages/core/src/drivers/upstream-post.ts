@@ -1,6 +1,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import { type Dispatcher, Pool } from 'undici';
+import type { AbortHandle } from '../spec/index.js';
 
 /**
  * The request half of the gateway's hot path: one POST per request over a keep-alive pool per
@@ -48,7 +49,7 @@ export interface UpstreamResponse {
 export interface PostOptions {
   pool: Dispatcher;
   headers: Record<string, string>;
-  signal?: AbortSignal | undefined;
+  abort?: AbortHandle | undefined;
   /** Until the response headers arrive (the SDK's `timeout` has the same scope). */
   timeoutMs: number;
 }
@@ -116,6 +117,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
   private failure: unknown;
   private errorText = '';
   private wantPaused = false;
+  private unhookAbort: (() => void) | undefined;
   private dropping = false;
   private readonly timer: NodeJS.Timeout;
 
@@ -140,12 +142,12 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
   }
 
   start(): void {
-    const { signal } = this.options;
-    if (signal?.aborted) {
+    const { abort } = this.options;
+    if (abort?.aborted) {
       this.settle(new APIUserAbortError());
       return;
     }
-    signal?.addEventListener('abort', this.onAbort, { once: true });
+    this.unhookAbort = abort?.onAbort(this.onAbort);
     const { url } = this;
     this.options.pool.dispatch(
       {
@@ -202,7 +204,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
       return;
     }
     this.state = 'ended';
-    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.unhook();
     if (this.dropping) return;
     if (rest !== '') {
       if (this.reader) this.reader.text(rest);
@@ -213,7 +215,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     clearTimeout(this.timer);
-    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.unhook();
     if (this.state === 'streaming') {
       this.state = 'failed';
       if (this.dropping) return;
@@ -274,6 +276,11 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
 
   // --- internals ---
 
+  private unhook(): void {
+    this.unhookAbort?.();
+    this.unhookAbort = undefined;
+  }
+
   private wasStaleSocket(err: Error): boolean {
     const code = (err as { code?: string }).code;
     if (code === undefined || !STALE.has(code)) return false;
@@ -286,7 +293,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
 
   private rejectStatus(text: string): void {
     this.state = 'failed';
-    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.unhook();
     let json: unknown;
     try {
       json = JSON.parse(text);
@@ -304,7 +311,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
     this.state = 'failed';
     this.failure = err;
     clearTimeout(this.timer);
-    this.options.signal?.removeEventListener('abort', this.onAbort);
+    this.unhook();
     this.controller?.abort(err as Error);
     this.reject(err);
   }

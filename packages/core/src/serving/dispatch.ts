@@ -3,6 +3,7 @@ import type { NodeConfig } from '../config/schema.js';
 import { BrokeError, NodeError, NoRouteError } from '../errors.js';
 import type { Candidate, RouteDecision } from '../routing/types.js';
 import type { NodeDriver } from '../spec/index.js';
+import { AbortLink } from './abort-link.js';
 import type { ClientLink } from './client-link.js';
 import { acquireSlot, COOLDOWN_MS, coolDown, type NodeSlot, tryAcquireSlot } from './node-slot.js';
 import type { RouterLike } from './router-like.js';
@@ -29,7 +30,7 @@ export interface DispatchStarted<T> {
   candidate: Candidate;
   value: T;
   /** Aborts the upstream call (client gone, or the caller gives up). */
-  controller: AbortController;
+  controller: AbortLink;
   /** Releases the node slot and the timeout; idempotent. */
   finish(): void;
   /** Time spent waiting for node slots (not the node's speed: left out of TTFT learning). */
@@ -73,7 +74,7 @@ export async function dispatchWithFailover<T>(
   start: (
     driver: NodeDriver,
     candidate: Candidate,
-    signal: AbortSignal,
+    abort: AbortLink,
     headers: Readonly<Record<string, string>> | undefined,
   ) => Promise<T>,
   watcher?: AttemptWatcher,
@@ -128,7 +129,7 @@ export async function dispatchWithFailover<T>(
       deps.router.noteAttempt(decision.routeId, attemptOf(candidate, false, 'saturated'));
       continue;
     }
-    const controller = new AbortController();
+    const controller = new AbortLink();
     const held = slot;
     const unhook = client.onGone(() => controller.abort('client closed the request'));
     const unhookDown = deps.cluster.onDown(candidate.nodeId, () => controller.abort(NODE_DOWN));
@@ -145,7 +146,7 @@ export async function dispatchWithFailover<T>(
     };
     const watched = watcher?.attempt(candidate);
     try {
-      const value = await start(driver, candidate, controller.signal, watched?.headers);
+      const value = await start(driver, candidate, controller, watched?.headers);
       deps.router.noteAttempt(decision.routeId, attemptOf(candidate, true));
       watched?.answered();
       return { candidate, value, controller, finish, waitedMs };
@@ -155,7 +156,7 @@ export async function dispatchWithFailover<T>(
         watched?.failed(new ClientGoneError());
         throw new ClientGoneError();
       }
-      const failure = failureOf(candidate.nodeId, err, controller.signal);
+      const failure = failureOf(candidate.nodeId, err, controller);
       watched?.failed(failure.error);
       deps.router.noteAttempt(decision.routeId, attemptOf(candidate, false, failure.error.message));
       failed += 1;
@@ -237,9 +238,13 @@ function attemptOf(
 }
 
 /** What a node's failure means for this request, given why its call was aborted (if it was). */
-export function failureOf(nodeId: string, err: unknown, signal: AbortSignal): UpstreamFailure {
-  if (signal.reason === NODE_DOWN) return { error: nodeDownError(nodeId), retry: true, cooldown: false };
-  return classifyUpstreamError(nodeId, err, signal.reason === TIMEOUT);
+export function failureOf(
+  nodeId: string,
+  err: unknown,
+  abort: { readonly reason: unknown },
+): UpstreamFailure {
+  if (abort.reason === NODE_DOWN) return { error: nodeDownError(nodeId), retry: true, cooldown: false };
+  return classifyUpstreamError(nodeId, err, abort.reason === TIMEOUT);
 }
 
 function nodeDownError(nodeId: string): NodeError {

@@ -2,6 +2,7 @@ import type { ReplicaState } from '../cluster/replica-state.js';
 import type { AgentContext } from '../context/agent-context.js';
 import type { Candidate, RouteDecision, RouteRequest } from '../routing/types.js';
 import type { ChatCompletion, ChatMessage, ChatRequest, ChatStreamRequest } from '../spec/index.js';
+import { LinkedCallOptions } from './abort-link.js';
 import { requiredCapabilities } from './capabilities.js';
 import type { ServingBody } from './chat-body.js';
 import type { ClientLink } from './client-link.js';
@@ -124,9 +125,9 @@ async function complete(deps: ServingDeps, req: ServeRequest, route: Routed): Pr
       deps,
       decision,
       req.client,
-      (driver, cand, signal, headers) => {
+      (driver, cand, abort, headers) => {
         const upstream = upstreamBody(body, cand, false) as unknown as ChatRequest;
-        const options = headers ? { signal, headers } : { signal };
+        const options = new LinkedCallOptions(abort, headers);
         // The same pass-through as streams: the node's JSON relayed with only `model` replaced.
         return driver.chatRaw(upstream, options);
       },
@@ -192,9 +193,9 @@ async function startStream(deps: ServingDeps, req: ServeRequest, route: Routed):
       deps,
       decision,
       req.client,
-      async (driver, cand, signal, headers) => {
+      async (driver, cand, abort, headers) => {
         const upstream = upstreamBody(body, cand, true) as unknown as ChatStreamRequest;
-        const options = headers ? { signal, headers } : { signal };
+        const options = new LinkedCallOptions(abort, headers);
         // Failover is only safe before the caller has seen a byte: wait for the node's first chunk.
         const iter = driver.chatStreamRaw(upstream, options)[Symbol.asyncIterator]();
         return { iter, first: await iter.next() };

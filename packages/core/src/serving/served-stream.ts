@@ -159,7 +159,7 @@ export class ServedStream {
         return;
       }
       // Output has started, so failover would duplicate text: end with a clear error.
-      const failure = failureOf(candidate.nodeId, err, controller.signal);
+      const failure = failureOf(candidate.nodeId, err, controller);
       const message = `stream from node ${candidate.nodeId} failed after output had started: ${failure.error.message}`;
       deps.router.noteAttempt(decision.routeId, {
         nodeId: candidate.nodeId,
