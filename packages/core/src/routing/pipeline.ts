@@ -27,13 +27,13 @@ export interface PipelineResult {
   explored: boolean;
   /** The best kept candidates (best first; the served one first) with their predictions. */
   top: RouteCandidate[];
-  topQuality: number[];
+  topQuality: Float64Array;
   /** Pseudo-observations behind each `top` row's quality (prior plus judged evidence). */
-  topStrength: number[];
-  topTimeMs: number[];
-  topUtility: number[];
+  topStrength: Float64Array;
+  topTimeMs: Float64Array;
+  topUtility: Float64Array;
   /** Row per `top` entry, column per factor: each factor's term. */
-  topTerms: number[];
+  topTerms: Float64Array;
   /** Fastest predicted finish among kept candidates (the objective's reference). */
   fastestMs: number;
   /** Kept candidates not in `top` (not detailed in the explanation). */
@@ -59,9 +59,11 @@ export class RoutingPipeline {
   /** Term matrix, column-major: terms[f * stride + k] for factor f and kept candidate k. */
   private terms = new Float64Array(0);
   private stride = 0;
-  /** Each factor's column of `terms` for the current `count` (rebuilt only when count changes). */
+  /**
+   * Each factor's column of `terms` (`stride` long; a factor writes out[0..count)), made when
+   * `terms` is: a view per factor per route was a measurable share of a decision.
+   */
   private columns: Float64Array[] = [];
-  private columnsCount = -1;
   private quality = new Float64Array(0);
   private strength = new Float64Array(0);
   private timeMs = new Float64Array(0);
@@ -123,7 +125,7 @@ export class RoutingPipeline {
     timeMs.fill(0, 0, count);
     strength.fill(PRIOR_STRENGTH, 0, count);
     const sums: Estimates = { quality, strength, timeMs };
-    const columns = this.columnsFor(count, factorCount);
+    const columns = this.columns;
     for (let f = 0; f < factorCount; f++) {
       const factor = this.factors[f] as Factor;
       const column = columns[f] as Float64Array;
@@ -185,12 +187,13 @@ export class RoutingPipeline {
     // Keep only what an explanation needs: the top rows.
     const detailed = Math.min(top.length, EXPLAINED_CANDIDATES);
     const topCandidates: RouteCandidate[] = new Array(detailed);
-    // Plain arrays: a typed array costs several times more to create, and these are per route.
-    const topQuality: number[] = new Array(detailed);
-    const topStrength: number[] = new Array(detailed);
-    const topTimeMs: number[] = new Array(detailed);
-    const topUtility: number[] = new Array(detailed);
-    const topTerms: number[] = new Array(detailed * factorCount);
+    // Typed arrays, though plain ones are quicker to make: these stay with the newest routes'
+    // explanations, and plain arrays of these values held ~850 B more per route.
+    const topQuality = new Float64Array(detailed);
+    const topStrength = new Float64Array(detailed);
+    const topTimeMs = new Float64Array(detailed);
+    const topUtility = new Float64Array(detailed);
+    const topTerms = new Float64Array(detailed * factorCount);
     const utility = this.scratch.utility;
     for (let r = 0; r < detailed; r++) {
       const k = top[r] as number;
@@ -221,18 +224,6 @@ export class RoutingPipeline {
     };
   }
 
-  /** Views of `terms`, one per factor, of length `count`: kept while the surviving count is the same. */
-  private columnsFor(count: number, factorCount: number): Float64Array[] {
-    if (this.columnsCount !== count || this.columns.length !== factorCount) {
-      const { terms, stride } = this;
-      this.columns = Array.from({ length: factorCount }, (_, f) =>
-        terms.subarray(f * stride, f * stride + count),
-      );
-      this.columnsCount = count;
-    }
-    return this.columns;
-  }
-
   private ensureCapacity(count: number, factorCount: number): void {
     if (this.quality.length < count) {
       this.quality = new Float64Array(count);
@@ -249,7 +240,9 @@ export class RoutingPipeline {
     if (this.stride < count || this.terms.length < this.stride * factorCount) {
       this.stride = Math.max(count, this.stride);
       this.terms = new Float64Array(this.stride * factorCount);
-      this.columnsCount = -1;
+      const { terms, stride } = this;
+      this.columns = [];
+      for (let f = 0; f < factorCount; f++) this.columns.push(terms.subarray(f * stride, (f + 1) * stride));
     }
   }
 }
