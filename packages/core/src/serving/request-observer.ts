@@ -79,10 +79,13 @@ export function tellObservers(observers: readonly RequestObserver[], end: Reques
   }
 }
 
+const NO_FAILOVERS: readonly string[] = [];
+
 /** Nodes that failed the request before another was tried (from the route's attempts), in order. */
-export function failovers(decision: RouteDecision | undefined): string[] {
+export function failovers(decision: RouteDecision | undefined): readonly string[] {
   const attempts = decision?.explanation?.attempts;
-  if (!attempts || attempts.length < 2) return [];
+  // Most requests: no failover, and no array made for it.
+  if (!attempts || attempts.length < 2) return NO_FAILOVERS;
   const out: string[] = [];
   for (let i = 0; i < attempts.length - 1; i++) {
     const attempt = attempts[i];

@@ -109,9 +109,11 @@ export class ServedStream {
             emit(JSON.parse(payload) as ChatChunk);
             continue;
           }
-          if (CONTENT_TEXT.test(payload) || payload.includes('"tool_calls"')) chunks += 1;
+          const hasOutput = CONTENT_TEXT.test(payload) || payload.includes('"tool_calls"');
+          if (hasOutput) chunks += 1;
           if (answer) answer.push(chunkText(payload));
-          if (!wantsUsage && payload.includes('[') && EMPTY_CHOICES.test(payload)) continue;
+          // A payload with output has choices: only the others can be an empty-choices chunk.
+          if (!hasOutput && !wantsUsage && payload.includes('[') && EMPTY_CHOICES.test(payload)) continue;
           s.push(fields.apply(payload));
         }
         await s.flush();
