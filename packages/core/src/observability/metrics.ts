@@ -8,6 +8,7 @@ import { type RoleModelQuality, roleModelQuality } from '../learning/role-model-
 import type { RouteExplanation } from '../routing/types.js';
 import { errorClass, failovers, type RequestEnd, type RequestObserver } from '../serving/request-observer.js';
 import type { RouterLike } from '../serving/router-like.js';
+import { BucketHistogram, type HistogramSeries } from './bucket-histogram.js';
 import { LabelFold, NO_LABEL } from './label-fold.js';
 
 /** Seconds. TTFT of a small local model is tens of ms; a cold large one, tens of seconds. */
@@ -72,9 +73,9 @@ export class GatewayMetrics {
   private readonly served = new Map<string, ServedSeries>();
   private routes = 0;
   private explored = 0;
-  private readonly ttft: Histogram<'model' | 'node'>;
-  private readonly duration: Histogram<'model' | 'node'>;
-  private readonly routeTime: Histogram;
+  private readonly ttft: BucketHistogram;
+  private readonly duration: BucketHistogram;
+  private readonly routeTime: HistogramSeries;
   private readonly feedbackScore: Histogram<'team' | 'role' | 'model'>;
 
   constructor(private readonly options: GatewayMetricsOptions) {
@@ -174,26 +175,29 @@ export class GatewayMetrics {
         this.set(self.routes === 0 ? 0 : self.explored / self.routes);
       },
     });
-    this.ttft = new Histogram({
-      name: 'broke_ttft_seconds',
-      help: 'Time to the first token of answered requests (non-streaming: to the answer), queue wait excluded',
-      labelNames: ['model', 'node'],
-      buckets: TTFT_BUCKETS,
+    // The three histograms every request feeds are counted by BucketHistogram (the registry
+    // prints them like its own); feedback scores, off the request path, stay prom-client's.
+    this.ttft = new BucketHistogram(
+      'broke_ttft_seconds',
+      'Time to the first token of answered requests (non-streaming: to the answer), queue wait excluded',
+      ['model', 'node'],
+      TTFT_BUCKETS,
       registers,
-    });
-    this.duration = new Histogram({
-      name: 'broke_request_duration_seconds',
-      help: 'Whole time of answered requests, from arrival to the last byte',
-      labelNames: ['model', 'node'],
-      buckets: DURATION_BUCKETS,
+    );
+    this.duration = new BucketHistogram(
+      'broke_request_duration_seconds',
+      'Whole time of answered requests, from arrival to the last byte',
+      ['model', 'node'],
+      DURATION_BUCKETS,
       registers,
-    });
-    this.routeTime = new Histogram({
-      name: 'broke_route_decision_seconds',
-      help: 'Time the router took to choose a node and model',
-      buckets: ROUTE_BUCKETS,
+    );
+    this.routeTime = new BucketHistogram(
+      'broke_route_decision_seconds',
+      'Time the router took to choose a node and model',
+      [],
+      ROUTE_BUCKETS,
       registers,
-    });
+    ).of({});
     this.feedbackScore = new Histogram({
       name: 'broke_feedback_score',
       help: 'Feedback scores (0..1) by the team, role and model of the rated route; _count is the number of ratings',
@@ -332,7 +336,7 @@ export class GatewayMetrics {
     const key = `${model}\u0001${node}`;
     let s = this.served.get(key);
     if (!s) {
-      s = { ttft: this.ttft.labels({ model, node }), duration: this.duration.labels({ model, node }) };
+      s = { ttft: this.ttft.of({ model, node }), duration: this.duration.of({ model, node }) };
       this.served.set(key, s);
     }
     return s;
