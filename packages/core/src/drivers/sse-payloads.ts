@@ -1,5 +1,5 @@
 import { APIConnectionError, APIError } from 'openai';
-import type { BodyReader, UpstreamResponse } from './upstream-post.js';
+import { type BodyReader, safeJson, type UpstreamResponse } from './upstream-post.js';
 
 /** Queued batches above which the node's socket is paused until the reader catches up. */
 const HIGH_WATER = 32;
@@ -197,13 +197,5 @@ export class SsePayloads implements AsyncIterableIterator<string[]>, BodyReader 
     if (this.ended) return;
     this.ended = true;
     this.pending = '';
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

@@ -54,9 +54,6 @@ export interface PostOptions {
   timeoutMs: number;
 }
 
-/** Socket errors on a connection the pool reused: the node closed it as we sent, nothing reached it. */
-const STALE = new Set(['UND_ERR_SOCKET', 'ECONNRESET', 'EPIPE']);
-
 /** POSTs `body`; resolves with a 2xx response, rejects with the SDK's error classes otherwise. */
 export function postJson(url: URL, body: string, options: PostOptions): Promise<UpstreamResponse> {
   return new Promise((resolve, reject) => {
@@ -89,7 +86,16 @@ export function readJsonBody(res: UpstreamResponse): Promise<string> {
   });
 }
 
-export function headersOf(raw: Record<string, string | string[] | undefined>): Headers {
+/** The JSON value of a node's error text, or undefined when it is not JSON. */
+export function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+function headersOf(raw: Record<string, string | string[] | undefined>): Headers {
   const h = new Headers();
   for (const [k, v] of Object.entries(raw)) {
     if (typeof v === 'string') h.set(k, v);
@@ -282,11 +288,10 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
   }
 
   private wasStaleSocket(err: Error): boolean {
-    const code = (err as { code?: string }).code;
-    if (code === undefined || !STALE.has(code)) return false;
     // undici's socket errors say what the connection had read: bytes before ours mean a reused
     // one. Without that (a bare reset) it may be a fresh connection the request crashed the node
     // on: not sent again, so the crash is seen as one (serving/dispatch.ts).
+    if ((err as { code?: string }).code !== 'UND_ERR_SOCKET') return false;
     const socket = (err as { socket?: { bytesRead?: number } }).socket;
     return (socket?.bytesRead ?? 0) > 0;
   }
@@ -294,12 +299,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
   private rejectStatus(text: string): void {
     this.state = 'failed';
     this.unhook();
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
+    const json = safeJson(text);
     this.reject(
       APIError.generate(this.status, json as object | undefined, json ? undefined : text, this.headers),
     );

@@ -273,13 +273,18 @@ export interface EvidenceKey {
 
 type Level = readonly [team: string, role: string, taskType: TaskType | typeof ANY];
 
-const levelCache = new Map<string, readonly Level[]>();
+/** A (team, role, taskType)'s pooling levels and, per band once asked for, their slice keys. */
+interface Pooling {
+  readonly levels: readonly Level[];
+  readonly keys: Partial<Record<ComplexityBand, readonly string[]>>;
+}
 
-/** The pooling levels of a (team, role, taskType), most general first, without duplicates. */
-function levelsOf(team: string, role: string, taskType: TaskType): readonly Level[] {
+const poolingCache = new Map<string, Pooling>();
+
+function poolingOf(team: string, role: string, taskType: TaskType): Pooling {
   const cacheKey = `${team}\u0001${role}\u0001${taskType}`;
-  let levels = levelCache.get(cacheKey);
-  if (levels) return levels;
+  let pooling = poolingCache.get(cacheKey);
+  if (pooling) return pooling;
   const all: Level[] = [
     [ANY, ANY, ANY],
     [ANY, ANY, taskType],
@@ -287,35 +292,34 @@ function levelsOf(team: string, role: string, taskType: TaskType): readonly Leve
     [team, role, taskType],
   ];
   const seen = new Set<string>();
-  levels = all.filter((level) => {
+  const levels = all.filter((level) => {
     const key = level.join('\u0001');
     if (seen.has(key)) return false;
     seen.add(key);
     return true;
   });
+  pooling = { levels, keys: {} };
   // Bounded: header-supplied teams and roles must not grow this without limit.
-  if (levelCache.size > 10_000) levelCache.clear();
-  levelCache.set(cacheKey, levels);
-  return levels;
+  if (poolingCache.size > 10_000) poolingCache.clear();
+  poolingCache.set(cacheKey, pooling);
+  return pooling;
 }
 
-const sliceKeyCache = new Map<string, readonly string[]>();
+/** The pooling levels of a (team, role, taskType), most general first, without duplicates. */
+function levelsOf(team: string, role: string, taskType: TaskType): readonly Level[] {
+  return poolingOf(team, role, taskType).levels;
+}
 
-/** The slice keys of levelsOf(team, role, taskType) on one band (read on every route: cached). */
+/** The slice keys of those levels on one band (read on every route: made once). */
 function sliceKeysOf(
   team: string,
   role: string,
   taskType: TaskType,
   band: ComplexityBand,
 ): readonly string[] {
-  const cacheKey = `${team}\u0001${role}\u0001${taskType}\u0001${band}`;
-  let keys = sliceKeyCache.get(cacheKey);
-  if (keys) return keys;
-  keys = levelsOf(team, role, taskType).map(([t, r, k]) => sliceKey(t, r, k, band));
-  // Bounded like levelCache.
-  if (sliceKeyCache.size > 10_000) sliceKeyCache.clear();
-  sliceKeyCache.set(cacheKey, keys);
-  return keys;
+  const pooling = poolingOf(team, role, taskType);
+  pooling.keys[band] ??= pooling.levels.map(([t, r, k]) => sliceKey(t, r, k, band));
+  return pooling.keys[band];
 }
 
 function* allStats(slices: Map<string, Map<string, QualityStat>>): IterableIterator<QualityStat> {

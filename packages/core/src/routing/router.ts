@@ -37,7 +37,7 @@ import { recoveredRoute, skeletonExplanation } from './recovered-route.js';
 import { RoleRuleIndex } from './role-rules.js';
 import { RouteIdGenerator } from './route-id.js';
 import { RouteLog, type RouteQuery, type RouteSelection, type RouteSummary } from './route-log.js';
-import type { RouteDecision, RouteExplanation, RouteRequest } from './types.js';
+import type { RouteAttempt, RouteDecision, RouteExplanation, RouteRequest } from './types.js';
 import { AUTO_MODEL, selectModel, VIRTUAL_PREFIX } from './virtual-models.js';
 
 /** Smoothing of the typical request time (the objective's unit of time). */
@@ -545,10 +545,7 @@ export class Router {
   }
 
   /** The gateway reports each failover attempt; unknown (expired) route ids are ignored. */
-  noteAttempt(
-    routeId: string,
-    attempt: { nodeId: string; modelId: string; ok: boolean; error?: string },
-  ): void {
+  noteAttempt(routeId: string, attempt: RouteAttempt): void {
     const record = this.routes.peek(routeId);
     if (!record) return;
     const detail = this.details.peek(routeId);

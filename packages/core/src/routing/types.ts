@@ -43,6 +43,14 @@ export interface ScoredCandidate extends Candidate {
   terms: Record<string, { adds: 'quality' | 'time'; value: number; note?: string }>;
 }
 
+/** One call to a node for a route, as its explanation lists it (failovers first, the one that served last). */
+export interface RouteAttempt {
+  nodeId: string;
+  modelId: string;
+  ok: boolean;
+  error?: string;
+}
+
 export interface RouteExplanation {
   routeId: string;
   at: string;
@@ -57,7 +65,7 @@ export interface RouteExplanation {
   chosen: Candidate;
   explored: boolean;
   /** Failover attempts appended by the gateway as they happen. */
-  attempts: Array<{ nodeId: string; modelId: string; ok: boolean; error?: string }>;
+  attempts: RouteAttempt[];
   /** One sentence a person can read. */
   summary: string;
   /**

@@ -1,7 +1,7 @@
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { NodeConfig } from '../config/schema.js';
 import { BrokeError, NodeError, NoRouteError } from '../errors.js';
-import type { Candidate, RouteDecision } from '../routing/types.js';
+import type { Candidate, RouteAttempt, RouteDecision } from '../routing/types.js';
 import type { NodeDriver } from '../spec/index.js';
 import { AbortLink } from './abort-link.js';
 import type { ClientLink } from './client-link.js';
@@ -227,11 +227,7 @@ async function stillUp(driver: NodeDriver, timeoutMs: number): Promise<boolean> 
 const plural = (ids: readonly string[]) => (ids.length > 1 ? 'nodes' : 'node');
 
 /** One attempt as the route's explanation lists it. */
-function attemptOf(
-  c: Candidate,
-  ok: boolean,
-  error?: string,
-): { nodeId: string; modelId: string; ok: boolean; error?: string } {
+function attemptOf(c: Candidate, ok: boolean, error?: string): RouteAttempt {
   return error === undefined
     ? { nodeId: c.nodeId, modelId: c.modelId, ok }
     : { nodeId: c.nodeId, modelId: c.modelId, ok, error };

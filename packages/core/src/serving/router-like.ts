@@ -5,7 +5,7 @@ import type { Feedback, Outcome } from '../learning/outcome.js';
 import type { QualityStat } from '../learning/quality-stat.js';
 import type { RouteQuery, RouteSummary } from '../routing/route-log.js';
 import type { FeedbackTarget } from '../routing/router.js';
-import type { RouteDecision, RouteExplanation, RouteRequest } from '../routing/types.js';
+import type { RouteAttempt, RouteDecision, RouteExplanation, RouteRequest } from '../routing/types.js';
 
 /**
  * The slice of the Router the gateway uses. Written as an interface so the gateway can be tested
@@ -33,10 +33,7 @@ export interface RouterLike {
   ): RouteExplanation | undefined | Promise<RouteExplanation | undefined>;
   /** A route another replica (or an earlier run) made, from the shared outcome log (optional). */
   recoverExplanation?(routeId: string, viewer?: string): Promise<RouteExplanation | undefined>;
-  noteAttempt(
-    routeId: string,
-    attempt: { nodeId: string; modelId: string; ok: boolean; error?: string },
-  ): void;
+  noteAttempt(routeId: string, attempt: RouteAttempt): void;
   listModels(): { virtual: string[]; concrete: ModelConfig[] };
   /** Learned statistics, for GET /v1/status's quality summary (optional for custom routers). */
   stats?(): Iterable<QualityStat>;
