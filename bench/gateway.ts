@@ -112,17 +112,34 @@ interface Started {
   child: ChildProcess;
   /** Young-generation GC pauses (ms) the process reported so far (gateways run with --trace-gc). */
   scavenges: number[];
+  /** What bench/gateway-trace.mjs printed when the process was stopped (traced processes only). */
+  trace?: Record<string, { n: number; p50: number }>;
+  /** Resolves when the process has exited. */
+  exited: Promise<void>;
 }
 
 const SCAVENGE = /Scavenge[^,]*, ([\d.]+) \/ [\d.]+ ms/;
 
 /** A helper process that prints its URL on its first stdout line. */
-async function startProcess(script: string, args: string[], nodeFlags: string[] = []): Promise<Started> {
+async function startProcess(
+  script: string,
+  args: string[],
+  nodeFlags: string[] = [],
+  env: Record<string, string> = {},
+): Promise<Started> {
   const child = spawn(process.execPath, [...nodeFlags, join(import.meta.dirname, script), ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...env },
   });
-  const scavenges: number[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
+  // One object, filled in as output arrives (the TRACE line comes at the end).
+  const started: Started = {
+    url: '',
+    child,
+    scavenges: [],
+    // 'close', not 'exit': stdout (the TRACE line) is read to its end by then.
+    exited: new Promise((resolve) => child.once('close', () => resolve())),
+  };
+  started.url = await new Promise<string>((resolve, reject) => {
     let found = false;
     child.stdout?.on('data', (d) => {
       for (const line of String(d).split('\n')) {
@@ -130,17 +147,82 @@ async function startProcess(script: string, args: string[], nodeFlags: string[] 
           found = true;
           resolve(line.trim());
         }
+        if (line.startsWith('TRACE ')) started.trace = JSON.parse(line.slice(6));
         const m = SCAVENGE.exec(line);
-        if (m) scavenges.push(Number(m[1]));
+        if (m) started.scavenges.push(Number(m[1]));
       }
     });
     child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
   });
-  return { url, child, scavenges };
+  return started;
 }
 // The gateway runs with --trace-gc: young-generation pauses are a large part of its p99.
 const startGatewayProcess = (nodes: unknown[]) =>
   startProcess('gateway-server.mjs', [JSON.stringify(nodes)], ['--trace-gc']);
+
+/** One path's legs at 16 streams (medians, ms) from the traced run, and its added TTFB there. */
+interface PathLegs {
+  name: string;
+  arrivalToDispatch: number;
+  requestTransit: number;
+  responseTransit: number;
+  headersToFirstByte: number;
+  addedTtfb: number;
+}
+
+/**
+ * Where the added TTFB at 16 streams goes, bare proxy against gateway: both (and the stub) run
+ * with bench/gateway-trace.mjs, which stamps each leg with a clock the processes share. A run
+ * of its own, after the untraced ones: the stamps cost a little, so its totals are not the
+ * table's.
+ */
+async function tracePath(): Promise<PathLegs[]> {
+  const traced = ['--import', join(import.meta.dirname, 'gateway-trace.mjs')];
+  const node = await startProcess('gateway-stub.mjs', ['20', '8'], traced, {
+    BENCH_TRACE_ROLE: 'node',
+  });
+  const proxy = await startProcess('gateway-floor.mjs', [node.url, 'stub'], traced, {
+    BENCH_TRACE_ROLE: 'proxy',
+    BENCH_TRACE_NAME: 'floor',
+  });
+  const gw = await startProcess(
+    'gateway-server.mjs',
+    [
+      JSON.stringify([
+        { id: 'stub', url: node.url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
+      ]),
+    ],
+    traced,
+    { BENCH_TRACE_ROLE: 'proxy', BENCH_TRACE_NAME: 'gateway' },
+  );
+  const ttfb: Record<string, number[]> = { direct: [], floor: [], gateway: [] };
+  try {
+    const paths = [
+      { name: 'direct', url: node.url, model: 'stub' },
+      { name: 'floor', url: proxy.url, model: 'stub' },
+      { name: 'gateway', url: gw.url, model: 'broke-auto' },
+    ];
+    for (const p of paths) await load(p.url, p.model, 16, 200, 8); // warm
+    for (let round = 0; round < (quick ? 1 : 3); round++)
+      for (const p of paths)
+        ttfb[p.name]?.push(
+          ...(await load(p.url, p.model, 16, quick ? 320 : 1600, 8)).samples.map((x) => x.ttfb),
+        );
+  } finally {
+    for (const p of [proxy, gw, node]) p.child.kill('SIGTERM');
+    await Promise.all([proxy.exited, gw.exited, node.exited]);
+  }
+  const direct = pct(ttfb.direct ?? [], 50);
+  const legsOf = (name: string, p: Started): PathLegs => ({
+    name,
+    arrivalToDispatch: p.trace?.arrivalToDispatch?.p50 ?? Number.NaN,
+    requestTransit: node.trace?.[`requestTransit:${name}`]?.p50 ?? Number.NaN,
+    responseTransit: p.trace?.responseTransit?.p50 ?? Number.NaN,
+    headersToFirstByte: p.trace?.headersToFirstByte?.p50 ?? Number.NaN,
+    addedTtfb: pct(ttfb[name] ?? [], 50) - direct,
+  });
+  return [legsOf('floor', proxy), legsOf('gateway', gw)];
+}
 
 interface Stats {
   ttfb50: number;
@@ -467,6 +549,8 @@ try {
   stubZero.child.kill('SIGTERM');
 }
 
+const legs = await tracePath();
+
 if (withMlx) {
   const node = await startMlxNode({ model: 'tiny' });
   const mlxGw = await startGatewayProcess([
@@ -512,6 +596,21 @@ function relativeTargets(): string[] {
     '| --- | ---: | ---: | --- |',
     `| CPU per request at full load, gateway ÷ bare proxy (median of ${cpuRatios.length} interleaved rounds) | 2× | ${f(cpuRatio)}× (${cpuGatewayUs.toFixed(0)} / ${cpuFloorUs.toFixed(0)} µs${spread}) | ${verdict(cpuRatio, 2)} |`,
     `| added TTFB p50 at 16 streams, gateway ÷ floor | 1.5× | ${f(added / floor)}× (${f(added)} / ${f(floor)} ms) | ${verdict(added / floor, 1.5)} |`,
+  ];
+}
+
+/** The traced run's table: each leg's median at 16 streams, bare proxy and gateway side by side. */
+function legLines(): string[] {
+  const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
+  return [
+    "Where the added TTFB at 16 streams goes (stub 20 ms; a separate run with bench/gateway-trace.mjs in the stub, the bare proxy and the gateway, which stamps each leg with a clock the processes share; medians in ms; the transits include waiting for the receiving process's event loop):",
+    '',
+    '| path | arrival → upstream dispatch | dispatch → node has the request | node answers → proxy has its headers | headers → first byte out | added TTFB p50 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    ...legs.map(
+      (l) =>
+        `| ${l.name === 'floor' ? 'bare proxy' : 'gateway'} | ${ms(l.arrivalToDispatch)} | ${ms(l.requestTransit)} | ${ms(l.responseTransit)} | ${ms(l.headersToFirstByte)} | ${ms(l.addedTtfb)} |`,
+    ),
   ];
 }
 
@@ -567,6 +666,8 @@ const lines = [
     )
     .join('; ')}.`,
   '',
+  ...legLines(),
+  '',
   `Gateway RSS at 128 concurrent streams: ${rows
     .filter((r) => r.rssMb !== undefined)
     .map((r) => `${r.target}: **${r.rssMb?.toFixed(0)} MiB**`)
@@ -581,10 +682,14 @@ const lines = [
   'token (to keep failover possible), so for mlx compare totals, not TTFB; at 16+ streams the mlx rows',
   'mostly show mlx_lm.server queueing (it stalls under many direct connections), not gateway cost.',
   "The gateway's upstream client is undici's Pool (drivers/upstream-post.ts). Since 7.28 undici waits one",
-  'event-loop turn before it reuses an idle keep-alive connection (its fix for GHSA-35p6-xmwp-9g52); under',
-  'load that turn is a large part of the added TTFB at 16 streams (timed inside the gateway on 2026-11-30:',
-  "~0.5 ms from dispatch to the request being written, ~0.05 ms with 7.27.2). node:http's client has no such",
-  'wait but cost ~40% more gateway CPU per request at full load in interleaved rounds, so the gateway keeps undici.',
+  'event-loop turn before it reuses an idle keep-alive connection (its fix for GHSA-35p6-xmwp-9g52): under',
+  'load that turn is most of the "dispatch → node has the request" leg above, where the bare proxy',
+  "(node:http's client) writes at once (timed inside the gateway on 2026-11-30: ~0.5 ms from dispatch to the",
+  "request being written, ~0.05 ms with undici 7.27.2). node:http's client cost ~40% more gateway CPU per",
+  'request at full load in interleaved rounds, so the gateway keeps undici. The "node answers → proxy has',
+  'its headers" leg is mostly waiting for the proxy\'s event loop: the answers arrive in bursts (the stub\'s',
+  'timers fire together) and each is read after the work already queued, so it grows with the work per',
+  'request (the CPU figures above).',
   '',
 ];
 writeFileSync(join(import.meta.dirname, 'results/gateway.md'), lines.join('\n'));

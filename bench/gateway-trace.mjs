@@ -1,0 +1,94 @@
+// Where a proxy's added latency goes: a preload (`node --import`) for the bench's stub, bare proxy
+// and gateway processes, timing each request's legs with one clock all processes share
+// (CLOCK_MONOTONIC via process.hrtime). BENCH_TRACE_ROLE=proxy in the bare proxy and the gateway,
+// =node in the stub. On SIGTERM the process prints one `TRACE {json}` line of medians on stdout.
+//
+// proxy: arrival (request headers parsed) → upstream dispatch → [the node parses the request] →
+//        [the node writes its answer] → the proxy has the answer's headers → first byte to the client.
+// The node's side stamps two instants into headers (x-bench-t out, x-bench-t2 back) so the two
+// transits are measured across processes, not guessed.
+import { AsyncLocalStorage } from 'node:async_hooks';
+import dc from 'node:diagnostics_channel';
+import http from 'node:http';
+
+const role = process.env.BENCH_TRACE_ROLE;
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+/** Per leg: samples in ms. */
+const legs = new Map();
+const add = (leg, ms) => {
+  const xs = legs.get(leg);
+  if (xs) xs.push(ms);
+  else legs.set(leg, [ms]);
+};
+
+if (role === 'node') {
+  dc.subscribe('http.server.request.start', ({ request, response }) => {
+    const sent = Number(request.headers['x-bench-t']);
+    if (sent > 0) add(`requestTransit:${request.headers['x-bench-from']}`, now() - sent);
+    const writeHead = response.writeHead;
+    response.writeHead = function (status, headers) {
+      return writeHead.call(this, status, { ...headers, 'x-bench-t2': String(now()) });
+    };
+  });
+} else if (role === 'proxy') {
+  const from = process.env.BENCH_TRACE_NAME ?? 'proxy';
+  const als = new AsyncLocalStorage();
+  const answered = (r, stamp) => {
+    r.headers = now();
+    const t2 = Number(stamp);
+    if (t2 > 0) add('responseTransit', r.headers - t2);
+  };
+  dc.subscribe('http.server.request.start', ({ request, response }) => {
+    if (request.method !== 'POST') return;
+    const r = { arrival: now() };
+    response.benchTrace = r;
+    als.enterWith(r);
+  });
+  // The gateway's upstream client (undici).
+  dc.subscribe('undici:request:create', ({ request }) => {
+    const r = als.getStore();
+    if (!r) return;
+    r.dispatch = now();
+    request.benchTrace = r;
+    request.addHeader('x-bench-t', String(r.dispatch));
+    request.addHeader('x-bench-from', from);
+  });
+  dc.subscribe('undici:request:headers', ({ request, response }) => {
+    const r = request.benchTrace;
+    if (!r) return;
+    const h = response.headers;
+    for (let i = 0; i < h.length; i += 2) if (String(h[i]) === 'x-bench-t2') answered(r, String(h[i + 1]));
+  });
+  // The bare proxy's upstream client (node:http).
+  const request = http.request;
+  http.request = (options, callback) => {
+    const r = als.getStore();
+    if (!r) return request(options, callback);
+    r.dispatch = now();
+    options.headers = { ...options.headers, 'x-bench-t': String(r.dispatch), 'x-bench-from': from };
+    const req = request(options, callback);
+    req.prependListener('response', (res) => answered(r, res.headers['x-bench-t2']));
+    return req;
+  };
+  for (const method of ['writeHead', 'write', 'end']) {
+    const original = http.ServerResponse.prototype[method];
+    http.ServerResponse.prototype[method] = function (...args) {
+      const r = this.benchTrace;
+      if (r && r.out === undefined) {
+        r.out = now();
+        if (r.dispatch !== undefined) add('arrivalToDispatch', r.dispatch - r.arrival);
+        if (r.headers !== undefined) add('headersToFirstByte', r.out - r.headers);
+      }
+      return original.apply(this, args);
+    };
+  }
+}
+
+process.prependListener('SIGTERM', () => {
+  const out = {};
+  for (const [leg, xs] of legs) {
+    xs.sort((a, b) => a - b);
+    out[leg] = { n: xs.length, p50: xs[Math.floor(xs.length / 2)] };
+  }
+  process.stdout.write(`TRACE ${JSON.stringify(out)}\n`);
+});
