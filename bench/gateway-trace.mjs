@@ -3,8 +3,9 @@
 // (CLOCK_MONOTONIC via process.hrtime). BENCH_TRACE_ROLE=proxy in the bare proxy and the gateway,
 // =node in the stub. On SIGTERM the process prints one `TRACE {json}` line of medians on stdout.
 //
-// proxy: arrival (request headers parsed) → upstream dispatch → [the node parses the request] →
-//        [the node writes its answer] → the proxy has the answer's headers → first byte to the client.
+// client → proxy: [the proxy parses the request] arrival → upstream dispatch → [the node parses
+// the request] … [the node writes its answer] → the proxy has the answer's headers → first byte
+// out → [the client reads it]. The bench client stamps x-bench-c and times the leg back itself.
 // The node's side stamps two instants into headers (x-bench-t out, x-bench-t2 back) so the two
 // transits are measured across processes, not guessed.
 import { AsyncLocalStorage } from 'node:async_hooks';
@@ -25,6 +26,9 @@ if (role === 'node') {
   dc.subscribe('http.server.request.start', ({ request, response }) => {
     const sent = Number(request.headers['x-bench-t']);
     if (sent > 0) add(`requestTransit:${request.headers['x-bench-from']}`, now() - sent);
+    // A request straight from the bench client: its leg in.
+    const fromClient = Number(request.headers['x-bench-c']);
+    if (fromClient > 0 && !(sent > 0)) add('clientToArrival', now() - fromClient);
     const writeHead = response.writeHead;
     response.writeHead = function (status, headers) {
       return writeHead.call(this, status, { ...headers, 'x-bench-t2': String(now()) });
@@ -41,6 +45,8 @@ if (role === 'node') {
   dc.subscribe('http.server.request.start', ({ request, response }) => {
     if (request.method !== 'POST') return;
     const r = { arrival: now() };
+    const fromClient = Number(request.headers['x-bench-c']);
+    if (fromClient > 0) add('clientToArrival', r.arrival - fromClient);
     response.benchTrace = r;
     als.enterWith(r);
   });
@@ -76,6 +82,9 @@ if (role === 'node') {
       const r = this.benchTrace;
       if (r && r.out === undefined) {
         r.out = now();
+        // The first byte's instant goes to the client, which times the leg back.
+        if (method === 'writeHead' && args[1] && typeof args[1] === 'object' && !Array.isArray(args[1]))
+          args[1] = { ...args[1], 'x-bench-t3': String(r.out) };
         if (r.dispatch !== undefined) add('arrivalToDispatch', r.dispatch - r.arrival);
         if (r.headers !== undefined) add('headersToFirstByte', r.out - r.headers);
       }

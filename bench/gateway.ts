@@ -14,6 +14,9 @@
  * Only what /metrics costs (issue 18): two gateways over one no-delay stub, one with metrics off,
  * one with metrics on and scraped every second, loaded in interleaved rounds; CPU per request and
  * req/s of each. Writes bench/results/gateway-metrics.md.
+ *
+ *   npx tsx bench/gateway.ts --legs [--quick]
+ * Only where the added TTFB at 16 streams goes (the traced run, see tracePath); prints its table.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -25,6 +28,7 @@ import { startMlxNode } from '../testbed/index.js';
 
 const quick = process.argv.includes('--quick');
 const metricsOnly = process.argv.includes('--metrics');
+const legsOnly = process.argv.includes('--legs');
 const withMlx = !process.argv.includes('--no-mlx');
 const LEVELS = [1, 16, 128];
 
@@ -32,12 +36,17 @@ interface Sample {
   ttfb: number;
   total: number;
   ok: boolean;
+  /** Traced runs: from the server's first write (its x-bench-t3 or x-bench-t2 stamp) to the first byte here, ms. */
+  back?: number;
 }
+
+/** The clock bench/gateway-trace.mjs stamps with (CLOCK_MONOTONIC, shared by the processes). */
+const monoMs = () => Number(process.hrtime.bigint()) / 1e6;
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
 
 /** One streaming request over keep-alive node:http, timing first body byte and end. */
-function once(base: string, model: string, maxTokens: number): Promise<Sample> {
+function once(base: string, model: string, maxTokens: number, trace = false): Promise<Sample> {
   const body = JSON.stringify({
     model,
     stream: true,
@@ -54,14 +63,29 @@ function once(base: string, model: string, maxTokens: number): Promise<Sample> {
         path: url.pathname,
         method: 'POST',
         agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...(trace ? { 'x-bench-c': String(monoMs()) } : {}),
+        },
       },
       (res) => {
         let ttfb = 0;
+        let back: number | undefined;
         res.on('data', () => {
-          if (!ttfb) ttfb = performance.now() - t0;
+          if (ttfb) return;
+          ttfb = performance.now() - t0;
+          const stamp = Number(res.headers['x-bench-t3'] ?? res.headers['x-bench-t2']);
+          if (trace && stamp > 0) back = monoMs() - stamp;
         });
-        res.on('end', () => resolve({ ttfb, total: performance.now() - t0, ok: res.statusCode === 200 }));
+        res.on('end', () =>
+          resolve({
+            ttfb,
+            total: performance.now() - t0,
+            ok: res.statusCode === 200,
+            ...(back !== undefined ? { back } : {}),
+          }),
+        );
         res.on('error', () => resolve({ ttfb, total: performance.now() - t0, ok: false }));
         res.on('aborted', () => resolve({ ttfb, total: performance.now() - t0, ok: false }));
       },
@@ -74,7 +98,14 @@ function once(base: string, model: string, maxTokens: number): Promise<Sample> {
 }
 
 /** `concurrency` workers issuing `total` requests in all. */
-async function load(base: string, model: string, concurrency: number, total: number, maxTokens: number) {
+async function load(
+  base: string,
+  model: string,
+  concurrency: number,
+  total: number,
+  maxTokens: number,
+  trace = false,
+) {
   const samples: Sample[] = [];
   let next = 0;
   const t0 = performance.now();
@@ -82,7 +113,7 @@ async function load(base: string, model: string, concurrency: number, total: num
     Array.from({ length: concurrency }, async () => {
       while (next < total) {
         next++;
-        samples.push(await once(base, model, maxTokens));
+        samples.push(await once(base, model, maxTokens, trace));
       }
     }),
   );
@@ -163,10 +194,12 @@ const startGatewayProcess = (nodes: unknown[]) =>
 /** One path's legs at 16 streams (medians, ms) from the traced run, and its added TTFB there. */
 interface PathLegs {
   name: string;
+  clientToArrival: number;
   arrivalToDispatch: number;
   requestTransit: number;
   responseTransit: number;
   headersToFirstByte: number;
+  firstByteToClient: number;
   addedTtfb: number;
 }
 
@@ -195,7 +228,7 @@ async function tracePath(): Promise<PathLegs[]> {
     traced,
     { BENCH_TRACE_ROLE: 'proxy', BENCH_TRACE_NAME: 'gateway' },
   );
-  const ttfb: Record<string, number[]> = { direct: [], floor: [], gateway: [] };
+  const samples: Record<string, Sample[]> = { direct: [], floor: [], gateway: [] };
   try {
     const paths = [
       { name: 'direct', url: node.url, model: 'stub' },
@@ -205,23 +238,43 @@ async function tracePath(): Promise<PathLegs[]> {
     for (const p of paths) await load(p.url, p.model, 16, 200, 8); // warm
     for (let round = 0; round < (quick ? 1 : 3); round++)
       for (const p of paths)
-        ttfb[p.name]?.push(
-          ...(await load(p.url, p.model, 16, quick ? 320 : 1600, 8)).samples.map((x) => x.ttfb),
-        );
+        samples[p.name]?.push(...(await load(p.url, p.model, 16, quick ? 320 : 1600, 8, true)).samples);
   } finally {
     for (const p of [proxy, gw, node]) p.child.kill('SIGTERM');
     await Promise.all([proxy.exited, gw.exited, node.exited]);
   }
-  const direct = pct(ttfb.direct ?? [], 50);
+  const ttfb = (name: string) =>
+    pct(
+      (samples[name] ?? []).map((x) => x.ttfb),
+      50,
+    );
+  const back = (name: string) =>
+    pct(
+      (samples[name] ?? []).flatMap((x) => (x.back === undefined ? [] : [x.back])),
+      50,
+    );
+  const direct = ttfb('direct');
   const legsOf = (name: string, p: Started): PathLegs => ({
     name,
+    clientToArrival: p.trace?.clientToArrival?.p50 ?? Number.NaN,
     arrivalToDispatch: p.trace?.arrivalToDispatch?.p50 ?? Number.NaN,
     requestTransit: node.trace?.[`requestTransit:${name}`]?.p50 ?? Number.NaN,
     responseTransit: p.trace?.responseTransit?.p50 ?? Number.NaN,
     headersToFirstByte: p.trace?.headersToFirstByte?.p50 ?? Number.NaN,
-    addedTtfb: pct(ttfb[name] ?? [], 50) - direct,
+    firstByteToClient: back(name),
+    addedTtfb: ttfb(name) - direct,
   });
-  return [legsOf('floor', proxy), legsOf('gateway', gw)];
+  const straight: PathLegs = {
+    name: 'direct',
+    clientToArrival: node.trace?.clientToArrival?.p50 ?? Number.NaN,
+    arrivalToDispatch: Number.NaN,
+    requestTransit: Number.NaN,
+    responseTransit: Number.NaN,
+    headersToFirstByte: Number.NaN,
+    firstByteToClient: back('direct'),
+    addedTtfb: 0,
+  };
+  return [straight, legsOf('floor', proxy), legsOf('gateway', gw)];
 }
 
 interface Stats {
@@ -467,6 +520,11 @@ if (metricsOnly) {
   await metricsCost();
   process.exit(0);
 }
+if (legsOnly) {
+  console.log(legLines(await tracePath()).join('\n'));
+  agent.destroy();
+  process.exit(0);
+}
 
 const loadAtStart = os.loadavg();
 const stub = await startProcess('gateway-stub.mjs', ['20', '8']);
@@ -600,16 +658,16 @@ function relativeTargets(): string[] {
 }
 
 /** The traced run's table: each leg's median at 16 streams, bare proxy and gateway side by side. */
-function legLines(): string[] {
+function legLines(legs: PathLegs[]): string[] {
   const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
   return [
-    "Where the added TTFB at 16 streams goes (stub 20 ms; a separate run with bench/gateway-trace.mjs in the stub, the bare proxy and the gateway, which stamps each leg with a clock the processes share; medians in ms; the transits include waiting for the receiving process's event loop):",
+    "Where the added TTFB at 16 streams goes (stub 20 ms; a separate run with bench/gateway-trace.mjs in the stub, the bare proxy and the gateway, which stamps each leg with a clock the processes share; medians in ms, so the legs add up to about the total, not exactly; the transits include waiting for the receiving process's event loop):",
     '',
-    '| path | arrival → upstream dispatch | dispatch → node has the request | node answers → proxy has its headers | headers → first byte out | added TTFB p50 |',
-    '| --- | ---: | ---: | ---: | ---: | ---: |',
+    '| path | client → server has the request | arrival → upstream dispatch | dispatch → node has the request | node answers → proxy has its headers | headers → first byte out | first byte → client has it | added TTFB p50 |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...legs.map(
       (l) =>
-        `| ${l.name === 'floor' ? 'bare proxy' : 'gateway'} | ${ms(l.arrivalToDispatch)} | ${ms(l.requestTransit)} | ${ms(l.responseTransit)} | ${ms(l.headersToFirstByte)} | ${ms(l.addedTtfb)} |`,
+        `| ${{ direct: 'direct (client ↔ stub)', floor: 'bare proxy', gateway: 'gateway' }[l.name] ?? l.name} | ${ms(l.clientToArrival)} | ${ms(l.arrivalToDispatch)} | ${ms(l.requestTransit)} | ${ms(l.responseTransit)} | ${ms(l.headersToFirstByte)} | ${ms(l.firstByteToClient)} | ${ms(l.addedTtfb)} |`,
     ),
   ];
 }
@@ -666,7 +724,7 @@ const lines = [
     )
     .join('; ')}.`,
   '',
-  ...legLines(),
+  ...legLines(legs),
   '',
   `Gateway RSS at 128 concurrent streams: ${rows
     .filter((r) => r.rssMb !== undefined)
@@ -687,7 +745,7 @@ const lines = [
   "(node:http's client) writes at once (timed inside the gateway on 2026-11-30: ~0.5 ms from dispatch to the",
   "request being written, ~0.05 ms with undici 7.27.2). node:http's client cost ~40% more gateway CPU per",
   'request at full load in interleaved rounds, so the gateway keeps undici. The "node answers → proxy has',
-  'its headers" leg is mostly waiting for the proxy\'s event loop: the answers arrive in bursts (the stub\'s',
+  "its headers\" leg is mostly waiting for the proxy's event loop: the answers arrive in bursts (the stub's",
   'timers fire together) and each is read after the work already queued, so it grows with the work per',
   'request (the CPU figures above).',
   '',
