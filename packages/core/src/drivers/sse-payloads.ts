@@ -5,6 +5,12 @@ import { type BodyReader, safeJson, type UpstreamResponse } from './upstream-pos
 const HIGH_WATER = 32;
 /** A choice that finished: `"finish_reason": "stop"` (not null). */
 const FINISHED = /"finish_reason"\s*:\s*"/;
+/**
+ * An `"error"` anywhere in a payload (then it is parsed). A regex, not `includes`: V8 searches a
+ * plain literal starting with `"` by stopping at every quote of the payload, ~4× slower; the
+ * character class keeps this from being taken as a plain literal.
+ */
+const ERROR_KEY = /"erro[r]"/;
 
 /**
  * Splits an SSE body into `data:` payloads (multi-line data joined with '\n', comments and other
@@ -133,7 +139,7 @@ export class SsePayloads implements AsyncIterableIterator<string[]>, BodyReader 
             this.settle();
             return [];
           }
-          if (data.includes('"error"')) {
+          if (ERROR_KEY.test(data)) {
             const parsed = safeJson(data) as { error?: unknown } | undefined;
             if (parsed?.error) {
               this.fail(new APIError(undefined, parsed.error as object, undefined, this.res.headers), batch);

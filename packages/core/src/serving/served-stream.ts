@@ -19,6 +19,12 @@ export interface FirstResult {
 
 /** A usage object (not `"usage": null`) in a raw payload: that chunk is parsed. */
 const USAGE_OBJECT = /"usage"\s*:\s*\{/;
+/**
+ * A tool call's key. Payload checks are regexes, not `includes`: V8 runs a plain literal (either
+ * way) as a substring search that stops at every `"` of the chunk, ~4× slower per payload than a
+ * compiled regex; the character class keeps this one from being taken as a plain literal.
+ */
+const TOOL_CALLS = /"tool_call[s]"/;
 /** Non-empty text content in a raw payload (counts as a token when the node reports no usage). */
 const CONTENT_TEXT = /"content"\s*:\s*"[^"]/;
 const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
@@ -104,12 +110,11 @@ export class ServedStream {
           // Python servers may write NaN / Infinity (not JSON): made null before anything reads it.
           const payload = mayHaveNonFinite(raw) ? withFiniteNumbers(raw) : raw;
           lastPayload = payload;
-          // Cheap substring checks first: most payloads carry no usage and some choices.
-          if (payload.includes('"usage"') && USAGE_OBJECT.test(payload)) {
+          if (USAGE_OBJECT.test(payload)) {
             emit(JSON.parse(payload) as ChatChunk);
             continue;
           }
-          const hasOutput = CONTENT_TEXT.test(payload) || payload.includes('"tool_calls"');
+          const hasOutput = CONTENT_TEXT.test(payload) || TOOL_CALLS.test(payload);
           if (hasOutput) chunks += 1;
           if (answer) answer.push(chunkText(payload));
           // A payload with output has choices: only the others can be an empty-choices chunk.

@@ -95,6 +95,21 @@ describe('streaming', () => {
     expect(chunks.at(-1)?.usage).toMatchObject({ completion_tokens: 3 });
   });
 
+  it('counts tool-call chunks in the synthesised usage, like content chunks', async () => {
+    const { app: gw, drivers } = app();
+    must(drivers.get('a')).mode = { kind: 'ok', usage: false, chunks: ['{"q":', '"x"}'], toolCalls: true };
+    const res = await gw.request('/v1/chat/completions', {
+      method: 'POST',
+      headers: json,
+      body: chatBody({ stream: true, stream_options: { include_usage: true } }),
+    });
+    const chunks = sseData(await res.text())
+      .slice(0, -1)
+      .map((d) => JSON.parse(d));
+    expect(chunks[0]?.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments).toBe('{"q":');
+    expect(chunks.at(-1)?.usage).toMatchObject({ completion_tokens: 2 });
+  });
+
   it('ends with an error event when the node fails after output started (no failover)', async () => {
     const { app: gw, drivers, router } = app();
     must(drivers.get('a')).mode = { kind: 'failMid', after: 2 };

@@ -121,7 +121,15 @@ export class StubRouter implements RouterLike {
 }
 
 export type StubMode =
-  | { kind: 'ok'; chunks?: string[]; delayMs?: number; firstDelayMs?: number; usage?: boolean }
+  | {
+      kind: 'ok';
+      chunks?: string[];
+      delayMs?: number;
+      firstDelayMs?: number;
+      usage?: boolean;
+      /** Each chunk's text as a tool call's arguments instead of content. */
+      toolCalls?: boolean;
+    }
   | { kind: 'fail'; error?: unknown }
   | { kind: 'failMid'; after: number }
   | { kind: 'hang' };
@@ -197,7 +205,11 @@ export class StubDriver implements NodeDriver {
       if (m.kind === 'failMid' && i === m.after) throw new Error('socket hang up');
       if (m.kind === 'ok' && m.delayMs && i > 0) await sleep(m.delayMs, options.signal);
       if (options.signal?.aborted) throw new Error('aborted');
-      yield chunk(String(req.model), { content: text }, null);
+      const delta =
+        m.kind === 'ok' && m.toolCalls
+          ? { tool_calls: [{ index: 0, type: 'function' as const, function: { arguments: text } }] }
+          : { content: text };
+      yield chunk(String(req.model), delta, null);
       i++;
     }
     yield chunk(String(req.model), {}, 'stop');
@@ -221,7 +233,11 @@ export class StubDriver implements NodeDriver {
   }
 }
 
-function chunk(model: string, delta: { content?: string }, finish: 'stop' | null): ChatChunk {
+function chunk(
+  model: string,
+  delta: ChatChunk['choices'][number]['delta'],
+  finish: 'stop' | null,
+): ChatChunk {
   return {
     id: 'chunk-1',
     object: 'chat.completion.chunk',
