@@ -4,6 +4,18 @@ import { chatBody, must, readJson, setup, sseData } from './helpers.js';
 
 const json = { 'content-type': 'application/json' };
 
+/** A streamed answer asked with include_usage, its chunks parsed ([DONE] left out). */
+async function streamWithUsage(gw: ReturnType<typeof app>['app']) {
+  const res = await gw.request('/v1/chat/completions', {
+    method: 'POST',
+    headers: json,
+    body: chatBody({ stream: true, stream_options: { include_usage: true } }),
+  });
+  return sseData(await res.text())
+    .slice(0, -1)
+    .map((d) => JSON.parse(d));
+}
+
 function app(overrides = {}) {
   const s = setup(overrides);
   return {
@@ -70,42 +82,21 @@ describe('streaming', () => {
     // upstream is always asked for usage (the router learns from it)
     expect(drivers.get('a')?.requests[0]?.stream_options).toEqual({ include_usage: true });
 
-    const res2 = await gw.request('/v1/chat/completions', {
-      method: 'POST',
-      headers: json,
-      body: chatBody({ stream: true, stream_options: { include_usage: true } }),
-    });
-    const chunks2 = sseData(await res2.text())
-      .slice(0, -1)
-      .map((d) => JSON.parse(d));
+    const chunks2 = await streamWithUsage(gw);
     expect(chunks2.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 2 } });
   });
 
   it('synthesises a usage chunk when the node ignores include_usage', async () => {
     const { app: gw, drivers } = app();
     must(drivers.get('a')).mode = { kind: 'ok', usage: false, chunks: ['x', 'y', 'z'] };
-    const res = await gw.request('/v1/chat/completions', {
-      method: 'POST',
-      headers: json,
-      body: chatBody({ stream: true, stream_options: { include_usage: true } }),
-    });
-    const chunks = sseData(await res.text())
-      .slice(0, -1)
-      .map((d) => JSON.parse(d));
+    const chunks = await streamWithUsage(gw);
     expect(chunks.at(-1)?.usage).toMatchObject({ completion_tokens: 3 });
   });
 
   it('counts tool-call chunks in the synthesised usage, like content chunks', async () => {
     const { app: gw, drivers } = app();
     must(drivers.get('a')).mode = { kind: 'ok', usage: false, chunks: ['{"q":', '"x"}'], toolCalls: true };
-    const res = await gw.request('/v1/chat/completions', {
-      method: 'POST',
-      headers: json,
-      body: chatBody({ stream: true, stream_options: { include_usage: true } }),
-    });
-    const chunks = sseData(await res.text())
-      .slice(0, -1)
-      .map((d) => JSON.parse(d));
+    const chunks = await streamWithUsage(gw);
     expect(chunks[0]?.choices[0]?.delta?.tool_calls?.[0]?.function?.arguments).toBe('{"q":');
     expect(chunks.at(-1)?.usage).toMatchObject({ completion_tokens: 2 });
   });
