@@ -6,8 +6,8 @@
 // client → proxy: [the proxy parses the request] arrival → upstream dispatch → [the node parses
 // the request] … [the node writes its answer] → the proxy has the answer's headers → first byte
 // out → [the client reads it]. The bench client stamps x-bench-c and times the leg back itself.
-// The node's side stamps two instants into headers (x-bench-t out, x-bench-t2 back) so the two
-// transits are measured across processes, not guessed.
+// The proxy stamps its dispatch into x-bench-t and the node its answer into x-bench-t2, so the two
+// transits between them are measured across processes, not guessed.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import dc from 'node:diagnostics_channel';
 import http from 'node:http';
