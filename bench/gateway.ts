@@ -187,6 +187,10 @@ async function startProcess(
   });
   return started;
 }
+/** The gateway's node list for one stub (served as `stub`, routed as `stub-model`). */
+const stubNodesFor = (url: string) => [
+  { id: 'stub', url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
+];
 // The gateway runs with --trace-gc: young-generation pauses are a large part of its p99.
 const startGatewayProcess = (nodes: unknown[]) =>
   startProcess('gateway-server.mjs', [JSON.stringify(nodes)], ['--trace-gc']);
@@ -218,16 +222,10 @@ async function tracePath(): Promise<PathLegs[]> {
     BENCH_TRACE_ROLE: 'proxy',
     BENCH_TRACE_NAME: 'floor',
   });
-  const gw = await startProcess(
-    'gateway-server.mjs',
-    [
-      JSON.stringify([
-        { id: 'stub', url: node.url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
-      ]),
-    ],
-    traced,
-    { BENCH_TRACE_ROLE: 'proxy', BENCH_TRACE_NAME: 'gateway' },
-  );
+  const gw = await startProcess('gateway-server.mjs', [JSON.stringify(stubNodesFor(node.url))], traced, {
+    BENCH_TRACE_ROLE: 'proxy',
+    BENCH_TRACE_NAME: 'gateway',
+  });
   const samples: Record<string, Sample[]> = { direct: [], floor: [], gateway: [] };
   try {
     const paths = [
@@ -264,15 +262,13 @@ async function tracePath(): Promise<PathLegs[]> {
     firstByteToClient: back(name),
     addedTtfb: ttfb(name) - direct,
   });
+  // Straight to the stub: only the client's two legs exist.
   const straight: PathLegs = {
-    name: 'direct',
-    clientToArrival: node.trace?.clientToArrival?.p50 ?? Number.NaN,
+    ...legsOf('direct', node),
     arrivalToDispatch: Number.NaN,
     requestTransit: Number.NaN,
     responseTransit: Number.NaN,
     headersToFirstByte: Number.NaN,
-    firstByteToClient: back('direct'),
-    addedTtfb: 0,
   };
   return [straight, legsOf('floor', proxy), legsOf('gateway', gw)];
 }
@@ -413,9 +409,7 @@ async function driverOnly(url: string, concurrency: number, total: number, raw: 
 async function metricsCost(): Promise<void> {
   const started = os.loadavg();
   const stub = await startProcess('gateway-stub.mjs', ['0', '8']);
-  const nodes = [
-    { id: 'stub', url: stub.url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
-  ];
+  const nodes = stubNodesFor(stub.url);
   const off = await startProcess('gateway-server.mjs', [
     JSON.stringify(nodes),
     JSON.stringify({ metrics: false }),
@@ -530,10 +524,7 @@ const loadAtStart = os.loadavg();
 const stub = await startProcess('gateway-stub.mjs', ['20', '8']);
 const stubZero = await startProcess('gateway-stub.mjs', ['0', '8']);
 const floor = await startProcess('gateway-floor.mjs', [stub.url, 'stub']);
-const stubNodes = [
-  { id: 'stub', url: stub.url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
-];
-const stubGw = await startGatewayProcess(stubNodes);
+const stubGw = await startGatewayProcess(stubNodesFor(stub.url));
 const rows: Row[] = [];
 const driverRows: Array<{ c: number; sdk: { p50: number; p99: number }; raw: { p50: number; p99: number } }> =
   [];

@@ -5,11 +5,7 @@ import { type BodyReader, safeJson, type UpstreamResponse } from './upstream-pos
 const HIGH_WATER = 32;
 /** A choice that finished: `"finish_reason": "stop"` (not null). */
 const FINISHED = /"finish_reason"\s*:\s*"/;
-/**
- * An `"error"` anywhere in a payload (then it is parsed). A regex, not `includes`: V8 searches a
- * plain literal starting with `"` by stopping at every quote of the payload, ~4× slower; the
- * character class keeps this from being taken as a plain literal.
- */
+/** An `"error"` anywhere in a payload (then it is parsed); a regex for speed, see served-stream's TOOL_CALLS. */
 const ERROR_KEY = /"erro[r]"/;
 
 /**
