@@ -3,7 +3,6 @@
 // the outcome recorded when the answer ends. No failover, relay checks, metrics or hono. What this
 // adds over the floor is the routing's own cost; what the gateway adds over this is its serving
 // path. argv[2]: upstream base URL; argv[3]: the model name the upstream expects. Prints the URL.
-import http from 'node:http';
 import {
   BrokeConfigSchema,
   ClusterState,
@@ -12,6 +11,7 @@ import {
   Router,
   requestAgentContext,
 } from '@broke/core';
+import { startFloor } from './gateway-floor.mjs';
 
 const target = new URL(process.argv[2]);
 const model = process.argv[3] ?? 'stub';
@@ -30,42 +30,18 @@ const config = BrokeConfigSchema.parse({
   store: { kind: 'memory' },
 });
 const router = new Router({ config, cluster: new ClusterState(config.nodes) });
-const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
-const server = http.createServer((req, res) => {
-  const parts = [];
-  req.on('data', (d) => parts.push(d));
-  req.on('end', () => {
-    const t0 = performance.now();
-    const parsed = parseChatBody(parseJsonBody(Buffer.concat(parts).toString()));
-    const ctx = requestAgentContext(parsed, { get: (name) => req.headers[name] ?? null }, {});
-    const decision = router.route({ messages: parsed.messages, model: parsed.model, requires: [] }, ctx);
-    const body = JSON.stringify({ ...parsed, model });
-    const up = http.request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: req.url,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (upRes) => {
-        res.writeHead(upRes.statusCode ?? 502, {
-          'content-type': upRes.headers['content-type'] ?? 'text/plain',
-          'x-broke-route-id': decision.routeId,
-        });
-        upRes.pipe(res);
-        upRes.on('end', () => {
-          const ms = performance.now() - t0;
-          router
-            .recordOutcome(decision.routeId, { success: true, latencyMs: ms, ttftMs: ms })
-            .catch(() => {});
-        });
-      },
-    );
-    up.on('error', () => res.destroy());
-    up.end(body);
-  });
+
+startFloor(target, model, (text, headers) => {
+  const t0 = performance.now();
+  const body = parseChatBody(parseJsonBody(text));
+  const ctx = requestAgentContext(body, { get: (name) => headers[name] ?? null }, {});
+  const decision = router.route({ messages: body.messages, model: body.model, requires: [] }, ctx);
+  return {
+    body,
+    headers: { 'x-broke-route-id': decision.routeId },
+    ended: () => {
+      const ms = performance.now() - t0;
+      router.recordOutcome(decision.routeId, { success: true, latencyMs: ms, ttftMs: ms }).catch(() => {});
+    },
+  };
 });
-server.listen(0, '127.0.0.1', () => console.log(`http://127.0.0.1:${server.address().port}`));
-process.on('SIGTERM', () => process.exit(0));
