@@ -50,20 +50,17 @@ if (role === 'node') {
     response.benchTrace = r;
     als.enterWith(r);
   });
-  // The gateway's upstream client (undici).
-  dc.subscribe('undici:request:create', ({ request }) => {
+  // The gateway's upstream client (drivers/upstream-pool.ts).
+  dc.subscribe('broke:upstream:request', ({ request }) => {
     const r = als.getStore();
     if (!r) return;
     r.dispatch = now();
     request.benchTrace = r;
-    request.addHeader('x-bench-t', String(r.dispatch));
-    request.addHeader('x-bench-from', from);
+    request.headers = { ...request.headers, 'x-bench-t': String(r.dispatch), 'x-bench-from': from };
   });
-  dc.subscribe('undici:request:headers', ({ request, response }) => {
-    const r = request.benchTrace;
-    if (!r) return;
-    const h = response.headers;
-    for (let i = 0; i < h.length; i += 2) if (String(h[i]) === 'x-bench-t2') answered(r, String(h[i + 1]));
+  dc.subscribe('broke:upstream:headers', ({ request, headers }) => {
+    const r = request?.benchTrace;
+    if (r) answered(r, headers['x-bench-t2']);
   });
   // The bare proxy's upstream client (node:http).
   const request = http.request;

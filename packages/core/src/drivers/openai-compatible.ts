@@ -1,5 +1,4 @@
 import OpenAI from 'openai';
-import type { Pool } from 'undici';
 import type { NodeConfig } from '../config/schema.js';
 import { NodeError, ValidationError } from '../errors.js';
 import type {
@@ -18,6 +17,7 @@ import { ChunkCleaner } from './chunk-cleaner.js';
 import { httpGet } from './http.js';
 import { RawChatStream } from './raw-chat-stream.js';
 import { DEFAULT_STOP_TOKENS, StopTokenCleaner } from './stop-tokens.js';
+import type { UpstreamPool } from './upstream-pool.js';
 import { type PostOptions, postJson, readJsonBody, upstreamPool } from './upstream-post.js';
 
 export interface DriverOptions {
@@ -45,7 +45,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
   protected readonly baseUrl: string;
   protected readonly client: OpenAI;
   private readonly modelStops = new Map<string, string[]>();
-  private pool: Pool | undefined;
+  private pool: UpstreamPool | undefined;
   private chatUrl: URL | undefined;
   /** The raw stream's request headers: the same for every request to this node. */
   private rawHeaders: Record<string, string> | undefined;

@@ -1,27 +1,21 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
-import { type Dispatcher, Pool } from 'undici';
 import type { AbortHandle } from '../spec/index.js';
+import { type UpstreamController, type UpstreamHandler, UpstreamPool } from './upstream-pool.js';
 
 /**
  * The request half of the gateway's hot path: one POST per request over a keep-alive pool per
- * node (undici's Pool, driven through its handler API so the body arrives as text callbacks, not
- * a stream object per request: measured on the gateway, node:http's client and its
- * IncomingMessage were the largest share of a relayed request's CPU after the kernel's). Errors
- * are the `openai` SDK's own classes with the SDK's messages, so callers classify them exactly
- * like SDK errors. Bodies are read by sse-payloads.ts (streams) or readJsonBody.
+ * node (upstream-pool.ts), answered through callbacks so the body arrives as text, not a stream
+ * object per request. Errors are the `openai` SDK's own classes with the SDK's messages, so
+ * callers classify them exactly like SDK errors. Bodies are read by sse-payloads.ts (streams) or
+ * readJsonBody. Time limits are the caller's: until the headers (PostOptions.timeoutMs) and the
+ * whole request (its abort handle).
  */
 
 /** A keep-alive connection pool to one node (its origin). */
-export function upstreamPool(baseUrl: string): Pool {
-  return new Pool(new URL(baseUrl).origin, {
-    // Idle connections close after 4 s, before typical server keep-alive timeouts (5 s) close them under us.
-    keepAliveTimeout: 4000,
-    keepAliveMaxTimeout: 4000,
-    // Time limits are the caller's: until the headers (PostOptions.timeoutMs) and the whole request (its signal).
-    headersTimeout: 0,
-    bodyTimeout: 0,
-  });
+export function upstreamPool(baseUrl: string): UpstreamPool {
+  return new UpstreamPool(baseUrl);
 }
 
 /** Where an answer's body goes, as text, once read. */
@@ -47,7 +41,7 @@ export interface UpstreamResponse {
 }
 
 export interface PostOptions {
-  pool: Dispatcher;
+  pool: UpstreamPool;
   headers: Record<string, string>;
   abort?: AbortHandle | undefined;
   /** Until the response headers arrive (the SDK's `timeout` has the same scope). */
@@ -95,7 +89,7 @@ export function safeJson(text: string): unknown {
   }
 }
 
-function headersOf(raw: Record<string, string | string[] | undefined>): Headers {
+function headersOf(raw: IncomingHttpHeaders): Headers {
   const h = new Headers();
   for (const [k, v] of Object.entries(raw)) {
     if (typeof v === 'string') h.set(k, v);
@@ -107,15 +101,15 @@ function headersOf(raw: Record<string, string | string[] | undefined>): Headers 
 type State = 'waiting' | 'streaming' | 'ended' | 'failed';
 
 /**
- * One POST as an undici dispatch handler and, once answered 2xx, the response it resolves with.
+ * One POST as the pool's handler and, once answered 2xx, the response it resolves with.
  * One object per request for both roles: the hot path allocates little beyond the body's text.
  */
-class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
+class UpstreamCall implements UpstreamHandler, UpstreamResponse {
   status = 0;
-  private rawHeaders: Record<string, string | string[] | undefined> = {};
+  private rawHeaders: IncomingHttpHeaders = {};
   private parsedHeaders: Headers | undefined;
   private state: State = 'waiting';
-  private controller: Dispatcher.DispatchController | undefined;
+  private controller: UpstreamController | undefined;
   private decoder: StringDecoder | undefined;
   private reader: BodyReader | undefined;
   /** Text that arrived before `read` (delivered in the same tick as the headers). */
@@ -157,9 +151,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
     const { url } = this;
     this.options.pool.dispatch(
       {
-        origin: url.origin,
         path: url.pathname + url.search,
-        method: 'POST',
         headers: {
           'content-type': 'application/json',
           accept: 'application/json',
@@ -171,18 +163,14 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
     );
   }
 
-  // --- undici handler ---
+  // --- the pool's handler ---
 
-  onRequestStart(controller: Dispatcher.DispatchController): void {
+  onRequestStart(controller: UpstreamController): void {
     this.controller = controller;
     if (this.state === 'failed') controller.abort(this.failure as Error);
   }
 
-  onResponseStart(
-    controller: Dispatcher.DispatchController,
-    status: number,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
+  onResponseStart(controller: UpstreamController, status: number, headers: IncomingHttpHeaders): void {
     if (status < 200) return; // 1xx: the answer is still to come
     this.controller = controller;
     this.status = status;
@@ -193,7 +181,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
     this.resolve(this);
   }
 
-  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  onResponseData(_controller: UpstreamController, chunk: Buffer): void {
     if (this.dropping) return;
     this.decoder ??= new StringDecoder('utf8');
     const text = this.decoder.write(chunk);
@@ -219,7 +207,7 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
     this.reader?.end();
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+  onResponseError(controller: UpstreamController, err: Error): void {
     clearTimeout(this.timer);
     this.unhook();
     if (this.state === 'streaming') {
@@ -235,9 +223,10 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
       return;
     }
     if (this.state !== 'waiting') return;
-    if (this.status === 0 && !this.retried && this.wasStaleSocket(err)) {
-      // The node closed a pooled connection as we reused it: nothing reached it, send again once,
-      // after the pool has dropped that connection (this runs inside its close handling).
+    if (this.status === 0 && !this.retried && controller.reusedConnection && !(err instanceof APIError)) {
+      // No answer on a pooled connection: the node closed it as we reused it. Sent again once,
+      // after the pool has dropped that connection; a fresh connection never is, so a request
+      // that crashes a node is seen as one.
       this.state = 'failed';
       setImmediate(() =>
         new UpstreamCall(this.url, this.body, this.options, this.resolve, this.reject, true).start(),
@@ -285,15 +274,6 @@ class UpstreamCall implements Dispatcher.DispatchHandler, UpstreamResponse {
   private unhook(): void {
     this.unhookAbort?.();
     this.unhookAbort = undefined;
-  }
-
-  private wasStaleSocket(err: Error): boolean {
-    // undici's socket errors say what the connection had read: bytes before ours mean a reused
-    // one. Without that (a bare reset) it may be a fresh connection the request crashed the node
-    // on: not sent again, so the crash is seen as one (serving/dispatch.ts).
-    if ((err as { code?: string }).code !== 'UND_ERR_SOCKET') return false;
-    const socket = (err as { socket?: { bytesRead?: number } }).socket;
-    return (socket?.bytesRead ?? 0) > 0;
   }
 
   private rejectStatus(text: string): void {
