@@ -11,8 +11,10 @@ step() { printf '\n== %s\n' "$*" >&2; }
 
 # 1. System packages: sshd for the SSH tests, redis for shared state, haproxy in front of gateway
 #    replicas (docs/scaling.md), a compiler for better-sqlite3,
-#    chromium for the dashboard's browser test (driven by playwright-core; no browser download).
+#    chromium for the dashboard's browser test (driven by playwright-core; no browser download),
+#    openssl for the HTTPS upstream test's throwaway certificate.
 missing=()
+command -v openssl >/dev/null || missing+=(openssl)
 [ -x /usr/sbin/sshd ] || missing+=(openssh-server)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v redis-server >/dev/null || missing+=(redis-server)

@@ -115,7 +115,8 @@ export class UpstreamPool {
       ? tls.connect({
           host: this.hostname,
           port: this.port,
-          servername: this.hostname,
+          // SNI names a host, never an address (RFC 6066).
+          ...(net.isIP(this.hostname) ? {} : { servername: this.hostname }),
           ALPNProtocols: ['http/1.1'],
         })
       : net.connect({ host: this.hostname, port: this.port });

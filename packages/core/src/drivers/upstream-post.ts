@@ -258,7 +258,8 @@ class UpstreamCall implements UpstreamHandler, UpstreamResponse {
   resume(): void {
     if (!this.wantPaused) return;
     this.wantPaused = false;
-    this.controller?.resume();
+    // Once the answer ended its connection may carry another request: not ours to resume.
+    if (this.state === 'streaming') this.controller?.resume();
   }
 
   release(drain: boolean): void {

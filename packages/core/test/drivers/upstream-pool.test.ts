@@ -1,4 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import https from 'node:https';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type UpstreamController,
@@ -147,5 +152,58 @@ describe('UpstreamPool', () => {
     expect(r.error?.message).toBe('caller left');
     await tick();
     expect(s.connections[0]?.destroyed || s.connections[0]?.readableEnded).toBe(true);
+  });
+
+  it('speaks HTTPS: the certificate is verified, and a trusted node answers over TLS', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'broke-tls-'));
+    closers.push(() => rmSync(dir, { recursive: true, force: true }));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+        '-keyout',
+        join(dir, 'key.pem'),
+        '-out',
+        join(dir, 'cert.pem'),
+      ],
+      { stdio: 'ignore' },
+    );
+    const server = https.createServer(
+      { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+      (req, res) => {
+        let body = '';
+        req.on('data', (d) => {
+          body += d;
+        });
+        req.on('end', () => res.end(`tls ${req.headers.host} ${body}`));
+      },
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    closers.push(() => server.close());
+    const url = `https://127.0.0.1:${(server.address() as net.AddressInfo).port}`;
+    // A self-signed certificate is refused like any untrusted one.
+    expect((await post(new UpstreamPool(url))).error?.message).toMatch(/self-signed certificate/);
+    // Trusted (verification off for this one connection attempt), the same exchange works over TLS.
+    const before = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+    try {
+      const pool = new UpstreamPool(url);
+      const pending = post(pool);
+      if (before === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = before;
+      expect(await pending).toMatchObject({ status: 200, body: `tls ${url.slice(8)} {"a":1}` });
+      pool.destroy();
+    } finally {
+      if (before === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+      else process.env.NODE_TLS_REJECT_UNAUTHORIZED = before;
+    }
   });
 });
