@@ -53,8 +53,12 @@ export interface UpstreamHandler {
 const requestChannel = dc.channel('broke:upstream:request');
 const headersChannel = dc.channel('broke:upstream:headers');
 
-/** Idle connections close after 4 s, before typical server keep-alive timeouts (5 s) close them under us. */
-const IDLE_MS = 4000;
+/**
+ * Idle connections close after 3–4 s, before typical server keep-alive timeouts (5 s) close them
+ * under us. One sweep a second per pool, rather than a socket timer set and cleared per request.
+ */
+const IDLE_MS = 3000;
+const SWEEP_MS = 1000;
 /** What may not appear in a header line (it would end the line or the head). */
 const HEADER_BREAK = /[\r\n\0]/;
 
@@ -66,6 +70,7 @@ export class UpstreamPool {
   private readonly port: number;
   /** The request line's tail and the Host header, the same for every request. */
   private readonly hostLine: string;
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(baseUrl: string) {
     const url = new URL(baseUrl);
@@ -100,8 +105,9 @@ export class UpstreamPool {
 
   /** Back to the pool after an answer that left the connection reusable. */
   release(conn: Connection): void {
-    conn.socket.setTimeout(IDLE_MS);
+    conn.idleSince = performance.now();
     this.idle.push(conn);
+    this.sweeper ??= setInterval(this.sweep, SWEEP_MS).unref();
   }
 
   /** Off the pool (closed, or idle too long). */
@@ -109,6 +115,18 @@ export class UpstreamPool {
     const i = this.idle.indexOf(conn);
     if (i !== -1) this.idle.splice(i, 1);
   }
+
+  /** Closes the connections idle too long (the oldest are first in `idle`). */
+  private readonly sweep = (): void => {
+    const before = performance.now() - IDLE_MS;
+    let stale = 0;
+    while (stale < this.idle.length && (this.idle[stale] as Connection).idleSince < before) stale++;
+    for (const conn of this.idle.splice(0, stale)) conn.socket.destroy();
+    if (this.idle.length === 0) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
+  };
 
   private connect(): Connection {
     const socket = this.secure
@@ -145,6 +163,8 @@ class Connection implements UpstreamController, ResponseSink {
   /** The answer ended during the current read: the connection is released once the read is done. */
   private answered = false;
   reusedConnection = false;
+  /** When it last went idle (performance.now()), for the pool's sweep. */
+  idleSince = 0;
   private closed = false;
 
   constructor(
@@ -155,7 +175,6 @@ class Connection implements UpstreamController, ResponseSink {
     socket.on('end', this.onEnd);
     socket.on('close', this.onClose);
     socket.on('error', this.onError);
-    socket.on('timeout', this.onTimeout);
   }
 
   send(request: UpstreamRequest, bytes: string, handler: UpstreamHandler, reused: boolean): void {
@@ -164,7 +183,6 @@ class Connection implements UpstreamController, ResponseSink {
     this.parser = new Http1ResponseParser(this);
     this.keepAlive = false;
     this.reusedConnection = reused;
-    this.socket.setTimeout(0);
     handler.onRequestStart(this);
     if (this.handler === handler) this.socket.write(bytes);
   }
@@ -256,11 +274,6 @@ class Connection implements UpstreamController, ResponseSink {
 
   private readonly onError = (err: Error): void => {
     this.fail(err);
-  };
-
-  private readonly onTimeout = (): void => {
-    // Only idle connections have a timeout (a request's own limits are its caller's).
-    if (!this.handler) this.socket.destroy();
   };
 
   /** Ends the request in flight with `err` (once) and drops the connection. */

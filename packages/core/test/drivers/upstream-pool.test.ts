@@ -128,6 +128,19 @@ describe('UpstreamPool', () => {
     expect(await post(pool)).toEqual({ status: 200, body: 'two', reused: false });
   });
 
+  it('closes a connection left idle for a few seconds, before a node would', async () => {
+    const s = await rawServer((socket) => socket.write(ok('x')));
+    const pool = new UpstreamPool(s.url);
+    await post(pool);
+    const conn = s.connections[0] as net.Socket;
+    const closedAt = new Promise<number>((r) => conn.once('end', () => r(performance.now())));
+    const idleFrom = performance.now();
+    // Between 3 and 4 s idle (swept once a second), well before a 5 s server keep-alive timeout.
+    const idleMs = (await closedAt) - idleFrom;
+    expect(idleMs).toBeGreaterThan(2900);
+    expect(idleMs).toBeLessThan(4900);
+  }, 10_000);
+
   it('refuses a header value that would break the request head, sending nothing', async () => {
     const s = await rawServer((socket) => socket.write(ok('x')));
     const pool = new UpstreamPool(s.url);
