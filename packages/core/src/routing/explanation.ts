@@ -3,7 +3,14 @@ import { TIERS } from '../config/tiers.js';
 import type { AgentContext } from '../context/agent-context.js';
 import { PRIOR_STRENGTH } from '../learning/learned-quality.js';
 import { type QualityTemperature, routeTemperature } from '../learning/quality-temperature.js';
-import type { PipelineResult } from './pipeline.js';
+import {
+  type PipelineResult,
+  TOP_QUALITY,
+  TOP_STRENGTH,
+  TOP_TERMS,
+  TOP_TIME_MS,
+  TOP_UTILITY,
+} from './pipeline.js';
 import type { Factor, RoutingContext } from './plugin.js';
 import { describeObjective } from './profiles.js';
 import type { Candidate, RouteExplanation, ScoredCandidate } from './types.js';
@@ -99,10 +106,12 @@ class LazyExplanation implements DetailedRouteExplanation {
       0,
       result.top.findIndex((c) => c.index === result.chosen.index),
     );
-    const strength = result.topStrength[k] ?? PRIOR_STRENGTH;
+    const at = k * result.topStride;
+    const detailed = k < result.top.length;
+    const strength = detailed ? (result.topValues[at + TOP_STRENGTH] as number) : PRIOR_STRENGTH;
     return routeTemperature(
       {
-        quality: result.topQuality[k] ?? 0,
+        quality: detailed ? (result.topValues[at + TOP_QUALITY] as number) : 0,
         strength,
         evidence: Math.max(0, strength - PRIOR_STRENGTH),
         complexity: analysis.complexity,
@@ -147,19 +156,21 @@ class LazyExplanation implements DetailedRouteExplanation {
 /** The detailed candidates, best first, with their predictions and every factor's term. */
 function rank(input: ExplanationInput): ScoredCandidate[] {
   const { result, factors, plain } = input;
+  const values = result.topValues;
   return result.top.map((candidate, r) => {
+    const at = r * result.topStride;
     const terms: ScoredCandidate['terms'] = {};
     factors.forEach((factor, f) => {
-      const value = result.topTerms[r * factors.length + f] as number;
+      const value = values[at + TOP_TERMS + f] as number;
       const note = factor.note ? factor.note(candidate, value, input.ctx) : undefined;
       terms[factor.name] =
         note === undefined ? { adds: factor.adds, value } : { adds: factor.adds, value, note };
     });
     return {
       ...(plain[candidate.index] as Candidate),
-      total: result.topUtility[r] as number,
-      quality: result.topQuality[r] as number,
-      timeMs: result.topTimeMs[r] as number,
+      total: values[at + TOP_UTILITY] as number,
+      quality: values[at + TOP_QUALITY] as number,
+      timeMs: values[at + TOP_TIME_MS] as number,
       terms,
     };
   });

@@ -17,6 +17,17 @@ import type { FilterVerdict } from './types.js';
 /** Removed candidates listed per filter in an explanation; the rest are only counted. */
 const LISTED_REMOVALS = 100;
 
+/**
+ * Columns of a `top` row in PipelineResult.topValues; each factor's term follows from TOP_TERMS on,
+ * in the pipeline's factor order.
+ */
+export const TOP_QUALITY = 0;
+/** Pseudo-observations behind the row's quality (prior plus judged evidence). */
+export const TOP_STRENGTH = 1;
+export const TOP_TIME_MS = 2;
+export const TOP_UTILITY = 3;
+export const TOP_TERMS = 4;
+
 /** What one run of the pipeline decided, in the raw form the router turns into a decision. */
 export interface PipelineResult {
   candidates: number;
@@ -27,13 +38,13 @@ export interface PipelineResult {
   explored: boolean;
   /** The best kept candidates (best first; the served one first) with their predictions. */
   top: RouteCandidate[];
-  topQuality: Float64Array;
-  /** Pseudo-observations behind each `top` row's quality (prior plus judged evidence). */
-  topStrength: Float64Array;
-  topTimeMs: Float64Array;
-  topUtility: Float64Array;
-  /** Row per `top` entry, column per factor: each factor's term. */
-  topTerms: Float64Array;
+  /**
+   * The predictions of the `top` rows, row r at r × topStride (columns TOP_QUALITY … TOP_TERMS).
+   * One array: it stays with the newest routes' explanations, where five per route held ~750 B
+   * more each, all of it copied by the young-generation GC that promotes them.
+   */
+  topValues: Float64Array;
+  topStride: number;
   /** Fastest predicted finish among kept candidates (the objective's reference). */
   fastestMs: number;
   /** Kept candidates not in `top` (not detailed in the explanation). */
@@ -187,22 +198,20 @@ export class RoutingPipeline {
     // Keep only what an explanation needs: the top rows.
     const detailed = Math.min(top.length, EXPLAINED_CANDIDATES);
     const topCandidates: RouteCandidate[] = new Array(detailed);
-    // Typed arrays, though plain ones are quicker to make: these stay with the newest routes'
+    // A typed array, though a plain one is quicker to make: it stays with the newest routes'
     // explanations, and plain arrays of these values held ~850 B more per route.
-    const topQuality = new Float64Array(detailed);
-    const topStrength = new Float64Array(detailed);
-    const topTimeMs = new Float64Array(detailed);
-    const topUtility = new Float64Array(detailed);
-    const topTerms = new Float64Array(detailed * factorCount);
+    const topStride = TOP_TERMS + factorCount;
+    const topValues = new Float64Array(detailed * topStride);
     const utility = this.scratch.utility;
     for (let r = 0; r < detailed; r++) {
       const k = top[r] as number;
+      const at = r * topStride;
       topCandidates[r] = all[idx[k] as number] as RouteCandidate;
-      topQuality[r] = quality[k] as number;
-      topStrength[r] = strength[k] as number;
-      topTimeMs[r] = timeMs[k] as number;
-      topUtility[r] = utility[k] as number;
-      for (let f = 0; f < factorCount; f++) topTerms[r * factorCount + f] = terms[f * stride + k] as number;
+      topValues[at + TOP_QUALITY] = quality[k] as number;
+      topValues[at + TOP_STRENGTH] = strength[k] as number;
+      topValues[at + TOP_TIME_MS] = timeMs[k] as number;
+      topValues[at + TOP_UTILITY] = utility[k] as number;
+      for (let f = 0; f < factorCount; f++) topValues[at + TOP_TERMS + f] = terms[f * stride + k] as number;
     }
     const fallbacks: RouteCandidate[] = new Array(fallbackPositions.length);
     for (let f = 0; f < fallbackPositions.length; f++)
@@ -214,11 +223,8 @@ export class RoutingPipeline {
       fallbacks,
       explored,
       top: topCandidates,
-      topQuality,
-      topStrength,
-      topTimeMs,
-      topUtility,
-      topTerms,
+      topValues,
+      topStride,
       fastestMs: pick.fastestMs,
       omitted: count - detailed,
     };

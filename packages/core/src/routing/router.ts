@@ -30,7 +30,7 @@ import { defaultFilters } from './filters/index.js';
 import { LiveTable } from './live-table.js';
 import { ParallelRuns } from './parallel-runs.js';
 import { PerfCache } from './perf-cache.js';
-import { RoutingPipeline } from './pipeline.js';
+import { RoutingPipeline, TOP_TERMS, TOP_TIME_MS } from './pipeline.js';
 import type { Factor, Filter, RoutingContext } from './plugin.js';
 import { profileNames, resolveObjective } from './profiles.js';
 import { recoveredRoute, skeletonExplanation } from './recovered-route.js';
@@ -270,7 +270,9 @@ export class Router {
     // The chosen one's own predicted time (without the slack its run would wait anyway).
     const slackAt = this.slackFactor;
     const finishAt =
-      now + (result.topTimeMs[0] as number) - (slackAt < 0 ? 0 : (result.topTerms[slackAt] as number));
+      now +
+      (result.topValues[TOP_TIME_MS] as number) -
+      (slackAt < 0 ? 0 : (result.topValues[TOP_TERMS + slackAt] as number));
     // An escalated route holds its estimated cost against the budget until its outcome.
     const reserved = result.chosen.node.escalation ? estimatedCost(result.chosen, routingContext) : 0;
     if (reserved > 0) this.spend?.reserve(team, reserved);
