@@ -54,10 +54,6 @@ export class Http1ResponseParser {
 
   constructor(private readonly sink: ResponseSink) {}
 
-  get done(): boolean {
-    return this.mode === Mode.Done;
-  }
-
   feed(chunk: Buffer): void {
     let buf = chunk;
     let at = 0;

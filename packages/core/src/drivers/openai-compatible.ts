@@ -17,8 +17,8 @@ import { ChunkCleaner } from './chunk-cleaner.js';
 import { httpGet } from './http.js';
 import { RawChatStream } from './raw-chat-stream.js';
 import { DEFAULT_STOP_TOKENS, StopTokenCleaner } from './stop-tokens.js';
-import type { UpstreamPool } from './upstream-pool.js';
-import { type PostOptions, postJson, readJsonBody, upstreamPool } from './upstream-post.js';
+import { UpstreamPool } from './upstream-pool.js';
+import { type PostOptions, postJson, readJsonBody } from './upstream-post.js';
 
 export interface DriverOptions {
   /** Extra stop tokens for every model on this node (the defaults always apply). */
@@ -196,7 +196,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
 
   /** Options for a raw POST to this node: its keep-alive pool, its headers, the call's limits. */
   private rawPost(options: CallOptions): PostOptions {
-    this.pool ??= upstreamPool(this.baseUrl);
+    this.pool ??= new UpstreamPool(this.baseUrl);
     this.rawHeaders ??= {
       accept: 'text/event-stream, application/json',
       authorization: `Bearer ${this.node.apiKey ?? 'broke-no-key'}`,

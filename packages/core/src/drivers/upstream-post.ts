@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { AbortHandle } from '../spec/index.js';
-import { type UpstreamController, type UpstreamHandler, UpstreamPool } from './upstream-pool.js';
+import type { UpstreamController, UpstreamHandler, UpstreamPool } from './upstream-pool.js';
 
 /**
  * The request half of the gateway's hot path: one POST per request over a keep-alive pool per
@@ -12,11 +12,6 @@ import { type UpstreamController, type UpstreamHandler, UpstreamPool } from './u
  * readJsonBody. Time limits are the caller's: until the headers (PostOptions.timeoutMs) and the
  * whole request (its abort handle).
  */
-
-/** A keep-alive connection pool to one node (its origin). */
-export function upstreamPool(baseUrl: string): UpstreamPool {
-  return new UpstreamPool(baseUrl);
-}
 
 /** Where an answer's body goes, as text, once read. */
 export interface BodyReader {
@@ -171,7 +166,6 @@ class UpstreamCall implements UpstreamHandler, UpstreamResponse {
   }
 
   onResponseStart(controller: UpstreamController, status: number, headers: IncomingHttpHeaders): void {
-    if (status < 200) return; // 1xx: the answer is still to come
     this.controller = controller;
     this.status = status;
     this.rawHeaders = headers;
