@@ -2,7 +2,11 @@ import type { PromptAnalysis } from '../analysis/analyze.js';
 import { TIERS } from '../config/tiers.js';
 import type { AgentContext } from '../context/agent-context.js';
 import { PRIOR_STRENGTH } from '../learning/learned-quality.js';
-import { type QualityTemperature, routeTemperature } from '../learning/quality-temperature.js';
+import {
+  type QualityTemperature,
+  routeTemperature,
+  type TemperatureThresholds,
+} from '../learning/quality-temperature.js';
 import {
   type PipelineResult,
   TOP_QUALITY,
@@ -11,9 +15,9 @@ import {
   TOP_TIME_MS,
   TOP_UTILITY,
 } from './pipeline.js';
-import type { Factor, RoutingContext } from './plugin.js';
+import type { Factor, RouteCandidate, RoutingContext } from './plugin.js';
 import { describeObjective } from './profiles.js';
-import type { Candidate, RouteExplanation, ScoredCandidate } from './types.js';
+import type { Candidate, RouteAttempt, RouteExplanation, ScoredCandidate } from './types.js';
 
 /** Fields this implementation adds to RouteExplanation. */
 export interface RouteExplanationExtras {
@@ -23,15 +27,55 @@ export interface RouteExplanationExtras {
 
 export type DetailedRouteExplanation = RouteExplanation & RouteExplanationExtras;
 
+/** An explanation the router keeps: its failover attempts are added as they happen. */
+export interface KeptExplanation extends DetailedRouteExplanation {
+  addAttempt(attempt: RouteAttempt): void;
+}
+
+/**
+ * A route's own part of its routing context: what its explanation reads later. Kept instead of the
+ * context itself, which also holds the request and the router's shared state (see LazyExplanation).
+ */
+export type KeptRouteFacts = Pick<
+  RoutingContext,
+  | 'agent'
+  | 'analysis'
+  | 'band'
+  | 'profile'
+  | 'objective'
+  | 'typicalMs'
+  | 'pinnedModel'
+  | 'rules'
+  | 'now'
+  | 'expectedOutputTokens'
+  | 'team'
+  | 'role'
+  | 'explore'
+  | 'affinity'
+  | 'stickTo'
+  | 'run'
+  | 'handOff'
+>;
+
+/** What every explanation of one router shares. */
+export interface ExplanationParts {
+  readonly factors: readonly Factor[];
+  readonly plain: readonly Candidate[];
+  readonly temperature: TemperatureThresholds;
+  /**
+   * The routing context factor notes see for a kept route: its own facts, the router's state at
+   * the time of reading (notes describe the cluster as it is when someone asks), no prompt.
+   */
+  noteContext(facts: KeptRouteFacts): RoutingContext;
+}
+
 interface ExplanationInput {
   routeId: string;
-  now: number;
+  /** The prompt-free agent context the explanation shows. */
   agent: AgentContext;
-  analysis: PromptAnalysis;
   ctx: RoutingContext;
   result: PipelineResult;
-  factors: readonly Factor[];
-  plain: readonly Candidate[];
+  parts: ExplanationParts;
 }
 
 /**
@@ -39,7 +83,7 @@ interface ExplanationInput {
  * (they allocate per candidate and per factor). Notes are rendered at that first read, from the
  * stored scores and the cluster state at that moment.
  */
-export function buildExplanation(input: ExplanationInput): DetailedRouteExplanation {
+export function buildExplanation(input: ExplanationInput): KeptExplanation {
   return new LazyExplanation(input);
 }
 
@@ -48,9 +92,14 @@ export function buildExplanation(input: ExplanationInput): DetailedRouteExplanat
  * which gives every explanation a hidden class of its own. Those live until a full GC and keep
  * the young objects they point at alive, so each route's garbage was promoted (measured: ~25% of
  * what a route allocates survived young-generation GCs). Getters on the prototype share one.
+ *
+ * The newest routes' explanations stay in memory (Router detailCapacity), so each one is copied by
+ * the young-generation GC that promotes it: it keeps its route's facts and top rows, not the
+ * routing context and pipeline result (with the request and the fallbacks), which held ~0.5 KB
+ * more per route and cost ~10% of the gateway's CPU at full load.
  * `toJSON` lists the lazy fields so the HTTP API and the CLI print the whole explanation.
  */
-class LazyExplanation implements DetailedRouteExplanation {
+class LazyExplanation implements KeptExplanation {
   readonly routeId: string;
   readonly context: AgentContext;
   readonly analysis: PromptAnalysis;
@@ -59,76 +108,99 @@ class LazyExplanation implements DetailedRouteExplanation {
   readonly filters: DetailedRouteExplanation['filters'];
   readonly chosen: Candidate;
   readonly explored: boolean;
-  readonly attempts: DetailedRouteExplanation['attempts'] = [];
   readonly rankedOmitted: number;
-  readonly #input: ExplanationInput;
+  readonly #parts: ExplanationParts;
+  readonly #facts: KeptRouteFacts;
+  readonly #chosen: RouteCandidate;
+  /** The pipeline's top rows: candidates and their predictions (PipelineResult.top, topValues). */
+  readonly #top: readonly RouteCandidate[];
+  readonly #values: readonly number[];
+  readonly #stride: number;
+  readonly #fastestMs: number;
+  /** Made at the first attempt, one element long (an array grown by push reserves 16). */
+  #attempts: RouteAttempt[] | undefined;
   #ranked: ScoredCandidate[] | undefined;
   #summary: string | undefined;
   #objective: RouteExplanation['objective'] | undefined;
 
   constructor(input: ExplanationInput) {
-    const { result } = input;
-    this.#input = input;
+    const { result, ctx, parts } = input;
     this.routeId = input.routeId;
     this.context = input.agent;
-    this.analysis = input.analysis;
-    this.profile = input.ctx.profile;
+    this.analysis = ctx.analysis;
+    this.profile = ctx.profile;
     this.candidates = result.candidates;
     this.filters = result.verdicts;
-    this.chosen = input.plain[result.chosen.index] as Candidate;
+    this.chosen = parts.plain[result.chosen.index] as Candidate;
     this.explored = result.explored;
     this.rankedOmitted = result.omitted;
+    this.#parts = parts;
+    this.#facts = keptFacts(ctx, input.agent);
+    this.#chosen = result.chosen;
+    this.#top = result.top;
+    this.#values = result.topValues;
+    this.#stride = result.topStride;
+    this.#fastestMs = result.fastestMs;
+  }
+
+  get attempts(): RouteAttempt[] {
+    return this.#attempts ?? NO_ATTEMPTS;
+  }
+
+  addAttempt(attempt: RouteAttempt): void {
+    if (this.#attempts) this.#attempts.push(attempt);
+    else this.#attempts = [attempt];
   }
 
   /** Built at first read: its description formats numbers, a measurable share of a route. */
   get objective(): RouteExplanation['objective'] {
     if (this.#objective) return this.#objective;
-    const { ctx, result } = this.#input;
-    const typicalMs = ctx.typicalMs || result.fastestMs;
+    const facts = this.#facts;
+    const typicalMs = facts.typicalMs || this.#fastestMs;
     this.#objective = {
-      ...ctx.objective,
-      description: describeObjective(ctx.objective, typicalMs),
+      ...facts.objective,
+      description: describeObjective(facts.objective, typicalMs),
       typicalMs,
-      expectedOutputTokens: ctx.expectedOutputTokens,
+      expectedOutputTokens: facts.expectedOutputTokens,
     };
     return this.#objective;
   }
 
   get at(): string {
-    return new Date(this.#input.now).toISOString();
+    return new Date(this.#facts.now).toISOString();
   }
 
   /** Read at each call: a failover recorded since makes it warmer. */
   get temperature(): QualityTemperature {
-    const { result, analysis, ctx } = this.#input;
+    const chosen = this.#chosen;
     // The chosen candidate's prediction (an exploring route serves one below the top).
     const k = Math.max(
       0,
-      result.top.findIndex((c) => c.index === result.chosen.index),
+      this.#top.findIndex((c) => c.index === chosen.index),
     );
-    const at = k * result.topStride;
-    const detailed = k < result.top.length;
-    const strength = detailed ? (result.topValues[at + TOP_STRENGTH] as number) : PRIOR_STRENGTH;
+    const at = k * this.#stride;
+    const detailed = k < this.#top.length;
+    const strength = detailed ? (this.#values[at + TOP_STRENGTH] as number) : PRIOR_STRENGTH;
     return routeTemperature(
       {
-        quality: detailed ? (result.topValues[at + TOP_QUALITY] as number) : 0,
+        quality: detailed ? (this.#values[at + TOP_QUALITY] as number) : 0,
         strength,
         evidence: Math.max(0, strength - PRIOR_STRENGTH),
-        complexity: analysis.complexity,
-        tier: TIERS[result.chosen.tierRank] ?? 'medium',
+        complexity: this.analysis.complexity,
+        tier: TIERS[chosen.tierRank] ?? 'medium',
         fellBack: this.attempts.some((attempt) => !attempt.ok),
       },
-      ctx.config.routing.temperature,
+      this.#parts.temperature,
     );
   }
 
   get ranked(): ScoredCandidate[] {
-    this.#ranked ??= rank(this.#input);
+    this.#ranked ??= this.rank();
     return this.#ranked;
   }
 
   get summary(): string {
-    this.#summary ??= summarise(this.#input, this.ranked);
+    this.#summary ??= this.summarise(this.ranked);
     return this.#summary;
   }
 
@@ -151,29 +223,85 @@ class LazyExplanation implements DetailedRouteExplanation {
       rankedOmitted: this.rankedOmitted,
     };
   }
+
+  /** The detailed candidates, best first, with their predictions and every factor's term. */
+  private rank(): ScoredCandidate[] {
+    const { factors, plain } = this.#parts;
+    const values = this.#values;
+    const stride = this.#stride;
+    const ctx = this.#parts.noteContext(this.#facts);
+    return this.#top.map((candidate, r) => {
+      const at = r * stride;
+      const terms: ScoredCandidate['terms'] = {};
+      factors.forEach((factor, f) => {
+        const value = values[at + TOP_TERMS + f] as number;
+        const note = factor.note ? factor.note(candidate, value, ctx) : undefined;
+        terms[factor.name] =
+          note === undefined ? { adds: factor.adds, value } : { adds: factor.adds, value, note };
+      });
+      return {
+        ...(plain[candidate.index] as Candidate),
+        total: values[at + TOP_UTILITY] as number,
+        quality: values[at + TOP_QUALITY] as number,
+        timeMs: values[at + TOP_TIME_MS] as number,
+        terms,
+      };
+    });
+  }
+
+  private summarise(ranked: readonly ScoredCandidate[]): string {
+    const facts = this.#facts;
+    const chosen = ranked[0];
+    if (!chosen) return 'no candidate';
+    const removed = this.filters.reduce(
+      (sum, verdict) => sum + ((verdict as { removedCount?: number }).removedCount ?? verdict.removed.length),
+      0,
+    );
+    const runnerUp = ranked[1];
+    const margin = runnerUp
+      ? `; runner-up ${runnerUp.modelId}@${runnerUp.nodeId}: ${prediction(runnerUp)}`
+      : '';
+    const explored = this.explored ? ' (exploring: its quality is uncertain enough to be worth a try)' : '';
+    const handOff = runnerUp ? handOffDecided(chosen, runnerUp) : '';
+    const pinned =
+      facts.stickTo !== undefined &&
+      facts.affinity?.nodeId === chosen.nodeId &&
+      facts.affinity.modelId === chosen.modelId
+        ? " (kept on the session's node: routing.sessions is pin)"
+        : '';
+    return (
+      `${this.analysis.taskType} prompt, complexity ${this.analysis.complexity.toFixed(2)} (${facts.band}), ` +
+      `profile ${facts.profile} maximises ${describeObjective(facts.objective, facts.typicalMs || this.#fastestMs)}: ` +
+      `chose ${chosen.modelId}@${chosen.nodeId}${pinned}${explored}: ${prediction(chosen)}${margin}${handOff}; ` +
+      `${removed} of ${this.candidates} candidates filtered out.`
+    );
+  }
 }
 
-/** The detailed candidates, best first, with their predictions and every factor's term. */
-function rank(input: ExplanationInput): ScoredCandidate[] {
-  const { result, factors, plain } = input;
-  const values = result.topValues;
-  return result.top.map((candidate, r) => {
-    const at = r * result.topStride;
-    const terms: ScoredCandidate['terms'] = {};
-    factors.forEach((factor, f) => {
-      const value = values[at + TOP_TERMS + f] as number;
-      const note = factor.note ? factor.note(candidate, value, input.ctx) : undefined;
-      terms[factor.name] =
-        note === undefined ? { adds: factor.adds, value } : { adds: factor.adds, value, note };
-    });
-    return {
-      ...(plain[candidate.index] as Candidate),
-      total: values[at + TOP_UTILITY] as number,
-      quality: values[at + TOP_QUALITY] as number,
-      timeMs: values[at + TOP_TIME_MS] as number,
-      terms,
-    };
-  });
+/** Shared by explanations with no attempt yet (read-only: attempts are added with addAttempt). */
+const NO_ATTEMPTS: RouteAttempt[] = Object.freeze([]) as unknown as RouteAttempt[];
+
+/** The route's own facts, every field set (one hidden class for all of them). */
+function keptFacts(ctx: RoutingContext, agent: AgentContext): KeptRouteFacts {
+  return {
+    agent,
+    analysis: ctx.analysis,
+    band: ctx.band,
+    profile: ctx.profile,
+    objective: ctx.objective,
+    typicalMs: ctx.typicalMs,
+    pinnedModel: ctx.pinnedModel,
+    rules: ctx.rules,
+    now: ctx.now,
+    expectedOutputTokens: ctx.expectedOutputTokens,
+    team: ctx.team,
+    role: ctx.role,
+    explore: ctx.explore,
+    affinity: ctx.affinity,
+    stickTo: ctx.stickTo,
+    run: ctx.run,
+    handOff: ctx.handOff,
+  };
 }
 
 function seconds(ms: number): string {
@@ -185,34 +313,6 @@ function prediction(candidate: ScoredCandidate): string {
   const wait = candidate.terms['queue-wait']?.value ?? 0;
   const waited = wait > 0 ? ` (wait ${seconds(wait)})` : '';
   return `quality ${candidate.quality.toFixed(2)}, ~${seconds(candidate.timeMs)}${waited} → ${candidate.total.toFixed(2)}`;
-}
-
-function summarise(input: ExplanationInput, ranked: readonly ScoredCandidate[]): string {
-  const { result, ctx } = input;
-  const chosen = ranked[0];
-  if (!chosen) return 'no candidate';
-  const removed = result.verdicts.reduce(
-    (sum, verdict) => sum + ((verdict as { removedCount?: number }).removedCount ?? verdict.removed.length),
-    0,
-  );
-  const runnerUp = ranked[1];
-  const margin = runnerUp
-    ? `; runner-up ${runnerUp.modelId}@${runnerUp.nodeId}: ${prediction(runnerUp)}`
-    : '';
-  const explored = result.explored ? ' (exploring: its quality is uncertain enough to be worth a try)' : '';
-  const handOff = runnerUp ? handOffDecided(chosen, runnerUp) : '';
-  const pinned =
-    ctx.stickTo !== undefined &&
-    ctx.affinity?.nodeId === chosen.nodeId &&
-    ctx.affinity.modelId === chosen.modelId
-      ? " (kept on the session's node: routing.sessions is pin)"
-      : '';
-  return (
-    `${input.analysis.taskType} prompt, complexity ${input.analysis.complexity.toFixed(2)} (${ctx.band}), ` +
-    `profile ${ctx.profile} maximises ${describeObjective(ctx.objective, ctx.typicalMs || result.fastestMs)}: ` +
-    `chose ${chosen.modelId}@${chosen.nodeId}${pinned}${explored}: ${prediction(chosen)}${margin}${handOff}; ` +
-    `${removed} of ${result.candidates} candidates filtered out.`
-  );
 }
 
 /** Says so when the hand-off statistic (session outcomes) is what put the chosen one first. */

@@ -43,7 +43,7 @@ export interface PipelineResult {
    * One array: it stays with the newest routes' explanations, where five per route held ~750 B
    * more each, all of it copied by the young-generation GC that promotes them.
    */
-  topValues: Float64Array;
+  topValues: readonly number[];
   topStride: number;
   /** Fastest predicted finish among kept candidates (the objective's reference). */
   fastestMs: number;
@@ -198,10 +198,10 @@ export class RoutingPipeline {
     // Keep only what an explanation needs: the top rows.
     const detailed = Math.min(top.length, EXPLAINED_CANDIDATES);
     const topCandidates: RouteCandidate[] = new Array(detailed);
-    // A typed array, though a plain one is quicker to make: it stays with the newest routes'
-    // explanations, and plain arrays of these values held ~850 B more per route.
+    // A plain array of its exact length (doubles stored unboxed): a small Float64Array held 280 B
+    // on the heap (the array, its ArrayBuffer, their data) besides its own malloc'd bytes.
     const topStride = TOP_TERMS + factorCount;
-    const topValues = new Float64Array(detailed * topStride);
+    const topValues: number[] = new Array(detailed * topStride);
     const utility = this.scratch.utility;
     for (let r = 0; r < detailed; r++) {
       const k = top[r] as number;

@@ -95,9 +95,10 @@ export function skeletonExplanation(
     filters: [],
     ranked: [],
     rankedOmitted: 0,
-    chosen: { ...served, servedName: served.modelId },
+    // Fields picked, not spread: `served` may be the router's candidate, which has more.
+    chosen: { nodeId: served.nodeId, modelId: served.modelId, servedName: served.modelId },
     explored: false,
-    attempts: [{ ...served, ok }],
+    attempts: [{ nodeId: served.nodeId, modelId: served.modelId, ok }],
     summary: `served by ${served.nodeId}/${served.modelId}; the decision's details were not kept: ${why}`,
   };
 }

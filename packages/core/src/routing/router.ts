@@ -23,7 +23,7 @@ import { evidenceOfFeedback, evidenceOfOutcome } from '../learning/reward.js';
 import { SessionAffinity } from '../learning/session-affinity.js';
 import type { StatsStore } from '../stores/stats-store.js';
 import { CandidateTable } from './candidate-table.js';
-import { buildExplanation, type DetailedRouteExplanation } from './explanation.js';
+import { buildExplanation, type ExplanationParts, type KeptExplanation } from './explanation.js';
 import { defaultFactors, othersAtStart } from './factors/index.js';
 import { estimatedCost } from './filters/escalation.js';
 import { defaultFilters } from './filters/index.js';
@@ -37,7 +37,7 @@ import { recoveredRoute, skeletonExplanation } from './recovered-route.js';
 import { RoleRuleIndex } from './role-rules.js';
 import { RouteIdGenerator } from './route-id.js';
 import { RouteLog, type RouteQuery, type RouteSelection, type RouteSummary } from './route-log.js';
-import type { RouteAttempt, RouteDecision, RouteExplanation, RouteRequest } from './types.js';
+import type { Candidate, RouteAttempt, RouteDecision, RouteExplanation, RouteRequest } from './types.js';
 import { AUTO_MODEL, selectModel, VIRTUAL_PREFIX } from './virtual-models.js';
 
 /** Smoothing of the typical request time (the objective's unit of time). */
@@ -122,7 +122,7 @@ export class Router {
   private readonly objectiveCache = new Map<string, Objective>();
   private typicalMs = 0;
   private readonly routes: BoundedLru<string, RouteRecord>;
-  private readonly details: BoundedLru<string, DetailedRouteExplanation>;
+  private readonly details: BoundedLru<string, KeptExplanation>;
   private readonly log: RouteLog;
   /** Feedback ids already applied, with the routes they went to (a retry is not counted twice). */
   private readonly feedbackIds: BoundedLru<string, readonly string[]>;
@@ -133,6 +133,7 @@ export class Router {
   private readonly parallel = new ParallelRuns();
   /** Position of the team-slack factor among the pipeline's factors (−1: disabled). */
   private readonly slackFactor: number;
+  private readonly explanationParts: ExplanationParts;
   private readonly teams: CardinalityCap;
   private readonly roles: CardinalityCap;
   private readonly rng: Prng;
@@ -189,6 +190,25 @@ export class Router {
     const factors = [...defaultFactors(), ...(opts.factors ?? [])].filter((f) => !disabled.has(f.name));
     this.pipeline = new RoutingPipeline(filters, factors);
     this.slackFactor = factors.findIndex((f) => f.name === 'team-slack');
+    this.explanationParts = {
+      factors: this.pipeline.factors,
+      plain: this.table.plain,
+      temperature: routing.temperature,
+      noteContext: (facts) => ({
+        ...facts,
+        request: NO_REQUEST,
+        config: this.config,
+        cluster: this.cluster,
+        nodeStates: this.nodeStates,
+        perf: this.perf.entries,
+        perfTable: this.perf.flat,
+        learned: this.learner.quality,
+        rng: this.rng,
+        table: this.table,
+        live: this.live,
+        escalation: this.spend,
+      }),
+    };
   }
 
   /** Router with the learned statistics loaded from the store. */
@@ -258,12 +278,9 @@ export class Router {
         this.typicalMs === 0
           ? result.fastestMs
           : this.typicalMs + TYPICAL_RATE * (result.fastestMs - this.typicalMs);
-    // The stored explanation keeps this context for its notes; it must not pin the prompt of each
-    // of the last `explanationCapacity` routes in memory.
-    (routingContext as { request: RouteRequest }).request = withoutMessages(req);
-    // The task's own words (a framework's taskText) are prompt text too: kept out the same way.
+    // The stored explanation keeps the route's facts, never its prompt: the task's own words (a
+    // framework's taskText) are prompt text too.
     const kept = agent.taskText === undefined ? agent : withoutTaskText(agent);
-    (routingContext as { agent: AgentContext }).agent = kept;
 
     const routeId = this.ids.next();
     const chosenNode = result.chosen.nodeIndex;
@@ -278,13 +295,10 @@ export class Router {
     if (reserved > 0) this.spend?.reserve(team, reserved);
     const explanation = buildExplanation({
       routeId,
-      now,
       agent: kept,
-      analysis,
       ctx: routingContext,
       result,
-      factors: this.pipeline.factors,
-      plain: this.table.plain,
+      parts: this.explanationParts,
     });
     // Every field present, in one order: one hidden class for all summaries, properties in-object
     // (a route's memory is mostly this line; JSON leaves the undefined ones out).
@@ -305,7 +319,7 @@ export class Router {
       tokens: undefined,
       error: undefined,
       owner: req.owner,
-      feedback: { count: 0, meanScore: null },
+      feedback: NO_FEEDBACK,
       temperature: explanation.temperature,
     });
     this.routes.set(routeId, {
@@ -316,7 +330,7 @@ export class Router {
       band: routingContext.band,
       others: othersAtStart(routingContext, result.chosen.nodeIndex),
       promptTokens: analysis.promptTokens,
-      served: { nodeId: result.chosen.nodeId, modelId: result.chosen.modelId },
+      served: this.table.plain[result.chosen.index] as Candidate,
       servedOk: false,
       reserved,
       finishAt,
@@ -411,9 +425,12 @@ export class Router {
     if (!record) throw new RouteNotFoundError(routeId);
     const evidence = evidenceOfFeedback(fb);
     if (evidence === undefined) return Promise.resolve();
+    // A new object: unrated routes share NO_FEEDBACK.
     const rated = record.summary.feedback;
-    rated.meanScore = ((rated.meanScore ?? 0) * rated.count + evidence.reward) / (rated.count + 1);
-    rated.count += 1;
+    record.summary.feedback = {
+      count: rated.count + 1,
+      meanScore: ((rated.meanScore ?? 0) * rated.count + evidence.reward) / (rated.count + 1),
+    };
     return this.learner.learn(record, record.served, evidence, 'feedback', {
       success: evidence.reward >= 0.5,
     });
@@ -546,19 +563,28 @@ export class Router {
     return record !== undefined && (viewer === undefined || record.summary.owner === viewer);
   }
 
+  /**
+   * The table's own candidate for a node × model (a shared object, not one more per route: the
+   * newest routes' records stay in memory); a new one for a pair the table does not hold.
+   */
+  private candidate(nodeId: string, modelId: string): { nodeId: string; modelId: string } {
+    const index = this.table.indexOf(nodeId, modelId);
+    return (index === undefined ? undefined : this.table.plain[index]) ?? { nodeId, modelId };
+  }
+
   /** The gateway reports each failover attempt; unknown (expired) route ids are ignored. */
   noteAttempt(routeId: string, attempt: RouteAttempt): void {
     const record = this.routes.peek(routeId);
     if (!record) return;
     const detail = this.details.peek(routeId);
     if (detail) {
-      detail.attempts.push({ ...attempt });
+      detail.addAttempt({ ...attempt });
       // A failed attempt makes the answer's temperature warmer; the listing shows the same.
       if (!attempt.ok) record.summary.temperature = detail.temperature;
     }
     // The last successful attempt serves the route; before any, the last one tried.
     if (attempt.ok || !record.servedOk) {
-      record.served = { nodeId: attempt.nodeId, modelId: attempt.modelId };
+      record.served = this.candidate(attempt.nodeId, attempt.modelId);
       record.servedOk = attempt.ok;
     }
     if (attempt.ok) {
@@ -629,12 +655,11 @@ export class Router {
   }
 }
 
-/** The node × model that finally served: the last successful attempt, else the last, else chosen. */
-const NO_MESSAGES: RouteRequest['messages'] = [];
+/** Feedback of every unrated route (rating one gives it an object of its own). */
+const NO_FEEDBACK: RouteSummary['feedback'] = Object.freeze({ count: 0, meanScore: null });
 
-function withoutMessages(req: RouteRequest): RouteRequest {
-  return { ...req, messages: NO_MESSAGES };
-}
+/** The request a kept route's factor notes see: its prompt is not kept. */
+const NO_REQUEST: RouteRequest = { messages: [] };
 
 function withoutTaskText(agent: AgentContext): AgentContext {
   const { taskText: _, ...rest } = agent;

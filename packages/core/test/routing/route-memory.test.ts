@@ -50,6 +50,9 @@ describe('route memory', () => {
     router.noteAttempt(oldest, { ...other, ok: true });
     await router.recordOutcome(oldest, { success: true, latencyMs: 10, ttftMs: 5, tokens: 3 });
     expect(router.explain(oldest)?.chosen).toMatchObject(other);
+    // Exactly who served: the router's own candidate object (with tier, servedName) does not leak in.
+    expect(router.explain(oldest)?.chosen).toEqual({ ...other, servedName: other.modelId });
+    expect(router.explain(oldest)?.attempts).toEqual([{ ...other, ok: true }]);
     expect(router.listRoutes({ limit: 50 }).data.find((r) => r.id === oldest)).toMatchObject({
       ...other,
       status: 'ok',
