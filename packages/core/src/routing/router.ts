@@ -1,6 +1,6 @@
 import { analyzePrompt, type PromptAnalysis } from '../analysis/analyze.js';
 import { complexityBand } from '../analysis/complexity.js';
-import { BoundedLru } from '../bounded-lru.js';
+import { BoundedFifo } from '../bounded-fifo.js';
 import type { ClusterState } from '../cluster/cluster-state.js';
 import type { ClusterView, NodeState } from '../cluster/node-state.js';
 import type { BrokeConfig, ModelConfig, NodeConfig, Objective } from '../config/schema.js';
@@ -121,11 +121,11 @@ export class Router {
   private readonly knownModels: ReadonlySet<string>;
   private readonly objectiveCache = new Map<string, Objective>();
   private typicalMs = 0;
-  private readonly routes: BoundedLru<string, RouteRecord>;
-  private readonly details: BoundedLru<string, KeptExplanation>;
+  private readonly routes: BoundedFifo<string, RouteRecord>;
+  private readonly details: BoundedFifo<string, KeptExplanation>;
   private readonly log: RouteLog;
   /** Feedback ids already applied, with the routes they went to (a retry is not counted twice). */
-  private readonly feedbackIds: BoundedLru<string, readonly string[]>;
+  private readonly feedbackIds: BoundedFifo<string, readonly string[]>;
   private readonly affinity: SessionAffinity;
   /** Which role → model hand-offs led to good session outcomes (learning/hand-offs.ts). */
   private readonly handOffs = new HandOffs();
@@ -159,10 +159,10 @@ export class Router {
     this.rules = new RoleRuleIndex(routing.roleRules);
     this.profiles = new Set(profileNames(routing));
     this.knownModels = new Set(this.table.servedModels().map((model) => model.id));
-    this.routes = new BoundedLru(opts.explanationCapacity ?? 10_000);
-    this.details = new BoundedLru(Math.min(opts.detailCapacity ?? 1_000, opts.explanationCapacity ?? 10_000));
+    this.routes = new BoundedFifo(opts.explanationCapacity ?? 10_000);
+    this.details = new BoundedFifo(Math.min(opts.detailCapacity ?? 1_000, opts.explanationCapacity ?? 10_000));
     this.log = new RouteLog(opts.explanationCapacity ?? 10_000);
-    this.feedbackIds = new BoundedLru(opts.explanationCapacity ?? 10_000);
+    this.feedbackIds = new BoundedFifo(opts.explanationCapacity ?? 10_000);
     this.affinity = opts.affinity ?? new SessionAffinity(opts.sessionCapacity);
     this.learner = new Learner({ stats: opts.stats ?? [], store: opts.store, now: this.now });
     this.teams = new CardinalityCap(
@@ -368,7 +368,7 @@ export class Router {
    * "acknowledged" point).
    */
   recordOutcome(routeId: string, outcome: Outcome): Promise<void> {
-    const record = this.routes.peek(routeId);
+    const record = this.routes.get(routeId);
     if (!record) return Promise.reject(new RouteNotFoundError(routeId));
     const served = record.served;
     if (this.slackFactor >= 0)
@@ -421,7 +421,7 @@ export class Router {
 
   /** Quality feedback on a past route (score 0..1, thumbs, or success). */
   async feedback(routeId: string, fb: Feedback): Promise<void> {
-    const record = this.routes.peek(routeId) ?? (await this.recover(routeId));
+    const record = this.routes.get(routeId) ?? (await this.recover(routeId));
     if (!record) throw new RouteNotFoundError(routeId);
     const evidence = evidenceOfFeedback(fb);
     if (evidence === undefined) return Promise.resolve();
@@ -444,12 +444,12 @@ export class Router {
     // Feedback ids are the caller's own: two clients' "fb-1" are two ids.
     const idKey = feedbackId === undefined ? undefined : `${viewer ?? ''}\u0001${feedbackId}`;
     if (idKey !== undefined) {
-      const applied = this.feedbackIds.peek(idKey);
+      const applied = this.feedbackIds.get(idKey);
       if (applied) throw new DuplicateFeedbackError(feedbackId as string, applied);
     }
     let ids: string[];
     if ('routeId' in target) {
-      const record = this.routes.peek(target.routeId) ?? (await this.recover(target.routeId));
+      const record = this.routes.get(target.routeId) ?? (await this.recover(target.routeId));
       if (!record || (viewer !== undefined && record.summary.owner !== viewer))
         throw new RouteNotFoundError(target.routeId);
       ids = [target.routeId];
@@ -512,9 +512,9 @@ export class Router {
   /** A route's explanation; `viewer` set (keys configured): only a route that caller made. */
   explain(routeId: string, viewer?: string): RouteExplanation | undefined {
     if (!this.visible(routeId, viewer)) return undefined;
-    const detail = this.details.peek(routeId);
+    const detail = this.details.get(routeId);
     if (detail) return detail;
-    const record = this.routes.peek(routeId) as RouteRecord;
+    const record = this.routes.get(routeId) as RouteRecord;
     return skeletonExplanation(
       record.summary,
       record.served,
@@ -530,7 +530,7 @@ export class Router {
    * restart), as a skeleton rebuilt from the store's outcome log; undefined when it has none.
    */
   async recoverExplanation(routeId: string, viewer?: string): Promise<RouteExplanation | undefined> {
-    if (!this.routes.peek(routeId) && !(await this.recover(routeId))) return undefined;
+    if (!this.routes.get(routeId) && !(await this.recover(routeId))) return undefined;
     return this.explain(routeId, viewer);
   }
 
@@ -543,7 +543,7 @@ export class Router {
     const recovered = recoveredRoute(await this.store.routeLog(routeId));
     if (!recovered) return undefined;
     // Another call may have recovered it meanwhile: one record per route.
-    const known = this.routes.peek(routeId);
+    const known = this.routes.get(routeId);
     if (known) return known;
     const record: RouteRecord = {
       ...recovered,
@@ -559,7 +559,7 @@ export class Router {
 
   /** Another caller's route reads as unknown: its existence is not disclosed either. */
   private visible(routeId: string, viewer: string | undefined): boolean {
-    const record = this.routes.peek(routeId);
+    const record = this.routes.get(routeId);
     return record !== undefined && (viewer === undefined || record.summary.owner === viewer);
   }
 
@@ -574,9 +574,9 @@ export class Router {
 
   /** The gateway reports each failover attempt; unknown (expired) route ids are ignored. */
   noteAttempt(routeId: string, attempt: RouteAttempt): void {
-    const record = this.routes.peek(routeId);
+    const record = this.routes.get(routeId);
     if (!record) return;
-    const detail = this.details.peek(routeId);
+    const detail = this.details.get(routeId);
     if (detail) {
       detail.addAttempt({ ...attempt });
       // A failed attempt makes the answer's temperature warmer; the listing shows the same.
