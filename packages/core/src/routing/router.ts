@@ -160,7 +160,9 @@ export class Router {
     this.profiles = new Set(profileNames(routing));
     this.knownModels = new Set(this.table.servedModels().map((model) => model.id));
     this.routes = new BoundedFifo(opts.explanationCapacity ?? 10_000);
-    this.details = new BoundedFifo(Math.min(opts.detailCapacity ?? 1_000, opts.explanationCapacity ?? 10_000));
+    this.details = new BoundedFifo(
+      Math.min(opts.detailCapacity ?? 1_000, opts.explanationCapacity ?? 10_000),
+    );
     this.log = new RouteLog(opts.explanationCapacity ?? 10_000);
     this.feedbackIds = new BoundedFifo(opts.explanationCapacity ?? 10_000);
     this.affinity = opts.affinity ?? new SessionAffinity(opts.sessionCapacity);
