@@ -27,15 +27,14 @@ export class BoundedFifo<K, V> {
 
   /** Adds or replaces; a replaced key keeps its place in the order. */
   set(key: K, value: V): void {
-    if (this.map.has(key)) {
-      this.map.set(key, value);
-      return;
-    }
+    // One lookup: a size that did not change means the key was there (and keeps its slot).
+    const size = this.map.size;
+    this.map.set(key, value);
+    if (this.map.size === size) return;
     const slot = this.next;
     const oldest = this.ring[slot];
     if (oldest !== undefined) this.map.delete(oldest);
     this.ring[slot] = key;
     this.next = slot + 1 === this.capacity ? 0 : slot + 1;
-    this.map.set(key, value);
   }
 }
