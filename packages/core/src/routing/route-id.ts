@@ -5,9 +5,8 @@ const ID_BYTES = 12;
 /** Ids per refill of the random pool (one crypto call per this many routes). */
 const POOL_IDS = 256;
 /** base64url's alphabet as character codes. */
-const BASE64URL = Uint8Array.from(
-  'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_',
-  (c) => c.charCodeAt(0),
+const BASE64URL = Uint8Array.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', (c) =>
+  c.charCodeAt(0),
 );
 
 /**
