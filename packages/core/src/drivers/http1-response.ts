@@ -1,11 +1,39 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-/** An HTTP/1.x answer's head, as the parser found it. */
-export interface ResponseHead {
-  status: number;
-  headers: IncomingHttpHeaders;
-  /** Whether the connection may carry another request once this answer's body ended. */
-  keepAlive: boolean;
+/**
+ * An HTTP/1.x answer's head, as the parser found it. The status and framing are read at once; the
+ * header map (names lower-cased, repeats joined) is built on first read: the gateway reads it only
+ * for an error answer, and its strings were most of what parsing a head allocated.
+ */
+export class ResponseHead {
+  private built: IncomingHttpHeaders | undefined;
+
+  constructor(
+    readonly status: number,
+    /** Whether the connection may carry another request once this answer's body ended. */
+    readonly keepAlive: boolean,
+    /** The head's header lines (the status line excluded), each checked to hold a name and a colon. */
+    private readonly lines: readonly string[],
+  ) {}
+
+  get headers(): IncomingHttpHeaders {
+    this.built ??= headerMap(this.lines);
+    return this.built;
+  }
+}
+
+function headerMap(lines: readonly string[]): IncomingHttpHeaders {
+  const headers: IncomingHttpHeaders = {};
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    const name = line.slice(0, colon).trim().toLowerCase();
+    const value = line.slice(colon + 1).trim();
+    const prev = headers[name];
+    if (prev === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
+    else if (Array.isArray(prev)) prev.push(value);
+    else headers[name] = `${prev}, ${value}`;
+  }
+  return headers;
 }
 
 /** Where the parser hands what it read. */
@@ -13,6 +41,12 @@ export interface ResponseSink {
   head(head: ResponseHead): void;
   data(chunk: Buffer): void;
   end(): void;
+}
+
+/** A header's value appended to what its earlier lines gave (repeats join with ", ", as in the map). */
+function joined(before: string, line: string, colon: number): string {
+  const value = line.slice(colon + 1).trim();
+  return before === '' ? value : `${before}, ${value}`;
 }
 
 /** Bytes a server sent that are not HTTP/1.x, or an answer cut short. */
@@ -130,36 +164,39 @@ export class Http1ResponseParser {
     const status = STATUS_LINE.exec(lines[0] as string);
     if (!status) throw new HttpParseError('the node did not answer with HTTP/1.x');
     const code = Number(status[2]);
-    const headers: IncomingHttpHeaders = {};
+    // Only the framing headers are read now (see ResponseHead); every line is still checked.
+    let connection = '';
+    let transferEncoding = '';
+    let length: string | undefined;
     for (let i = 1; i < lines.length; i++) {
       const line = lines[i] as string;
       const colon = line.indexOf(':');
       if (colon <= 0) throw new HttpParseError('the node sent a malformed header line');
+      // Their names start with c or t (either case): other lines need no string made.
+      const first = line.charCodeAt(0) | 0x20;
+      if (first !== 0x63 && first !== 0x74) continue;
       const name = line.slice(0, colon).trim().toLowerCase();
-      const value = line.slice(colon + 1).trim();
-      const prev = headers[name];
-      if (prev === undefined) headers[name] = name === 'set-cookie' ? [value] : value;
-      else if (Array.isArray(prev)) prev.push(value);
-      else headers[name] = `${prev}, ${value}`;
+      if (name === 'connection') connection = joined(connection, line, colon);
+      else if (name === 'transfer-encoding') transferEncoding = joined(transferEncoding, line, colon);
+      else if (name === 'content-length') length = joined(length ?? '', line, colon);
     }
     // Interim answers (100 Continue, 103 Early Hints): the real one follows.
     if (code >= 100 && code < 200) return;
-    const connection = String(headers.connection ?? '').toLowerCase();
+    connection = connection.toLowerCase();
     const http11 = status[1] === '1';
-    const chunked = /(?:^|,)\s*chunked\s*$/i.test(String(headers['transfer-encoding'] ?? ''));
-    const length = headers['content-length'];
+    const chunked = /(?:^|,)\s*chunked\s*$/i.test(transferEncoding);
     let keepAlive = http11 ? !connection.includes('close') : connection.includes('keep-alive');
     if (code === 204 || code === 304) this.mode = Mode.Done;
     else if (chunked) this.mode = Mode.ChunkSize;
     else if (length !== undefined) {
-      if (!/^\d+$/.test(String(length))) throw new HttpParseError('the node sent a malformed Content-Length');
+      if (!/^\d+$/.test(length)) throw new HttpParseError('the node sent a malformed Content-Length');
       this.left = Number(length);
       this.mode = this.left === 0 ? Mode.Done : Mode.Length;
     } else {
       this.mode = Mode.UntilClose;
       keepAlive = false;
     }
-    this.sink.head({ status: code, headers, keepAlive });
+    this.sink.head(new ResponseHead(code, keepAlive, lines.slice(1)));
     if (this.mode === Mode.Done) this.sink.end();
   }
 

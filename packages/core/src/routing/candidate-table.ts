@@ -32,7 +32,8 @@ export class CandidateTable {
   /** Decode slow-down per extra concurrent request, by node index (config batchSlowdown). */
   batchSlowdown = new Float64Array(0);
   private readonly modelIndex = new Map<string, number>();
-  private readonly byPair = new Map<string, number>();
+  /** Candidate index by node id, then model id: two lookups of strings whose hashes are cached, no key built per call. */
+  private readonly byPair = new Map<string, Map<string, number>>();
   private readonly nodeIndex = new Map<string, number>();
 
   constructor(config: BrokeConfig) {
@@ -58,7 +59,12 @@ export class CandidateTable {
           tierRank: TIER_RANK[model.tier],
         });
         this.plain.push(Object.freeze({ nodeId: node.id, modelId: model.id, servedName }));
-        this.byPair.set(pairKey(node.id, model.id), index);
+        let byModel = this.byPair.get(node.id);
+        if (!byModel) {
+          byModel = new Map();
+          this.byPair.set(node.id, byModel);
+        }
+        byModel.set(model.id, index);
       }
     });
     const size = this.candidates.length;
@@ -98,7 +104,7 @@ export class CandidateTable {
   }
 
   indexOf(nodeId: string, modelId: string): number | undefined {
-    return this.byPair.get(pairKey(nodeId, modelId));
+    return this.byPair.get(nodeId)?.get(modelId);
   }
 
   private addModel(model: ModelConfig): number {
@@ -122,8 +128,4 @@ export function capabilityBits(capabilities: readonly string[] | undefined): num
   let bits = 0;
   if (capabilities) for (const capability of capabilities) bits |= CAPABILITY_BITS[capability] ?? 1 << 30;
   return bits;
-}
-
-function pairKey(nodeId: string, modelId: string): string {
-  return `${nodeId}\u0000${modelId}`;
 }

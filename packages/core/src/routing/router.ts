@@ -586,7 +586,10 @@ export class Router {
     }
     // The last successful attempt serves the route; before any, the last one tried.
     if (attempt.ok || !record.servedOk) {
-      record.served = this.candidate(attempt.nodeId, attempt.modelId);
+      const served = record.served;
+      // Usually the chosen candidate itself: no lookup.
+      if (served.nodeId !== attempt.nodeId || served.modelId !== attempt.modelId)
+        record.served = this.candidate(attempt.nodeId, attempt.modelId);
       record.servedOk = attempt.ok;
     }
     if (attempt.ok) {

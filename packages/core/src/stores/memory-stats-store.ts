@@ -34,8 +34,9 @@ export class MemoryStatsStore implements StatsStore {
       .map((r) => ({ ...r }));
   }
 
+  /** Keeps the record itself (the learner makes one per outcome and never touches it again). */
   async appendOutcome(record: OutcomeRecord): Promise<void> {
-    this.recent.push({ ...record });
+    this.recent.push(record);
   }
 
   async upsertStats(stats: readonly QualityStat[]): Promise<void> {

@@ -50,7 +50,8 @@ describe('Http1ResponseParser', () => {
         '5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nx-trailer: 1\r\n\r\n',
     );
     expect(read).toMatchObject({ body: 'hello, world', ended: true });
-    expect(read.head).toEqual({
+    const head = read.head as ResponseHead;
+    expect({ status: head.status, headers: head.headers, keepAlive: head.keepAlive }).toEqual({
       status: 200,
       headers: { 'content-type': 'text/event-stream', 'transfer-encoding': 'chunked' },
       keepAlive: true,
@@ -84,6 +85,20 @@ describe('Http1ResponseParser', () => {
       'set-cookie': ['a=1', 'b=2'],
       'content-length': '0',
     });
+  });
+
+  it('finds the framing headers in any case and spacing; a repeated Content-Length that differs is refused', () => {
+    const read = everySplit(
+      'HTTP/1.1 200 OK\r\nTRANSFER-ENCODING :  Chunked \r\nCONNECTION:Close\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+    );
+    expect(read).toMatchObject({ body: 'ok', ended: true, head: { status: 200, keepAlive: false } });
+    const http10 = parse([
+      Buffer.from('HTTP/1.0 200 OK\r\nconnection: Keep-Alive\r\nContent-Length: 1\r\n\r\nx'),
+    ]);
+    expect(http10).toMatchObject({ body: 'x', ended: true, head: { keepAlive: true } });
+    expect(() =>
+      parse([Buffer.from('HTTP/1.1 200 OK\r\nContent-Length: 2\r\ncontent-length: 3\r\n\r\nokk')]),
+    ).toThrow(HttpParseError);
   });
 
   it('refuses what is not HTTP/1.x, malformed framing, and bytes after the answer', () => {
