@@ -114,7 +114,7 @@ class LazyExplanation implements KeptExplanation {
   readonly #chosen: RouteCandidate;
   /** The pipeline's top rows: candidates and their predictions (PipelineResult.top, topValues). */
   readonly #top: readonly RouteCandidate[];
-  readonly #values: readonly number[];
+  readonly #values: ArrayLike<number>;
   readonly #stride: number;
   readonly #fastestMs: number;
   /** Made at the first attempt, one element long (an array grown by push reserves 16). */

@@ -14,6 +14,9 @@ import type {
 import { Removals } from './removals.js';
 import type { FilterVerdict } from './types.js';
 
+/** Top-row values kept in a plain array up to this many (see run); a Float64Array beyond. */
+const SMALL_TOP_VALUES = 24;
+
 /** Removed candidates listed per filter in an explanation; the rest are only counted. */
 const LISTED_REMOVALS = 100;
 
@@ -43,7 +46,7 @@ export interface PipelineResult {
    * One array: it stays with the newest routes' explanations, where five per route held ~750 B
    * more each, all of it copied by the young-generation GC that promotes them.
    */
-  topValues: readonly number[];
+  topValues: ArrayLike<number>;
   topStride: number;
   /** Fastest predicted finish among kept candidates (the objective's reference). */
   fastestMs: number;
@@ -198,10 +201,14 @@ export class RoutingPipeline {
     // Keep only what an explanation needs: the top rows.
     const detailed = Math.min(top.length, EXPLAINED_CANDIDATES);
     const topCandidates: RouteCandidate[] = new Array(detailed);
-    // A plain array of its exact length (doubles stored unboxed): a small Float64Array held 280 B
-    // on the heap (the array, its ArrayBuffer, their data) besides its own malloc'd bytes.
+    // The rows stay with the newest routes' explanations, so the young-generation GC copies what
+    // of them is on the heap. A few rows: a plain array of exact length (doubles unboxed), as a
+    // Float64Array's own objects take ~180 B of heap besides its bytes. More: a Float64Array, whose
+    // bytes are off the heap and never copied.
     const topStride = TOP_TERMS + factorCount;
-    const topValues: number[] = new Array(detailed * topStride);
+    const length = detailed * topStride;
+    const topValues: number[] | Float64Array =
+      length <= SMALL_TOP_VALUES ? new Array<number>(length) : new Float64Array(length);
     const utility = this.scratch.utility;
     for (let r = 0; r < detailed; r++) {
       const k = top[r] as number;
