@@ -133,6 +133,10 @@ export interface Factor {
   readonly adds: 'quality' | 'time';
   /** Write this factor's term for the candidates idx[0..count) into out[0..count). */
   estimate(idx: Int32Array, count: number, ctx: RoutingContext, out: Float64Array, so: Estimates): void;
-  /** A short reason for one candidate's term (only built for explanations). */
+  /**
+   * A short reason for one candidate's term, built when an explanation is first read (maybe long
+   * after the route): `ctx` holds the route's own facts (agent, analysis, band, team, role, …), the
+   * router's state at that read, and no request (its prompt and fields are not kept).
+   */
   note?(candidate: RouteCandidate, term: number, ctx: RoutingContext): string | undefined;
 }
