@@ -96,7 +96,7 @@ export function buildExplanation(input: ExplanationInput): KeptExplanation {
  * The newest routes' explanations stay in memory (Router detailCapacity), so each one is copied by
  * the young-generation GC that promotes it: it keeps its route's facts and top rows, not the
  * routing context and pipeline result (with the request and the fallbacks), which held ~0.5 KB
- * more per route and cost ~10% of the gateway's CPU at full load.
+ * more per route (bench/results/routing-before-after.md).
  * `toJSON` lists the lazy fields so the HTTP API and the CLI print the whole explanation.
  */
 class LazyExplanation implements KeptExplanation {
