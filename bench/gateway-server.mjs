@@ -1,7 +1,7 @@
 // The gateway under test, in its own process so its RSS and event loop are its own.
 // argv[2]: JSON of the node list; argv[3] (optional): JSON options, `{"metrics": false}` turns
 // /metrics and its counting off. BROKE_DIST (a file URL of a build's index.js) serves that build
-// instead of the workspace's (bench/gateway-ab.mjs). Prints the URL on stdout.
+// instead of the workspace's (bench/gateway-ab.ts). Prints the URL on stdout.
 const { BrokeConfigSchema, startGateway } = await import(process.env.BROKE_DIST ?? '@broke/core');
 
 const nodes = JSON.parse(process.argv[2]);

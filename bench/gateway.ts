@@ -20,11 +20,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createDriver } from '@broke/core';
 import { startMlxNode } from '../testbed/index.js';
+import { closeClient, cpuSeconds, once, type Sample } from './gateway-harness.js';
 
 const quick = process.argv.includes('--quick');
 const metricsOnly = process.argv.includes('--metrics');
@@ -33,71 +33,6 @@ const withMlx = !process.argv.includes('--no-mlx');
 const LEVELS = [1, 16, 128];
 /** What the client asks the routed floor for: BROKE's default profile, as it asks the gateway. */
 const ROUTED_MODEL = 'broke-auto';
-
-interface Sample {
-  ttfb: number;
-  total: number;
-  ok: boolean;
-  /** Traced runs: from the server's first write (its x-bench-t3 or x-bench-t2 stamp) to the first byte here, ms. */
-  back?: number;
-}
-
-/** The clock bench/gateway-trace.mjs stamps with (CLOCK_MONOTONIC, shared by the processes). */
-const monoMs = () => Number(process.hrtime.bigint()) / 1e6;
-
-const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
-
-/** One streaming request over keep-alive node:http, timing first body byte and end. */
-function once(base: string, model: string, maxTokens: number, trace = false): Promise<Sample> {
-  const body = JSON.stringify({
-    model,
-    stream: true,
-    max_tokens: maxTokens,
-    messages: [{ role: 'user', content: 'Say hi.' }],
-  });
-  const url = new URL(`${base}/v1/chat/completions`);
-  const t0 = performance.now();
-  return new Promise((resolve) => {
-    const req = http.request(
-      {
-        host: url.hostname,
-        port: url.port,
-        path: url.pathname,
-        method: 'POST',
-        agent,
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(body),
-          ...(trace ? { 'x-bench-c': String(monoMs()) } : {}),
-        },
-      },
-      (res) => {
-        let ttfb = 0;
-        let back: number | undefined;
-        res.on('data', () => {
-          if (ttfb) return;
-          ttfb = performance.now() - t0;
-          const stamp = Number(res.headers['x-bench-t3'] ?? res.headers['x-bench-t2']);
-          if (trace && stamp > 0) back = monoMs() - stamp;
-        });
-        res.on('end', () =>
-          resolve({
-            ttfb,
-            total: performance.now() - t0,
-            ok: res.statusCode === 200,
-            ...(back !== undefined ? { back } : {}),
-          }),
-        );
-        res.on('error', () => resolve({ ttfb, total: performance.now() - t0, ok: false }));
-        res.on('aborted', () => resolve({ ttfb, total: performance.now() - t0, ok: false }));
-      },
-    );
-    req.on('error', () => resolve({ ttfb: 0, total: performance.now() - t0, ok: false }));
-    // Bounded: a request idle for 20 s counts as an error instead of hanging the benchmark.
-    req.setTimeout(20_000, () => req.destroy(new Error('timeout')));
-    req.end(body);
-  });
-}
 
 /** `concurrency` workers issuing `total` requests in all. */
 async function load(
@@ -133,11 +68,6 @@ function rssKb(pid: number): number {
   return m ? Number(m[1]) : Number.NaN;
 }
 
-/** User + system CPU seconds a process has used so far (/proc/PID/stat, clock ticks of 10 ms). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 const load1 = () => os.loadavg()[0] ?? Number.NaN;
 
 interface Started {
@@ -516,7 +446,7 @@ async function metricsCost(): Promise<void> {
   ];
   writeFileSync(join(import.meta.dirname, 'results/gateway-metrics.md'), lines.join('\n'));
   console.log(lines.join('\n'));
-  agent.destroy();
+  closeClient();
 }
 
 if (metricsOnly) {
@@ -525,7 +455,7 @@ if (metricsOnly) {
 }
 if (legsOnly) {
   console.log(legLines(await tracePath()).join('\n'));
-  agent.destroy();
+  closeClient();
   process.exit(0);
 }
 
@@ -645,7 +575,7 @@ if (withMlx) {
     await node.stop();
   }
 }
-agent.destroy();
+closeClient();
 const loadAtEnd = os.loadavg();
 
 /**

@@ -1,0 +1,80 @@
+// What the gateway benchmarks (bench/gateway.ts, bench/gateway-ab.ts) share: the client's
+// streaming chat request over keep-alive node:http, timed, and a process's CPU time.
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+
+export interface Sample {
+  ttfb: number;
+  total: number;
+  ok: boolean;
+  /** Traced runs: from the server's first write (its x-bench-t3 or x-bench-t2 stamp) to the first byte here, ms. */
+  back?: number;
+}
+
+/** The clock bench/gateway-trace.mjs stamps with (CLOCK_MONOTONIC, shared by the processes). */
+export const monoMs = () => Number(process.hrtime.bigint()) / 1e6;
+
+const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 });
+
+/** Closes the client's keep-alive connections (at the end of a run). */
+export function closeClient(): void {
+  agent.destroy();
+}
+
+/** One streaming request over keep-alive node:http, timing first body byte and end. */
+export function once(base: string, model: string, maxTokens: number, trace = false): Promise<Sample> {
+  const body = JSON.stringify({
+    model,
+    stream: true,
+    max_tokens: maxTokens,
+    messages: [{ role: 'user', content: 'Say hi.' }],
+  });
+  const url = new URL(`${base}/v1/chat/completions`);
+  const t0 = performance.now();
+  return new Promise((resolve) => {
+    const req = http.request(
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method: 'POST',
+        agent,
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(body),
+          ...(trace ? { 'x-bench-c': String(monoMs()) } : {}),
+        },
+      },
+      (res) => {
+        let ttfb = 0;
+        let back: number | undefined;
+        res.on('data', () => {
+          if (ttfb) return;
+          ttfb = performance.now() - t0;
+          const stamp = Number(res.headers['x-bench-t3'] ?? res.headers['x-bench-t2']);
+          if (trace && stamp > 0) back = monoMs() - stamp;
+        });
+        res.on('end', () =>
+          resolve({
+            ttfb,
+            total: performance.now() - t0,
+            ok: res.statusCode === 200,
+            ...(back !== undefined ? { back } : {}),
+          }),
+        );
+        res.on('error', () => resolve({ ttfb, total: performance.now() - t0, ok: false }));
+        res.on('aborted', () => resolve({ ttfb, total: performance.now() - t0, ok: false }));
+      },
+    );
+    req.on('error', () => resolve({ ttfb: 0, total: performance.now() - t0, ok: false }));
+    // Bounded: a request idle for 20 s counts as an error instead of hanging the benchmark.
+    req.setTimeout(20_000, () => req.destroy(new Error('timeout')));
+    req.end(body);
+  });
+}
+
+/** User + system CPU seconds a process has used so far (/proc/PID/stat, clock ticks of 10 ms). */
+export function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
