@@ -12,7 +12,7 @@ export class ResponseHead {
     readonly status: number,
     /** Whether the connection may carry another request once this answer's body ended. */
     readonly keepAlive: boolean,
-    /** The head's header lines (the status line excluded), each checked to hold a name and a colon. */
+    /** The head's lines: the status line, then header lines each checked to hold a name and a colon. */
     private readonly lines: readonly string[],
   ) {}
 
@@ -24,7 +24,8 @@ export class ResponseHead {
 
 function headerMap(lines: readonly string[]): IncomingHttpHeaders {
   const headers: IncomingHttpHeaders = {};
-  for (const line of lines) {
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
     const colon = line.indexOf(':');
     const name = line.slice(0, colon).trim().toLowerCase();
     const value = line.slice(colon + 1).trim();
@@ -196,7 +197,7 @@ export class Http1ResponseParser {
       this.mode = Mode.UntilClose;
       keepAlive = false;
     }
-    this.sink.head(new ResponseHead(code, keepAlive, lines.slice(1)));
+    this.sink.head(new ResponseHead(code, keepAlive, lines));
     if (this.mode === Mode.Done) this.sink.end();
   }
 

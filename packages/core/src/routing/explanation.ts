@@ -101,9 +101,6 @@ export function buildExplanation(input: ExplanationInput): KeptExplanation {
  */
 class LazyExplanation implements KeptExplanation {
   readonly routeId: string;
-  readonly context: AgentContext;
-  readonly analysis: PromptAnalysis;
-  readonly profile: string;
   readonly candidates: number;
   readonly filters: DetailedRouteExplanation['filters'];
   readonly chosen: Candidate;
@@ -126,9 +123,6 @@ class LazyExplanation implements KeptExplanation {
   constructor(input: ExplanationInput) {
     const { result, ctx, parts } = input;
     this.routeId = input.routeId;
-    this.context = input.agent;
-    this.analysis = ctx.analysis;
-    this.profile = ctx.profile;
     this.candidates = result.candidates;
     this.filters = result.verdicts;
     this.chosen = parts.plain[result.chosen.index] as Candidate;
@@ -141,6 +135,18 @@ class LazyExplanation implements KeptExplanation {
     this.#values = result.topValues;
     this.#stride = result.topStride;
     this.#fastestMs = result.fastestMs;
+  }
+
+  get context(): AgentContext {
+    return this.#facts.agent;
+  }
+
+  get analysis(): PromptAnalysis {
+    return this.#facts.analysis;
+  }
+
+  get profile(): string {
+    return this.#facts.profile;
   }
 
   get attempts(): RouteAttempt[] {
