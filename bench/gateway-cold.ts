@@ -1,0 +1,203 @@
+/**
+ * Why the gateway's added latency at low and bursty load exceeds what its CPU per request at full
+ * load predicts: the same code runs many times slower after a pause than back to back.
+ *
+ *   npm run build && npx tsx bench/gateway-cold.ts [--quick]
+ *
+ * 1. Over loopback, one request at a time (the stub answers after 20 ms): the bare proxy, the
+ *    routed proxy and the gateway, in interleaved rounds, each with bench/gateway-cold.mjs
+ *    preloaded, which times its own work on the critical path (arrival → dispatch, node's
+ *    headers → first byte out).
+ * 2. In this process: the routed proxy's work (body parsed, agent context read, the gateway's
+ *    Router deciding) back to back, and after pauses of 1 and 20 ms.
+ * Writes bench/results/gateway-cold.md. Loopback only.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import {
+  BrokeConfigSchema,
+  ClusterState,
+  parseChatBody,
+  parseJsonBody,
+  type RouteRequest,
+  Router,
+  requestAgentContext,
+} from '@broke/core';
+import { closeClient, once } from './gateway-harness.js';
+
+const quick = process.argv.includes('--quick');
+const here = import.meta.dirname;
+const ROUNDS = quick ? 2 : 6;
+const PER_ROUND = quick ? 60 : 250;
+
+interface Started {
+  url: string;
+  child: ChildProcess;
+  cold?: { toDispatch: number; toFirstWrite: number; n: number };
+}
+
+function start(args: string[]): Promise<Started> {
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const started: Started = { url: '', child };
+  return new Promise((ok, fail) => {
+    child.stdout?.on('data', (d) => {
+      for (const line of String(d).split('\n')) {
+        if (line.startsWith('COLD ')) started.cold = JSON.parse(line.slice(5));
+        else if (line.startsWith('http') && !started.url) {
+          started.url = line.trim();
+          ok(started);
+        }
+      }
+    });
+    child.once('exit', (code) =>
+      started.url ? undefined : fail(new Error(`${args.join(' ')} exited ${code}`)),
+    );
+  });
+}
+
+const stop = (p: Started) =>
+  new Promise<void>((ok) => {
+    p.child.once('exit', () => ok());
+    p.child.kill('SIGTERM');
+  });
+
+const median = (xs: readonly number[]) =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const load0 = os.loadavg();
+const stub = await start([join(here, 'gateway-stub.mjs'), '20', '8']);
+const nodes = [
+  { id: 'stub', url: stub.url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
+];
+const preload = ['--import', join(here, 'gateway-cold.mjs')];
+const paths = [
+  {
+    name: 'bare proxy',
+    model: 'stub',
+    p: await start([...preload, join(here, 'gateway-floor.mjs'), stub.url, 'stub']),
+  },
+  {
+    name: 'routed proxy',
+    model: 'broke-auto',
+    p: await start([...preload, join(here, 'gateway-floor-routed.mjs'), stub.url, 'stub']),
+  },
+  {
+    name: 'gateway',
+    model: 'broke-auto',
+    p: await start([...preload, join(here, 'gateway-server.mjs'), JSON.stringify(nodes)]),
+  },
+];
+const ttfb = new Map<string, number[]>(paths.map((x) => [x.name, []]));
+const direct: number[] = [];
+let failed = 0;
+const serial = async (url: string, model: string, n: number, into?: number[]) => {
+  for (let i = 0; i < n; i++) {
+    const s = await once(url, model, 8);
+    if (!s.ok) failed++;
+    else into?.push(s.ttfb);
+  }
+};
+try {
+  for (const x of paths) await serial(x.p.url, x.model, 100); // warm: JIT, keep-alive connections
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? paths : [...paths].reverse();
+    await serial(stub.url, 'stub', PER_ROUND, direct);
+    for (const x of order) await serial(x.p.url, x.model, PER_ROUND, ttfb.get(x.name));
+  }
+} finally {
+  for (const x of paths) await stop(x.p);
+  await stop(stub);
+  closeClient();
+}
+
+// 2. The routing work in this process, warm and after pauses.
+const config = BrokeConfigSchema.parse({
+  nodes: [{ ...nodes[0], maxConcurrency: 512 }],
+  models: [{ id: 'stub-model', tier: 'small' }],
+  routing: { explorationRate: 0, seed: 1 },
+  store: { kind: 'memory' },
+});
+const router = new Router({ config, cluster: new ClusterState(config.nodes) });
+const text = JSON.stringify({
+  model: 'broke-auto',
+  stream: true,
+  max_tokens: 8,
+  messages: [{ role: 'user', content: 'Say hi.' }],
+});
+const noHeaders = { get: () => null };
+/** The routed proxy's work for one request, µs. */
+const routeOnce = (): number => {
+  const t0 = process.hrtime.bigint();
+  const body = parseChatBody(parseJsonBody(text));
+  const ctx = requestAgentContext(body, noHeaders, {});
+  const d = router.route(
+    { messages: body.messages as RouteRequest['messages'], model: body.model, requires: [] },
+    ctx,
+  );
+  const us = Number(process.hrtime.bigint() - t0) / 1e3;
+  router.recordOutcome(d.routeId, { success: true, latencyMs: 20, ttftMs: 20, tokens: 8 }).catch(() => {});
+  return us;
+};
+for (let i = 0; i < 20_000; i++) routeOnce();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const routing: Array<[string, number]> = [];
+{
+  const xs: number[] = [];
+  for (let i = 0; i < 2000; i++) xs.push(routeOnce());
+  routing.push(['back to back', median(xs)]);
+}
+for (const pause of [1, 20]) {
+  const xs: number[] = [];
+  for (let i = 0; i < (quick ? 60 : 300); i++) {
+    await sleep(pause);
+    xs.push(routeOnce());
+  }
+  routing.push([`after a ${pause} ms pause`, median(xs)]);
+}
+
+const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+const d50 = median(direct);
+const floorCold = paths[0]?.p.cold;
+const lines = [
+  '# Gateway: the cold critical path',
+  '',
+  `- date: ${new Date().toISOString()}`,
+  `- machine: ${os.cpus()[0]?.model ?? 'unknown'} × ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}; node ${process.version}`,
+  `- load average (1 / 5 / 15 min): ${load0.map((x) => x.toFixed(2)).join(' / ')} at start, ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' / ')} at end`,
+  `- command: \`npx tsx bench/gateway-cold.ts${quick ? ' --quick' : ''}\`; ${ROUNDS} interleaved rounds × ${PER_ROUND} requests per path, one at a time (stub: 20 ms, 8 chunks); failed requests ${failed}`,
+  '',
+  'One request at a time, so every request finds the process idle for ~20 ms. Medians; the two',
+  "stretches are each process's own work on the request's critical path, timed inside it",
+  "(bench/gateway-cold.mjs); added TTFB is the client's, over a direct call to the stub.",
+  '',
+  "| path | arrival → dispatch µs | node's headers → first byte out µs | own work on the critical path µs | added TTFB p50 ms |",
+  '| --- | ---: | ---: | ---: | ---: |',
+  ...paths.map((x) => {
+    const c = x.p.cold;
+    const own = c ? c.toDispatch + c.toFirstWrite : Number.NaN;
+    return `| ${x.name} | ${f(c?.toDispatch ?? Number.NaN)} | ${f(c?.toFirstWrite ?? Number.NaN)} | ${f(own)} | ${f(median(ttfb.get(x.name) ?? []) - d50, 2)} |`;
+  }),
+  '',
+  `Own work over the bare proxy's: ${paths
+    .slice(1)
+    .map((x) =>
+      floorCold && x.p.cold
+        ? `${x.name} +${f(x.p.cold.toDispatch + x.p.cold.toFirstWrite - floorCold.toDispatch - floorCold.toFirstWrite)} µs`
+        : `${x.name} –`,
+    )
+    .join(', ')}.`,
+  '',
+  "The routed proxy's work (body parsed, agent context read, routed by the gateway's Router) in this process, per request, median µs:",
+  '',
+  '| when | µs |',
+  '| --- | ---: |',
+  ...routing.map(([when, us]) => `| ${when} | ${f(us, 1)} |`),
+  '',
+];
+writeFileSync(join(here, 'results', 'gateway-cold.md'), `${lines.join('\n')}\n`);
+console.log(lines.join('\n'));
+process.exit(0);
