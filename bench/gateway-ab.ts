@@ -10,12 +10,11 @@
 // Arguments: rounds, requests per path per round, then name=path-to-a-build's-index.js (relative to
 // the repository or absolute). The stub answers at once with 8 chunks; 64 streams per path.
 // Prints a table on stdout; writes nothing. Loopback only.
-import { type ChildProcess, spawn } from 'node:child_process';
 import os from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { simulation } from '@broke/core';
-import { closeClient, cpuSeconds, once } from './gateway-harness.js';
+import { closeClient, cpuSeconds, type Helper, once, startHelper } from './gateway-harness.js';
 
 const [roundsArg, perPathArg, ...builds] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -27,43 +26,17 @@ if (!(rounds >= 1) || !(perPath >= 100) || builds.length === 0 || builds.some((b
 const here = import.meta.dirname;
 const root = resolve(here, '..');
 
-/** A helper process that prints its URL first. */
-interface Started {
-  url: string;
-  child: ChildProcess;
-}
-
-function start(args: string[], env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, args, {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
-  });
-  return new Promise((ok, fail) => {
-    let found = false;
-    child.stdout?.on('data', (d) => {
-      const line = String(d)
-        .split('\n')
-        .find((l) => l.startsWith('http'));
-      if (line && !found) {
-        found = true;
-        ok({ url: line.trim(), child });
-      }
-    });
-    child.once('exit', (code) => fail(new Error(`${args.join(' ')} exited ${code}`)));
-  });
-}
-
 /** Seeded, so runs send the same order. */
 const rng = new simulation.Rng(1);
 
-const stub = await start([join(here, 'gateway-stub.mjs'), '0', '8']);
-const proxy = await start([join(here, 'gateway-floor.mjs'), stub.url, 'stub']);
+const stub = await startHelper([join(here, 'gateway-stub.mjs'), '0', '8']);
+const proxy = await startHelper([join(here, 'gateway-floor.mjs'), stub.url, 'stub']);
 const nodes = [
   { id: 'stub', url: stub.url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
 ];
 
 /** One server under load and what it cost, round by round. */
-interface Path extends Started {
+interface Path extends Helper {
   name: string;
   model: string;
   /** CPU µs per answered request, per round. */
@@ -71,7 +44,7 @@ interface Path extends Started {
   served: number;
   cpu0: number;
 }
-const path = (name: string, started: Started, model: string): Path => ({
+const path = (name: string, started: Helper, model: string): Path => ({
   name,
   ...started,
   model,
@@ -88,7 +61,9 @@ try {
   for (const build of builds) {
     const [name = '', file = ''] = build.split(/=(.*)/s);
     const dist = pathToFileURL(isAbsolute(file) ? file : join(root, file)).href;
-    const gw = await start([join(here, 'gateway-server.mjs'), JSON.stringify(nodes)], { BROKE_DIST: dist });
+    const gw = await startHelper([join(here, 'gateway-server.mjs'), JSON.stringify(nodes)], {
+      env: { BROKE_DIST: dist },
+    });
     paths.push(path(name, gw, 'broke-auto'));
   }
   // Warm: code optimised, connections open.

@@ -48,6 +48,6 @@ for (const method of ['write', 'end']) {
 }
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 process.prependListener('SIGTERM', () => {
-  const out = { toDispatch: median(toDispatch), toFirstWrite: median(toFirstWrite), n: toDispatch.length };
+  const out = { toDispatch: median(toDispatch), toFirstWrite: median(toFirstWrite) };
   console.log(`COLD ${JSON.stringify(out)}`);
 });

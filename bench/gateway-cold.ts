@@ -12,81 +12,59 @@
  *    Router deciding) back to back, and after pauses of 1 and 20 ms.
  * Writes bench/results/gateway-cold.md. Loopback only.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import {
-  BrokeConfigSchema,
-  ClusterState,
-  parseChatBody,
-  parseJsonBody,
-  type RouteRequest,
-  Router,
-  requestAgentContext,
-} from '@broke/core';
-import { closeClient, once } from './gateway-harness.js';
+import { routedAdmit } from './gateway-floor-routed.mjs';
+import { closeClient, type Helper, once, startHelper } from './gateway-harness.js';
 
 const quick = process.argv.includes('--quick');
 const here = import.meta.dirname;
 const ROUNDS = quick ? 2 : 6;
 const PER_ROUND = quick ? 60 : 250;
 
-interface Started {
-  url: string;
-  child: ChildProcess;
-  cold?: { toDispatch: number; toFirstWrite: number; n: number };
+/** Each stretch's median (µs), as bench/gateway-cold.mjs prints it when its process stops. */
+interface Cold {
+  toDispatch: number;
+  toFirstWrite: number;
 }
 
-function start(args: string[]): Promise<Started> {
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const started: Started = { url: '', child };
-  return new Promise((ok, fail) => {
-    child.stdout?.on('data', (d) => {
-      for (const line of String(d).split('\n')) {
-        if (line.startsWith('COLD ')) started.cold = JSON.parse(line.slice(5));
-        else if (line.startsWith('http') && !started.url) {
-          started.url = line.trim();
-          ok(started);
-        }
-      }
-    });
-    child.once('exit', (code) =>
-      started.url ? undefined : fail(new Error(`${args.join(' ')} exited ${code}`)),
-    );
-  });
+interface Path {
+  name: string;
+  model: string;
+  p: Helper;
+  cold?: Cold;
 }
 
-const stop = (p: Started) =>
-  new Promise<void>((ok) => {
-    p.child.once('exit', () => ok());
-    p.child.kill('SIGTERM');
+/** A path's helper process, with the preload, its COLD line kept once it stops. */
+async function startPath(name: string, model: string, args: string[]): Promise<Path> {
+  const path: Partial<Path> = { name, model };
+  path.p = await startHelper(['--import', join(here, 'gateway-cold.mjs'), ...args], {
+    onLine: (line) => {
+      if (line.startsWith('COLD ')) path.cold = JSON.parse(line.slice(5));
+    },
   });
+  return path as Path;
+}
+
+const stop = (p: Helper) => {
+  p.child.kill('SIGTERM');
+  return p.exited;
+};
+/** The process's own work on the critical path, µs. */
+const own = (c: Cold | undefined) => (c ? c.toDispatch + c.toFirstWrite : Number.NaN);
 
 const median = (xs: readonly number[]) =>
   [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const load0 = os.loadavg();
-const stub = await start([join(here, 'gateway-stub.mjs'), '20', '8']);
+const stub = await startHelper([join(here, 'gateway-stub.mjs'), '20', '8']);
 const nodes = [
   { id: 'stub', url: stub.url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
 ];
-const preload = ['--import', join(here, 'gateway-cold.mjs')];
 const paths = [
-  {
-    name: 'bare proxy',
-    model: 'stub',
-    p: await start([...preload, join(here, 'gateway-floor.mjs'), stub.url, 'stub']),
-  },
-  {
-    name: 'routed proxy',
-    model: 'broke-auto',
-    p: await start([...preload, join(here, 'gateway-floor-routed.mjs'), stub.url, 'stub']),
-  },
-  {
-    name: 'gateway',
-    model: 'broke-auto',
-    p: await start([...preload, join(here, 'gateway-server.mjs'), JSON.stringify(nodes)]),
-  },
+  await startPath('bare proxy', 'stub', [join(here, 'gateway-floor.mjs'), stub.url, 'stub']),
+  await startPath('routed proxy', 'broke-auto', [join(here, 'gateway-floor-routed.mjs'), stub.url, 'stub']),
+  await startPath('gateway', 'broke-auto', [join(here, 'gateway-server.mjs'), JSON.stringify(nodes)]),
 ];
 const ttfb = new Map<string, number[]>(paths.map((x) => [x.name, []]));
 const direct: number[] = [];
@@ -111,32 +89,20 @@ try {
   closeClient();
 }
 
-// 2. The routing work in this process, warm and after pauses.
-const config = BrokeConfigSchema.parse({
-  nodes: [{ ...nodes[0], maxConcurrency: 512 }],
-  models: [{ id: 'stub-model', tier: 'small' }],
-  routing: { explorationRate: 0, seed: 1 },
-  store: { kind: 'memory' },
-});
-const router = new Router({ config, cluster: new ClusterState(config.nodes) });
+// 2. The routed proxy's work in this process, warm and after pauses (its node is never called).
+const admit = routedAdmit(new URL('http://127.0.0.1:9'), 'stub');
 const text = JSON.stringify({
   model: 'broke-auto',
   stream: true,
   max_tokens: 8,
   messages: [{ role: 'user', content: 'Say hi.' }],
 });
-const noHeaders = { get: () => null };
-/** The routed proxy's work for one request, µs. */
+/** One request's routing work, µs (its outcome recorded after the clock stops). */
 const routeOnce = (): number => {
   const t0 = process.hrtime.bigint();
-  const body = parseChatBody(parseJsonBody(text));
-  const ctx = requestAgentContext(body, noHeaders, {});
-  const d = router.route(
-    { messages: body.messages as RouteRequest['messages'], model: body.model, requires: [] },
-    ctx,
-  );
+  const admitted = admit(text, {});
   const us = Number(process.hrtime.bigint() - t0) / 1e3;
-  router.recordOutcome(d.routeId, { success: true, latencyMs: 20, ttftMs: 20, tokens: 8 }).catch(() => {});
+  admitted.ended();
   return us;
 };
 for (let i = 0; i < 20_000; i++) routeOnce();
@@ -158,7 +124,7 @@ for (const pause of [1, 20]) {
 
 const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '–');
 const d50 = median(direct);
-const floorCold = paths[0]?.p.cold;
+const floorOwn = own(paths[0]?.cold);
 const lines = [
   '# Gateway: the cold critical path',
   '',
@@ -177,18 +143,13 @@ const lines = [
   "| path | arrival → dispatch µs | node's headers → first byte out µs | own work on the critical path µs | added TTFB p50 ms |",
   '| --- | ---: | ---: | ---: | ---: |',
   ...paths.map((x) => {
-    const c = x.p.cold;
-    const own = c ? c.toDispatch + c.toFirstWrite : Number.NaN;
-    return `| ${x.name} | ${f(c?.toDispatch ?? Number.NaN)} | ${f(c?.toFirstWrite ?? Number.NaN)} | ${f(own)} | ${f(median(ttfb.get(x.name) ?? []) - d50, 2)} |`;
+    const c = x.cold;
+    return `| ${x.name} | ${f(c?.toDispatch ?? Number.NaN)} | ${f(c?.toFirstWrite ?? Number.NaN)} | ${f(own(c))} | ${f(median(ttfb.get(x.name) ?? []) - d50, 2)} |`;
   }),
   '',
   `Own work over the bare proxy's: ${paths
     .slice(1)
-    .map((x) =>
-      floorCold && x.p.cold
-        ? `${x.name} +${f(x.p.cold.toDispatch + x.p.cold.toFirstWrite - floorCold.toDispatch - floorCold.toFirstWrite)} µs`
-        : `${x.name} –`,
-    )
+    .map((x) => `${x.name} +${f(own(x.cold) - floorOwn)} µs`)
     .join(', ')}.`,
   '',
   "The routed proxy's work (body parsed, agent context read, routed by the gateway's Router) in this process, per request, median µs:",

@@ -13,35 +13,44 @@ import {
 } from '@broke/core';
 import { startFloor } from './gateway-floor.mjs';
 
-const target = new URL(process.argv[2]);
-const model = process.argv[3] ?? 'stub';
-const config = BrokeConfigSchema.parse({
-  nodes: [
-    {
-      id: 'n',
-      url: target.origin,
-      kind: 'openai',
-      models: [{ id: 'm', servedName: model }],
-      maxConcurrency: 512,
-    },
-  ],
-  models: [{ id: 'm', tier: 'small' }],
-  routing: { explorationRate: 0, seed: 1 },
-  store: { kind: 'memory' },
-});
-const router = new Router({ config, cluster: new ClusterState(config.nodes) });
-
-startFloor(target, model, (text, headers) => {
-  const t0 = performance.now();
-  const body = parseChatBody(parseJsonBody(text));
-  const ctx = requestAgentContext(body, { get: (name) => headers[name] ?? null }, {});
-  const decision = router.route({ messages: body.messages, model: body.model, requires: [] }, ctx);
-  return {
-    body,
-    headers: { 'x-broke-route-id': decision.routeId },
-    ended: () => {
-      const ms = performance.now() - t0;
-      router.recordOutcome(decision.routeId, { success: true, latencyMs: ms, ttftMs: ms }).catch(() => {});
-    },
+/**
+ * The routed floor's work per request (startFloor's `admit`), over a Router of one node at
+ * `target` serving `model`. bench/gateway-cold.ts times it in its own process too.
+ */
+export function routedAdmit(target, model) {
+  const config = BrokeConfigSchema.parse({
+    nodes: [
+      {
+        id: 'n',
+        url: target.origin,
+        kind: 'openai',
+        models: [{ id: 'm', servedName: model }],
+        maxConcurrency: 512,
+      },
+    ],
+    models: [{ id: 'm', tier: 'small' }],
+    routing: { explorationRate: 0, seed: 1 },
+    store: { kind: 'memory' },
+  });
+  const router = new Router({ config, cluster: new ClusterState(config.nodes) });
+  return (text, headers) => {
+    const t0 = performance.now();
+    const body = parseChatBody(parseJsonBody(text));
+    const ctx = requestAgentContext(body, { get: (name) => headers[name] ?? null }, {});
+    const decision = router.route({ messages: body.messages, model: body.model, requires: [] }, ctx);
+    return {
+      body,
+      headers: { 'x-broke-route-id': decision.routeId },
+      ended: () => {
+        const ms = performance.now() - t0;
+        router.recordOutcome(decision.routeId, { success: true, latencyMs: ms, ttftMs: ms }).catch(() => {});
+      },
+    };
   };
-});
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const target = new URL(process.argv[2]);
+  const model = process.argv[3] ?? 'stub';
+  startFloor(target, model, routedAdmit(target, model));
+}

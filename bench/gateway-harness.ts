@@ -1,5 +1,7 @@
-// What the gateway benchmarks (bench/gateway.ts, bench/gateway-ab.ts) share: the client's
-// streaming chat request over keep-alive node:http, timed, and a process's CPU time.
+// What the gateway benchmarks (bench/gateway.ts, gateway-ab.ts, gateway-cold.ts) share: their
+// helper processes, the client's streaming chat request over keep-alive node:http, timed, and a
+// process's CPU time.
+import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 
@@ -77,4 +79,46 @@ export function once(base: string, model: string, maxTokens: number, trace = fal
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+/** A helper process (stub, proxy, gateway) that printed its URL. */
+export interface Helper {
+  url: string;
+  child: ChildProcess;
+  /** Resolves once the process exited and its output was read to the end. */
+  exited: Promise<void>;
+}
+
+/**
+ * Starts `node ...args` and resolves with the first line of its stdout that is a URL. Every line
+ * (the URL's too) goes to `onLine`, including those printed on the way out (a trace's summary).
+ */
+export function startHelper(
+  args: readonly string[],
+  options: { env?: Record<string, string>; onLine?: (line: string) => void } = {},
+): Promise<Helper> {
+  const child = spawn(process.execPath, args, {
+    stdio: ['ignore', 'pipe', 'inherit'],
+    env: { ...process.env, ...options.env },
+  });
+  // 'close', not 'exit': stdout is read to its end by then.
+  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  return new Promise((resolve, reject) => {
+    let url = '';
+    let partial = '';
+    child.stdout?.on('data', (d) => {
+      const lines = (partial + String(d)).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        if (!url && line.startsWith('http')) {
+          url = line.trim();
+          resolve({ url, child, exited });
+        }
+        options.onLine?.(line);
+      }
+    });
+    child.once('exit', (code) => {
+      if (!url) reject(new Error(`${args.join(' ')} exited ${code}`));
+    });
+  });
 }

@@ -18,13 +18,12 @@
  *   npx tsx bench/gateway.ts --legs [--quick]
  * Only where the added TTFB at 16 streams goes (the traced run, see tracePath); prints its table.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { createDriver } from '@broke/core';
 import { startMlxNode } from '../testbed/index.js';
-import { closeClient, cpuSeconds, once, type Sample } from './gateway-harness.js';
+import { closeClient, cpuSeconds, type Helper, once, type Sample, startHelper } from './gateway-harness.js';
 
 const quick = process.argv.includes('--quick');
 const metricsOnly = process.argv.includes('--metrics');
@@ -70,15 +69,11 @@ function rssKb(pid: number): number {
 
 const load1 = () => os.loadavg()[0] ?? Number.NaN;
 
-interface Started {
-  url: string;
-  child: ChildProcess;
+interface Started extends Helper {
   /** Young-generation GC pauses (ms) the process reported so far (gateways run with --trace-gc). */
   scavenges: number[];
   /** What bench/gateway-trace.mjs printed when the process was stopped (traced processes only). */
   trace?: Record<string, { n: number; p50: number }>;
-  /** Resolves when the process has exited. */
-  exited: Promise<void>;
 }
 
 const SCAVENGE = /Scavenge[^,]*, ([\d.]+) \/ [\d.]+ ms/;
@@ -90,34 +85,17 @@ async function startProcess(
   nodeFlags: string[] = [],
   env: Record<string, string> = {},
 ): Promise<Started> {
-  const child = spawn(process.execPath, [...nodeFlags, join(import.meta.dirname, script), ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-    env: { ...process.env, ...env },
+  // Filled in as output arrives (the TRACE line comes at the end); the helper's fields join it.
+  const seen: Pick<Started, 'scavenges' | 'trace'> = { scavenges: [] };
+  const helper = await startHelper([...nodeFlags, join(import.meta.dirname, script), ...args], {
+    env,
+    onLine: (line) => {
+      if (line.startsWith('TRACE ')) seen.trace = JSON.parse(line.slice(6));
+      const m = SCAVENGE.exec(line);
+      if (m) seen.scavenges.push(Number(m[1]));
+    },
   });
-  // One object, filled in as output arrives (the TRACE line comes at the end).
-  const started: Started = {
-    url: '',
-    child,
-    scavenges: [],
-    // 'close', not 'exit': stdout (the TRACE line) is read to its end by then.
-    exited: new Promise((resolve) => child.once('close', () => resolve())),
-  };
-  started.url = await new Promise<string>((resolve, reject) => {
-    let found = false;
-    child.stdout?.on('data', (d) => {
-      for (const line of String(d).split('\n')) {
-        if (!found && line.startsWith('http')) {
-          found = true;
-          resolve(line.trim());
-        }
-        if (line.startsWith('TRACE ')) started.trace = JSON.parse(line.slice(6));
-        const m = SCAVENGE.exec(line);
-        if (m) started.scavenges.push(Number(m[1]));
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`${script} exited ${code}`)));
-  });
-  return started;
+  return Object.assign(seen, helper);
 }
 /** The gateway's node list for one stub (served as `stub`, routed as `stub-model`). */
 const stubNodesFor = (url: string) => [
