@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import type { AffinityTarget, SessionAffinity } from '../learning/session-affinity.js';
+import { Redis } from '../stores/ioredis.js';
 import { redactUrl } from '../stores/redis-stats-store.js';
 import type { ClusterState } from './cluster-state.js';
 import type { NodeState } from './node-state.js';

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { BrokeError } from '../errors.js';
 import type { QualityStat } from '../learning/quality-stat.js';
+import { Redis } from './ioredis.js';
 import { type Deltas, type Row, StatMirror } from './redis/mirror.js';
 import {
   APPLY_LUA,
