@@ -95,9 +95,15 @@ export interface Helper {
  */
 export function startHelper(
   args: readonly string[],
-  options: { env?: Record<string, string>; onLine?: (line: string) => void } = {},
+  options: {
+    env?: Record<string, string>;
+    onLine?: (line: string) => void;
+    /** A command that runs node (e.g. `valgrind --tool=callgrind`): `wrap... node args...`. */
+    wrap?: readonly string[];
+  } = {},
 ): Promise<Helper> {
-  const child = spawn(process.execPath, args, {
+  const [command, ...prefix] = options.wrap ?? [];
+  const child = spawn(command ?? process.execPath, command ? [...prefix, process.execPath, ...args] : args, {
     stdio: ['ignore', 'pipe', 'inherit'],
     env: { ...process.env, ...options.env },
   });
