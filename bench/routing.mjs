@@ -3,7 +3,7 @@
 // Writes bench/results/routing.md (p50/p99 per decision by cluster size, memory per 1M outcomes).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { BrokeConfigSchema, ClusterState, Router } from '@broke/core';
+import { analyzePrompt, BrokeConfigSchema, ClusterState, Router } from '@broke/core';
 
 const PROMPTS = [
   'Hi! How are you today?',
@@ -175,6 +175,41 @@ async function benchRouteMemory(detailCapacity) {
   };
 }
 
+/**
+ * A CrewAI-shaped agent turn (~4 KB): the agent's role, goal and tool instructions as the system
+ * prompt, its task as the user message, as CrewAI writes them; agent teams send prompts like this,
+ * not one-liners, and prompt analysis reads all of it.
+ */
+const AGENT_MESSAGES = (() => {
+  const tools = Array.from(
+    { length: 3 },
+    (_, i) =>
+      `Tool Name: Search tool ${i}(**kwargs: Any) -> Any\nTool Description: Search tool ${i}(search_query: 'string') - A tool that can be used to search the internet with a search_query.\nTool Arguments: {'search_query': {'description': 'Mandatory search query you want to use', 'type': 'str'}}`,
+  ).join('\n');
+  const system = `You are Senior Research Analyst. You work at a leading tech think tank. Your expertise lies in identifying emerging trends. You have a knack for dissecting complex data and presenting actionable insights.\nYour personal goal is: Uncover cutting-edge developments in AI and data science\nYou ONLY have access to the following tools, and should NEVER make up tools that are not listed here:\n\n${tools}\n\nIMPORTANT: Use the following format in your response:\n\n\`\`\`\nThought: you should always think about what to do\nAction: the action to take, only one name of [Search tool 0, Search tool 1, Search tool 2], just the name, exactly as it's written.\nAction Input: the input to the action, just a simple JSON object, enclosed in curly braces, using " to wrap keys and values.\nObservation: the result of the action\n\`\`\`\n\nOnce all necessary information is gathered, return the following format:\n\n\`\`\`\nThought: I now know the final answer\nFinal Answer: the final answer to the original input question\n\`\`\``;
+  const task = `\nCurrent Task: Conduct a comprehensive analysis of the latest advancements in AI in 2024. Identify key trends, breakthrough technologies, and potential industry impacts.\n\nThis is the expected criteria for your final answer: Full analysis report in bullet points\nyou MUST return the actual complete content as the final answer, not a summary.\n\nThis is the context you're working with:\n${'The previous research found that multimodal models, agent frameworks and small on-device models moved fastest this year; costs per token fell sharply while context windows grew. '.repeat(8)}\n\nBegin! This is VERY important to you, use the tools available and give your best Final Answer, your job depends on it!\n\nThought:`;
+  // Parsed from JSON, as the gateway gets them (flat strings).
+  return JSON.parse(
+    JSON.stringify([
+      { role: 'system', content: system },
+      { role: 'user', content: task },
+    ]),
+  );
+})();
+
+/** µs per analyzePrompt call (median of 20 batches of 1 000, after a warm-up). */
+function benchAnalysis(messages) {
+  for (let i = 0; i < 5_000; i++) analyzePrompt(messages);
+  const batches = [];
+  for (let b = 0; b < 20; b++) {
+    const t0 = performance.now();
+    for (let i = 0; i < 1_000; i++) analyzePrompt(messages);
+    batches.push(performance.now() - t0);
+  }
+  batches.sort((a, b) => a - b);
+  return batches[10];
+}
+
 const quick = process.argv.includes('--quick'); // decisions only, nothing written
 const startLoad = os.loadavg();
 const results = process.env.ONLY
@@ -185,6 +220,20 @@ if (quick) {
     console.log(r.label, r.p50.toFixed(1), r.p99.toFixed(1), r.p99NoGc.toFixed(1), r.max.toFixed(1));
   process.exit(0);
 }
+const agentChars = AGENT_MESSAGES.reduce((n, m) => n + m.content.length, 0);
+const analysis = [
+  {
+    label: 'one-line chat prompt',
+    chars: PROMPTS[0].length,
+    us: benchAnalysis([{ role: 'user', content: PROMPTS[0] }]),
+  },
+  {
+    label: 'task prompt (the table above)',
+    chars: PROMPTS[1].length,
+    us: benchAnalysis([{ role: 'user', content: PROMPTS[1] }]),
+  },
+  { label: 'CrewAI-shaped agent turn', chars: agentChars, us: benchAnalysis(AGENT_MESSAGES) },
+];
 const memory = await benchOutcomeMemory(1_000_000);
 const routeMemory = [await benchRouteMemory(1_000), await benchRouteMemory(10_000)];
 
@@ -208,6 +257,15 @@ const lines = [
   '',
   'p50/p99/max: every decision timed after a 5 000-decision warm-up, GC included. "GC between batches": the',
   'same run again with a forced collection between batches of 500 decisions, outside the timing.',
+  '',
+  '## Prompt analysis per request (part of every decision above)',
+  '',
+  '| Prompt | Characters | µs per analysis (median of 20 × 1 000) |',
+  '| --- | ---: | ---: |',
+  ...analysis.map((a) => `| ${a.label} | ${a.chars.toLocaleString('en')} | ${a.us.toFixed(1)} |`),
+  '',
+  'Token estimate, task type and complexity read the whole prompt, so an agent turn costs what its text',
+  'costs; the task cues run on the first 400 and last 300 characters of the task and of the system prompt.',
   '',
   '## Memory per 1M recorded outcomes (in-memory aggregates, no store)',
   '',

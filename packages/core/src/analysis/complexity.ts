@@ -1,4 +1,5 @@
 import type { TaskType } from '../context/agent-context.js';
+import { type FoldedPattern, foldPattern, lowerAscii } from './case-fold.js';
 
 /** Baseline difficulty by task type: proofs and analyses are harder than greetings. */
 const TYPE_BASE: Record<TaskType, number> = {
@@ -13,16 +14,19 @@ const TYPE_BASE: Record<TaskType, number> = {
 };
 
 /** Words that signal depth, rigour or many moving parts. */
-const HARD_CUES =
-  /\b(?:prove|rigorous\w*|derive|derivation|design|architecture|distributed|concurren\w*|lock-free|race conditions?|memory ordering|trade-?offs?|optimi[sz]e|edge cases|invariants?|phased|strict(?:ly)?|preserv\w+|consistent|unreliable|isomorphic|differential|legal terminology|peer-reviewed|regulatory|compliance|confounders?|backward induction|knowledge graph|resolv\w+|deduplicat\w+|normalis\w+|normaliz\w+|synthesi[sz]e|contradictions?|write amplification|query plans?|partitioning|every step|each step|integration tests|property-based|verify|cite|evidence|sympathetic|campaign|chapter|sonnet|villanelle|iambic|meter)\b/gi;
+const HARD_CUES = foldPattern(
+  /\b(?:prove|rigorous\w*|derive|derivation|design|architecture|distributed|concurren\w*|lock-free|race conditions?|memory ordering|trade-?offs?|optimi[sz]e|edge cases|invariants?|phased|strict(?:ly)?|preserv\w+|consistent|unreliable|isomorphic|differential|legal terminology|peer-reviewed|regulatory|compliance|confounders?|backward induction|knowledge graph|resolv\w+|deduplicat\w+|normalis\w+|normaliz\w+|synthesi[sz]e|contradictions?|write amplification|query plans?|partitioning|every step|each step|integration tests|property-based|verify|cite|evidence|sympathetic|campaign|chapter|sonnet|villanelle|iambic|meter)\b/gi,
+);
 
 /** Words that signal a quick, shallow answer. */
-const EASY_CUES =
-  /\b(?:quick(?:ly)?|simple|briefly|one (?:word|sentence|line)|short|hi|hello|hey|thanks|thank you|lol|okay|what is|what's|how do i|few words)\b/gi;
+const EASY_CUES = foldPattern(
+  /\b(?:quick(?:ly)?|simple|briefly|one (?:word|sentence|line)|short|hi|hello|hey|thanks|thank you|lol|okay|what is|what's|how do i|few words)\b/gi,
+);
 
 /** Requirement markers: each extra constraint makes the task harder to satisfy at once. */
-const CONSTRAINT_CUES =
-  /\b(?:must|should|ensure|while|including|handle|keep|without|and then|then|also|each|every|both)\b/gi;
+const CONSTRAINT_CUES = foldPattern(
+  /\b(?:must|should|ensure|while|including|handle|keep|without|and then|then|also|each|every|both)\b/gi,
+);
 
 /**
  * Complexity in 0..1 from cheap text features: task type, length, explicit difficulty cues,
@@ -35,12 +39,13 @@ export function estimateComplexity(
   promptTokens: number,
   turns = 1,
 ): number {
+  const lower = lowerAscii(userText);
   let score = TYPE_BASE[taskType];
   // Length: longer asks carry more requirements; log-scaled so pasted documents do not saturate it.
   score += Math.min(0.35, Math.max(0, Math.log2(Math.max(promptTokens, 1) / 8)) * 0.08);
-  score += Math.min(0.36, countMatches(HARD_CUES, userText) * 0.12);
-  score -= Math.min(0.2, countMatches(EASY_CUES, userText) * 0.07);
-  score += Math.min(0.15, Math.max(0, countMatches(CONSTRAINT_CUES, userText) - 1) * 0.03);
+  score += Math.min(0.36, countMatches(HARD_CUES, userText, lower) * 0.12);
+  score -= Math.min(0.2, countMatches(EASY_CUES, userText, lower) * 0.07);
+  score += Math.min(0.15, Math.max(0, countMatches(CONSTRAINT_CUES, userText, lower) - 1) * 0.03);
   const questions = countChar(userText, 63 /* ? */);
   if (questions > 1) score += Math.min(0.1, (questions - 1) * 0.04);
   if (userText.includes('```')) score += 0.05;
@@ -58,10 +63,14 @@ export function complexityBand(complexity: number): ComplexityBand {
   return 'high';
 }
 
-function countMatches(pattern: RegExp, text: string): number {
+/** Matches of a global cue in the text (through its case-folded copy when the text is ASCII). */
+function countMatches(cue: FoldedPattern, text: string, lower: string | undefined): number {
+  const useFolded = cue.folded !== undefined && lower !== undefined;
+  const pattern = useFolded ? (cue.folded as RegExp) : cue.pattern;
+  const subject = useFolded ? (lower as string) : text;
   pattern.lastIndex = 0;
   let count = 0;
-  while (pattern.exec(text) !== null) count++;
+  while (pattern.exec(subject) !== null) count++;
   return count;
 }
 

@@ -1,4 +1,5 @@
 import type { TaskType } from '../context/agent-context.js';
+import { type FoldedPattern, foldPattern, lowerAscii, testFolded } from './case-fold.js';
 
 /** One cue: a pattern and how much evidence it gives for a task type. */
 interface Cue {
@@ -148,6 +149,11 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
 
 const TYPES = Object.keys(CUES) as Array<Exclude<TaskType, 'chat'>>;
 
+/** Each type's cues with their case-folded copies (see case-fold.ts), in CUES's order. */
+const FOLDED = TYPES.map((type) =>
+  CUES[type].map((cue) => ({ ...foldPattern(cue.pattern), weight: cue.weight })),
+);
+
 /** Evidence needed before we stop calling it chat. */
 const MIN_EVIDENCE = 2;
 
@@ -158,16 +164,18 @@ export function classifyTaskType(userText: string, systemText = ''): TaskType {
   const head = instructionHead(userText);
   // The system prompt is weaker evidence and can be huge: its head and tail are enough.
   const system = systemText ? instructionHead(systemText) : '';
+  const headLower = lowerAscii(head);
+  const systemLower = system ? lowerAscii(system) : undefined;
   let best: TaskType = 'chat';
   let bestScore = MIN_EVIDENCE - 1e-9;
-  for (const type of TYPES) {
+  for (let t = 0; t < TYPES.length; t++) {
     let score = 0;
-    for (const cue of CUES[type]) {
-      if (cue.pattern.test(head)) score += cue.weight;
-      else if (system && cue.pattern.test(system)) score += cue.weight * 0.5;
+    for (const cue of FOLDED[t] as (FoldedPattern & Cue)[]) {
+      if (testFolded(cue, head, headLower)) score += cue.weight;
+      else if (system && testFolded(cue, system, systemLower)) score += cue.weight * 0.5;
     }
     if (score > bestScore) {
-      best = type;
+      best = TYPES[t] as TaskType;
       bestScore = score;
     }
   }

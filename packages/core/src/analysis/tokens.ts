@@ -9,6 +9,21 @@ import type { ChatMessage } from '../spec/index.js';
  * Other model families' tokenizers (Llama 3, Qwen) are close to cl100k on English and code.
  */
 export function countTokens(text: string): number {
+  if (text === lastText) return lastCount;
+  const count = countFresh(text);
+  lastText = text;
+  lastCount = count;
+  return count;
+}
+
+/**
+ * The last text counted and its count: a prompt's analysis counts the task's own message twice
+ * (within the whole prompt, then alone for its complexity), ~10 ns per character each time.
+ */
+let lastText: string | undefined;
+let lastCount = 0;
+
+function countFresh(text: string): number {
   let tokens = 0;
   let wordLength = 0;
   let digitRun = 0;
@@ -16,42 +31,52 @@ export function countTokens(text: string): number {
   let punctuationRun = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code >= 128 || !isAsciiPunctuation(code)) punctuationRun = 0;
-    if (isAsciiLetter(code)) {
-      if (digitRun > 0) digitRun = 0;
-      wordLength++;
-      spaceRun = 0;
-      continue;
-    }
-    if (wordLength > 0) {
-      tokens += wordPieces(wordLength);
-      wordLength = 0;
-    }
-    if (code >= 48 && code <= 57) {
-      // Digits are split into groups of up to three.
-      if (digitRun % 3 === 0) tokens++;
-      digitRun++;
-      spaceRun = 0;
-      continue;
-    }
-    digitRun = 0;
-    if (code === 32) {
-      // A single space is merged into the next word; runs of indentation cost about one per 4.
-      spaceRun++;
-      if (spaceRun > 1 && spaceRun % 4 === 1) tokens++;
-      continue;
-    }
-    spaceRun = 0;
-    if (code === 10 || code === 9 || code === 13) {
-      tokens += 0.5;
-      continue;
-    }
     if (code < 128) {
-      // Runs of symbols (`":"`, `});`, `=>`) often merge into fewer tokens.
+      const kind = ASCII_KIND[code] as number;
+      if (kind === LETTER) {
+        punctuationRun = 0;
+        digitRun = 0;
+        spaceRun = 0;
+        wordLength++;
+        continue;
+      }
+      if (wordLength > 0) {
+        tokens += wordPieces(wordLength);
+        wordLength = 0;
+      }
+      if (kind !== PUNCTUATION) punctuationRun = 0;
+      if (kind === DIGIT) {
+        // Digits are split into groups of up to three.
+        if (digitRun % 3 === 0) tokens++;
+        digitRun++;
+        spaceRun = 0;
+        continue;
+      }
+      digitRun = 0;
+      if (kind === SPACE) {
+        // A single space is merged into the next word; runs of indentation cost about one per 4.
+        spaceRun++;
+        if (spaceRun > 1 && spaceRun % 4 === 1) tokens++;
+        continue;
+      }
+      spaceRun = 0;
+      if (kind === LINE) {
+        tokens += 0.5;
+        continue;
+      }
+      // Runs of symbols (`":"`, `});`, `=>`) often merge into fewer tokens; a control character
+      // costs as a symbol does and starts such a run.
       tokens += punctuationRun > 0 ? PUNCTUATION_RUN_COST : PUNCTUATION_COST;
       punctuationRun++;
       continue;
     }
+    punctuationRun = 0;
+    if (wordLength > 0) {
+      tokens += wordPieces(wordLength);
+      wordLength = 0;
+    }
+    digitRun = 0;
+    spaceRun = 0;
     // Non-ASCII: CJK ideographs and kana are ~1 token each or more; accented Latin letters
     // usually stay inside the word piece; surrogate pairs (emoji) cost about two.
     if (code >= 0x3000) tokens += code >= 0xd800 && code <= 0xdfff ? 1 : 1.1;
@@ -70,13 +95,20 @@ function wordPieces(length: number): number {
 const PUNCTUATION_COST = 0.85;
 const PUNCTUATION_RUN_COST = 0.5;
 
-function isAsciiPunctuation(code: number): boolean {
-  return code > 32 && code < 127 && !isAsciiLetter(code) && !(code >= 48 && code <= 57);
-}
-
-function isAsciiLetter(code: number): boolean {
-  return (code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95;
-}
+/** What each ASCII character is to the count: one table lookup instead of range tests per character. */
+const OTHER = 0;
+const LETTER = 1;
+const DIGIT = 2;
+const SPACE = 3;
+const LINE = 4;
+const PUNCTUATION = 5;
+const ASCII_KIND = Uint8Array.from({ length: 128 }, (_, code) => {
+  if ((code >= 97 && code <= 122) || (code >= 65 && code <= 90) || code === 95) return LETTER;
+  if (code >= 48 && code <= 57) return DIGIT;
+  if (code === 32) return SPACE;
+  if (code === 10 || code === 9 || code === 13) return LINE;
+  return code > 32 && code < 127 ? PUNCTUATION : OTHER;
+});
 
 /** Chat template overhead per message (role markers, separators), as in OpenAI's cookbook. */
 const PER_MESSAGE_OVERHEAD = 4;
