@@ -27,6 +27,12 @@ const NODE_TIMEOUT_MS = 10_000;
 const HANG_MS = NODE_TIMEOUT_MS + 5_000;
 const STREAM_TOKENS = 400;
 const PLAIN_TOKENS = 200;
+/**
+ * Answer length once the victim is back. That phase overfills the survivors' queues on purpose,
+ * so a client may wait behind four answers: at 400 tokens, on a CI machine busy with other test
+ * files, that wait alone once passed HANG_MS. The phase is about routing coming back, not length.
+ */
+const RESUMED_TOKENS = 48;
 
 interface Outcome {
   n: number;
@@ -138,7 +144,11 @@ describe('chaos: a node killed mid-stream and mid-queue under load, then restart
     let n = 0;
     let phase = 'before';
 
-    const one = async (stream: boolean, model = 'broke-auto'): Promise<Outcome> => {
+    const one = async (
+      stream: boolean,
+      model = 'broke-auto',
+      maxTokens = stream ? STREAM_TOKENS : PLAIN_TOKENS,
+    ): Promise<Outcome> => {
       const i = n++;
       const t0 = performance.now();
       const at = phase;
@@ -156,7 +166,7 @@ describe('chaos: a node killed mid-stream and mid-queue under load, then restart
           body: JSON.stringify({
             model,
             stream,
-            max_tokens: stream ? STREAM_TOKENS : PLAIN_TOKENS,
+            max_tokens: maxTokens,
             messages: [{ role: 'user', content: `Tell me a long story, number ${i}.` }],
           }),
           // The hang detector: nothing may take longer than the configured timeout (+ slack).
@@ -204,10 +214,10 @@ describe('chaos: a node killed mid-stream and mid-queue under load, then restart
     };
 
     /** `clients` clients, five in eight streaming, back to back until stop() is called. */
-    const load = (clients: number) => {
+    const load = (clients: number, maxTokens?: number) => {
       let stopped = false;
       const worker = async (w: number) => {
-        while (!stopped) await one(w % 8 < 5);
+        while (!stopped) await one(w % 8 < 5, 'broke-auto', maxTokens);
       };
       const all = Promise.all(Array.from({ length: clients }, (_, w) => worker(w)));
       return {
@@ -300,7 +310,7 @@ describe('chaos: a node killed mid-stream and mid-queue under load, then restart
     // cooling down).
     const resumedFrom = outcomes.length;
     const routedFrom = decisions.length;
-    const second = load(14);
+    const second = load(14, RESUMED_TOKENS);
     await until(
       'the restarted node to take routed traffic',
       () => outcomes.slice(resumedFrom).some((o) => o.node === victim && o.model === 'broke-auto'),
