@@ -75,6 +75,29 @@ export function once(base: string, model: string, maxTokens: number, trace = fal
   });
 }
 
+/** `concurrency` workers issuing `total` requests in all. */
+export async function load(
+  base: string,
+  model: string,
+  concurrency: number,
+  total: number,
+  maxTokens: number,
+  trace = false,
+) {
+  const samples: Sample[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        next++;
+        samples.push(await once(base, model, maxTokens, trace));
+      }
+    }),
+  );
+  return { samples, seconds: (performance.now() - t0) / 1000 };
+}
+
 /** User + system CPU seconds a process has used so far (/proc/PID/stat, clock ticks of 10 ms). */
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];

@@ -18,7 +18,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
-import { closeClient, once, startHelper } from './gateway-harness.js';
+import { closeClient, load, startHelper } from './gateway-harness.js';
 
 const warm = Number(process.argv[2] ?? 8000);
 const counted = Number(process.argv[3] ?? 1500);
@@ -40,20 +40,6 @@ function ensureValgrind(): void {
   }
   console.error('valgrind is not installed: run `apt-get install valgrind` (as root), then this again');
   process.exit(1);
-}
-
-async function load(url: string, model: string, total: number): Promise<number> {
-  let next = 0;
-  let failed = 0;
-  await Promise.all(
-    Array.from({ length: 16 }, async () => {
-      while (next < total) {
-        next++;
-        if (!(await once(url, model, 8)).ok) failed++;
-      }
-    }),
-  );
-  return failed;
 }
 
 interface Counted {
@@ -114,9 +100,11 @@ async function count(script: string, args: string[], model: string, named: boole
   });
   const pid = helper.child.pid as number;
   try {
-    let failed = await load(helper.url, model, warm);
+    const failedOf = async (total: number) =>
+      (await load(helper.url, model, 16, total, 8)).samples.filter((x) => !x.ok).length;
+    let failed = await failedOf(warm);
     execFileSync('callgrind_control', ['-i', 'on', String(pid)], { stdio: 'ignore' });
-    failed += await load(helper.url, model, counted);
+    failed += await failedOf(counted);
     execFileSync('callgrind_control', ['-i', 'off', String(pid)], { stdio: 'ignore' });
     execFileSync('callgrind_control', ['-d', String(pid)], { stdio: 'ignore' });
     // The dump is the biggest file (the one at exit holds only what ran after instrumentation stopped).

@@ -23,7 +23,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { createDriver } from '@broke/core';
 import { startMlxNode } from '../testbed/index.js';
-import { closeClient, cpuSeconds, type Helper, once, type Sample, startHelper } from './gateway-harness.js';
+import { closeClient, cpuSeconds, type Helper, load, type Sample, startHelper } from './gateway-harness.js';
 
 const quick = process.argv.includes('--quick');
 const metricsOnly = process.argv.includes('--metrics');
@@ -32,29 +32,6 @@ const withMlx = !process.argv.includes('--no-mlx');
 const LEVELS = [1, 16, 128];
 /** What the client asks the routed floor for: BROKE's default profile, as it asks the gateway. */
 const ROUTED_MODEL = 'broke-auto';
-
-/** `concurrency` workers issuing `total` requests in all. */
-async function load(
-  base: string,
-  model: string,
-  concurrency: number,
-  total: number,
-  maxTokens: number,
-  trace = false,
-) {
-  const samples: Sample[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        next++;
-        samples.push(await once(base, model, maxTokens, trace));
-      }
-    }),
-  );
-  return { samples, seconds: (performance.now() - t0) / 1000 };
-}
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -23,11 +23,13 @@ export function analyzePrompt(
   forcedTaskType?: TaskType,
   taskText?: string,
 ): PromptAnalysis {
-  const promptTokens = countMessageTokens(messages);
   const texts = taskTexts(messages);
   const system = texts.system;
   const user = taskText ?? texts.user;
+  const userTokens = countTokens(user);
+  // The task's message is counted once: its count stands in for it in the whole prompt's.
+  const promptTokens = countMessageTokens(messages, { text: user, tokens: userTokens });
   const taskType = forcedTaskType ?? classifyTaskType(user, system);
-  const complexity = estimateComplexity(user, taskType, countTokens(user), messages.length);
+  const complexity = estimateComplexity(user, taskType, userTokens, messages.length);
   return { complexity, taskType, promptTokens };
 }

@@ -43,3 +43,14 @@ export function lowerAscii(text: string): string | undefined {
 export function testFolded(p: FoldedPattern, text: string, lower: string | undefined): boolean {
   return p.folded !== undefined && lower !== undefined ? p.folded.test(lower) : p.pattern.test(text);
 }
+
+/** How often a global (`/g`) pattern matches `text`, through its folded copy as testFolded does. */
+export function countFolded(p: FoldedPattern, text: string, lower: string | undefined): number {
+  const folded = p.folded !== undefined && lower !== undefined;
+  const pattern = folded ? (p.folded as RegExp) : p.pattern;
+  const subject = folded ? (lower as string) : text;
+  pattern.lastIndex = 0;
+  let count = 0;
+  while (pattern.exec(subject) !== null) count++;
+  return count;
+}

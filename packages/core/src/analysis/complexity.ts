@@ -1,5 +1,5 @@
 import type { TaskType } from '../context/agent-context.js';
-import { type FoldedPattern, foldPattern, lowerAscii } from './case-fold.js';
+import { countFolded, foldPattern, lowerAscii } from './case-fold.js';
 
 /** Baseline difficulty by task type: proofs and analyses are harder than greetings. */
 const TYPE_BASE: Record<TaskType, number> = {
@@ -43,9 +43,9 @@ export function estimateComplexity(
   let score = TYPE_BASE[taskType];
   // Length: longer asks carry more requirements; log-scaled so pasted documents do not saturate it.
   score += Math.min(0.35, Math.max(0, Math.log2(Math.max(promptTokens, 1) / 8)) * 0.08);
-  score += Math.min(0.36, countMatches(HARD_CUES, userText, lower) * 0.12);
-  score -= Math.min(0.2, countMatches(EASY_CUES, userText, lower) * 0.07);
-  score += Math.min(0.15, Math.max(0, countMatches(CONSTRAINT_CUES, userText, lower) - 1) * 0.03);
+  score += Math.min(0.36, countFolded(HARD_CUES, userText, lower) * 0.12);
+  score -= Math.min(0.2, countFolded(EASY_CUES, userText, lower) * 0.07);
+  score += Math.min(0.15, Math.max(0, countFolded(CONSTRAINT_CUES, userText, lower) - 1) * 0.03);
   const questions = countChar(userText, 63 /* ? */);
   if (questions > 1) score += Math.min(0.1, (questions - 1) * 0.04);
   if (userText.includes('```')) score += 0.05;
@@ -61,17 +61,6 @@ export function complexityBand(complexity: number): ComplexityBand {
   if (complexity < COMPLEXITY_BAND_LIMITS.low) return 'low';
   if (complexity < COMPLEXITY_BAND_LIMITS.medium) return 'medium';
   return 'high';
-}
-
-/** Matches of a global cue in the text (through its case-folded copy when the text is ASCII). */
-function countMatches(cue: FoldedPattern, text: string, lower: string | undefined): number {
-  const useFolded = cue.folded !== undefined && lower !== undefined;
-  const pattern = useFolded ? (cue.folded as RegExp) : cue.pattern;
-  const subject = useFolded ? (lower as string) : text;
-  pattern.lastIndex = 0;
-  let count = 0;
-  while (pattern.exec(subject) !== null) count++;
-  return count;
 }
 
 function countChar(text: string, code: number): number {

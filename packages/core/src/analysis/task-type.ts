@@ -1,5 +1,5 @@
 import type { TaskType } from '../context/agent-context.js';
-import { type FoldedPattern, foldPattern, lowerAscii, testFolded } from './case-fold.js';
+import { foldPattern, lowerAscii, testFolded } from './case-fold.js';
 
 /** One cue: a pattern and how much evidence it gives for a task type. */
 interface Cue {
@@ -150,9 +150,10 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
 const TYPES = Object.keys(CUES) as Array<Exclude<TaskType, 'chat'>>;
 
 /** Each type's cues with their case-folded copies (see case-fold.ts), in CUES's order. */
-const FOLDED = TYPES.map((type) =>
-  CUES[type].map((cue) => ({ ...foldPattern(cue.pattern), weight: cue.weight })),
-);
+const FOLDED = TYPES.map((type) => ({
+  type,
+  cues: CUES[type].map((cue) => ({ ...foldPattern(cue.pattern), weight: cue.weight })),
+}));
 
 /** Evidence needed before we stop calling it chat. */
 const MIN_EVIDENCE = 2;
@@ -168,14 +169,14 @@ export function classifyTaskType(userText: string, systemText = ''): TaskType {
   const systemLower = system ? lowerAscii(system) : undefined;
   let best: TaskType = 'chat';
   let bestScore = MIN_EVIDENCE - 1e-9;
-  for (let t = 0; t < TYPES.length; t++) {
+  for (const { type, cues } of FOLDED) {
     let score = 0;
-    for (const cue of FOLDED[t] as (FoldedPattern & Cue)[]) {
+    for (const cue of cues) {
       if (testFolded(cue, head, headLower)) score += cue.weight;
       else if (system && testFolded(cue, system, systemLower)) score += cue.weight * 0.5;
     }
     if (score > bestScore) {
-      best = TYPES[t] as TaskType;
+      best = type;
       bestScore = score;
     }
   }

@@ -9,21 +9,6 @@ import type { ChatMessage } from '../spec/index.js';
  * Other model families' tokenizers (Llama 3, Qwen) are close to cl100k on English and code.
  */
 export function countTokens(text: string): number {
-  if (text === lastText) return lastCount;
-  const count = countFresh(text);
-  lastText = text;
-  lastCount = count;
-  return count;
-}
-
-/**
- * The last text counted and its count: a prompt's analysis counts the task's own message twice
- * (within the whole prompt, then alone for its complexity), ~10 ns per character each time.
- */
-let lastText: string | undefined;
-let lastCount = 0;
-
-function countFresh(text: string): number {
   let tokens = 0;
   let wordLength = 0;
   let digitRun = 0;
@@ -117,13 +102,21 @@ const REPLY_PRIMING = 3;
 /** Flat cost charged for an image part; real cost depends on the model's vision encoder. */
 const IMAGE_PART_TOKENS = 85;
 
-/** Estimated prompt tokens for a chat request, including the chat template overhead. */
-export function countMessageTokens(messages: readonly ChatMessage[]): number {
+/**
+ * Estimated prompt tokens for a chat request, including the chat template overhead. `known`: a
+ * text already counted (prompt analysis counts the task's message alone too): a message whose
+ * content is that text takes its count instead of a second pass.
+ */
+export function countMessageTokens(
+  messages: readonly ChatMessage[],
+  known?: { text: string; tokens: number },
+): number {
   let total = REPLY_PRIMING;
   for (const message of messages) {
     total += PER_MESSAGE_OVERHEAD;
     const content = (message as { content?: unknown }).content;
-    if (typeof content === 'string') total += countTokens(content);
+    if (typeof content === 'string')
+      total += known !== undefined && content === known.text ? known.tokens : countTokens(content);
     else if (Array.isArray(content)) {
       for (const part of content as Array<{ type?: string; text?: string }>) {
         if (typeof part.text === 'string') total += countTokens(part.text);
