@@ -1,0 +1,110 @@
+// Which of two (or more) gateway builds adds less TTFB at 16 streams: the measure of the latency
+// target in bench/gateway.ts, for builds side by side. Direct calls to the 20 ms stub, the bare
+// proxy and each build take turns, round by round (the order reversed every other round), so the
+// machine's drift hits each alike; one path's added p50 moves by ±50% between rounds on a shared
+// VM, so give it 20 rounds and serve one build twice to see what "no difference" looks like.
+//
+//   (make builds as bench/gateway-ab.ts's header shows)
+//   npx tsx bench/gateway-ab-latency.ts 20 480 old=node_modules/.ab-old/index.js new=node_modules/.ab-new/index.js new2=node_modules/.ab-new/index.js
+//
+// Arguments: rounds, requests per path per round, then name=path-to-a-build's-index.js[@VAR] (relative
+// to the repository or absolute). `@VAR` starts that gateway with the environment variable VAR=1:
+// an ablation switch a scratch build reads (e.g. one that skips a step), beside the same build
+// without it. Prints a table on stdout; writes nothing. Loopback only.
+import os from 'node:os';
+import { isAbsolute, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { closeClient, type Helper, load, startHelper } from './gateway-harness.js';
+
+const STREAMS = 16;
+const [roundsArg, perPathArg, ...builds] = process.argv.slice(2);
+const rounds = Number(roundsArg);
+const perPath = Number(perPathArg);
+if (
+  !(rounds >= 2) ||
+  !(perPath >= 100) ||
+  builds.length === 0 ||
+  builds.some((b) => !/^[\w-]+=[^@]+(@\w+)?$/.test(b))
+) {
+  console.error(
+    'usage: npx tsx bench/gateway-ab-latency.ts ROUNDS REQUESTS_PER_PATH name=build/index.js[@VAR] [name=…]',
+  );
+  process.exit(2);
+}
+const here = import.meta.dirname;
+const root = resolve(here, '..');
+
+interface Path {
+  name: string;
+  url: string;
+  model: string;
+  /** TTFB p50 per round, ms. */
+  p50: number[];
+  /** Every request's TTFB, ms. */
+  all: number[];
+  helper?: Helper;
+}
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+const stub = await startHelper([join(here, 'gateway-stub.mjs'), '20', '8']);
+const proxy = await startHelper([join(here, 'gateway-floor.mjs'), stub.url, 'stub']);
+const nodes = [
+  { id: 'stub', url: stub.url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
+];
+const path = (name: string, url: string, model: string, helper?: Helper): Path => ({
+  name,
+  url,
+  model,
+  p50: [],
+  all: [],
+  ...(helper ? { helper } : {}),
+});
+const direct = path('direct', stub.url, 'stub');
+const floor = path('bare proxy', proxy.url, 'stub', proxy);
+const paths = [direct, floor];
+let failed = 0;
+try {
+  for (const build of builds) {
+    const [name = '', spec = ''] = build.split(/=(.*)/s);
+    const [file = '', variable] = spec.split('@');
+    const dist = pathToFileURL(isAbsolute(file) ? file : join(root, file)).href;
+    const gw = await startHelper([join(here, 'gateway-server.mjs'), JSON.stringify(nodes)], {
+      env: { BROKE_DIST: dist, ...(variable ? { [variable]: '1' } : {}) },
+    });
+    paths.push(path(name, gw.url, 'broke-auto', gw));
+  }
+  // Warm: code optimised, connections open.
+  for (const p of paths) await load(p.url, p.model, STREAMS, 400, 8);
+  const load0 = os.loadavg()[0] ?? Number.NaN;
+  for (let r = 0; r < rounds; r++) {
+    for (const p of r % 2 === 0 ? paths : [...paths].reverse()) {
+      const { samples } = await load(p.url, p.model, STREAMS, perPath, 8);
+      failed += samples.filter((s) => !s.ok).length;
+      const ttfb = samples.filter((s) => s.ok).map((s) => s.ttfb);
+      p.p50.push(median(ttfb));
+      p.all.push(...ttfb);
+    }
+  }
+  const addedPerRound = (p: Path) => p.p50.map((x, r) => x - (direct.p50[r] as number));
+  const pooled = (p: Path) => median(p.all) - median(direct.all);
+  const floorRounds = median(addedPerRound(floor));
+  const floorPooled = pooled(floor);
+  console.log(
+    `${rounds} rounds × ${perPath} requests per path, ${STREAMS} streams, stub 20 ms; load average ${load0.toFixed(2)} → ${(os.loadavg()[0] ?? Number.NaN).toFixed(2)}; failed requests ${failed}`,
+  );
+  console.log(
+    '| path | added TTFB p50, median of rounds (ms) | ÷ bare proxy | added TTFB p50, all requests (ms) | ÷ bare proxy |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  for (const p of paths.slice(1)) {
+    const rounds50 = median(addedPerRound(p));
+    console.log(
+      `| ${p.name} | ${rounds50.toFixed(3)} | ${(rounds50 / floorRounds).toFixed(2)} | ${pooled(p).toFixed(3)} | ${(pooled(p) / floorPooled).toFixed(2)} |`,
+    );
+  }
+} finally {
+  for (const p of paths) p.helper?.child.kill('SIGTERM');
+  stub.child.kill('SIGTERM');
+  closeClient();
+}
+process.exit(failed > 0 ? 1 : 0);
