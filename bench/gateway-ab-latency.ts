@@ -14,7 +14,7 @@
 import os from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { closeClient, type Helper, load, startHelper } from './gateway-harness.js';
+import { closeClient, type Helper, load, median, startHelper } from './gateway-harness.js';
 
 const STREAMS = 16;
 const [roundsArg, perPathArg, ...builds] = process.argv.slice(2);
@@ -44,7 +44,6 @@ interface Path {
   all: number[];
   helper?: Helper;
 }
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const stub = await startHelper([join(here, 'gateway-stub.mjs'), '20', '8']);
 const proxy = await startHelper([join(here, 'gateway-floor.mjs'), stub.url, 'stub']);

@@ -14,7 +14,7 @@ import os from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { simulation } from '@broke/core';
-import { closeClient, cpuSeconds, type Helper, once, startHelper } from './gateway-harness.js';
+import { closeClient, cpuSeconds, type Helper, median, once, startHelper } from './gateway-harness.js';
 
 const [roundsArg, perPathArg, ...builds] = process.argv.slice(2);
 const rounds = Number(roundsArg);
@@ -53,7 +53,6 @@ const path = (name: string, started: Helper, model: string): Path => ({
   cpu0: 0,
 });
 const pid = (p: Path) => p.child.pid as number;
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const proxyPath = path('bare proxy', proxy, 'stub');
 const paths = [proxyPath];

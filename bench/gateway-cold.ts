@@ -16,7 +16,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { routedAdmit } from './gateway-floor-routed.mjs';
-import { closeClient, type Helper, once, startHelper } from './gateway-harness.js';
+import { closeClient, type Helper, median, once, startHelper } from './gateway-harness.js';
 
 const quick = process.argv.includes('--quick');
 const here = import.meta.dirname;
@@ -54,8 +54,6 @@ const stop = (p: Helper) => {
 /** The process's own work on the critical path, µs. */
 const own = (c: Cold | undefined) => (c ? c.toDispatch + c.toFirstWrite : Number.NaN);
 
-const median = (xs: readonly number[]) =>
-  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const load0 = os.loadavg();
 const stub = await startHelper([join(here, 'gateway-stub.mjs'), '20', '8']);
 const nodes = [

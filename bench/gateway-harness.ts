@@ -98,6 +98,10 @@ export async function load(
   return { samples, seconds: (performance.now() - t0) / 1000 };
 }
 
+/** The middle value (NaN for none). */
+export const median = (xs: readonly number[]): number =>
+  [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+
 /** User + system CPU seconds a process has used so far (/proc/PID/stat, clock ticks of 10 ms). */
 export function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];

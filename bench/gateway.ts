@@ -226,31 +226,21 @@ async function compare(
     const perRound = Math.ceil(n / roundCount);
     // One round: each path in turn (the order reversed every other round, so no path always
     // runs right after another); `round` gets each path's samples.
-    const steps: Array<(round: Record<string, Sample[]>) => Promise<void>> = [
+    type Step = (round: Record<string, Sample[]>) => Promise<void>;
+    const plain =
+      (name: string, url: string, model: string): Step =>
       async (round) => {
-        round.direct = (await load(urls.direct, models.direct, c, perRound, sizes.maxTokens)).samples;
-      },
-      ...(urls.floor
-        ? [
-            async (round: Record<string, Sample[]>) => {
-              const url = urls.floor as string;
-              round.floor = (await load(url, models.direct, c, perRound, sizes.maxTokens)).samples;
-            },
-          ]
-        : []),
-      ...(urls.routed
-        ? [
-            async (round: Record<string, Sample[]>) => {
-              const url = urls.routed as string;
-              round.routed = (await load(url, ROUTED_MODEL, c, perRound, sizes.maxTokens)).samples;
-            },
-          ]
-        : []),
+        round[name] = (await load(url, model, c, perRound, sizes.maxTokens)).samples;
+      };
+    const steps: Step[] = [
+      plain('direct', urls.direct, models.direct),
+      ...(urls.floor ? [plain('floor', urls.floor, models.direct)] : []),
+      ...(urls.routed ? [plain('routed', urls.routed, ROUTED_MODEL)] : []),
       async (round) => {
         const sampler = setInterval(() => (rss = Math.max(rss, rssKb(pid))), 20);
         const cpu0 = cpuSeconds(pid);
         const gc0 = gateway.scavenges.length;
-        round.gateway = (await load(urls.gateway, models.gateway, c, perRound, sizes.maxTokens)).samples;
+        await plain('gateway', urls.gateway, models.gateway)(round);
         cpu += cpuSeconds(pid) - cpu0;
         scavenges.push(...gateway.scavenges.slice(gc0));
         clearInterval(sampler);
@@ -584,15 +574,9 @@ function relativeTargets(): string[] {
   // the rounds' median added p50s (one slow round moves neither median).
   const measured = (at16?.rounds ?? []).filter((r) => r.floorP50 !== undefined);
   const perRound = measured.map((r) => r.p50 / (r.floorP50 as number));
-  const ofMedians =
-    pct(
-      measured.map((r) => r.p50),
-      50,
-    ) /
-    pct(
-      measured.map((r) => r.floorP50 as number),
-      50,
-    );
+  const gatewayRounds = measured.map((r) => r.p50);
+  const floorRounds = measured.map((r) => r.floorP50 as number);
+  const ofMedians = pct(gatewayRounds, 50) / pct(floorRounds, 50);
   const roundsNote =
     perRound.length > 1
       ? `; ${perRound.filter((x) => x <= 1.5).length} of ${perRound.length} rounds ≤ 1.5× on their own; the rounds' median added p50s: ${f(ofMedians)}×`
