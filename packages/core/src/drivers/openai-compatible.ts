@@ -105,10 +105,10 @@ export class OpenAICompatibleDriver implements NodeDriver {
     this.triggers.delete(model);
   }
 
-  private readonly triggers = new Map<string, string[] | 'always' | undefined>();
+  private readonly triggers = new Map<string, RegExp | 'always' | undefined>();
 
   /** `stopTriggers` of the model's stop tokens, computed once per model. */
-  private stopTriggersFor(model: string): string[] | 'always' | undefined {
+  private stopTriggersFor(model: string): RegExp | 'always' | undefined {
     if (!this.triggers.has(model)) {
       const tokens = this.stopTokens(model);
       this.triggers.set(model, tokens ? stopTriggers(tokens) : undefined);
@@ -178,7 +178,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
       throw this.wrap(err, 'chat completion');
     }
     const triggers = this.stopTriggersFor(request.model);
-    if (!triggers || (triggers !== 'always' && !triggers.some((t) => text.includes(t)))) return text;
+    if (!triggers || (triggers !== 'always' && !triggers.test(text))) return text;
     let completion: ChatCompletion;
     try {
       completion = JSON.parse(text) as ChatCompletion;
@@ -254,11 +254,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
       wrap: (err) => this.wrap(err, 'chat stream'),
       abort: post.abort,
       transform: (batch) => {
-        if (
-          triggers &&
-          !cleaner &&
-          batch.some((p) => triggers === 'always' || triggers.some((t) => p.includes(t)))
-        ) {
+        if (triggers && !cleaner && (triggers === 'always' || batch.some((p) => triggers.test(p)))) {
           cleaner = new ChunkCleaner(() => this.cleaner(request.model));
         }
         if (!cleaner) return undefined;
@@ -318,25 +314,26 @@ function requestOptions(options: CallOptions): {
 }
 
 /**
- * Strings whose presence in a raw payload means a stop token could start there: each token's
- * first character, and its `\\u00XX` escape for the characters some servers escape (Go's JSON
- * escapes <, > and &). 'always' when a token starts with something JSON may escape otherwise.
+ * What, found in a raw payload, means a stop token could start there: each token's first
+ * character, or its `\\u00XX` escape for the characters some servers escape (Go's JSON escapes
+ * <, > and &). One regex, not a list of `includes`: one test per payload. 'always' when a token
+ * starts with something JSON may escape otherwise.
  */
-function stopTriggers(tokens: readonly string[]): string[] | 'always' {
+function stopTriggers(tokens: readonly string[]): RegExp | 'always' | undefined {
   const out = new Set<string>();
   for (const token of tokens) {
     const c = token.charCodeAt(0);
     if (Number.isNaN(c)) continue;
     if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return 'always';
     const ch = token[0] as string;
-    out.add(ch);
+    out.add(ch.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'));
     if (ch === '<' || ch === '>' || ch === '&') {
       const hex = c.toString(16).padStart(4, '0');
-      out.add(`\\u${hex}`);
-      out.add(`\\u${hex.toUpperCase()}`);
+      out.add(`\\\\u${hex}`);
+      out.add(`\\\\u${hex.toUpperCase()}`);
     }
   }
-  return [...out];
+  return out.size === 0 ? undefined : new RegExp([...out].join('|'));
 }
 
 export function errorText(err: unknown): string {

@@ -1,5 +1,5 @@
 import { APIUserAbortError } from 'openai';
-import type { AbortHandle } from '../spec/index.js';
+import type { AbortHandle, ReadyIterator } from '../spec/index.js';
 import { SsePayloads } from './sse-payloads.js';
 import type { UpstreamResponse } from './upstream-post.js';
 
@@ -27,7 +27,7 @@ export interface RawChatStreamHooks {
  * Leaving early (`return()`, an error, a stop) cuts the node's connection; after the node's
  * `[DONE]` the rest of the body is drained so the keep-alive socket is reused.
  */
-export class RawChatStream implements AsyncIterableIterator<string[]> {
+export class RawChatStream implements AsyncIterableIterator<string[]>, ReadyIterator<string[]> {
   private res: UpstreamResponse | undefined;
   private reader: SsePayloads | undefined;
   private state: 'new' | 'open' | 'tail' | 'done' = 'new';
@@ -45,33 +45,68 @@ export class RawChatStream implements AsyncIterableIterator<string[]> {
         this.res = await this.hooks.open();
         this.reader = new SsePayloads(this.res);
       }
-      while (this.state === 'open') {
-        const r = await (this.reader as SsePayloads).next();
-        if (this.hooks.abort?.aborted) throw new APIUserAbortError();
-        if (r.done) {
-          this.state = 'tail';
-          this.release(true);
-          break;
+      for (;;) {
+        const out = this.after(this.state === 'open' ? await (this.reader as SsePayloads).next() : undefined);
+        if (out) return out;
+      }
+    } catch (err) {
+      throw this.failed(err);
+    }
+  }
+
+  /** ReadyIterator: what `next` would give without waiting for the node, if that is known now. */
+  ready(): IteratorResult<string[]> | undefined {
+    if (this.state === 'new') return undefined;
+    try {
+      for (;;) {
+        let read: IteratorResult<string[]> | undefined;
+        if (this.state === 'open') {
+          read = (this.reader as SsePayloads).ready();
+          if (!read) return undefined;
         }
-        const cleaned = this.hooks.transform?.(r.value);
-        if (!cleaned) return r;
+        const out = this.after(read);
+        if (out) return out;
+      }
+    } catch (err) {
+      throw this.failed(err);
+    }
+  }
+
+  /**
+   * The result for the reader's `read` (undefined once the reader is done with): a batch, as
+   * cleaned; the tail and the end after the node's end; undefined when a batch cleaned to
+   * nothing, so the caller reads again.
+   */
+  private after(read: IteratorResult<string[]> | undefined): IteratorResult<string[]> | undefined {
+    if (read) {
+      if (this.hooks.abort?.aborted) throw new APIUserAbortError();
+      if (read.done) {
+        this.state = 'tail';
+        this.release(true);
+      } else {
+        const cleaned = this.hooks.transform?.(read.value);
+        if (!cleaned) return read;
         if (cleaned.stop) {
           this.state = 'done';
           this.release(false);
         }
         if (cleaned.out.length > 0) return { value: cleaned.out, done: false };
+        if (this.state === 'open') return undefined;
       }
-      if (this.state === 'tail') {
-        this.state = 'done';
-        const tail = this.hooks.tail?.() ?? [];
-        if (tail.length > 0) return { value: tail, done: false };
-      }
-      return { value: undefined, done: true };
-    } catch (err) {
-      this.state = 'done';
-      this.release(false);
-      throw this.hooks.wrap(err);
     }
+    if (this.state === 'tail') {
+      this.state = 'done';
+      const tail = this.hooks.tail?.() ?? [];
+      if (tail.length > 0) return { value: tail, done: false };
+    }
+    return { value: undefined, done: true };
+  }
+
+  /** Any failure ends the stream and cuts the node's connection; the driver names the error. */
+  private failed(err: unknown): Error {
+    this.state = 'done';
+    this.release(false);
+    return this.hooks.wrap(err);
   }
 
   async return(): Promise<IteratorResult<string[]>> {

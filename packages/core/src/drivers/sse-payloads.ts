@@ -1,4 +1,5 @@
 import { APIConnectionError, APIError } from 'openai';
+import type { ReadyIterator } from '../spec/index.js';
 import { type BodyReader, safeJson, type UpstreamResponse } from './upstream-post.js';
 
 /** Queued batches above which the node's socket is paused until the reader catches up. */
@@ -20,7 +21,7 @@ const ERROR_KEY = /"erro[r]"/;
  * on the gateway's hot path that saves promise layers and their garbage per read. The caller
  * owns the response: after `[DONE]` it drains or cuts it (UpstreamResponse.release).
  */
-export class SsePayloads implements AsyncIterableIterator<string[]>, BodyReader {
+export class SsePayloads implements AsyncIterableIterator<string[]>, ReadyIterator<string[]>, BodyReader {
   private pending = '';
   private data: string | undefined;
   private event: string | undefined;
@@ -43,23 +44,29 @@ export class SsePayloads implements AsyncIterableIterator<string[]>, BodyReader 
   }
 
   next(): Promise<IteratorResult<string[]>> {
+    const ready = this.ready();
+    if (ready) return Promise.resolve(ready);
+    if (this.failure !== undefined) {
+      const failure = this.failure;
+      this.failure = undefined;
+      return Promise.reject(failure);
+    }
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject };
+    });
+  }
+
+  /** ReadyIterator: a queued batch, or the end; undefined while waiting, or when `next` has a failure to throw. */
+  ready(): IteratorResult<string[]> | undefined {
     const batch = this.queue.shift();
     if (batch) {
       if (this.paused && this.queue.length < HIGH_WATER / 2) {
         this.paused = false;
         this.res.resume();
       }
-      return Promise.resolve({ value: batch, done: false });
+      return { value: batch, done: false };
     }
-    if (this.failure !== undefined) {
-      const failure = this.failure;
-      this.failure = undefined;
-      return Promise.reject(failure);
-    }
-    if (this.ended) return Promise.resolve({ value: undefined, done: true });
-    return new Promise((resolve, reject) => {
-      this.waiting = { resolve, reject };
-    });
+    return this.ended && this.failure === undefined ? { value: undefined, done: true } : undefined;
   }
 
   /** Stops listening; what the node still sends is the caller's to drain or cut. */

@@ -124,8 +124,8 @@ class SseRelaySink implements RelaySink {
     this.out += `data: ${payload}\n\n`;
   }
 
-  flush(): Promise<void> {
-    if (this.out === '') return Promise.resolve();
+  flush(): Promise<void> | undefined {
+    if (this.out === '') return undefined;
     const out = this.out;
     this.out = '';
     return this.s.write(out);
@@ -137,8 +137,8 @@ class SseRelaySink implements RelaySink {
     return this.s.end(`${out}data: [DONE]\n\n`);
   }
 
-  fail(error: BrokeError): Promise<void> {
-    return this.s.write(
+  async fail(error: BrokeError): Promise<void> {
+    await this.s.write(
       `data: ${JSON.stringify(openAIErrorBody(error.status, error.message, error.code))}\n\n`,
     );
   }

@@ -7,7 +7,8 @@ import type { StreamingApi } from 'hono/utils/stream';
 
 /** Where SSE events go: the Node socket directly, or hono's portable stream. */
 export interface SseSink {
-  write(event: string): Promise<void>;
+  /** Backpressure: a promise when the caller should wait before writing more, else undefined. */
+  write(event: string): Promise<void> | undefined;
   /** Writes the last events and ends the response (one write instead of two). */
   end(events: string): Promise<void>;
   readonly aborted: boolean;
@@ -28,7 +29,7 @@ export class NodeSseSink implements SseSink {
   aborted = false;
   private pending = '';
   private scheduled = false;
-  private blocked: Promise<unknown> | undefined;
+  private blocked: Promise<void> | undefined;
   private listeners: Array<() => void> | undefined;
 
   constructor(private readonly outgoing: ServerResponse) {
@@ -40,14 +41,14 @@ export class NodeSseSink implements SseSink {
     else this.listeners = [listener];
   }
 
-  async write(event: string): Promise<void> {
-    if (this.aborted) return;
+  write(event: string): Promise<void> | undefined {
+    if (this.aborted) return undefined;
     this.pending += event;
     if (!this.scheduled) {
       this.scheduled = true;
       process.nextTick(this.flush);
     }
-    if (this.blocked) await this.blocked;
+    return this.blocked;
   }
 
   async end(events: string): Promise<void> {
@@ -81,9 +82,10 @@ export class NodeSseSink implements SseSink {
     this.pending = '';
     // Respect backpressure so a slow client cannot make the gateway buffer a whole reply.
     if (!outgoing.write(data)) {
-      this.blocked = Promise.race([once(outgoing, 'drain'), once(outgoing, 'close')]).finally(() => {
+      const unblock = () => {
         this.blocked = undefined;
-      });
+      };
+      this.blocked = Promise.race([once(outgoing, 'drain'), once(outgoing, 'close')]).then(unblock, unblock);
     }
   };
 }

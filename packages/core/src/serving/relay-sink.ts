@@ -11,8 +11,11 @@ export interface RelaySink {
   onAbort(listener: () => void): void;
   /** One payload, held until `flush` (a node read often carries several). */
   push(payload: string): void;
-  /** Hands over what was pushed; resolves when more may come (backpressure). */
-  flush(): Promise<void>;
+  /**
+   * Hands over what was pushed. Backpressure: a promise that resolves when more may come, or
+   * undefined when more may come at once (the relay then carries on in the same turn).
+   */
+  flush(): Promise<void> | undefined;
   /** The answer is complete: hands over what was pushed, then the end. */
   end(): Promise<void>;
   /** The node failed after output had started (failover would duplicate text): tell the caller. */

@@ -1,6 +1,6 @@
 import { BrokeError } from '../errors.js';
 import type { Candidate, RouteDecision } from '../routing/types.js';
-import type { ChatChunk } from '../spec/index.js';
+import type { ChatChunk, ReadyIterator } from '../spec/index.js';
 import { type DispatchStarted, failureOf } from './dispatch.js';
 import { mayHaveNonFinite, TopLevelFields, withFiniteNumbers } from './json-fields.js';
 import { recordOutcome } from './record.js';
@@ -13,7 +13,7 @@ import type { ServeRequest, ServingDeps } from './serve-chat.js';
 
 /** The node's first batch of raw payloads (the pass-through) and the rest to come. */
 export interface FirstResult {
-  iter: AsyncIterator<string[]>;
+  iter: ReadyIterator<string[]>;
   first: IteratorResult<string[]>;
 }
 
@@ -104,8 +104,10 @@ export class ServedStream {
     };
     try {
       // Pass-through: payloads go out as the node wrote them, with only `id` and `model`
-      // replaced; the rare chunk carrying usage is parsed.
-      for (let r = result.first; !r.done; r = await result.iter.next()) {
+      // replaced; the rare chunk carrying usage is parsed. What the node already sent is taken
+      // in this turn (`ready`): an answer that arrived whole leaves in one write, at once.
+      const { iter } = result;
+      for (let r = result.first; !r.done; r = iter.ready?.() ?? (await iter.next())) {
         for (const raw of r.value) {
           // Python servers may write NaN / Infinity (not JSON): made null before anything reads it.
           const payload = mayHaveNonFinite(raw) ? withFiniteNumbers(raw) : raw;
@@ -121,7 +123,8 @@ export class ServedStream {
           if (!hasOutput && !wantsUsage && payload.includes('[') && EMPTY_CHOICES.test(payload)) continue;
           s.push(fields.apply(payload));
         }
-        await s.flush();
+        const blocked = s.flush();
+        if (blocked) await blocked;
         if (s.aborted) break;
       }
       if (lastPayload !== undefined && last === undefined) last = JSON.parse(lastPayload) as ChatChunk;

@@ -79,5 +79,15 @@ export interface NodeInference {
   chatStreamRaw(request: ChatStreamRequest, options?: CallOptions): AsyncIterable<string[]>;
 }
 
+/**
+ * What `chatStreamRaw`'s iterator may also offer: `ready()`, the next result when it is already
+ * here (a node's whole answer often arrives in one read), undefined when `next()` would have to
+ * wait. The relay takes what is ready in the same turn, so such an answer leaves in one write
+ * without a promise turn per step; an iterator without it is read with `next()` alone.
+ */
+export interface ReadyIterator<T> extends AsyncIterator<T> {
+  ready?(): IteratorResult<T> | undefined;
+}
+
 /** A node driver: probe and inference (drivers/openai-compatible.ts implements both for every kind). */
 export interface NodeDriver extends NodeProbe, NodeInference {}

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createDriver } from '../../src/drivers/factory.js';
 import type { DriverNode } from '../../src/drivers/openai-compatible.js';
-import type { ChatChunk } from '../../src/spec/index.js';
+import type { ChatChunk, ReadyIterator } from '../../src/spec/index.js';
 import { LLAMACPP, MLX_KNIFE, OLLAMA, type Routes, serveFixtures, VLLM } from './fixtures.js';
 
 // chatStreamRaw is the gateway's pass-through: it must say what chatStream says (same text, same
@@ -185,5 +185,43 @@ describe('chatStreamRaw matches chatStream', () => {
     const addr = server.address();
     const d = driverAt(`http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`);
     for (let i = 0; i < 3; i++) expect(summary(await rawChunks(d.chatStreamRaw(req))).text).toBe('ok');
+  });
+});
+
+describe('chatStreamRaw: what the node already sent is ready without waiting', () => {
+  const iterOf = (stream: AsyncIterable<string[]>) =>
+    stream[Symbol.asyncIterator]() as ReadyIterator<string[]>;
+
+  it('a whole answer in one read: the end is ready once the batch is taken', async () => {
+    const [a, b] = [ev('Hello'), ev(' world', 'stop')];
+    const it = iterOf(
+      driverAt(await rawNode([`data: ${a}\n\ndata: ${b}\n\ndata: [DONE]\n\n`])).chatStreamRaw(req),
+    );
+    expect(it.ready?.()).toBeUndefined(); // nothing sent yet
+    expect(await it.next()).toEqual({ value: [a, b], done: false });
+    expect(it.ready?.()).toEqual({ value: undefined, done: true });
+  });
+
+  it('a node still writing: nothing is ready until its next read arrives', async () => {
+    const [a, b] = [ev('Hello'), ev(' world', 'stop')];
+    const url = await rawNode([`data: ${a}\n\n`, `data: ${b}\n\ndata: [DONE]\n\n`]);
+    const it = iterOf(driverAt(url).chatStreamRaw(req));
+    expect(await it.next()).toEqual({ value: [a], done: false });
+    expect(it.ready?.()).toBeUndefined(); // the node pauses 5 ms between its writes
+    expect(await it.next()).toEqual({ value: [b], done: false });
+    expect(it.ready?.()).toEqual({ value: undefined, done: true });
+    expect(await it.next()).toEqual({ value: undefined, done: true });
+  });
+
+  it('cleaning applies to what is ready as to what is awaited', async () => {
+    const url = await rawNode([
+      `data: ${ev('Hi')}\n\n`,
+      `data: ${ev('!<|im_end|>leak')}\n\ndata: ${ev('more')}\n\ndata: [DONE]\n\n`,
+    ]);
+    const it = iterOf(driverAt(url).chatStreamRaw(req));
+    const seen: ChatChunk[] = [];
+    for (let r = await it.next(); !r.done; r = it.ready?.() ?? (await it.next()))
+      for (const p of r.value) seen.push(JSON.parse(p) as ChatChunk);
+    expect(summary(seen)).toEqual({ text: 'Hi!', finish: 'stop' });
   });
 });

@@ -23,8 +23,8 @@ export class ChunkQueue implements RelaySink {
     this.pushed.push(JSON.parse(payload) as ChatChunk);
   }
 
-  flush(): Promise<void> {
-    if (!this.hand()) return Promise.resolve();
+  flush(): Promise<void> | undefined {
+    if (!this.hand()) return undefined;
     return new Promise((resolve) => {
       this.wakeProducer = resolve;
     });
