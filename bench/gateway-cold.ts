@@ -8,6 +8,8 @@
  *    routed proxy and the gateway, in interleaved rounds, each with bench/gateway-cold.mjs
  *    preloaded, which times its own work on the critical path (arrival → dispatch, node's
  *    headers → first byte out).
+ *    A stamped copy of the gateway's build (bench/stamped-build.ts) serves beside them, so its
+ *    critical path is also timed step by step (a table of its own; the stamps cost a little).
  * 2. In this process: the routed proxy's work (body parsed, agent context read, the gateway's
  *    Router deciding) back to back, and after pauses of 1 and 20 ms.
  * Writes bench/results/gateway-cold.md. Loopback only.
@@ -17,6 +19,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { routedAdmit } from './gateway-floor-routed.mjs';
 import { closeClient, type Helper, median, once, startHelper } from './gateway-harness.js';
+import { STAGE_STEPS, stampedBuild } from './stamped-build.js';
 
 const quick = process.argv.includes('--quick');
 const here = import.meta.dirname;
@@ -27,6 +30,8 @@ const PER_ROUND = quick ? 60 : 250;
 interface Cold {
   toDispatch: number;
   toFirstWrite: number;
+  /** Per stamp (stamped builds only), µs from the arrival (a.*) or the node's headers (b.*). */
+  stages: Record<string, number>;
 }
 
 interface Path {
@@ -37,9 +42,15 @@ interface Path {
 }
 
 /** A path's helper process, with the preload, its COLD line kept once it stops. */
-async function startPath(name: string, model: string, args: string[]): Promise<Path> {
+async function startPath(
+  name: string,
+  model: string,
+  args: string[],
+  env?: Record<string, string>,
+): Promise<Path> {
   const path: Partial<Path> = { name, model };
   path.p = await startHelper(['--import', join(here, 'gateway-cold.mjs'), ...args], {
+    ...(env ? { env } : {}),
     onLine: (line) => {
       if (line.startsWith('COLD ')) path.cold = JSON.parse(line.slice(5));
     },
@@ -64,7 +75,16 @@ const paths = [
   await startPath('routed proxy', 'broke-auto', [join(here, 'gateway-floor-routed.mjs'), stub.url, 'stub']),
   await startPath('gateway', 'broke-auto', [join(here, 'gateway-server.mjs'), JSON.stringify(nodes)]),
 ];
-const ttfb = new Map<string, number[]>(paths.map((x) => [x.name, []]));
+const stamped = await startPath(
+  'gateway, stamped',
+  'broke-auto',
+  [join(here, 'gateway-server.mjs'), JSON.stringify(nodes)],
+  {
+    BROKE_DIST: stampedBuild(join(here, '..', 'packages', 'core', 'dist'), join(here, '..', 'node_modules')),
+  },
+);
+const timed = [...paths, stamped];
+const ttfb = new Map<string, number[]>([...paths, { name: 'gateway, stamped' }].map((x) => [x.name, []]));
 const direct: number[] = [];
 let failed = 0;
 const serial = async (url: string, model: string, n: number, into?: number[]) => {
@@ -75,14 +95,14 @@ const serial = async (url: string, model: string, n: number, into?: number[]) =>
   }
 };
 try {
-  for (const x of paths) await serial(x.p.url, x.model, 100); // warm: JIT, keep-alive connections
+  for (const x of timed) await serial(x.p.url, x.model, 100); // warm: JIT, keep-alive connections
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? paths : [...paths].reverse();
+    const order = round % 2 === 0 ? timed : [...timed].reverse();
     await serial(stub.url, 'stub', PER_ROUND, direct);
     for (const x of order) await serial(x.p.url, x.model, PER_ROUND, ttfb.get(x.name));
   }
 } finally {
-  for (const x of paths) await stop(x.p);
+  for (const x of timed) await stop(x.p);
   await stop(stub);
   closeClient();
 }
@@ -121,6 +141,27 @@ for (const pause of [1, 20]) {
 }
 
 const f = (x: number, d = 0) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+/** The stamped gateway's steps in path order, each stretch starting from 0 (arrival, node's headers). */
+function stageRows(stages: Record<string, number>): string[] {
+  const rows: string[] = [];
+  let before = 0;
+  let stretch = '';
+  for (const [label, what] of STAGE_STEPS) {
+    if (label[0] !== stretch) {
+      stretch = label[0] as string;
+      before = 0;
+      rows.push(
+        stretch === 'a'
+          ? "| *from the request's arrival* | | |"
+          : "| *from the node's response headers* | | |",
+      );
+    }
+    const at = stages[label] ?? Number.NaN;
+    rows.push(`| ${what} | ${f(at)} | ${f(at - before)} |`);
+    before = at;
+  }
+  return rows;
+}
 const d50 = median(direct);
 const floorOwn = own(paths[0]?.cold);
 const lines = [
@@ -149,6 +190,14 @@ const lines = [
     .slice(1)
     .map((x) => `${x.name} +${f(own(x.cold) - floorOwn)} µs`)
     .join(', ')}.`,
+  '',
+  "The gateway's critical path step by step (its build stamped at each step, bench/stamped-build.ts; served in the same rounds, one request at a time). Medians of each stamp's time from the request's arrival, or from the node's headers; a step is the difference of two medians, so the steps add up to about the stretch, not exactly:",
+  '',
+  '| step | µs to here | step µs |',
+  '| --- | ---: | ---: |',
+  ...stageRows(stamped.cold?.stages ?? {}),
+  '',
+  `For the bare proxy the same two stretches are ${f(paths[0]?.cold?.toDispatch ?? Number.NaN)} and ${f(paths[0]?.cold?.toFirstWrite ?? Number.NaN)} µs.`,
   '',
   "The routed proxy's work (body parsed, agent context read, routed by the gateway's Router) in this process, per request, median µs:",
   '',
