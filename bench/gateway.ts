@@ -38,6 +38,8 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? Number.NaN;
 };
 const f = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–');
+/** A difference with its sign. */
+const signed = (x: number) => (x >= 0 ? `+${f(x)}` : f(x));
 
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -589,7 +591,7 @@ function relativeTargets(): string[] {
     `| CPU per request at full load, gateway ÷ bare proxy (median of ${cpuRatios.length} interleaved rounds) | 2× | ${f(cpuRatio)}× (${cpuGatewayUs.toFixed(0)} / ${cpuFloorUs.toFixed(0)} µs${spread}) | ${verdict(cpuRatio, 2)} |`,
     `| added TTFB p50 at 16 streams, gateway ÷ floor | 1.5× | ${f(added / floor)}× (${f(added)} / ${f(floor)} ms, p50s of all rounds' requests${roundsNote}) | ${verdict(added / floor, 1.5)} |`,
     '',
-    `Reference, same run: the bare proxy plus BROKE's routing decision (bench/gateway-floor-routed.mjs: the body parsed and validated, the agent context read, routed by the gateway's Router, the outcome recorded; no failover, relay checks, metrics or hono): CPU per request ${f(pct(routedRatios, 50))}× the bare proxy's (${cpuRoutedUs.toFixed(0)} µs), added TTFB p50 at 16 streams ${f(routedAdded / floor)}× the floor's (${f(routedAdded)} ms). What it adds over the floor is the routing's own cost; what the gateway adds over it is its serving path.`,
+    `Reference, same run: the bare proxy plus BROKE's routing decision (bench/gateway-floor-routed.mjs: the body parsed and validated, the agent context read, routed by the gateway's Router, the outcome recorded; no failover, relay checks, metrics or hono): CPU per request ${f(pct(routedRatios, 50))}× the bare proxy's (${cpuRoutedUs.toFixed(0)} µs), added TTFB p50 at 16 streams ${f(routedAdded / floor)}× the floor's (${f(routedAdded)} ms). What it adds over the floor is the routing's own cost; what the gateway adds over it is its serving path. In ms over the floor's added p50 at 16 streams: the gateway ${signed(added - floor)}, of which routing (the routed proxy) ${signed(routedAdded - floor)}; the ratio also moves with the floor's own added p50, which differs by tens of percent between runs on this machine (bench/results/gateway-cold.md: the extra is each step's work run cold).`,
   ];
 }
 
