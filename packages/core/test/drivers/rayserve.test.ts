@@ -164,10 +164,14 @@ describe('rayserve node kind against a real Ray Serve application', () => {
     expect(cluster.node('ray')?.capacity).toBe(2 * PER_REPLICA);
     expect(await statusCapacity()).toBe(2 * PER_REPLICA);
 
-    // Two replicas: the same burst is admitted at once, nothing waits in the gateway.
-    const after = await burst(2 * PER_REPLICA);
+    // Two replicas: the same burst is admitted at once, nothing waits in the gateway. Only streams
+    // that overlap show it; on a machine too busy to start them together (each lasts ~0.2 s) the
+    // burst runs again, at most twice more. A stream that waited fails at once: no rerun hides it.
+    let after = await burst(2 * PER_REPLICA);
+    for (let rerun = 0; rerun < 2 && after.maxWaiting === 0 && after.maxInFlight < 2 * PER_REPLICA; rerun++)
+      after = await burst(2 * PER_REPLICA);
     expect(after.statuses).toEqual(Array(2 * PER_REPLICA).fill(200));
-    expect(after.maxInFlight).toBe(2 * PER_REPLICA);
     expect(after.maxWaiting).toBe(0);
+    expect(after.maxInFlight).toBe(2 * PER_REPLICA);
   });
 });
