@@ -36,14 +36,19 @@ async function parsedChunks(stream: AsyncIterable<ChatChunk>): Promise<ChatChunk
 }
 
 /** A node that writes exactly `parts` (each its own socket write, with a pause between). */
-async function rawNode(parts: string[], status = 200, contentType = 'text/event-stream'): Promise<string> {
+async function rawNode(
+  parts: string[],
+  status = 200,
+  contentType = 'text/event-stream',
+  pauseMs = 5,
+): Promise<string> {
   const server: Server = createServer((rq, res) => {
     rq.resume();
     rq.on('end', async () => {
       res.writeHead(status, { 'content-type': contentType });
       for (const p of parts) {
         res.write(p);
-        await new Promise((r) => setTimeout(r, 5));
+        await new Promise((r) => setTimeout(r, pauseMs));
       }
       res.end();
     });
@@ -204,10 +209,16 @@ describe('chatStreamRaw: what the node already sent is ready without waiting', (
 
   it('a node still writing: nothing is ready until its next read arrives', async () => {
     const [a, b] = [ev('Hello'), ev(' world', 'stop')];
-    const url = await rawNode([`data: ${a}\n\n`, `data: ${b}\n\ndata: [DONE]\n\n`]);
+    // A long pause between the node's writes, so a busy machine cannot read them as one.
+    const url = await rawNode(
+      [`data: ${a}\n\n`, `data: ${b}\n\ndata: [DONE]\n\n`],
+      200,
+      'text/event-stream',
+      100,
+    );
     const it = iterOf(driverAt(url).chatStreamRaw(req));
     expect(await it.next()).toEqual({ value: [a], done: false });
-    expect(it.ready?.()).toBeUndefined(); // the node pauses 5 ms between its writes
+    expect(it.ready?.()).toBeUndefined(); // the node's next write is 100 ms away
     expect(await it.next()).toEqual({ value: [b], done: false });
     expect(it.ready?.()).toEqual({ value: undefined, done: true });
     expect(await it.next()).toEqual({ value: undefined, done: true });

@@ -40,7 +40,7 @@ describe('relay: what the node already sent goes out in the same turn', () => {
         res.writeHead(200, { 'content-type': 'text/event-stream' });
         for (const p of parts.slice(0, -1)) {
           res.write(p);
-          await new Promise((r) => setTimeout(r, 20));
+          await new Promise((r) => setTimeout(r, 100));
         }
         res.end(parts.at(-1));
       });
