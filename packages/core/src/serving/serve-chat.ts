@@ -1,7 +1,7 @@
 import type { ReplicaState } from '../cluster/replica-state.js';
 import type { AgentContext } from '../context/agent-context.js';
 import type { Candidate, RouteDecision, RouteRequest } from '../routing/types.js';
-import type { ChatCompletion, ChatMessage, ChatRequest, ChatStreamRequest } from '../spec/index.js';
+import type { ChatMessage, ChatRequest, ChatStreamRequest } from '../spec/index.js';
 import { LinkedCallOptions } from './abort-link.js';
 import { requiredCapabilities } from './capabilities.js';
 import type { ServingBody } from './chat-body.js';
