@@ -75,6 +75,23 @@ export function once(base: string, model: string, maxTokens: number, trace = fal
   });
 }
 
+/** `concurrency` workers running `task(i)` for i = 0 … total − 1: the results in finishing order, and the wall time. */
+export async function workers<T>(
+  concurrency: number,
+  total: number,
+  task: (i: number) => Promise<T>,
+): Promise<{ results: T[]; seconds: number }> {
+  const results: T[] = [];
+  let next = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) results.push(await task(next++));
+    }),
+  );
+  return { results, seconds: (performance.now() - t0) / 1000 };
+}
+
 /** `concurrency` workers issuing `total` requests in all. */
 export async function load(
   base: string,
@@ -84,18 +101,8 @@ export async function load(
   maxTokens: number,
   trace = false,
 ) {
-  const samples: Sample[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        next++;
-        samples.push(await once(base, model, maxTokens, trace));
-      }
-    }),
-  );
-  return { samples, seconds: (performance.now() - t0) / 1000 };
+  const { results, seconds } = await workers(concurrency, total, () => once(base, model, maxTokens, trace));
+  return { samples: results, seconds };
 }
 
 /** The middle value (NaN for none). */

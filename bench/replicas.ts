@@ -24,6 +24,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { ClusterState, ReplicaState } from '@broke/core';
 import { type RedisServer, startHaproxy, startRedis } from '../testbed/index.js';
+import { workers } from './gateway-harness.js';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 1 : 3;
@@ -73,18 +74,10 @@ function once(base: string, session: string | undefined): Promise<Sample> {
 }
 
 async function load(base: string, concurrency: number, total: number, sessions = false) {
-  const samples: Sample[] = [];
-  let next = 0;
-  const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total) {
-        const i = next++;
-        samples.push(await once(base, sessions ? `s-${i % 100}` : undefined));
-      }
-    }),
+  const { results, seconds } = await workers(concurrency, total, (i) =>
+    once(base, sessions ? `s-${i % 100}` : undefined),
   );
-  return { samples, seconds: (performance.now() - t0) / 1000 };
+  return { samples: results, seconds };
 }
 
 const pct = (xs: number[], p: number) => {
