@@ -139,6 +139,8 @@ export class RequestTrace implements RequestWatcher {
 
   /** The request ended (request-observer.ts's facts): ends the answering attempt and the server span. */
   end(end: RequestEnd): void {
+    // Told after the answer is out (serving/after-answer.ts): the spans end when the request did.
+    const endedAt = end.t0 + end.ms;
     const server = this.serverSpan();
     const usage: Attributes = {};
     if (end.promptTokens !== undefined) usage[GEN_AI.inputTokens] = end.promptTokens;
@@ -150,7 +152,7 @@ export class RequestTrace implements RequestWatcher {
       if (end.stream && open.answeredMs !== undefined)
         open.span.setAttribute(GEN_AI.firstChunk, open.answeredMs / 1000);
       if (end.outcome === 'error') failSpan(open.span, end.error);
-      open.span.end(epochMs(performance.now()));
+      open.span.end(epochMs(endedAt));
     }
     server.setAttributes({
       ...usage,
@@ -169,7 +171,7 @@ export class RequestTrace implements RequestWatcher {
       });
     }
     if (end.outcome === 'error') failSpan(server, end.error);
-    server.end(epochMs(performance.now()));
+    server.end(epochMs(endedAt));
   }
 
   /** The server span, opened from t0 on first use (a request that fails before routing has one too). */

@@ -1,3 +1,4 @@
+export { answersBookkept } from './after-answer.js';
 export * from './capabilities.js';
 export type { ServingBody, ServingMessage } from './chat-body.js';
 export * from './client-link.js';

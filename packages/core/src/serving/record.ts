@@ -1,9 +1,13 @@
+import { afterAnswer } from './after-answer.js';
 import type { Outcome } from '../learning/outcome.js';
 import type { RouterLike } from './router-like.js';
 
-/** Hands an outcome to the router off the response path: a slow store never delays or fails an answer. */
+/**
+ * Hands an outcome to the router off the response path, once the answer is out (after-answer.ts):
+ * learning and a slow store never delay or fail an answer.
+ */
 export function recordOutcome(router: RouterLike, routeId: string, outcome: Outcome): void {
-  router.recordOutcome(routeId, outcome).catch(ignore);
+  afterAnswer(() => router.recordOutcome(routeId, outcome).catch(ignore));
 }
 
 function ignore(): void {}

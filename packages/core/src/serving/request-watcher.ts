@@ -1,5 +1,6 @@
 import type { AgentContext } from '../context/agent-context.js';
 import type { RouteDecision } from '../routing/types.js';
+import { afterAnswer } from './after-answer.js';
 import type { ServingBody } from './chat-body.js';
 import type { AttemptWatcher } from './dispatch.js';
 import {
@@ -26,8 +27,9 @@ export interface EndListeners {
 }
 
 /**
- * The request ended (for streams: the last byte went out, or it failed): one set of facts for all.
- * `facts` becomes the RequestEnd the observers get (a new object per call, never reused).
+ * The request ended (for streams: the last byte went out, or it failed): one set of facts for all,
+ * told once the answer is out (after-answer.ts). `facts` becomes the RequestEnd the observers get
+ * (a new object per call, never reused).
  */
 export function endRequest(to: EndListeners, watcher: RequestWatcher | undefined, facts: RequestFacts): void {
   if (!watcher && (!to.observers || to.observers.length === 0)) return;
@@ -36,6 +38,8 @@ export function endRequest(to: EndListeners, watcher: RequestWatcher | undefined
   const end = facts as RequestEnd;
   end.ms = performance.now() - facts.t0;
   end.status = facts.status ?? (facts.error === undefined ? 200 : statusOfError(facts.error));
-  watcher?.end(end);
-  if (to.observers) tellObservers(to.observers, end);
+  afterAnswer(() => {
+    watcher?.end(end);
+    if (to.observers) tellObservers(to.observers, end);
+  });
 }

@@ -31,8 +31,9 @@ const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
 
 /**
  * A stream whose node has produced its first chunk: `relay` hands every chunk to a sink, then
- * records the outcome and tells the observers. Read `decision` after dispatch for the headers:
- * a fallback before the first chunk already changed the route's explanation.
+ * records the outcome and tells the observers (both once the answer is out: after-answer.ts). Read
+ * `decision` after dispatch for the headers: a fallback before the first chunk already changed the
+ * route's explanation.
  */
 export class ServedStream {
   readonly ok = true;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createGatewayApp } from '../../src/index.js';
+import { answersBookkept, createGatewayApp } from '../../src/index.js';
 import { chatBody, must, readJson, setup, sseData } from './helpers.js';
 
 const json = { 'content-type': 'application/json' };
@@ -61,6 +61,8 @@ describe('POST /v1/chat/completions (non-streaming)', () => {
     const { app: gw, router } = app();
     const res = await gw.request('/v1/chat/completions', { method: 'POST', headers: json, body: chatBody() });
     await readJson(res);
+    // Outcomes and observers are told once the answer is out (serving/after-answer.ts).
+    await answersBookkept();
     expect(router.outcomes[0]?.outcome).toMatchObject({ success: true, tokens: 1, promptTokens: 3 });
   });
 });
@@ -116,6 +118,8 @@ describe('streaming', () => {
     expect(last.error.code).toBe('stream_interrupted');
     expect(last.error.message).toMatch(/after output had started/);
     expect(drivers.get('b')?.requests).toHaveLength(0);
+    // Outcomes and observers are told once the answer is out (serving/after-answer.ts).
+    await answersBookkept();
     expect(router.outcomes.at(-1)?.outcome.success).toBe(false);
   });
 });

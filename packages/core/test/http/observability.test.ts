@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MlxNode, startMlxNode } from '../../../../testbed/index.js';
 import {
+  answersBookkept,
   type BrokeConfig,
   BrokeConfigSchema,
   ClusterMonitor,
@@ -371,6 +372,8 @@ describe('the request log', () => {
     });
     expect(res.status).toBe(200);
     await res.text();
+    // Outcomes and observers are told once the answer is out (serving/after-answer.ts).
+    await answersBookkept();
     expect(lines).toHaveLength(1);
     const line = JSON.parse(lines[0] as string) as { prompt?: Array<{ content: string }> };
     expect(line.prompt).toEqual([{ role: 'user', content: MARKER }]);

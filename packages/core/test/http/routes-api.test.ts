@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ClusterState, createGatewayApp, type RequestLogLine, Router } from '../../src/index.js';
+import {
+  answersBookkept,
+  ClusterState,
+  createGatewayApp,
+  type RequestLogLine,
+  Router,
+} from '../../src/index.js';
 import { chatBody, readJson, StubDriver, sseData, testConfig } from './helpers.js';
 
 const json = { 'content-type': 'application/json' };
@@ -193,6 +199,8 @@ describe('request log', () => {
     const r = await g.chat('coder', 'run-1');
     await g.chat('coder', 'run-1', { stream: true });
     await g.app.request('/v1/chat/completions', { method: 'POST', headers: json, body: '{"model":"nope"}' });
+    // Outcomes and observers are told once the answer is out (serving/after-answer.ts).
+    await answersBookkept();
     expect(g.lines).toHaveLength(3);
     expect(g.lines[0]).toMatchObject({
       route_id: r.routeId,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MlxNode, startMlxNode } from '../../../../testbed/index.js';
 import {
+  answersBookkept,
   type BrokeError,
   type ChatCompletion,
   type RequestEnd,
@@ -43,6 +44,8 @@ describe('serving: one chat request without HTTP, on a real mlx_lm.server node',
     expect(completion.id).toBe(served.decision.routeId);
     expect(completion.model).toBe('tiny-a');
     expect(served.candidate.nodeId).toBe('a');
+    // Outcomes and observers are told once the answer is out (serving/after-answer.ts).
+    await answersBookkept();
     expect(ends).toHaveLength(1);
     expect(ends[0]).toMatchObject({ outcome: 'ok', stream: false, status: 200 });
     expect(ends[0]?.tokens).toBeGreaterThan(0);
@@ -67,6 +70,8 @@ describe('serving: one chat request without HTTP, on a real mlx_lm.server node',
       expect(chunk.model).toBe('tiny-a');
     }
     expect(sink.chunks.at(-1)?.usage?.completion_tokens).toBeGreaterThan(0);
+    // Outcomes and observers are told once the answer is out (serving/after-answer.ts).
+    await answersBookkept();
     expect(ends).toHaveLength(1);
     expect(ends[0]).toMatchObject({ outcome: 'ok', stream: true });
   });
@@ -85,6 +90,8 @@ describe('serving: one chat request without HTTP, on a real mlx_lm.server node',
     if (served.ok) return;
     expect(served.decision?.routeId).toMatch(/./);
     expect((served.error as BrokeError).code).toBe('client_closed');
+    // Outcomes and observers are told once the answer is out (serving/after-answer.ts).
+    await answersBookkept();
     expect(ends).toEqual([expect.objectContaining({ outcome: 'error', status: 499 })]);
   });
 });
