@@ -1,5 +1,5 @@
-import { afterAnswer } from './after-answer.js';
 import type { Outcome } from '../learning/outcome.js';
+import { afterAnswer } from './after-answer.js';
 import type { RouterLike } from './router-like.js';
 
 /**
