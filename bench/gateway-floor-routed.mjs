@@ -1,6 +1,6 @@
 // The bare pass-through proxy (gateway-floor.mjs) plus BROKE's routing decision: the request is
 // parsed and validated, its agent context read, routed by the same Router the gateway uses, and
-// the outcome recorded when the answer ends. No failover, relay checks, metrics or hono. What this
+// the outcome recorded once the answer is out. No failover, relay checks, metrics or hono. What this
 // adds over the floor is the routing's own cost; what the gateway adds over this is its serving
 // path. argv[2]: upstream base URL; argv[3]: the model name the upstream expects. Prints the URL.
 import {
@@ -43,7 +43,12 @@ export function routedAdmit(target, model) {
       headers: { 'x-broke-route-id': decision.routeId },
       ended: () => {
         const ms = performance.now() - t0;
-        router.recordOutcome(decision.routeId, { success: true, latencyMs: ms, ttftMs: ms }).catch(() => {});
+        // Once the answer is out, as the gateway does (serving/after-answer.ts).
+        setImmediate(() =>
+          router
+            .recordOutcome(decision.routeId, { success: true, latencyMs: ms, ttftMs: ms })
+            .catch(() => {}),
+        );
       },
     };
   };

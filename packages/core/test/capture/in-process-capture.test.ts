@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MlxNode, startMlxNode } from '../../../../testbed/index.js';
 import {
   type AgentContext,
+  answersBookkept,
   CaptureSchema,
   type ChatCompletion,
   InteractionCapture,
@@ -68,16 +69,18 @@ describe('capture in process: serveChat with a capture and a redaction hook', ()
       t0: performance.now(),
     });
     if (!served.ok) throw new Error(String(served.error));
+    let text: string;
     if (!served.stream) {
       const completion = JSON.parse(served.text) as ChatCompletion;
-      return { routeId: served.decision.routeId, text: completion.choices[0]?.message.content ?? '' };
+      text = completion.choices[0]?.message.content ?? '';
+    } else {
+      const sink = new Collect();
+      await served.relay(sink);
+      text = sink.chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('');
     }
-    const sink = new Collect();
-    await served.relay(sink);
-    return {
-      routeId: served.decision.routeId,
-      text: sink.chunks.map((c) => c.choices[0]?.delta?.content ?? '').join(''),
-    };
+    // Observers (the capture among them) are told once the answer is out (serving/after-answer.ts).
+    await answersBookkept();
+    return { routeId: served.decision.routeId, text };
   }
 
   it("stores a captured team's prompt and answer (streamed or not), redacted by rules then hook", async () => {
