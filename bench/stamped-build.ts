@@ -15,7 +15,8 @@ export const STAGE_STEPS: ReadonlyArray<readonly [string, string]> = [
   ['a.parsed', 'body read, JSON parsed and checked'],
   ['a.routing', 'agent context read, route request built'],
   ['a.analysed', 'model selected, prompt analysed (complexity, task type, tokens)'],
-  ['a.routed', "rest of routing (filters, scorers, picker, the route's record)"],
+  ['a.piped', 'filters, scorers and picker run'],
+  ['a.routed', "the route's record kept (explanation, route log, affinity)"],
   ['a.dispatch', "node slot taken, the node's request built and sent"],
   ['b.sse', "the node's answer read (HTTP/1.1, chunked) and handed to the SSE reader"],
   ['b.first', 'SSE payloads split, first batch back at dispatch'],
@@ -48,6 +49,11 @@ const ANCHORS: ReadonlyArray<{ file: string; find: string; replace: string }> = 
     file: 'routing/router.js',
     find: 'const rules = this.rules.match(',
     replace: '$STAMP(a.analysed) const rules = this.rules.match(',
+  },
+  {
+    file: 'routing/router.js',
+    find: 'const routeId = this.ids.next();',
+    replace: '$STAMP(a.piped) const routeId = this.ids.next();',
   },
   {
     file: 'drivers/sse-payloads.js',
