@@ -447,9 +447,22 @@ function notOurs(name: string, status: Pick<ServerInfo, 'pid' | 'reason'>): Brok
 }
 
 /**
- * SIGTERM, wait up to timeoutMs, then SIGKILL; removes the pid file and launch record. Only a pid
- * proven to be the server BROKE started is signalled (and only while its command line is still
- * the one checked); anything else is a `pid_not_ours` BrokeError and nothing is signalled.
+ * The server's pid and every process under it, one per line with its start time (`pid:start`):
+ * a configured `sh -c '…; mlx_lm.server …'` runs the server as the shell's child, and signalling
+ * the shell alone left the server running on its port. `ps -A -o pid=,ppid=` and `lstart` read
+ * the same on Linux and macOS; the start time tells a pid reused later from the one listed.
+ */
+const TREE = [
+  'tree() { ps -A -o pid=,ppid= 2>/dev/null | awk -v r="$1" \'{ up[$1] = $2 } END { for (x in up) { y = x; while (y != r && (y in up) && y > 1) y = up[y]; if (y == r) print x } }\'; }',
+  'born() { ps -o lstart= -p "$1" 2>/dev/null | tr -d \' \'; }',
+].join('\n');
+
+/**
+ * SIGTERM to the server and what it started, wait up to timeoutMs, then SIGKILL what is left;
+ * removes the pid file and launch record. Only a pid proven to be the server BROKE started is
+ * signalled (and only while its command line is still the one checked; its children only while
+ * they are the processes listed); anything else is a `pid_not_ours` BrokeError and nothing is
+ * signalled.
  */
 export async function stopServer(conn: SshConnection, name: string, timeoutMs = 10_000): Promise<ServerInfo> {
   const status = await checkedStatus(conn, name);
@@ -460,12 +473,19 @@ export async function stopServer(conn: SshConnection, name: string, timeoutMs = 
     const p = shellQuote(String(status.pid));
     const script = [
       ALIVE,
+      TREE,
       // Re-checked right before each signal: a pid that now runs something else is left alone.
       `same() { [ "$(ps -ww -o args= -p ${p} 2>/dev/null)" = ${shellQuote(args ?? '')} ]; }`,
       'same || { echo changed; exit 0; }',
+      // The server's children, listed before it is signalled (then they would be orphans).
+      `kids=; for q in $(tree ${p}); do [ "$q" = ${p} ] || kids="$kids $q:$(born "$q")"; done`,
+      'ours() { alive "${1%%:*}" && [ "$(born "${1%%:*}")" = "${1#*:}" ]; }',
+      'left() { alive ' + p + ' && same && return 0; for k in $kids; do ours "$k" && return 0; done; return 1; }',
       `kill -TERM ${p} 2>/dev/null`,
-      `i=0; while alive ${p} && same && [ $i -lt ${tries} ]; do sleep 0.2; i=$((i+1)); done`,
+      'for k in $kids; do ours "$k" && kill -TERM "${k%%:*}" 2>/dev/null; done',
+      `i=0; while left && [ $i -lt ${tries} ]; do sleep 0.2; i=$((i+1)); done`,
       `alive ${p} && same && kill -KILL ${p} 2>/dev/null`,
+      'for k in $kids; do ours "$k" && kill -KILL "${k%%:*}" 2>/dev/null; done',
       'true',
     ].join('\n');
     const r = await conn.run(['sh', '-c', script], { timeoutMs: timeoutMs + 10_000 });

@@ -73,12 +73,22 @@ const HOSTILE = [
   `> ${PWNED}`,
 ];
 
+/** Whether anything answers HTTP on the loopback port. */
+async function answers(port: number): Promise<boolean> {
+  try {
+    await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(2000) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Start, read what the server printed, stop; or the ValidationError that refused it. */
 async function launch(command: string[], model: string): Promise<string[] | ValidationError> {
   const name = `inject-${process.pid}-${names.length}`;
   names.push(name);
+  const port = await freePort();
   try {
-    const port = await freePort();
     await startServer(conn, { name, model, port, command, readyTimeoutMs: 10_000 });
   } catch (err) {
     if (err instanceof ValidationError) {
@@ -93,8 +103,10 @@ async function launch(command: string[], model: string): Promise<string[] | Vali
     log = await tailLog(conn, name, 20);
     if (!log.includes('[end]')) await new Promise((r) => setTimeout(r, 100));
   }
-  // The launch record matches the live process: stop proves and signals it.
+  // The launch record matches the live process: stop proves and signals it, and what it started:
+  // here the server is the configured `sh -c` wrapper's child, and it must not outlive the stop.
   expect((await stopServer(conn, name)).state).toBe('stopped');
+  expect(await answers(port), `the server on port ${port} still answers after stop`).toBe(false);
   return log
     .split('\n')
     .filter((l) => l.startsWith('['))
