@@ -447,10 +447,10 @@ function notOurs(name: string, status: Pick<ServerInfo, 'pid' | 'reason'>): Brok
 }
 
 /**
- * The server's pid and every process under it, one per line with its start time (`pid:start`):
- * a configured `sh -c '…; mlx_lm.server …'` runs the server as the shell's child, and signalling
- * the shell alone left the server running on its port. `ps -A -o pid=,ppid=` and `lstart` read
- * the same on Linux and macOS; the start time tells a pid reused later from the one listed.
+ * `tree PID`: the pid and every process under it, one per line; `born PID`: its start time. A
+ * configured `sh -c '…; mlx_lm.server …'` runs the server as the shell's child, and signalling the
+ * shell alone left the server running on its port. `ps -A -o pid=,ppid=` and `lstart` read the
+ * same on Linux and macOS; the start time tells a pid reused later from the one listed.
  */
 const TREE = [
   'tree() { ps -A -o pid=,ppid= 2>/dev/null | awk -v r="$1" \'{ up[$1] = $2 } END { for (x in up) { y = x; while (y != r && (y in up) && y > 1) y = up[y]; if (y == r) print x } }\'; }',
@@ -477,15 +477,16 @@ export async function stopServer(conn: SshConnection, name: string, timeoutMs = 
       // Re-checked right before each signal: a pid that now runs something else is left alone.
       `same() { [ "$(ps -ww -o args= -p ${p} 2>/dev/null)" = ${shellQuote(args ?? '')} ]; }`,
       'same || { echo changed; exit 0; }',
-      // The server's children, listed before it is signalled (then they would be orphans).
-      `kids=; for q in $(tree ${p}); do [ "$q" = ${p} ] || kids="$kids $q:$(born "$q")"; done`,
-      'ours() { alive "${1%%:*}" && [ "$(born "${1%%:*}")" = "${1#*:}" ]; }',
-      'left() { alive ' + p + ' && same && return 0; for k in $kids; do ours "$k" && return 0; done; return 1; }',
+      // The server's children, listed before it is signalled (then they would be orphans), as
+      // "pid start" pairs; `mine` prints those whose pid is still the process listed.
+      `kids=; for q in $(tree ${p}); do [ "$q" = ${p} ] && continue; b=$(born "$q"); [ -n "$b" ] || b=gone; kids="$kids $q $b"; done`,
+      'mine() { set -- $kids; while [ $# -gt 1 ]; do alive "$1" && [ "$(born "$1")" = "$2" ] && echo "$1"; shift 2; done; }',
+      `left() { alive ${p} && same && return 0; [ -n "$(mine)" ]; }`,
       `kill -TERM ${p} 2>/dev/null`,
-      'for k in $kids; do ours "$k" && kill -TERM "${k%%:*}" 2>/dev/null; done',
+      'for q in $(mine); do kill -TERM "$q" 2>/dev/null; done',
       `i=0; while left && [ $i -lt ${tries} ]; do sleep 0.2; i=$((i+1)); done`,
       `alive ${p} && same && kill -KILL ${p} 2>/dev/null`,
-      'for k in $kids; do ours "$k" && kill -KILL "${k%%:*}" 2>/dev/null; done',
+      'for q in $(mine); do kill -KILL "$q" 2>/dev/null; done',
       'true',
     ].join('\n');
     const r = await conn.run(['sh', '-c', script], { timeoutMs: timeoutMs + 10_000 });
