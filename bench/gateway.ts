@@ -198,22 +198,28 @@ function stats(s: Sample[]): Stats {
   return { ttfb50: pct(ttfb, 50), ttfb99: pct(ttfb, 99), total50: pct(total, 50), total99: pct(total, 99) };
 }
 
+/**
+ * Rows of added latency for one target. `floors` and `gateways` may each be several processes of
+ * the same program: round r uses copy r mod n of each, because a process keeps its own speed for
+ * a whole run on this VM (four processes of one gateway build read 1.05–1.35 ms added p50 in one
+ * run), and one copy of each would make the ratio a draw between two processes.
+ */
 async function compare(
   target: string,
-  urls: { direct: string; gateway: string; floor?: string; routed?: string },
+  urls: { direct: string; floors?: readonly string[]; routed?: string },
   models: { direct: string; gateway: string },
-  gateway: Started,
+  gateways: readonly Started[],
   sizes: { maxTokens: number; perLevel: (c: number) => number; rounds?: (c: number) => number },
 ) {
-  const pid = gateway.child.pid as number;
   const rows: Row[] = [];
+  const floors = urls.floors ?? [];
   for (const c of LEVELS) {
     const n = sizes.perLevel(c);
     // Warm every path (JIT, keep-alive pools) before measuring.
     await load(urls.direct, models.direct, Math.min(c, 8), 32, sizes.maxTokens);
-    if (urls.floor) await load(urls.floor, models.direct, Math.min(c, 8), 32, sizes.maxTokens);
+    for (const url of floors) await load(url, models.direct, Math.min(c, 8), 32, sizes.maxTokens);
     if (urls.routed) await load(urls.routed, ROUTED_MODEL, Math.min(c, 8), 32, sizes.maxTokens);
-    await load(urls.gateway, models.gateway, Math.min(c, 8), 32, sizes.maxTokens);
+    for (const gw of gateways) await load(gw.url, models.gateway, Math.min(c, 8), 32, sizes.maxTokens);
     // Interleave the paths so drift (thermal, other load) hits all alike.
     const d: Sample[] = [];
     const g: Sample[] = [];
@@ -234,22 +240,28 @@ async function compare(
       async (round) => {
         round[name] = (await load(url, model, c, perRound, sizes.maxTokens)).samples;
       };
-    const steps: Step[] = [
-      plain('direct', urls.direct, models.direct),
-      ...(urls.floor ? [plain('floor', urls.floor, models.direct)] : []),
-      ...(urls.routed ? [plain('routed', urls.routed, ROUTED_MODEL)] : []),
-      async (round) => {
-        const sampler = setInterval(() => (rss = Math.max(rss, rssKb(pid))), 20);
-        const cpu0 = cpuSeconds(pid);
-        const gc0 = gateway.scavenges.length;
-        await plain('gateway', urls.gateway, models.gateway)(round);
-        cpu += cpuSeconds(pid) - cpu0;
-        scavenges.push(...gateway.scavenges.slice(gc0));
-        clearInterval(sampler);
-      },
-    ];
+    const stepsOf = (r: number): Step[] => {
+      const gateway = gateways[r % gateways.length] as Started;
+      const pid = gateway.child.pid as number;
+      const floor = floors[r % floors.length];
+      return [
+        plain('direct', urls.direct, models.direct),
+        ...(floor ? [plain('floor', floor, models.direct)] : []),
+        ...(urls.routed ? [plain('routed', urls.routed, ROUTED_MODEL)] : []),
+        async (round) => {
+          const sampler = setInterval(() => (rss = Math.max(rss, rssKb(pid))), 20);
+          const cpu0 = cpuSeconds(pid);
+          const gc0 = gateway.scavenges.length;
+          await plain('gateway', gateway.url, models.gateway)(round);
+          cpu += cpuSeconds(pid) - cpu0;
+          scavenges.push(...gateway.scavenges.slice(gc0));
+          clearInterval(sampler);
+        },
+      ];
+    };
     for (let r = 0; r < roundCount; r++) {
       const round: Record<string, Sample[]> = {};
+      const steps = stepsOf(r);
       for (const step of r % 2 === 0 ? steps : [...steps].reverse()) await step(round);
       const [dr, gr] = [round.direct ?? [], round.gateway ?? []];
       d.push(...dr);
@@ -268,7 +280,7 @@ async function compare(
       concurrency: c,
       direct: stats(d),
       gateway: stats(g),
-      ...(urls.floor ? { floor: stats(fl) } : {}),
+      ...(floors.length > 0 ? { floor: stats(fl) } : {}),
       ...(urls.routed ? { routed: stats(ro) } : {}),
       errorsSplit: `${d.filter((x) => !x.ok).length} / ${g.filter((x) => !x.ok).length}`,
       cpuUs: (cpu / g.length) * 1e6,
@@ -441,9 +453,15 @@ if (legsOnly) {
 const loadAtStart = os.loadavg();
 const stub = await startProcess('gateway-stub.mjs', ['20', '8']);
 const stubZero = await startProcess('gateway-stub.mjs', ['0', '8']);
-const floor = await startProcess('gateway-floor.mjs', [stub.url, 'stub']);
+/** Processes of the bare proxy and of the gateway over the 20 ms stub (see compare()). */
+const COPIES = quick ? 1 : 3;
+const floors: Started[] = [];
+const stubGws: Started[] = [];
+for (let i = 0; i < COPIES; i++) {
+  floors.push(await startProcess('gateway-floor.mjs', [stub.url, 'stub']));
+  stubGws.push(await startGatewayProcess(stubNodesFor(stub.url)));
+}
 const routed = await startProcess('gateway-floor-routed.mjs', [stub.url, 'stub']);
-const stubGw = await startGatewayProcess(stubNodesFor(stub.url));
 const rows: Row[] = [];
 const driverRows: Array<{ c: number; sdk: { p50: number; p99: number }; raw: { p50: number; p99: number } }> =
   [];
@@ -461,9 +479,9 @@ try {
   rows.push(
     ...(await compare(
       'stub (20 ms, 8 chunks)',
-      { direct: stub.url, gateway: stubGw.url, floor: floor.url, routed: routed.url },
+      { direct: stub.url, floors: floors.map((p) => p.url), routed: routed.url },
       { direct: 'stub', gateway: 'broke-auto' },
-      stubGw,
+      stubGws,
       {
         maxTokens: 8,
         // 16 streams is where the targets are: enough samples there for a p99 that means
@@ -524,8 +542,7 @@ try {
     zeroRouted.child.kill('SIGTERM');
   }
 } finally {
-  stubGw.child.kill('SIGTERM');
-  floor.child.kill('SIGTERM');
+  for (const p of [...stubGws, ...floors]) p.child.kill('SIGTERM');
   routed.child.kill('SIGTERM');
   stub.child.kill('SIGTERM');
   stubZero.child.kill('SIGTERM');
@@ -542,9 +559,9 @@ if (withMlx) {
     rows.push(
       ...(await compare(
         'mlx_lm.server (tiny, 8 tokens)',
-        { direct: node.url, gateway: mlxGw.url },
+        { direct: node.url },
         { direct: 'default_model', gateway: 'broke-auto' },
-        mlxGw,
+        [mlxGw],
         {
           maxTokens: 8,
           perLevel: (c) => (quick ? Math.max(20, c) : Math.max(60, c * 2)),
@@ -619,7 +636,7 @@ const lines = [
   `- date: ${new Date().toISOString()}`,
   `- machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`,
   `- load average (1 / 5 / 15 min): ${la(loadAtStart)} at start, ${la(loadAtEnd)} at end`,
-  `- node ${process.version}; client (keep-alive node:http), stub, bare proxy and gateway each in a process of their own (loopback)`,
+  `- node ${process.version}; client (keep-alive node:http), stub, bare proxy and gateway each in a process of their own (loopback); over the 20 ms stub ${COPIES} processes each of the bare proxy and the gateway, round r served by copy r mod ${COPIES} of each (a process keeps its own speed for a whole run on this VM)`,
   `- command: \`npx tsx bench/gateway.ts${quick ? ' --quick' : ''}${withMlx ? '' : ' --no-mlx'}\``,
   '',
   'Latencies in ms. **Added** = gateway − direct for the same percentile (same client, same target, same concurrency, runs interleaved).',
