@@ -9,5 +9,6 @@ export default defineConfig({
     hookTimeout: 300_000,
     maxWorkers: 2,
     setupFiles: ['./vitest.setup.ts'],
+    globalSetup: ['./vitest.global-setup.ts'],
   },
 });

@@ -1,0 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/**
+ * Every temporary file of a test run goes under one folder that is removed when the run ends:
+ * TMPDIR is what `os.tmpdir()` and Python's `tempfile` read, in the test workers and in the
+ * processes the tests start (mlx_lm.server, sshd, redis, the Python clients). Tests that make a
+ * folder of their own and forget it, or a process killed before its cleanup, leave nothing behind.
+ */
+export default function setup(): () => void {
+  const dir = mkdtempSync(join(tmpdir(), 'broke-test-run-'));
+  process.env.TMPDIR = dir;
+  return () => rmSync(dir, { recursive: true, force: true });
+}
