@@ -7,9 +7,10 @@ import { join } from 'node:path';
  * TMPDIR is what `os.tmpdir()` and Python's `tempfile` read, in the test workers and in the
  * processes the tests start (mlx_lm.server, sshd, redis, the Python clients). Tests that make a
  * folder of their own and forget it, or a process killed before its cleanup, leave nothing behind.
+ * Short, because Ray puts unix sockets below it (testbed/ray.ts: a 107-byte path limit).
  */
 export default function setup(): () => void {
-  const dir = mkdtempSync(join(tmpdir(), 'broke-test-run-'));
+  const dir = mkdtempSync(join(tmpdir(), 'broke-t-'));
   process.env.TMPDIR = dir;
   return () => rmSync(dir, { recursive: true, force: true });
 }

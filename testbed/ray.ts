@@ -72,8 +72,9 @@ export async function startRayCluster(
   const host = '127.0.0.1';
   const [gcs, dashboard, client, agent, agentGrpc, metrics, runtimeEnv, nodeManager, objectManager, serve] =
     await Promise.all(Array.from({ length: 10 }, () => freePort(host)));
-  // Short: Ray puts unix sockets under it (107-byte path limit).
-  const tempDir = mkdtempSync(join(tmpdir(), 'broke-ray-'));
+  // Short: Ray puts unix sockets under it (107-byte path limit; its session folder and socket
+  // names take ~62 bytes), and tmpdir() is itself a folder below /tmp in a test run.
+  const tempDir = mkdtempSync(join(tmpdir(), 'ray-'));
   const dashboardUrl = `http://${host}:${dashboard}`;
   let output = '';
   const child = spawn(
