@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { onProcessEnd } from './on-process-end.js';
 import { freePort } from './ports.js';
 
 /**
@@ -44,6 +45,8 @@ export async function startHaproxy(config: string, env: Record<string, string>):
     env: { ...process.env, ...env, BROKE_LB_BIND: `127.0.0.1:${port}` },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const forget = onProcessEnd(() => child.kill('SIGKILL'));
+  child.once('exit', forget);
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { onProcessEnd } from './on-process-end.js';
 import { cacheDir, ensureModel, ensureVenv } from './paths.js';
 import { freePort, waitFor } from './ports.js';
 
@@ -30,7 +31,7 @@ export interface MlxNode {
 }
 
 const running = new Set<ChildProcess>();
-process.once('exit', () => {
+onProcessEnd(() => {
   for (const child of running) child.kill('SIGKILL');
 });
 

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { offlineEnv } from './mlx-node.js';
+import { onProcessEnd } from './on-process-end.js';
 import { repoRoot } from './paths.js';
 import { freePort, waitFor } from './ports.js';
 
@@ -47,7 +48,7 @@ export interface RayCluster {
 }
 
 const running = new Set<ChildProcess>();
-process.once('exit', () => {
+onProcessEnd(() => {
   for (const child of running) if (child.pid) killGroup(child.pid, 'SIGKILL');
 });
 

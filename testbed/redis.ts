@@ -4,6 +4,7 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
+import { onProcessEnd } from './on-process-end.js';
 import { freePort } from './ports.js';
 
 /**
@@ -83,6 +84,10 @@ export async function startRedis(options: { port?: number; timeoutMs?: number } 
       'no',
     ],
     { cwd: dir, stdio: ['ignore', log.fd, log.fd] },
+  );
+  child.once(
+    'exit',
+    onProcessEnd(() => child.kill('SIGKILL')),
   );
   await log.close();
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);

@@ -2,6 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { offlineEnv } from './mlx-node.js';
+import { onProcessEnd } from './on-process-end.js';
 import { ensureModel, repoRoot } from './paths.js';
 import { freePort, waitFor } from './ports.js';
 
@@ -44,7 +45,7 @@ export async function startTransformersNode(options: { model?: string } = {}): P
     { env: offlineEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const kill = () => proc.kill('SIGKILL');
-  process.once('exit', kill);
+  onProcessEnd(kill);
   const append = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
   };
