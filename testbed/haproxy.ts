@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { onProcessEnd } from './on-process-end.js';
+import { endsWithThisProcess } from './on-process-end.js';
 import { freePort } from './ports.js';
 
 /**
@@ -45,8 +45,7 @@ export async function startHaproxy(config: string, env: Record<string, string>):
     env: { ...process.env, ...env, BROKE_LB_BIND: `127.0.0.1:${port}` },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
-  const forget = onProcessEnd(() => child.kill('SIGKILL'));
-  child.once('exit', forget);
+  endsWithThisProcess(child);
   child.stderr?.on('data', (d: Buffer) => {
     stderr += d.toString();
   });

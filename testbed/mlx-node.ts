@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { onProcessEnd } from './on-process-end.js';
+import { endsWithThisProcess } from './on-process-end.js';
 import { cacheDir, ensureModel, ensureVenv } from './paths.js';
 import { freePort, waitFor } from './ports.js';
 
@@ -29,11 +29,6 @@ export interface MlxNode {
   kill(signal?: NodeJS.Signals): void;
   restart(): Promise<void>;
 }
-
-const running = new Set<ChildProcess>();
-onProcessEnd(() => {
-  for (const child of running) child.kill('SIGKILL');
-});
 
 /** Environment that keeps the Hugging Face stack offline: nothing is ever downloaded. */
 export function offlineEnv(): NodeJS.ProcessEnv {
@@ -67,7 +62,7 @@ export async function startMlxNode(options: MlxNodeOptions = {}): Promise<MlxNod
       { env: offlineEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = proc;
-    running.add(proc);
+    endsWithThisProcess(proc);
     const append = (chunk: Buffer) => {
       output = (output + chunk.toString()).slice(-20_000);
     };
@@ -76,7 +71,6 @@ export async function startMlxNode(options: MlxNodeOptions = {}): Promise<MlxNod
     let exited = false;
     proc.once('exit', () => {
       exited = true;
-      running.delete(proc);
     });
     try {
       await waitFor(

@@ -1,12 +1,14 @@
+import type { ChildProcess } from 'node:child_process';
+
+const cleanups = new Set<() => void>();
+let installed = false;
+
 /**
  * Runs `cleanup` when this process ends: on a normal exit, and on the SIGTERM with which vitest
  * ends a worker whose file failed in a hook. Node's default SIGTERM handling skips 'exit'
  * listeners, so the servers a failed beforeAll had already started (an mlx_lm.server beside a Ray
  * cluster that did not come up) were left running after the test run. Returns the undo.
  */
-const cleanups = new Set<() => void>();
-let installed = false;
-
 export function onProcessEnd(cleanup: () => void): () => void {
   if (!installed) {
     installed = true;
@@ -18,6 +20,14 @@ export function onProcessEnd(cleanup: () => void): () => void {
   }
   cleanups.add(cleanup);
   return () => cleanups.delete(cleanup);
+}
+
+/** `child` is SIGKILLed when this process ends, unless it exited first. */
+export function endsWithThisProcess(child: ChildProcess): void {
+  child.once(
+    'exit',
+    onProcessEnd(() => child.kill('SIGKILL')),
+  );
 }
 
 function runAll(): void {

@@ -47,6 +47,7 @@ export interface RayCluster {
   stop(): Promise<void>;
 }
 
+// Until stop(): Ray's daemons outlive the `ray start` child, so its whole group is killed.
 const running = new Set<ChildProcess>();
 onProcessEnd(() => {
   for (const child of running) if (child.pid) killGroup(child.pid, 'SIGKILL');

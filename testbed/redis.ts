@@ -4,7 +4,7 @@ import { mkdtemp, open, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { onProcessEnd } from './on-process-end.js';
+import { endsWithThisProcess } from './on-process-end.js';
 import { freePort } from './ports.js';
 
 /**
@@ -85,10 +85,7 @@ export async function startRedis(options: { port?: number; timeoutMs?: number } 
     ],
     { cwd: dir, stdio: ['ignore', log.fd, log.fd] },
   );
-  child.once(
-    'exit',
-    onProcessEnd(() => child.kill('SIGKILL')),
-  );
+  endsWithThisProcess(child);
   await log.close();
   const deadline = Date.now() + (options.timeoutMs ?? 15_000);
   for (;;) {

@@ -6,7 +6,7 @@ import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { onProcessEnd } from './on-process-end.js';
+import { endsWithThisProcess } from './on-process-end.js';
 
 /**
  * A real OpenSSH server on 127.0.0.1 for tests: fresh host and client keys in a temp dir, a free
@@ -137,10 +137,7 @@ export async function startSshd(options: { addresses?: string[] } = {}): Promise
   const logPath = join(dir, 'sshd.log');
   const log = await open(logPath, 'w');
   const child = spawn(SSHD, ['-D', '-e', '-f', cfg], { stdio: ['ignore', log.fd, log.fd] });
-  child.once(
-    'exit',
-    onProcessEnd(() => child.kill('SIGKILL')),
-  );
+  endsWithThisProcess(child);
   await log.close();
   await waitForPort(port, child, logPath);
 

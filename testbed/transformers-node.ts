@@ -2,7 +2,7 @@ import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { offlineEnv } from './mlx-node.js';
-import { onProcessEnd } from './on-process-end.js';
+import { endsWithThisProcess } from './on-process-end.js';
 import { ensureModel, repoRoot } from './paths.js';
 import { freePort, waitFor } from './ports.js';
 
@@ -45,7 +45,7 @@ export async function startTransformersNode(options: { model?: string } = {}): P
     { env: offlineEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const kill = () => proc.kill('SIGKILL');
-  onProcessEnd(kill);
+  endsWithThisProcess(proc);
   const append = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-20_000);
   };
@@ -71,7 +71,6 @@ export async function startTransformersNode(options: { model?: string } = {}): P
     modelPath,
     log: () => output,
     stop: async () => {
-      process.off('exit', kill);
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill('SIGTERM');
       const timer = setTimeout(kill, 5000);
