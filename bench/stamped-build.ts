@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 
 /** The stamps in path order, with what the step up to each does (a.*: from the request's arrival; b.*: from the node's headers). */
 export const STAGE_STEPS: ReadonlyArray<readonly [string, string]> = [
-  ['a.handler', 'hono and its middleware: the chat handler starts'],
+  ['a.handler', "the chat lane's checks (key, body size, client slots): the chat handler starts"],
   ['a.parsed', 'body read, JSON parsed and checked'],
   ['a.routing', 'agent context read, route request built'],
   ['a.analysed', 'model selected, prompt analysed (complexity, task type, tokens)'],
@@ -67,8 +67,8 @@ const ANCHORS: ReadonlyArray<{ file: string; find: string; replace: string }> = 
   },
   {
     file: 'http/chat-completions.js',
-    find: 'return sendSse(c, headers,',
-    replace: '$STAMP(b.framing) return sendSse(c, headers,',
+    find: 'x.sse(headers,',
+    replace: '$STAMP(b.framing) x.sse(headers,',
   },
   { file: 'serving/served-stream.js', find: 'async relay(s) {', replace: 'async relay(s) { $STAMP(b.relay)' },
 ];

@@ -1,3 +1,4 @@
+import type { RequestListener } from 'node:http';
 import { Hono } from 'hono';
 import type { Logger } from 'pino';
 import type { InteractionCapture } from '../capture/interaction-capture.js';
@@ -14,11 +15,13 @@ import type { GatewayTracing } from '../observability/tracing.js';
 import { type DriverSource, driverLookup } from '../serving/driver-lookup.js';
 import type { RequestObserver } from '../serving/request-observer.js';
 import type { RouterLike } from '../serving/router-like.js';
-import { bearerAuth } from './auth.js';
+import { ApiKeys, bearerAuth } from './auth.js';
 import { limitBody } from './body-limit.js';
 import type { GatewayBridge } from './bridge.js';
 import { type ChatDeps, chatCompletions } from './chat-completions.js';
-import { clientConcurrency } from './client-limit.js';
+import { type ChatHandler, honoChatRoute } from './chat-exchange.js';
+import { chatLane } from './chat-lane.js';
+import { ClientSlots, clientConcurrency } from './client-limit.js';
 import type { DashboardOptions } from './dashboard/hub.js';
 import { mountDashboard, UI_PATH } from './dashboard/mount.js';
 import { metricsHandler, metricsKeys } from './metrics-endpoint.js';
@@ -62,15 +65,18 @@ export interface GatewayAppOptions {
 /** Requests one client may have in progress at once, unless gateway.limits says otherwise. */
 export const MAX_REQUESTS_PER_CLIENT = 256;
 
-/** The OpenAI-compatible API under `prefix` ('' for the root). */
+/** The OpenAI-compatible API under `prefix` ('' for the root); its chat handler goes in `chats` too. */
 function mountApi(
   app: Hono,
+  chats: Map<string, ChatHandler>,
   prefix: string,
   deps: ChatDeps,
   metrics?: GatewayMetrics,
   capture?: InteractionCapture,
 ): void {
-  app.post(`${prefix}/v1/chat/completions`, chatCompletions(deps));
+  const chat = chatCompletions(deps);
+  chats.set(`${prefix}/v1/chat/completions`, chat);
+  app.post(`${prefix}/v1/chat/completions`, honoChatRoute(chat));
   app.get(`${prefix}/v1/models`, listModelsHandler(deps.router));
   app.get(`${prefix}/v1/models/:id{.+}`, getModelHandler(deps.router));
   app.post(`${prefix}/v1/feedback`, feedbackHandler(deps.router, ratedListener(metrics, capture)));
@@ -93,9 +99,21 @@ function ratedListener(
 
 /**
  * The gateway as a hono app: OpenAI-compatible chat completions routed by BROKE, plus models,
- * feedback, route explanations and health. `startGateway` serves it; tests call `app.request`.
+ * feedback, route explanations and health. Tests call `app.request`; `startGateway` serves it
+ * behind its chat lane (createGatewayHttp).
  */
 export function createGatewayApp(options: GatewayAppOptions): Hono {
+  return createGatewayHttp(options).app;
+}
+
+/** The gateway's HTTP side on Node: the hono app, and the chat lane in front of its listener (chat-lane.ts). */
+export interface GatewayHttp {
+  app: Hono;
+  /** Wraps the app's Node listener: chat requests are served by the lane, the rest by `next`. */
+  lane(next: RequestListener): RequestListener;
+}
+
+export function createGatewayHttp(options: GatewayAppOptions): GatewayHttp {
   const { config, router, cluster } = options;
   const nodes = new Map(config.nodes.map((n) => [n.id, n]));
   const observability = config.observability ?? ObservabilitySchema.parse({});
@@ -143,11 +161,13 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
   // /metrics checks its own keys (a scraper's token may not be an API key).
   const openPaths = metrics ? ['/health', '/metrics'] : ['/health'];
   // No keys configured: no auth middleware at all on the hot path.
-  if (config.gateway.apiKeys.length > 0 || config.gateway.adminKeys.length > 0)
-    app.use('*', bearerAuth(config.gateway.apiKeys, openPaths, config.gateway.adminKeys, [UI_PATH]));
+  const keys = new ApiKeys(config.gateway.apiKeys, config.gateway.adminKeys);
+  if (keys.required) app.use('*', bearerAuth(keys, openPaths, [UI_PATH]));
   app.use('*', limitBody(config.gateway.maxBodyBytes));
-  app.use('*', clientConcurrency(config.gateway.limits.maxRequestsPerClient ?? MAX_REQUESTS_PER_CLIENT));
-  mountApi(app, '', base, metrics, options.capture);
+  const slots = new ClientSlots(config.gateway.limits.maxRequestsPerClient ?? MAX_REQUESTS_PER_CLIENT);
+  app.use('*', clientConcurrency(slots));
+  const chats = new Map<string, ChatHandler>();
+  mountApi(app, chats, '', base, metrics, options.capture);
   if (metrics)
     app.get('/metrics', metricsHandler(metrics, metricsKeys(config.gateway, observability.metrics.token)));
   if (options.dashboard !== false) mountDashboard(app, { config, router, cluster }, options.dashboard ?? {});
@@ -156,6 +176,7 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
     const prefix = `/${bridge.prefix.replace(/^\/+|\/+$/g, '')}`;
     mountApi(
       app,
+      chats,
       prefix,
       {
         ...base,
@@ -167,5 +188,6 @@ export function createGatewayApp(options: GatewayAppOptions): Hono {
       options.capture,
     );
   }
-  return app;
+  const lane = { routes: chats, keys, maxBodyBytes: config.gateway.maxBodyBytes, slots };
+  return { app, lane: (next) => chatLane(lane, next) };
 }

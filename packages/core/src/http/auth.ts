@@ -32,34 +32,63 @@ function same(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/** What a request's `Authorization` header says about its caller. */
+export type KeyVerdict =
+  /** A configured key: the caller is its digest; an admin key or an open gateway: undefined. */
+  { ok: true; client: string | undefined } | { ok: false };
+
+/** The 401 answer's body for a missing or unknown key. */
+export const INVALID_KEY_BODY = openAIErrorBody(
+  401,
+  'Missing or invalid API key (Authorization: Bearer <key>)',
+  'invalid_api_key',
+);
+
 /**
- * `Authorization: Bearer <key>` against the configured keys; no keys configured → open. Each
- * caller is known by its key's digest (routes are readable and rateable by the key that made
- * them); `adminKeys` see every route. `openPrefixes` are folders served without a key (the
- * dashboard's static files, which hold no data: a browser cannot send a header when it navigates).
+ * The configured API keys: `Authorization: Bearer <key>` is checked against them (no keys
+ * configured → open). Each caller is known by its key's digest (routes are readable and rateable
+ * by the key that made them); admin keys see every route and are no one client.
+ */
+export class ApiKeys {
+  private readonly digests: Map<string, string>;
+
+  constructor(
+    private readonly keys: readonly string[],
+    private readonly adminKeys: readonly string[] = [],
+  ) {
+    this.digests = new Map(keys.map((k) => [k, digest(k)]));
+  }
+
+  /** Whether any key is configured (else every request is let in). */
+  get required(): boolean {
+    return this.keys.length > 0;
+  }
+
+  check(authorization: string | null | undefined): KeyVerdict {
+    if (!this.required) return { ok: true, client: undefined };
+    const given = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
+    if (given && this.adminKeys.some((k) => same(k, given))) return { ok: true, client: undefined };
+    const key = given ? this.keys.find((k) => same(k, given)) : undefined;
+    return key === undefined ? { ok: false } : { ok: true, client: this.digests.get(key) };
+  }
+}
+
+/**
+ * The keys as hono middleware. `open` paths and the folders under `openPrefixes` are served
+ * without a key (the dashboard's static files, which hold no data: a browser cannot send a header
+ * when it navigates).
  */
 export function bearerAuth(
-  keys: readonly string[],
+  keys: ApiKeys,
   open: readonly string[] = ['/health'],
-  adminKeys: readonly string[] = [],
   openPrefixes: readonly string[] = [],
 ): MiddlewareHandler {
-  const digests = new Map(keys.map((k) => [k, digest(k)]));
   const underOpen = (path: string) => openPrefixes.some((p) => path === p || path.startsWith(`${p}/`));
   return async (c, next) => {
-    if (keys.length === 0 || open.includes(c.req.path) || underOpen(c.req.path)) return next();
-    const header = requestHeaders(c).get('authorization') ?? '';
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    const given = match?.[1]?.trim();
-    if (given && adminKeys.some((k) => same(k, given))) return next();
-    const key = given ? keys.find((k) => same(k, given)) : undefined;
-    if (key === undefined) {
-      return c.json(
-        openAIErrorBody(401, 'Missing or invalid API key (Authorization: Bearer <key>)', 'invalid_api_key'),
-        401,
-      );
-    }
-    c.set(CLIENT as never, digests.get(key) as never);
+    if (!keys.required || open.includes(c.req.path) || underOpen(c.req.path)) return next();
+    const verdict = keys.check(requestHeaders(c).get('authorization'));
+    if (!verdict.ok) return c.json(INVALID_KEY_BODY, 401);
+    if (verdict.client !== undefined) c.set(CLIENT as never, verdict.client as never);
     return next();
   };
 }

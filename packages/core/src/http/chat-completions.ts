@@ -1,4 +1,3 @@
-import type { Context } from 'hono';
 import type { BrokeConfig } from '../config/schema.js';
 import type { AgentContext, Framework } from '../context/agent-context.js';
 import type { BrokeError } from '../errors.js';
@@ -8,12 +7,11 @@ import type { Candidate, RouteDecision } from '../routing/types.js';
 import type { RelaySink } from '../serving/relay-sink.js';
 import { endRequest } from '../serving/request-watcher.js';
 import { type ServingDeps, serveChat } from '../serving/serve-chat.js';
-import { clientOf } from './auth.js';
+import type { ChatExchange, ChatHandler } from './chat-exchange.js';
 import { openAIErrorBody } from './openai-error.js';
 import { type ContextExtractor, requestAgentContext } from './request-context.js';
-import { clientLink, readBodyText, requestHeaders } from './request-io.js';
 import { parseChatBody, parseJsonBody } from './schemas.js';
-import { type SseSink, sendSse } from './sse-sink.js';
+import type { SseSink } from './sse-sink.js';
 
 export interface ChatDeps extends ServingDeps {
   config: BrokeConfig;
@@ -23,43 +21,44 @@ export interface ChatDeps extends ServingDeps {
   tracing?: GatewayTracing;
 }
 
-function brokeHeaders(c: Context, decision: RouteDecision, candidate?: Candidate): void {
-  c.header('x-broke-route-id', decision.routeId);
+function brokeHeaders(x: ChatExchange, decision: RouteDecision, candidate?: Candidate): void {
+  x.header('x-broke-route-id', decision.routeId);
   if (candidate) {
-    c.header('x-broke-node', candidate.nodeId);
-    c.header('x-broke-model', candidate.modelId);
+    x.header('x-broke-node', candidate.nodeId);
+    x.header('x-broke-model', candidate.modelId);
     const temperature = decision.explanation.temperature;
-    if (temperature) c.header('x-broke-quality-temperature', temperature);
+    if (temperature) x.header('x-broke-quality-temperature', temperature);
   }
 }
 
 /**
  * POST /v1/chat/completions: HTTP only. The body is read and parsed, the agent context taken from
  * headers and metadata, and serving/ does the rest (route, dispatch, relay, record); this file
- * frames what it returns as JSON or SSE and its errors as OpenAI errors (app.ts's onError).
+ * frames what it returns as JSON or SSE and throws its errors for the caller to answer as OpenAI
+ * errors (chat-lane.ts, app.ts's onError). The exchange (chat-exchange.ts) is the transport.
  */
-export function chatCompletions(deps: ChatDeps) {
+export function chatCompletions(deps: ChatDeps): ChatHandler {
   const contextOptions = {
     ...(deps.config.defaultContext ? { defaults: deps.config.defaultContext } : {}),
     ...(deps.extractor ? { extractor: deps.extractor } : {}),
     ...(deps.framework ? { framework: deps.framework } : {}),
   };
-  return async (c: Context): Promise<Response> => {
+  return async (x: ChatExchange): Promise<void> => {
     const t0 = performance.now();
-    const owner = clientOf(c);
+    const owner = x.client;
     const trace = deps.tracing
-      ? new RequestTrace(deps.tracing, c.req.raw.headers, t0, c.req.path, deps.nodeConfig)
+      ? new RequestTrace(deps.tracing, x.webHeaders(), t0, x.path, deps.nodeConfig)
       : undefined;
     let stream = false;
     let ctx: AgentContext | undefined;
     let body: ReturnType<typeof parseChatBody>;
     try {
-      body = parseChatBody(parseJsonBody(await readBodyText(c)));
+      body = parseChatBody(parseJsonBody(await x.bodyText()));
       stream = body.stream === true;
       ctx = requestAgentContext(
         body,
-        requestHeaders(c),
-        deps.extractor ? { ...contextOptions, extractorHeaders: () => c.req.raw.headers } : contextOptions,
+        x.headers,
+        deps.extractor ? { ...contextOptions, extractorHeaders: () => x.webHeaders() } : contextOptions,
       );
     } catch (error) {
       endRequest(deps, trace, {
@@ -75,20 +74,20 @@ export function chatCompletions(deps: ChatDeps) {
     const served = await serveChat(deps, {
       body,
       ctx,
-      client: clientLink(c),
+      client: x.link(),
       t0,
       owner,
       watcher: trace,
     });
     if (!served.ok) {
       // An error answer still names the route.
-      if (served.decision) brokeHeaders(c, served.decision);
+      if (served.decision) brokeHeaders(x, served.decision);
       throw served.error;
     }
     if (!served.stream) {
-      brokeHeaders(c, served.decision, served.candidate);
-      c.header('content-type', 'application/json');
-      return c.body(served.text, 200);
+      brokeHeaders(x, served.decision, served.candidate);
+      x.json(200, served.text);
+      return;
     }
     const { decision, candidate } = served;
     const headers: Record<string, string> = {
@@ -102,7 +101,7 @@ export function chatCompletions(deps: ChatDeps) {
     // Read after dispatch: a fallback before the first chunk already made it warmer.
     const temperature = decision.explanation.temperature;
     if (temperature) headers['x-broke-quality-temperature'] = temperature;
-    return sendSse(c, headers, (s) => served.relay(new SseRelaySink(s)));
+    x.sse(headers, (s) => served.relay(new SseRelaySink(s)));
   };
 }
 

@@ -38,8 +38,15 @@ export function toOpenAIError(err: unknown): { status: ContentfulStatusCode; bod
   return { status: 500, body: openAIErrorBody(500, 'internal gateway error', 'internal_error') };
 }
 
+/** toOpenAIError, with anything unexpected (a bug) logged: what every error answer goes through. */
+export function errorAnswer(err: unknown): ReturnType<typeof toOpenAIError> {
+  const answer = toOpenAIError(err);
+  if (answer.status === 500 && !(err instanceof BrokeError))
+    console.error('[broke gateway] unexpected error:', err);
+  return answer;
+}
+
 export function sendError(c: Context, err: unknown): Response {
-  const { status, body } = toOpenAIError(err);
-  if (status === 500 && !(err instanceof BrokeError)) console.error('[broke gateway] unexpected error:', err);
+  const { status, body } = errorAnswer(err);
   return c.json(body, status);
 }

@@ -1,13 +1,15 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Context } from 'hono';
+import type { HeaderSource } from '../context/from-headers.js';
 import { BrokeError } from '../errors.js';
 import { type ClientLink, signalLink } from '../serving/client-link.js';
 
 /**
- * Under @hono/node-server the Node request/response are in `c.env`. Reading the body and watching
- * for a disconnect through them skips building a WHATWG Request (a web-stream body and a signal)
- * per call, which is most of hono's per-request cost; elsewhere (app.request in tests, other
- * runtimes) the portable Request is used.
+ * A request's I/O straight on Node's request and response: the chat lane (chat-lane.ts) works on
+ * nothing else, and under @hono/node-server they are in `c.env`, so hono's handlers use them too.
+ * Reading the body and watching for a disconnect through them skips building a WHATWG Request (a
+ * web-stream body and a signal) per call; elsewhere (app.request in tests, other runtimes) the
+ * portable Request is used.
  */
 interface NodeBindings {
   incoming?: IncomingMessage;
@@ -19,12 +21,8 @@ const bindings = (c: Context): NodeBindings => (c.env as NodeBindings | undefine
 /** The Node request and response behind a hono context (both undefined outside node-server). */
 export const nodeBindings = bindings;
 
-/** The request body as text. Only a body with a declared Content-Length (checked by limitBody) is read directly. */
-export function readBodyText(c: Context): Promise<string> {
-  const { incoming } = bindings(c);
-  if (!incoming || typeof incoming.on !== 'function' || incoming.headers['content-length'] === undefined) {
-    return c.req.text();
-  }
+/** A Node request's body as text (the caller checked its declared Content-Length). */
+export function readNodeBody(incoming: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     const onData = (b: Buffer) => parts.push(b);
@@ -51,16 +49,28 @@ export function readBodyText(c: Context): Promise<string> {
   });
 }
 
+/** The request body as text. Only a body with a declared Content-Length (checked by limitBody) is read directly. */
+export function readBodyText(c: Context): Promise<string> {
+  const { incoming } = bindings(c);
+  if (!incoming || typeof incoming.on !== 'function' || incoming.headers['content-length'] === undefined) {
+    return c.req.text();
+  }
+  return readNodeBody(incoming);
+}
+
 export function clientLink(c: Context): ClientLink {
   const { outgoing } = bindings(c);
   if (!outgoing || typeof outgoing.once !== 'function') return signalLink(c.req.raw.signal);
   return new ResponseLink(outgoing);
 }
 
-// A class rather than an object literal with a `get gone()`: a literal's getter is a new function
-// per request, which gives each object a hidden class of its own that lives until a full GC and
-// keeps the request's young objects alive (see NodeSseSink).
-class ResponseLink implements ClientLink {
+/**
+ * The caller's end as the Node response sees it: gone when the response closed before it finished.
+ * A class rather than an object literal with a `get gone()`: a literal's getter is a new function
+ * per request, which gives each object a hidden class of its own that lives until a full GC and
+ * keeps the request's young objects alive (see NodeSseSink).
+ */
+export class ResponseLink implements ClientLink {
   constructor(private readonly outgoing: ServerResponse) {}
 
   get gone(): boolean {
@@ -77,20 +87,34 @@ class ResponseLink implements ClientLink {
   }
 }
 
+/** Node's parsed headers as `get(name)`; values repeated in the request are joined with ', ' as `Headers.get` does. */
+export class NodeHeaders implements HeaderSource {
+  constructor(private readonly h: IncomingHttpHeaders) {}
+
+  get(name: string): string | null {
+    const v = this.h[name];
+    return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+  }
+}
+
+/** Node's parsed headers as a WHATWG Headers, for what needs one (a bridge's extractor, tracing). */
+export function webHeaders(raw: IncomingHttpHeaders): Headers {
+  const h = new Headers();
+  for (const name in raw) {
+    const v = raw[name];
+    if (typeof v === 'string') h.append(name, v);
+    else if (Array.isArray(v)) for (const x of v) h.append(name, x);
+  }
+  return h;
+}
+
 /**
  * The request headers as `get(name)`: straight from Node's parsed headers under node-server (no
- * WHATWG Request/Headers built per call), else the portable Request's. Values repeated in the
- * request are joined with ', ' as `Headers.get` does.
+ * WHATWG Request/Headers built per call), else the portable Request's.
  */
-export function requestHeaders(c: Context): { get(name: string): string | null } {
+export function requestHeaders(c: Context): HeaderSource {
   const { incoming } = bindings(c);
   if (!incoming || typeof incoming.headers !== 'object' || incoming.headers === null)
     return c.req.raw.headers;
-  const h = incoming.headers;
-  return {
-    get(name) {
-      const v = h[name];
-      return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
-    },
-  };
+  return new NodeHeaders(incoming.headers);
 }

@@ -1,3 +1,4 @@
+import { createServer, type RequestListener, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -14,7 +15,7 @@ import type { RouteExplanation } from '../routing/types.js';
 import { driverLookup } from '../serving/driver-lookup.js';
 import type { RouterLike } from '../serving/router-like.js';
 import { openStatsStore } from '../stores/open-stats-store.js';
-import { createGatewayApp, type GatewayAppOptions } from './app.js';
+import { createGatewayHttp, type GatewayAppOptions } from './app.js';
 import { isLoopbackHost } from './auth.js';
 import { type GatewayBridge, loadInstalledBridges } from './bridge.js';
 
@@ -158,7 +159,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
   const capture = options.capture ?? ownCapture;
   const bridges = options.bridges ?? (await loadInstalledBridges());
   const { replicas: _replicas, ...appOptions } = options;
-  const app = createGatewayApp({
+  const { app, lane } = createGatewayHttp({
     processMetrics: true,
     ...appOptions,
     router,
@@ -177,6 +178,10 @@ export async function startGateway(options: StartGatewayOptions): Promise<Runnin
     const s = serve(
       {
         fetch: app.fetch,
+        // Chat requests take the lane (chat-lane.ts); everything else goes through hono.
+        // (node-server calls it as createServer(serverOptions, listener); the type lists every overload.)
+        createServer: ((serverOptions: ServerOptions, listener: RequestListener) =>
+          createServer(serverOptions, lane(listener))) as typeof createServer,
         hostname: host,
         port,
         serverOptions: {

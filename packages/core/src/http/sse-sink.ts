@@ -102,17 +102,26 @@ export function sendSse(
 ): Response {
   const outgoing = (c.env as { outgoing?: ServerResponse } | undefined)?.outgoing;
   if (outgoing && typeof outgoing.writeHead === 'function') {
-    // Headers go out with the first write (the caller already holds the first chunk), saving a
-    // separate packet per stream.
-    outgoing.writeHead(200, headers);
-    const sink = new NodeSseSink(outgoing);
-    pump(sink).then(
-      () => sink.close(),
-      () => sink.close(),
-    );
+    streamSse(outgoing, headers, pump);
     return RESPONSE_ALREADY_SENT;
   }
   return sendPortableSse(c, headers, pump);
+}
+
+/** An SSE response on a Node response: `pump` writes the events, the response ends after it. */
+export function streamSse(
+  outgoing: ServerResponse,
+  headers: Record<string, string>,
+  pump: (sink: SseSink) => Promise<void>,
+): void {
+  // Headers go out with the first write (the caller already holds the first chunk), saving a
+  // separate packet per stream.
+  outgoing.writeHead(200, headers);
+  const sink = new NodeSseSink(outgoing);
+  pump(sink).then(
+    () => sink.close(),
+    () => sink.close(),
+  );
 }
 
 function sendPortableSse(

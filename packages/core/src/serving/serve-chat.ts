@@ -15,6 +15,7 @@ import { completionText, type ResponseCapture } from './response-capture.js';
 import type { Routed } from './routed.js';
 import { type FirstResult, ServedStream } from './served-stream.js';
 import { upstreamBody } from './upstream-body.js';
+import { usageOf } from './usage-text.js';
 
 export interface ServingDeps extends DispatchDeps {
   /** Told how each request ended (request log, metrics): see request-observer.ts. */
@@ -168,20 +169,6 @@ async function complete(deps: ServingDeps, req: ServeRequest, route: Routed): Pr
     ...(route.capture ? { response: completionText(started.value) } : {}),
   });
   return { ok: true, stream: false, decision, candidate: started.candidate, text };
-}
-
-const COMPLETION_TOKENS = /"completion_tokens"\s*:\s*(\d+)/;
-const PROMPT_TOKENS = /"prompt_tokens"\s*:\s*(\d+)/;
-
-/** Token counts from a completion's JSON text without parsing it (undefined when absent). */
-function usageOf(text: string): { completion_tokens?: number; prompt_tokens?: number } | undefined {
-  const completion = COMPLETION_TOKENS.exec(text);
-  if (!completion) return undefined;
-  const prompt = PROMPT_TOKENS.exec(text);
-  return {
-    completion_tokens: Number(completion[1]),
-    ...(prompt ? { prompt_tokens: Number(prompt[1]) } : {}),
-  };
 }
 
 async function startStream(deps: ServingDeps, req: ServeRequest, route: Routed): Promise<ServedStream> {

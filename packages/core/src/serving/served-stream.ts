@@ -9,6 +9,7 @@ import type { RequestFacts } from './request-observer.js';
 import { endRequest } from './request-watcher.js';
 import { chunkText } from './response-capture.js';
 import type { Routed } from './routed.js';
+import { type UsageCounts, usageOf } from './usage-text.js';
 import type { ServeRequest, ServingDeps } from './serve-chat.js';
 
 /** The node's first batch of raw payloads (the pass-through) and the rest to come. */
@@ -86,7 +87,7 @@ export class ServedStream {
       model: JSON.stringify(shownModel),
     });
     s.onAbort(() => controller.abort('client closed the stream'));
-    let usage: ChatChunk['usage'];
+    let usage: UsageCounts | null | undefined;
     let chunks = 0;
     let last: ChatChunk | undefined;
     let lastPayload: string | undefined;
@@ -114,7 +115,9 @@ export class ServedStream {
           const payload = mayHaveNonFinite(raw) ? withFiniteNumbers(raw) : raw;
           lastPayload = payload;
           if (USAGE_OBJECT.test(payload)) {
-            emit(JSON.parse(payload) as ChatChunk);
+            // A usage-only chunk the caller did not ask for: its counts are read, the chunk dropped.
+            if (!wantsUsage && EMPTY_CHOICES.test(payload)) usage = usageOf(payload) ?? usage;
+            else emit(JSON.parse(payload) as ChatChunk);
             continue;
           }
           const hasOutput = CONTENT_TEXT.test(payload) || TOOL_CALLS.test(payload);
@@ -128,7 +131,9 @@ export class ServedStream {
         if (blocked) await blocked;
         if (s.aborted) break;
       }
-      if (lastPayload !== undefined && last === undefined) last = JSON.parse(lastPayload) as ChatChunk;
+      // The last chunk is only read for a usage estimate (below).
+      if (wantsUsage && lastPayload !== undefined && last === undefined)
+        last = JSON.parse(lastPayload) as ChatChunk;
       ended = !s.aborted;
       if (ended) {
         if (wantsUsage && !usage && last) {
