@@ -9,8 +9,8 @@ import type { RequestFacts } from './request-observer.js';
 import { endRequest } from './request-watcher.js';
 import { chunkText } from './response-capture.js';
 import type { Routed } from './routed.js';
-import { type UsageCounts, usageOf } from './usage-text.js';
 import type { ServeRequest, ServingDeps } from './serve-chat.js';
+import { type UsageCounts, usageOf } from './usage-text.js';
 
 /** The node's first batch of raw payloads (the pass-through) and the rest to come. */
 export interface FirstResult {
