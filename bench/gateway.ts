@@ -702,7 +702,9 @@ const lines = [
   "proxy's event loop: the answers arrive in bursts (the stub's timers fire together) and each is read",
   'after the work already queued, so it grows with the work per request. The routed-floor reference above',
   "(the same Router on the bare proxy) shows where that work is: routing itself adds about half the proxy's",
-  "CPU and no TTFB; the gateway's serving path (hono, failover, relay checks, observers) is the rest.",
+  "CPU and no TTFB; the gateway's serving path (its HTTP layer, failover, relay checks, observers) is the rest.",
+  "Chat requests with a Content-Length are served by the gateway's chat lane on Node's own request and",
+  'response (packages/core/src/http/chat-lane.ts), not through hono and @hono/node-server (docs/gateway.md).',
   '',
 ];
 writeFileSync(join(import.meta.dirname, 'results/gateway.md'), lines.join('\n'));

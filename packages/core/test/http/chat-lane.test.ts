@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   createGatewayHttp,
@@ -158,6 +158,35 @@ describe('the chat lane', () => {
       }
       expect(JSON.parse((lane as Answer).text)).toEqual(JSON.parse((hono as Answer).text));
     }
+  });
+
+  it('reads a body that arrives after its headers, in parts, whole', async () => {
+    const gw = await start();
+    const body = chatBody({ messages: [{ role: 'user', content: 'héllo '.repeat(2000) }] });
+    const bytes = Buffer.from(body);
+    const socket = net.connect(gw.port, '127.0.0.1');
+    const answer = new Promise<string>((resolve) => {
+      let text = '';
+      socket.on('data', (d) => {
+        text += d.toString('utf8');
+        if (text.includes('\r\n\r\n') && text.trimEnd().endsWith('}')) resolve(text);
+      });
+    });
+    const pause = () => new Promise((r) => setTimeout(r, 30));
+    socket.write(
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: ${bytes.length}\r\n\r\n`,
+    );
+    await pause();
+    // Split inside a two-byte character: the parts are joined as bytes, not as text.
+    const cut = bytes.indexOf(Buffer.from('é')) + 1;
+    socket.write(bytes.subarray(0, cut));
+    await pause();
+    socket.write(bytes.subarray(cut));
+    const text = await answer;
+    socket.destroy();
+    expect(text).toMatch(/^HTTP\/1\.1 200 /);
+    const sent = gw.drivers.get('a')?.requests.at(-1) as Json;
+    expect(sent.messages[0].content).toBe('héllo '.repeat(2000));
   });
 
   it('413 for a declared body over gateway.maxBodyBytes, and the connection serves on', async () => {
