@@ -1,5 +1,4 @@
 import dc from 'node:diagnostics_channel';
-import type { IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import { Http1ResponseParser, type ResponseHead, type ResponseSink } from './http1-response.js';
@@ -37,8 +36,11 @@ export interface UpstreamController {
 /** Told what happens to one request, in order: start, then the answer's head, data and end, or an error. */
 export interface UpstreamHandler {
   onRequestStart(controller: UpstreamController): void;
-  /** The final answer's head (1xx interim answers are not reported). */
-  onResponseStart(controller: UpstreamController, status: number, headers: IncomingHttpHeaders): void;
+  /**
+   * The final answer's head (1xx interim answers are not reported). Its header map is built when
+   * first read: a handler that only needs the status never pays for it.
+   */
+  onResponseStart(controller: UpstreamController, status: number, head: ResponseHead): void;
   onResponseData(controller: UpstreamController, chunk: Buffer): void;
   onResponseEnd(controller: UpstreamController): void;
   /** At most once, and never after onResponseEnd. */
@@ -207,7 +209,7 @@ class Connection implements UpstreamController, ResponseSink {
     this.keepAlive = head.keepAlive;
     if (headersChannel.hasSubscribers)
       headersChannel.publish({ request: this.request, status: head.status, headers: head.headers });
-    this.handler?.onResponseStart(this, head.status, head.headers);
+    this.handler?.onResponseStart(this, head.status, head);
   }
 
   data(chunk: Buffer): void {

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { AbortHandle } from '../spec/index.js';
+import type { ResponseHead } from './http1-response.js';
 import type { UpstreamController, UpstreamHandler, UpstreamPool } from './upstream-pool.js';
 
 /**
@@ -101,7 +102,7 @@ type State = 'waiting' | 'streaming' | 'ended' | 'failed';
  */
 class UpstreamCall implements UpstreamHandler, UpstreamResponse {
   status = 0;
-  private rawHeaders: IncomingHttpHeaders = {};
+  private head: { readonly headers: IncomingHttpHeaders } | undefined;
   private parsedHeaders: Headers | undefined;
   private state: State = 'waiting';
   private controller: UpstreamController | undefined;
@@ -128,7 +129,7 @@ class UpstreamCall implements UpstreamHandler, UpstreamResponse {
   }
 
   get headers(): Headers {
-    this.parsedHeaders ??= headersOf(this.rawHeaders);
+    this.parsedHeaders ??= headersOf(this.head?.headers ?? {});
     return this.parsedHeaders;
   }
 
@@ -165,10 +166,10 @@ class UpstreamCall implements UpstreamHandler, UpstreamResponse {
     if (this.state === 'failed') controller.abort(this.failure as Error);
   }
 
-  onResponseStart(controller: UpstreamController, status: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(controller: UpstreamController, status: number, head: ResponseHead): void {
     this.controller = controller;
     this.status = status;
-    this.rawHeaders = headers;
+    this.head = head;
     clearTimeout(this.timer);
     if (status >= 300) return; // the error body is collected, then rejected with
     this.state = 'streaming';
