@@ -17,6 +17,7 @@ import { ChunkCleaner } from './chunk-cleaner.js';
 import { httpGet } from './http.js';
 import { RawChatStream } from './raw-chat-stream.js';
 import { DEFAULT_STOP_TOKENS, StopTokenCleaner } from './stop-tokens.js';
+import { StopTriggers } from './stop-triggers.js';
 import { UpstreamPool } from './upstream-pool.js';
 import { type PostOptions, postJson, readJsonBody } from './upstream-post.js';
 
@@ -105,13 +106,13 @@ export class OpenAICompatibleDriver implements NodeDriver {
     this.triggers.delete(model);
   }
 
-  private readonly triggers = new Map<string, RegExp | 'always' | undefined>();
+  private readonly triggers = new Map<string, StopTriggers | 'always' | undefined>();
 
-  /** `stopTriggers` of the model's stop tokens, computed once per model. */
-  private stopTriggersFor(model: string): RegExp | 'always' | undefined {
+  /** The triggers of the model's stop tokens (stop-triggers.ts), made once per model. */
+  private stopTriggersFor(model: string): StopTriggers | 'always' | undefined {
     if (!this.triggers.has(model)) {
       const tokens = this.stopTokens(model);
-      this.triggers.set(model, tokens ? stopTriggers(tokens) : undefined);
+      this.triggers.set(model, tokens ? StopTriggers.of(tokens) : undefined);
     }
     return this.triggers.get(model);
   }
@@ -311,29 +312,6 @@ function requestOptions(options: CallOptions): {
     ...(options.timeoutMs ? { timeout: options.timeoutMs } : {}),
     ...(options.headers ? { headers: { ...options.headers } } : {}),
   };
-}
-
-/**
- * What, found in a raw payload, means a stop token could start there: each token's first
- * character, or its `\\u00XX` escape for the characters some servers escape (Go's JSON escapes
- * <, > and &). One regex, not a list of `includes`: one test per payload. 'always' when a token
- * starts with something JSON may escape otherwise.
- */
-function stopTriggers(tokens: readonly string[]): RegExp | 'always' | undefined {
-  const out = new Set<string>();
-  for (const token of tokens) {
-    const c = token.charCodeAt(0);
-    if (Number.isNaN(c)) continue;
-    if (c < 0x20 || c > 0x7e || c === 0x22 || c === 0x5c) return 'always';
-    const ch = token[0] as string;
-    out.add(ch.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&'));
-    if (ch === '<' || ch === '>' || ch === '&') {
-      const hex = c.toString(16).padStart(4, '0');
-      out.add(`\\\\u${hex}`);
-      out.add(`\\\\u${hex.toUpperCase()}`);
-    }
-  }
-  return out.size === 0 ? undefined : new RegExp([...out].join('|'));
 }
 
 export function errorText(err: unknown): string {
