@@ -178,8 +178,15 @@ class UpstreamCall implements UpstreamHandler, UpstreamResponse {
 
   onResponseData(_controller: UpstreamController, chunk: Buffer): void {
     if (this.dropping) return;
-    this.decoder ??= new StringDecoder('utf8');
-    const text = this.decoder.write(chunk);
+    let text: string;
+    // A chunk ending in an ASCII byte ends between characters: decoded as it is. A decoder only
+    // from the first chunk that may end inside a character (it keeps those bytes for the next).
+    if (this.decoder === undefined && (chunk[chunk.length - 1] as number) < 0x80)
+      text = chunk.toString('utf8');
+    else {
+      this.decoder ??= new StringDecoder('utf8');
+      text = this.decoder.write(chunk);
+    }
     if (text === '') return;
     if (this.status >= 300) this.errorText += text;
     else if (this.reader) this.reader.text(text);
