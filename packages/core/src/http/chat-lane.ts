@@ -22,13 +22,12 @@ export interface ChatLaneOptions {
  * The gateway's chat lane: a Node request listener that serves `POST <chat path>` with a declared
  * Content-Length itself and hands everything else to `next` (the hono app's listener).
  *
- * Chat requests are the gateway's hot path, and a request through @hono/node-server and hono (a
+ * Chat requests are the gateway's hot path, and taking them through @hono/node-server and hono (a
  * Request object, the router, the context, two middleware, a Response to translate back) cost
- * ~18% of the gateway's CPU per request at 16 streams, and more of its added first-byte time
- * (bench/results/gateway.md). The lane does the same checks in the same order with the same
- * objects as the app's middleware (ApiKeys, the body limit, ClientSlots), then the same handler
- * (chat-completions.ts) on Node's request and response; a body without a Content-Length goes to
- * hono, whose body limit counts it as it streams.
+ * ~10–15% more CPU per request (docs/gateway.md, "The chat lane"). The lane does the same checks
+ * in the same order with the same objects as the app's middleware (ApiKeys, the body limit,
+ * ClientSlots), then the same handler (chat-completions.ts) on Node's request and response; a body
+ * without a Content-Length goes to hono, whose body limit counts it as it streams.
  */
 export function chatLane(options: ChatLaneOptions, next: RequestListener): RequestListener {
   const { routes, keys, maxBodyBytes, slots } = options;
