@@ -1,7 +1,7 @@
-import type { IncomingHttpHeaders } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from 'openai';
 import type { AbortHandle } from '../spec/index.js';
+import { webHeaders } from '../web-headers.js';
 import type { ResponseHead } from './http1-response.js';
 import type { UpstreamController, UpstreamHandler, UpstreamPool } from './upstream-pool.js';
 
@@ -85,15 +85,6 @@ export function safeJson(text: string): unknown {
   }
 }
 
-function headersOf(raw: IncomingHttpHeaders): Headers {
-  const h = new Headers();
-  for (const [k, v] of Object.entries(raw)) {
-    if (typeof v === 'string') h.set(k, v);
-    else if (Array.isArray(v)) for (const x of v) h.append(k, x);
-  }
-  return h;
-}
-
 type State = 'waiting' | 'streaming' | 'ended' | 'failed';
 
 /**
@@ -102,7 +93,7 @@ type State = 'waiting' | 'streaming' | 'ended' | 'failed';
  */
 class UpstreamCall implements UpstreamHandler, UpstreamResponse {
   status = 0;
-  private head: { readonly headers: IncomingHttpHeaders } | undefined;
+  private head: ResponseHead | undefined;
   private parsedHeaders: Headers | undefined;
   private state: State = 'waiting';
   private controller: UpstreamController | undefined;
@@ -129,7 +120,7 @@ class UpstreamCall implements UpstreamHandler, UpstreamResponse {
   }
 
   get headers(): Headers {
-    this.parsedHeaders ??= headersOf(this.head?.headers ?? {});
+    this.parsedHeaders ??= webHeaders(this.head?.headers ?? {});
     return this.parsedHeaders;
   }
 

@@ -49,6 +49,10 @@ export const INVALID_KEY_BODY = openAIErrorBody(
  * configured → open). Each caller is known by its key's digest (routes are readable and rateable
  * by the key that made them); admin keys see every route and are no one client.
  */
+/** Let in, as no one client: an open gateway, or an admin key. */
+const ANYONE: KeyVerdict = { ok: true, client: undefined };
+const REFUSED: KeyVerdict = { ok: false };
+
 export class ApiKeys {
   private readonly digests: Map<string, string>;
 
@@ -65,11 +69,11 @@ export class ApiKeys {
   }
 
   check(authorization: string | null | undefined): KeyVerdict {
-    if (!this.required) return { ok: true, client: undefined };
+    if (!this.required) return ANYONE;
     const given = /^Bearer\s+(.+)$/i.exec(authorization ?? '')?.[1]?.trim();
-    if (given && this.adminKeys.some((k) => same(k, given))) return { ok: true, client: undefined };
+    if (given && this.adminKeys.some((k) => same(k, given))) return ANYONE;
     const key = given ? this.keys.find((k) => same(k, given)) : undefined;
-    return key === undefined ? { ok: false } : { ok: true, client: this.digests.get(key) };
+    return key === undefined ? REFUSED : { ok: true, client: this.digests.get(key) };
   }
 }
 

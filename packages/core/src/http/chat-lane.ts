@@ -1,12 +1,13 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import type { HeaderSource } from '../context/from-headers.js';
 import type { ClientLink } from '../serving/client-link.js';
+import { webHeaders } from '../web-headers.js';
 import { type ApiKeys, INVALID_KEY_BODY } from './auth.js';
 import { declaredTooLarge, tooLargeBody } from './body-limit.js';
 import type { ChatExchange, ChatHandler } from './chat-exchange.js';
 import type { ClientSlots } from './client-limit.js';
 import { errorAnswer } from './openai-error.js';
-import { NodeHeaders, ResponseLink, readNodeBody, webHeaders } from './request-io.js';
+import { NodeHeaders, ResponseLink, readNodeBody } from './request-io.js';
 import { type SseSink, streamSse } from './sse-sink.js';
 
 /** What the lane checks before a chat request is served: the app's own middleware, shared. */
@@ -47,7 +48,7 @@ export function chatLane(options: ChatLaneOptions, next: RequestListener): Reque
     const x = new NodeChatExchange(incoming, outgoing, path, verdict.ok ? verdict.client : undefined);
     if (!verdict.ok) return x.json(401, invalidKey);
     if (declaredTooLarge(declared, maxBodyBytes)) return x.json(413, tooLarge);
-    if (!slots.take(x.client ?? incoming.socket?.remoteAddress ?? '', outgoing)) return x.json(429, tooMany);
+    if (!slots.take(x.client, incoming, outgoing)) return x.json(429, tooMany);
     handle(x).catch((err: unknown) => x.fail(err));
   };
 }
@@ -56,6 +57,7 @@ export function chatLane(options: ChatLaneOptions, next: RequestListener): Reque
 class NodeChatExchange implements ChatExchange {
   readonly headers: HeaderSource;
   private out: Record<string, string> | undefined;
+  private web: Headers | undefined;
 
   constructor(
     private readonly incoming: IncomingMessage,
@@ -67,7 +69,8 @@ class NodeChatExchange implements ChatExchange {
   }
 
   webHeaders(): Headers {
-    return webHeaders(this.incoming.headers);
+    this.web ??= webHeaders(this.incoming.headers);
+    return this.web;
   }
 
   bodyText(): Promise<string> {

@@ -1,4 +1,4 @@
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { MiddlewareHandler } from 'hono';
 import { clientOf } from './auth.js';
 import { openAIErrorBody } from './openai-error.js';
@@ -22,8 +22,12 @@ export class ClientSlots {
     );
   }
 
-  /** Takes a slot for `who` until `outgoing` closes; false when `who` already holds `limit`. */
-  take(who: string, outgoing: ServerResponse): boolean {
+  /**
+   * Takes a slot for the caller (its key digest, else its address) until `outgoing` closes; false
+   * when it already holds `limit`.
+   */
+  take(client: string | undefined, incoming: IncomingMessage | undefined, outgoing: ServerResponse): boolean {
+    const who = client ?? incoming?.socket?.remoteAddress ?? '';
     const count = this.active.get(who) ?? 0;
     if (count >= this.limit) return false;
     this.active.set(who, count + 1);
@@ -45,8 +49,7 @@ export function clientConcurrency(slots: ClientSlots): MiddlewareHandler {
   return (c, next) => {
     const { incoming, outgoing } = nodeBindings(c);
     if (!outgoing) return next();
-    const who = clientOf(c) ?? incoming?.socket?.remoteAddress ?? '';
-    if (!slots.take(who, outgoing)) return Promise.resolve(c.json(slots.tooMany, 429));
+    if (!slots.take(clientOf(c), incoming, outgoing)) return Promise.resolve(c.json(slots.tooMany, 429));
     return next();
   };
 }

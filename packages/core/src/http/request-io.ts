@@ -97,17 +97,6 @@ export class NodeHeaders implements HeaderSource {
   }
 }
 
-/** Node's parsed headers as a WHATWG Headers, for what needs one (a bridge's extractor, tracing). */
-export function webHeaders(raw: IncomingHttpHeaders): Headers {
-  const h = new Headers();
-  for (const name in raw) {
-    const v = raw[name];
-    if (typeof v === 'string') h.append(name, v);
-    else if (Array.isArray(v)) for (const x of v) h.append(name, x);
-  }
-  return h;
-}
-
 /**
  * The request headers as `get(name)`: straight from Node's parsed headers under node-server (no
  * WHATWG Request/Headers built per call), else the portable Request's.
