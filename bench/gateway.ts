@@ -23,15 +23,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { createDriver } from '@broke/core';
 import { startMlxNode } from '../testbed/index.js';
-import {
-  closeClient,
-  cpuSeconds,
-  type Helper,
-  load,
-  type Sample,
-  serveNodeFlags,
-  startHelper,
-} from './gateway-harness.js';
+import { closeClient, cpuSeconds, type Helper, load, type Sample, startHelper } from './gateway-harness.js';
 
 const quick = process.argv.includes('--quick');
 const metricsOnly = process.argv.includes('--metrics');
@@ -88,14 +80,9 @@ async function startProcess(
 const stubNodesFor = (url: string) => [
   { id: 'stub', url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
 ];
-/**
- * The node flags `broke-cluster serve` starts with (its bin's launch line): every proxy and gateway
- * process here runs with them, so the gateway is measured as it is run and the proxies alike.
- */
-const SERVE_FLAGS = serveNodeFlags();
 // The gateway runs with --trace-gc: young-generation pauses are a large part of its p99.
 const startGatewayProcess = (nodes: unknown[]) =>
-  startProcess('gateway-server.mjs', [JSON.stringify(nodes)], ['--trace-gc', ...SERVE_FLAGS]);
+  startProcess('gateway-server.mjs', [JSON.stringify(nodes)], ['--trace-gc']);
 
 /** One path's legs at 16 streams (medians, ms) from the traced run, and its added TTFB there. */
 interface PathLegs {
@@ -117,15 +104,14 @@ interface PathLegs {
  */
 async function tracePath(): Promise<PathLegs[]> {
   const traced = ['--import', join(import.meta.dirname, 'gateway-trace.mjs')];
-  const tracedProxy = [...traced, ...SERVE_FLAGS];
   const node = await startProcess('gateway-stub.mjs', ['20', '8'], traced, {
     BENCH_TRACE_ROLE: 'node',
   });
-  const proxy = await startProcess('gateway-floor.mjs', [node.url, 'stub'], tracedProxy, {
+  const proxy = await startProcess('gateway-floor.mjs', [node.url, 'stub'], traced, {
     BENCH_TRACE_ROLE: 'proxy',
     BENCH_TRACE_NAME: 'floor',
   });
-  const gw = await startProcess('gateway-server.mjs', [JSON.stringify(stubNodesFor(node.url))], tracedProxy, {
+  const gw = await startProcess('gateway-server.mjs', [JSON.stringify(stubNodesFor(node.url))], traced, {
     BENCH_TRACE_ROLE: 'proxy',
     BENCH_TRACE_NAME: 'gateway',
   });
@@ -354,16 +340,14 @@ async function metricsCost(): Promise<void> {
   const started = os.loadavg();
   const stub = await startProcess('gateway-stub.mjs', ['0', '8']);
   const nodes = stubNodesFor(stub.url);
-  const off = await startProcess(
-    'gateway-server.mjs',
-    [JSON.stringify(nodes), JSON.stringify({ metrics: false })],
-    SERVE_FLAGS,
-  );
-  const on = await startProcess(
-    'gateway-server.mjs',
-    [JSON.stringify(nodes), JSON.stringify({ metrics: true })],
-    SERVE_FLAGS,
-  );
+  const off = await startProcess('gateway-server.mjs', [
+    JSON.stringify(nodes),
+    JSON.stringify({ metrics: false }),
+  ]);
+  const on = await startProcess('gateway-server.mjs', [
+    JSON.stringify(nodes),
+    JSON.stringify({ metrics: true }),
+  ]);
   const concurrency = 64;
   const rounds = quick ? 2 : 8;
   const perRound = quick ? 400 : 4000;
@@ -474,10 +458,10 @@ const COPIES = quick ? 1 : 3;
 const floors: Started[] = [];
 const stubGws: Started[] = [];
 for (let i = 0; i < COPIES; i++) {
-  floors.push(await startProcess('gateway-floor.mjs', [stub.url, 'stub'], SERVE_FLAGS));
+  floors.push(await startProcess('gateway-floor.mjs', [stub.url, 'stub']));
   stubGws.push(await startGatewayProcess(stubNodesFor(stub.url)));
 }
-const routed = await startProcess('gateway-floor-routed.mjs', [stub.url, 'stub'], SERVE_FLAGS);
+const routed = await startProcess('gateway-floor-routed.mjs', [stub.url, 'stub']);
 const rows: Row[] = [];
 const driverRows: Array<{ c: number; sdk: { p50: number; p99: number }; raw: { p50: number; p99: number } }> =
   [];
@@ -519,8 +503,8 @@ try {
   const zeroGw = await startGatewayProcess([
     { id: 'stub0', url: stubZero.url, kind: 'openai', models: [{ id: 'stub0', servedName: 'stub' }] },
   ]);
-  const zeroFloor = await startProcess('gateway-floor.mjs', [stubZero.url, 'stub'], SERVE_FLAGS);
-  const zeroRouted = await startProcess('gateway-floor-routed.mjs', [stubZero.url, 'stub'], SERVE_FLAGS);
+  const zeroFloor = await startProcess('gateway-floor.mjs', [stubZero.url, 'stub']);
+  const zeroRouted = await startProcess('gateway-floor-routed.mjs', [stubZero.url, 'stub']);
   try {
     await maxRps(zeroGw.url, 'broke-auto'); // warm
     await maxRps(zeroFloor.url, 'stub');
@@ -652,7 +636,7 @@ const lines = [
   `- date: ${new Date().toISOString()}`,
   `- machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`,
   `- load average (1 / 5 / 15 min): ${la(loadAtStart)} at start, ${la(loadAtEnd)} at end`,
-  `- node ${process.version}; client (keep-alive node:http), stub, bare proxy and gateway each in a process of their own (loopback); every proxy and gateway process runs with the node flags \`broke-cluster serve\` starts with (\`${SERVE_FLAGS.join(' ')}\`, from packages/core/bin/broke-cluster.js); over the 20 ms stub ${COPIES} processes each of the bare proxy and the gateway, round r served by copy r mod ${COPIES} of each (a process keeps its own speed for a whole run on this VM)`,
+  `- node ${process.version}; client (keep-alive node:http), stub, bare proxy and gateway each in a process of their own (loopback); over the 20 ms stub ${COPIES} processes each of the bare proxy and the gateway, round r served by copy r mod ${COPIES} of each (a process keeps its own speed for a whole run on this VM)`,
   `- command: \`npx tsx bench/gateway.ts${quick ? ' --quick' : ''}${withMlx ? '' : ' --no-mlx'}\``,
   '',
   'Latencies in ms. **Added** = gateway − direct for the same percentile (same client, same target, same concurrency, runs interleaved).',
