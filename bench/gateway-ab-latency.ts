@@ -6,11 +6,17 @@
 //
 //   (make builds as bench/gateway-ab.ts's header shows)
 //   npx tsx bench/gateway-ab-latency.ts 20 480 old=node_modules/.ab-old/index.js new=node_modules/.ab-new/index.js new2=node_modules/.ab-new/index.js
+//   PROXIES=3 npx tsx bench/gateway-ab-latency.ts 16 800 a.0=packages/core/dist/index.js a.1=… \
+//     b.0=packages/core/dist/index.js~--min-semi-space-size=8 b.1=…~--min-semi-space-size=8
 //
-// Arguments: rounds, requests per path per round, then name=path-to-a-build's-index.js[@VAR] (relative
-// to the repository or absolute). `@VAR` starts that gateway with the environment variable VAR=1:
-// an ablation switch a scratch build reads (e.g. one that skips a step), beside the same build
-// without it. Prints a table on stdout; writes nothing. Loopback only.
+// Arguments: rounds, requests per path per round, then name=path-to-a-build's-index.js[@VAR][~FLAGS]
+// (relative to the repository or absolute). `@VAR` starts that gateway with the environment
+// variable VAR=1: an ablation switch a scratch build reads (e.g. one that skips a step), beside the
+// same build without it. `~FLAGS` (comma-separated) are node flags for that gateway's process.
+// Names ending in `.N` are copies of one gateway, pooled in a line of their own (a process keeps its
+// own speed for a whole run on this VM); PROXIES=N starts N bare proxies, pooled likewise. Every
+// gateway runs with --trace-gc: its young-generation collections are counted. Prints a table on
+// stdout; writes nothing. Loopback only.
 import os from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -24,10 +30,10 @@ if (
   !(rounds >= 2) ||
   !(perPath >= 100) ||
   builds.length === 0 ||
-  builds.some((b) => !/^[\w-]+=[^@]+(@\w+)?$/.test(b))
+  builds.some((b) => !/^[\w.-]+=[^@~]+(@\w+)?(~[^~]+)?$/.test(b))
 ) {
   console.error(
-    'usage: npx tsx bench/gateway-ab-latency.ts ROUNDS REQUESTS_PER_PATH name=build/index.js[@VAR] [name=…]',
+    'usage: npx tsx bench/gateway-ab-latency.ts ROUNDS REQUESTS_PER_PATH name=build/index.js[@VAR][~FLAGS] [name=…]',
   );
   process.exit(2);
 }
@@ -43,10 +49,11 @@ interface Path {
   /** Every request's TTFB, ms. */
   all: number[];
   helper?: Helper;
+  /** Young-generation collections the process reported so far (gateways run with --trace-gc). */
+  gc?: { scavenges: number };
 }
 
 const stub = await startHelper([join(here, 'gateway-stub.mjs'), '20', '8']);
-const proxy = await startHelper([join(here, 'gateway-floor.mjs'), stub.url, 'stub']);
 const nodes = [
   { id: 'stub', url: stub.url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
 ];
@@ -59,18 +66,30 @@ const path = (name: string, url: string, model: string, helper?: Helper): Path =
   ...(helper ? { helper } : {}),
 });
 const direct = path('direct', stub.url, 'stub');
-const floor = path('bare proxy', proxy.url, 'stub', proxy);
-const paths = [direct, floor];
+const proxyCount = Math.max(1, Number(process.env.PROXIES ?? 1));
+const floors: Path[] = [];
+const paths = [direct];
 let failed = 0;
 try {
+  for (let i = 0; i < proxyCount; i++) {
+    const proxy = await startHelper([join(here, 'gateway-floor.mjs'), stub.url, 'stub']);
+    floors.push(path(proxyCount > 1 ? `bare proxy.${i}` : 'bare proxy', proxy.url, 'stub', proxy));
+  }
+  paths.push(...floors);
   for (const build of builds) {
     const [name = '', spec = ''] = build.split(/=(.*)/s);
-    const [file = '', variable] = spec.split('@');
+    const [target = '', flags = ''] = spec.split('~');
+    const [file = '', variable] = target.split('@');
     const dist = pathToFileURL(isAbsolute(file) ? file : join(root, file)).href;
-    const gw = await startHelper([join(here, 'gateway-server.mjs'), JSON.stringify(nodes)], {
+    const seen = { scavenges: 0 };
+    const args = ['--trace-gc', ...flags.split(',').filter(Boolean)];
+    const gw = await startHelper([...args, join(here, 'gateway-server.mjs'), JSON.stringify(nodes)], {
       env: { BROKE_DIST: dist, ...(variable ? { [variable]: '1' } : {}) },
+      onLine: (line) => {
+        if (line.includes(': Scavenge')) seen.scavenges += 1;
+      },
     });
-    paths.push(path(name, gw.url, 'broke-auto', gw));
+    paths.push({ ...path(name, gw.url, 'broke-auto', gw), gc: seen });
   }
   // Warm: code optimised, connections open.
   for (const p of paths) await load(p.url, p.model, STREAMS, 400, 8);
@@ -86,20 +105,34 @@ try {
   }
   const addedPerRound = (p: Path) => p.p50.map((x, r) => x - (direct.p50[r] as number));
   const pooled = (p: Path) => median(p.all) - median(direct.all);
-  const floorRounds = median(addedPerRound(floor));
-  const floorPooled = pooled(floor);
+  // Copies of one program (`name.N`) pooled: their rounds' added p50s, and all their requests.
+  const groups = new Map<string, Path[]>();
+  for (const p of paths.slice(1)) {
+    const group = p.name.replace(/\.\d+$/, '');
+    if (group !== p.name) groups.set(group, [...(groups.get(group) ?? []), p]);
+  }
+  const groupRounds = (ps: Path[]) => median(ps.flatMap(addedPerRound));
+  const groupPooled = (ps: Path[]) => median(ps.flatMap((p) => p.all)) - median(direct.all);
+  const floorRounds = groupRounds(floors);
+  const floorPooled = groupPooled(floors);
   console.log(
     `${rounds} rounds × ${perPath} requests per path, ${STREAMS} streams, stub 20 ms; load average ${load0.toFixed(2)} → ${(os.loadavg()[0] ?? Number.NaN).toFixed(2)}; failed requests ${failed}`,
   );
   console.log(
-    '| path | added TTFB p50, median of rounds (ms) | ÷ bare proxy | added TTFB p50, all requests (ms) | ÷ bare proxy |',
+    '| path | added TTFB p50, median of rounds (ms) | ÷ bare proxy | added TTFB p50, all requests (ms) | ÷ bare proxy | scavenges |',
   );
-  console.log('| --- | ---: | ---: | ---: | ---: |');
-  for (const p of paths.slice(1)) {
-    const rounds50 = median(addedPerRound(p));
+  console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
+  const row = (name: string, rounds50: number, all50: number, scavenges: string) =>
     console.log(
-      `| ${p.name} | ${rounds50.toFixed(3)} | ${(rounds50 / floorRounds).toFixed(2)} | ${pooled(p).toFixed(3)} | ${(pooled(p) / floorPooled).toFixed(2)} |`,
+      `| ${name} | ${rounds50.toFixed(3)} | ${(rounds50 / floorRounds).toFixed(2)} | ${all50.toFixed(3)} | ${(all50 / floorPooled).toFixed(2)} | ${scavenges} |`,
     );
+  for (const p of paths.slice(1))
+    row(p.name, median(addedPerRound(p)), pooled(p), p.gc ? String(p.gc.scavenges) : '–');
+  for (const [group, ps] of groups) {
+    const scavenges = ps.every((p) => p.gc)
+      ? String(ps.reduce((n, p) => n + (p.gc?.scavenges ?? 0), 0))
+      : '–';
+    row(`**${group}** (${ps.length} processes)`, groupRounds(ps), groupPooled(ps), scavenges);
   }
 } finally {
   for (const p of paths) p.helper?.child.kill('SIGTERM');
