@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { endsWithThisProcess } from './on-process-end.js';
 import { cacheDir, ensureModel, ensureVenv } from './paths.js';
-import { freePort, waitFor } from './ports.js';
+import { freePort, GiveUp, waitFor } from './ports.js';
 
 export interface MlxNodeOptions {
   /** Generated model name: `tiny`, `mini`, `medium`, `small` (random, growing in size), or a scripted model from testbed/models.json. */
@@ -49,8 +49,8 @@ export async function startMlxNode(options: MlxNodeOptions = {}): Promise<MlxNod
   if (!host.startsWith('127.')) throw new Error(`test nodes bind loopback only, not ${host}`);
   const modelName = options.model ?? 'tiny';
   const [venv, modelPath] = await Promise.all([ensureVenv(), ensureModel(modelName)]);
-  const port = options.port ?? (await freePort(host));
-  const url = `http://${host}:${port}`;
+  let port = options.port ?? (await freePort(host));
+  let url = `http://${host}:${port}`;
   let output = '';
   let child: ChildProcess | undefined;
 
@@ -75,8 +75,13 @@ export async function startMlxNode(options: MlxNodeOptions = {}): Promise<MlxNod
     try {
       await waitFor(
         async () => {
-          if (exited) throw new Error(`mlx_lm.server exited early:\n${output}`);
-          const res = await fetch(`${url}/health`);
+          if (exited) throw new GiveUp(`mlx_lm.server exited early:\n${output}`);
+          // A failed start does not always exit: mlx_lm.server's generation thread outlives the
+          // traceback of a bind that failed (Address already in use), and it never serves.
+          if (output.includes('Traceback (most recent call last)'))
+            throw new GiveUp(`mlx_lm.server failed to start:\n${output}`);
+          // Bounded: whatever holds the port may accept and never answer.
+          const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
           return res.ok;
         },
         `mlx_lm.server on ${url}`,
@@ -99,7 +104,19 @@ export async function startMlxNode(options: MlxNodeOptions = {}): Promise<MlxNod
     clearTimeout(timer);
   };
 
-  await launch();
+  // A port free a moment ago can be taken before the server binds it (any process's outgoing
+  // connection may get it as its local port): a port the caller did not choose is chosen again.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (error) {
+      if (options.port !== undefined || attempt === 3 || !output.includes('Address already in use'))
+        throw error;
+      port = await freePort(host);
+      url = `http://${host}:${port}`;
+    }
+  }
   return {
     url,
     host,

@@ -16,7 +16,16 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
-/** Resolves once `check` returns true, polling every `everyMs`; rejects with `what` after `timeoutMs`. */
+/** Thrown by a `waitFor` check to stop waiting at once (a server that exited cannot come up). */
+export class GiveUp extends Error {
+  override readonly name = 'GiveUp';
+}
+
+/**
+ * Resolves once `check` returns true, polling every `everyMs`; rejects with `what` after
+ * `timeoutMs`. A check that throws counts as "not yet" (a server not listening yet refuses the
+ * connection), except with GiveUp, which ends the wait with that error.
+ */
 export async function waitFor(
   check: () => Promise<boolean>,
   what: string,
@@ -25,7 +34,11 @@ export async function waitFor(
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await check().catch(() => false)) return;
+    const ready = await check().catch((error: unknown) => {
+      if (error instanceof GiveUp) throw error;
+      return false;
+    });
+    if (ready) return;
     await new Promise((r) => setTimeout(r, everyMs));
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

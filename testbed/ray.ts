@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { offlineEnv } from './mlx-node.js';
 import { onProcessEnd } from './on-process-end.js';
 import { repoRoot } from './paths.js';
-import { freePort, waitFor } from './ports.js';
+import { freePort, GiveUp, waitFor } from './ports.js';
 
 const run = promisify(execFile);
 
@@ -171,7 +171,7 @@ export async function startRayCluster(
   try {
     await waitFor(
       async () => {
-        if (exited) throw new Error('ray start exited');
+        if (exited) throw new GiveUp('ray start exited');
         await applications();
         return true;
       },
@@ -211,7 +211,7 @@ export async function startRayCluster(
       await waitFor(
         async () => {
           const a = (await applications()).applications[app];
-          if (a?.status === 'DEPLOY_FAILED') throw new Error(`${app} failed to deploy`);
+          if (a?.status === 'DEPLOY_FAILED') throw new GiveUp(`${app} failed to deploy`);
           const states = Object.values(a?.deployments ?? {}).flatMap((d) => d.replicas ?? []);
           return states.filter((r) => r.state === 'RUNNING').length === replicas;
         },

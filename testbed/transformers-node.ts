@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { offlineEnv } from './mlx-node.js';
 import { endsWithThisProcess } from './on-process-end.js';
 import { ensureModel, repoRoot } from './paths.js';
-import { freePort, waitFor } from './ports.js';
+import { freePort, GiveUp, waitFor } from './ports.js';
 
 const run = promisify(execFile);
 
@@ -55,8 +55,8 @@ export async function startTransformersNode(options: { model?: string } = {}): P
   try {
     await waitFor(
       async () => {
-        if (proc.exitCode !== null) throw new Error(`transformers serve exited early:\n${output}`);
-        return (await fetch(`${url}/health`)).ok;
+        if (proc.exitCode !== null) throw new GiveUp(`transformers serve exited early:\n${output}`);
+        return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) })).ok;
       },
       `transformers serve on ${url}`,
       120_000,
