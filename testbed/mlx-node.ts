@@ -75,11 +75,11 @@ export async function startMlxNode(options: MlxNodeOptions = {}): Promise<MlxNod
     try {
       await waitFor(
         async () => {
-          if (exited) throw new GiveUp(`mlx_lm.server exited early:\n${output}`);
+          if (exited) throw new GiveUp('mlx_lm.server exited early');
           // A failed start does not always exit: mlx_lm.server's generation thread outlives the
           // traceback of a bind that failed (Address already in use), and it never serves.
           if (output.includes('Traceback (most recent call last)'))
-            throw new GiveUp(`mlx_lm.server failed to start:\n${output}`);
+            throw new GiveUp('mlx_lm.server failed to start');
           // Bounded: whatever holds the port may accept and never answer.
           const res = await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) });
           return res.ok;

@@ -55,7 +55,7 @@ export async function startTransformersNode(options: { model?: string } = {}): P
   try {
     await waitFor(
       async () => {
-        if (proc.exitCode !== null) throw new GiveUp(`transformers serve exited early:\n${output}`);
+        if (proc.exitCode !== null) throw new GiveUp('transformers serve exited early');
         return (await fetch(`${url}/health`, { signal: AbortSignal.timeout(2_000) })).ok;
       },
       `transformers serve on ${url}`,

@@ -44,15 +44,15 @@ export const INVALID_KEY_BODY = openAIErrorBody(
   'invalid_api_key',
 );
 
+/** Let in, as no one client: an open gateway, or an admin key. */
+const ANYONE: KeyVerdict = { ok: true, client: undefined };
+const REFUSED: KeyVerdict = { ok: false };
+
 /**
  * The configured API keys: `Authorization: Bearer <key>` is checked against them (no keys
  * configured → open). Each caller is known by its key's digest (routes are readable and rateable
  * by the key that made them); admin keys see every route and are no one client.
  */
-/** Let in, as no one client: an open gateway, or an admin key. */
-const ANYONE: KeyVerdict = { ok: true, client: undefined };
-const REFUSED: KeyVerdict = { ok: false };
-
 export class ApiKeys {
   private readonly digests: Map<string, string>;
 
