@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { endsWithThisProcess } from './on-process-end.js';
 import { cacheDir, ensureModel, ensureVenv } from './paths.js';
-import { freePort, GiveUp, waitFor } from './ports.js';
+import { freePort, GiveUp, PORT_TAKEN, startOnPickedPorts, waitFor } from './ports.js';
 
 export interface MlxNodeOptions {
   /** Generated model name: `tiny`, `mini`, `medium`, `small` (random, growing in size), or a scripted model from testbed/models.json. */
@@ -49,7 +49,7 @@ export async function startMlxNode(options: MlxNodeOptions = {}): Promise<MlxNod
   if (!host.startsWith('127.')) throw new Error(`test nodes bind loopback only, not ${host}`);
   const modelName = options.model ?? 'tiny';
   const [venv, modelPath] = await Promise.all([ensureVenv(), ensureModel(modelName)]);
-  let port = options.port ?? (await freePort(host));
+  let port = options.port ?? 0;
   let url = `http://${host}:${port}`;
   let output = '';
   let child: ChildProcess | undefined;
@@ -104,19 +104,16 @@ export async function startMlxNode(options: MlxNodeOptions = {}): Promise<MlxNod
     clearTimeout(timer);
   };
 
-  // A port free a moment ago can be taken before the server binds it (any process's outgoing
-  // connection may get it as its local port): a port the caller did not choose is chosen again.
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await launch();
-      break;
-    } catch (error) {
-      if (options.port !== undefined || attempt === 3 || !output.includes('Address already in use'))
-        throw error;
-      port = await freePort(host);
-      url = `http://${host}:${port}`;
-    }
-  }
+  if (options.port !== undefined) await launch();
+  else
+    await startOnPickedPorts(
+      async () => {
+        port = await freePort(host);
+        url = `http://${host}:${port}`;
+        await launch();
+      },
+      () => PORT_TAKEN.test(output),
+    );
   return {
     url,
     host,

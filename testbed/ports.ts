@@ -16,6 +16,29 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
   });
 }
 
+/** What a server prints when its port is taken (Linux errno 98: Python's, uvicorn's and Ray's wording). */
+export const PORT_TAKEN = /address already in use|errno 98|already occupied/i;
+
+/**
+ * Starts a server on ports the test bed picks (`start` picks them with freePort), and again, up to
+ * `tries` starts in all, when a start failed because a picked port was taken by the time the
+ * server bound it: a port free a moment ago can be anyone's by then (any process's outgoing
+ * connection may get it as its local port). `portTaken` tells that failure from the others.
+ */
+export async function startOnPickedPorts<T>(
+  start: () => Promise<T>,
+  portTaken: (error: unknown) => boolean,
+  tries = 3,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (error) {
+      if (attempt >= tries || !portTaken(error)) throw error;
+    }
+  }
+}
+
 /** Thrown by a `waitFor` check to stop waiting at once (a server that exited cannot come up). */
 export class GiveUp extends Error {
   override readonly name = 'GiveUp';

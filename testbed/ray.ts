@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { offlineEnv } from './mlx-node.js';
 import { onProcessEnd } from './on-process-end.js';
 import { repoRoot } from './paths.js';
-import { freePort, GiveUp, waitFor } from './ports.js';
+import { freePort, GiveUp, PORT_TAKEN, startOnPickedPorts, waitFor } from './ports.js';
 
 const run = promisify(execFile);
 
@@ -71,6 +71,17 @@ export async function startRayCluster(
   options: { cpus?: number; timeoutMs?: number } = {},
 ): Promise<RayCluster> {
   const venv = await ensureRayVenv();
+  return startOnPickedPorts(
+    () => startRayOnce(venv, options),
+    (error) => PORT_TAKEN.test((error as Error).message),
+  );
+}
+
+/** One `ray start` on ports picked now; a failed one is stopped and its output is in the error. */
+async function startRayOnce(
+  venv: string,
+  options: { cpus?: number; timeoutMs?: number },
+): Promise<RayCluster> {
   const host = '127.0.0.1';
   const [gcs, dashboard, client, agent, agentGrpc, metrics, runtimeEnv, nodeManager, objectManager, serve] =
     await Promise.all(Array.from({ length: 10 }, () => freePort(host)));
@@ -158,7 +169,10 @@ export async function startRayCluster(
   };
 
   const applications = async () => {
-    const res = await fetch(`${dashboardUrl}/api/serve/applications/`);
+    // Bounded: whatever holds the port may accept and never answer.
+    const res = await fetch(`${dashboardUrl}/api/serve/applications/`, {
+      signal: AbortSignal.timeout(5_000),
+    });
     if (!res.ok) throw new Error(`Serve API answered ${res.status}`);
     return (await res.json()) as {
       applications: Record<

@@ -4,7 +4,7 @@ import { promisify } from 'node:util';
 import { offlineEnv } from './mlx-node.js';
 import { endsWithThisProcess } from './on-process-end.js';
 import { ensureModel, repoRoot } from './paths.js';
-import { freePort, GiveUp, waitFor } from './ports.js';
+import { freePort, GiveUp, PORT_TAKEN, startOnPickedPorts, waitFor } from './ports.js';
 
 const run = promisify(execFile);
 
@@ -31,12 +31,19 @@ export interface TransformersNode {
 }
 
 export async function startTransformersNode(options: { model?: string } = {}): Promise<TransformersNode> {
-  const host = '127.0.0.1';
   const [venv, modelPath] = await Promise.all([
     ensureTransformersVenv(),
     ensureModel(options.model ?? 'hello'),
   ]);
-  const port = await freePort(host);
+  return startOnPickedPorts(
+    async () => serveOn(venv, modelPath, await freePort('127.0.0.1')),
+    (error) => PORT_TAKEN.test((error as Error).message),
+  );
+}
+
+/** One `transformers serve` start on `port`; a failed one is killed and its output is in the error. */
+async function serveOn(venv: string, modelPath: string, port: number): Promise<TransformersNode> {
+  const host = '127.0.0.1';
   const url = `http://${host}:${port}`;
   let output = '';
   const proc: ChildProcess = spawn(
@@ -52,6 +59,7 @@ export async function startTransformersNode(options: { model?: string } = {}): P
   proc.stdout?.on('data', append);
   proc.stderr?.on('data', append);
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  const closed = new Promise<void>((r) => proc.once('close', () => r()));
   try {
     await waitFor(
       async () => {
@@ -64,6 +72,8 @@ export async function startTransformersNode(options: { model?: string } = {}): P
     );
   } catch (error) {
     kill();
+    // Its last words (the reason it exited) may still be in the pipe: read to the end first.
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 2_000))]);
     throw new Error(`${(error as Error).message}\n--- server output ---\n${output}`);
   }
   return {
