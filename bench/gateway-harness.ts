@@ -115,6 +115,31 @@ export function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
+/** A process's main thread so far, from the kernel: on a core, runnable but waiting for one, preempted. */
+export interface MainThread {
+  runMs: number;
+  waitMs: number;
+  /** Involuntary context switches: taken off a core while it still had work. */
+  preempted: number;
+}
+
+/** /proc/PID/task/PID/schedstat (ns on a core, ns waiting in the run queue) and status. */
+export function mainThread(pid: number): MainThread {
+  const [run = 0, wait = 0] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8')
+    .split(' ')
+    .map(Number);
+  const status = readFileSync(`/proc/${pid}/task/${pid}/status`, 'utf8');
+  const preempted = Number(/^nonvoluntary_ctxt_switches:\s*(\d+)/m.exec(status)?.[1] ?? Number.NaN);
+  return { runMs: run / 1e6, waitMs: wait / 1e6, preempted };
+}
+
+/** What a main thread did between two readings. */
+export const mainThreadSince = (before: MainThread, after: MainThread): MainThread => ({
+  runMs: after.runMs - before.runMs,
+  waitMs: after.waitMs - before.waitMs,
+  preempted: after.preempted - before.preempted,
+});
+
 /** A helper process (stub, proxy, gateway) that printed its URL. */
 export interface Helper {
   url: string;

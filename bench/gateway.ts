@@ -23,7 +23,17 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { createDriver } from '@broke/core';
 import { startMlxNode } from '../testbed/index.js';
-import { closeClient, cpuSeconds, type Helper, load, type Sample, startHelper } from './gateway-harness.js';
+import {
+  closeClient,
+  cpuSeconds,
+  type Helper,
+  load,
+  type MainThread,
+  mainThread,
+  mainThreadSince,
+  type Sample,
+  startHelper,
+} from './gateway-harness.js';
 
 const quick = process.argv.includes('--quick');
 const metricsOnly = process.argv.includes('--metrics');
@@ -190,6 +200,8 @@ interface Row {
   rounds: Array<{ p50: number; p99: number; floorP50?: number }>;
   /** The gateway's young-generation GC pauses (ms) while it served this row's requests. */
   scavenges: number[];
+  /** The main threads of the bare proxies and the gateways over this row's requests, summed, and their request counts. */
+  threads?: { floor: MainThread; gateway: MainThread; floorN: number; gatewayN: number };
 }
 
 function stats(s: Sample[]): Stats {
@@ -206,7 +218,7 @@ function stats(s: Sample[]): Stats {
  */
 async function compare(
   target: string,
-  urls: { direct: string; floors?: readonly string[]; routed?: string },
+  urls: { direct: string; floors?: readonly Started[]; routed?: string },
   models: { direct: string; gateway: string },
   gateways: readonly Started[],
   sizes: { maxTokens: number; perLevel: (c: number) => number; rounds?: (c: number) => number },
@@ -217,7 +229,7 @@ async function compare(
     const n = sizes.perLevel(c);
     // Warm every path (JIT, keep-alive pools) before measuring.
     await load(urls.direct, models.direct, Math.min(c, 8), 32, sizes.maxTokens);
-    for (const url of floors) await load(url, models.direct, Math.min(c, 8), 32, sizes.maxTokens);
+    for (const p of floors) await load(p.url, models.direct, Math.min(c, 8), 32, sizes.maxTokens);
     if (urls.routed) await load(urls.routed, ROUTED_MODEL, Math.min(c, 8), 32, sizes.maxTokens);
     for (const gw of gateways) await load(gw.url, models.gateway, Math.min(c, 8), 32, sizes.maxTokens);
     // Interleave the paths so drift (thermal, other load) hits all alike.
@@ -229,6 +241,17 @@ async function compare(
     let cpu = 0;
     const rounds: Row['rounds'] = [];
     const scavenges: number[] = [];
+    const zero: MainThread = { runMs: 0, waitMs: 0, preempted: 0 };
+    const threads = { floor: { ...zero }, gateway: { ...zero }, floorN: 0, gatewayN: 0 };
+    /** `step` run with `pid`'s main thread read around it, added to `into`. */
+    const timed = async (pid: number, into: MainThread, step: () => Promise<void>) => {
+      const before = mainThread(pid);
+      await step();
+      const d = mainThreadSince(before, mainThread(pid));
+      into.runMs += d.runMs;
+      into.waitMs += d.waitMs;
+      into.preempted += d.preempted;
+    };
     const loadBefore = load1();
     const roundCount = sizes.rounds?.(c) ?? 2;
     const perRound = Math.ceil(n / roundCount);
@@ -246,13 +269,23 @@ async function compare(
       const floor = floors[r % floors.length];
       return [
         plain('direct', urls.direct, models.direct),
-        ...(floor ? [plain('floor', floor, models.direct)] : []),
+        ...(floor
+          ? [
+              async (round: Record<string, Sample[]>) => {
+                await timed(floor.child.pid as number, threads.floor, () =>
+                  plain('floor', floor.url, models.direct)(round),
+                );
+                threads.floorN += round.floor?.length ?? 0;
+              },
+            ]
+          : []),
         ...(urls.routed ? [plain('routed', urls.routed, ROUTED_MODEL)] : []),
         async (round) => {
           const sampler = setInterval(() => (rss = Math.max(rss, rssKb(pid))), 20);
           const cpu0 = cpuSeconds(pid);
           const gc0 = gateway.scavenges.length;
-          await plain('gateway', gateway.url, models.gateway)(round);
+          await timed(pid, threads.gateway, () => plain('gateway', gateway.url, models.gateway)(round));
+          threads.gatewayN += round.gateway?.length ?? 0;
           cpu += cpuSeconds(pid) - cpu0;
           scavenges.push(...gateway.scavenges.slice(gc0));
           clearInterval(sampler);
@@ -288,6 +321,7 @@ async function compare(
       ...(c === 128 ? { rssMb: rss / 1024 } : {}),
       rounds,
       scavenges,
+      ...(floors.length > 0 ? { threads } : {}),
     });
     console.error(`${target} c=${c}: done (${n} requests per path)`);
   }
@@ -479,7 +513,7 @@ try {
   rows.push(
     ...(await compare(
       'stub (20 ms, 8 chunks)',
-      { direct: stub.url, floors: floors.map((p) => p.url), routed: routed.url },
+      { direct: stub.url, floors, routed: routed.url },
       { direct: 'stub', gateway: 'broke-auto' },
       stubGws,
       {
@@ -612,6 +646,25 @@ function relativeTargets(): string[] {
   ];
 }
 
+/** The main threads of the bare proxy and the gateway per request, over the 20 ms stub. */
+function threadLines(all: Row[]): string[] {
+  const per = (t: MainThread, n: number) =>
+    `${((t.runMs / n) * 1e3).toFixed(0)} | ${((t.waitMs / n) * 1e3).toFixed(0)} | ${(t.preempted / n).toFixed(2)}`;
+  return [
+    "Main thread per request over the 20 ms stub, bare proxy and gateway (the kernel's own count for each process's main thread: µs on a core, µs runnable but waiting for a core, and preemptions, from /proc/PID/task/PID/schedstat and its nonvoluntary_ctxt_switches). The client, the stub and the proxy or gateway share this machine's two cores, and a process whose write wakes another is often preempted by it: a request's added TTFB is made of its own time on a core and these waits, so the gateway's ratio at 16 streams follows its time on a core per request.",
+    '',
+    '| streams | bare proxy: on a core µs | waiting µs | preempted | gateway: on a core µs | waiting µs | preempted | on a core, gateway ÷ bare proxy |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    ...all
+      .filter((r) => r.target.startsWith('stub') && r.threads)
+      .map((r) => {
+        const t = r.threads as NonNullable<Row['threads']>;
+        const ratio = t.gateway.runMs / t.gatewayN / (t.floor.runMs / t.floorN);
+        return `| ${r.concurrency} | ${per(t.floor, t.floorN)} | ${per(t.gateway, t.gatewayN)} | ${f(ratio)}× |`;
+      }),
+  ];
+}
+
 /** The traced run's table: each leg's median at 16 streams, bare proxy and gateway side by side. */
 function legLines(legs: PathLegs[]): string[] {
   const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
@@ -669,6 +722,8 @@ const lines = [
       return `${r.concurrency} stream(s): ${n} scavenges, mean ${f(mean)} ms, max ${f(n ? Math.max(...r.scavenges) : 0)} ms`;
     })
     .join('; ')}.`,
+  '',
+  ...threadLines(rows),
   '',
   `Max throughput (stub with no delay, 8 chunks, 64 concurrent streams; medians of the interleaved rounds): direct ${rpsDirect.toFixed(0)} req/s, bare proxy ${rpsFloor.toFixed(0)} req/s, through the gateway **${rpsGateway.toFixed(0)} req/s**. CPU per request at that load: bare proxy ${cpuFloorUs.toFixed(0)} µs, gateway ${cpuGatewayUs.toFixed(0)} µs.`,
   '',
