@@ -1,46 +1,28 @@
-import { createServer, type Server, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { holdPort, picks } from './forced-picks.js';
 
-// As mlx-node-port.test.ts: the port the test bed picks is taken before `transformers serve`
-// binds it, a race no test can make happen on demand, so the first pick is forced to a port this
-// file holds; the server itself is real (its own venv, PyTorch on CPU).
-const picks: number[] = [];
-vi.mock('../ports.js', async (importOriginal) => {
-  const ports = await importOriginal<typeof import('../ports.js')>();
-  return {
-    ...ports,
-    freePort: async (host?: string) => picks.shift() ?? ports.freePort(host),
-  };
-});
+// The first pick is forced to a port this file holds (forced-picks.ts); `transformers serve` is
+// real (its own venv, PyTorch on CPU).
+vi.mock('../ports.js', async (importOriginal) =>
+  (await import('./forced-picks.js')).portsWithForcedPicks(importOriginal),
+);
 
 const { startTransformersNode } = await import('../transformers-node.js');
 
 describe('test bed: a transformers serve port taken before the server binds it', () => {
-  let holder: Server;
-  let taken = 0;
-  const accepted = new Set<Socket>();
+  let held: Awaited<ReturnType<typeof holdPort>>;
   beforeAll(async () => {
-    holder = createServer((socket) => {
-      accepted.add(socket);
-      socket.once('close', () => accepted.delete(socket));
-    });
-    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
-    taken = (holder.address() as { port: number }).port;
+    held = await holdPort();
   });
-  afterAll(async () => {
-    const closed = new Promise<void>((r) => holder.close(() => r()));
-    for (const socket of accepted) socket.destroy();
-    await closed;
-  });
+  afterAll(() => held.close());
 
   it('picks another port and serves', async () => {
-    picks.push(taken);
+    picks.push(held.port);
     const node = await startTransformersNode({ model: 'leaky' });
     try {
-      const port = Number(new URL(node.url).port);
-      expect(port).not.toBe(taken);
+      expect(Number(new URL(node.url).port)).not.toBe(held.port);
       expect((await fetch(`${node.url}/health`)).ok).toBe(true);
-      // The first start's failure was the taken port, not something else that happened to pass.
+      // The forced pick was taken, so the first start was the one on the held port.
       expect(picks).toEqual([]);
     } finally {
       await node.stop();
