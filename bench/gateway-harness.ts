@@ -187,3 +187,15 @@ export function startHelper(
     });
   });
 }
+
+/**
+ * The node flags `broke-cluster serve` runs with: those on its bin's sh launch line
+ * (`exec node <flags> "$0" "$@"`), so a bench runs the gateway as the CLI does.
+ */
+export function serveNodeFlags(): string[] {
+  const bin = readFileSync(new URL('../packages/core/bin/broke-cluster.js', import.meta.url), 'utf8');
+  const launch = /^':' \/\/; exec node ((?:--\S+ )*)"\$0" "\$@"$/m.exec(bin);
+  if (!launch)
+    throw new Error('packages/core/bin/broke-cluster.js has no `exec node ... "$0" "$@"` launch line');
+  return (launch[1] ?? '').split(' ').filter(Boolean);
+}

@@ -32,6 +32,7 @@ import {
   mainThread,
   mainThreadSince,
   type Sample,
+  serveNodeFlags,
   startHelper,
 } from './gateway-harness.js';
 
@@ -90,9 +91,14 @@ async function startProcess(
 const stubNodesFor = (url: string) => [
   { id: 'stub', url, kind: 'openai', models: [{ id: 'stub-model', servedName: 'stub' }] },
 ];
+/**
+ * The node flags `broke-cluster serve` starts with (its bin's launch line): every proxy and gateway
+ * process here runs with them, so the gateway is measured as it is run and the proxies alike.
+ */
+const SERVE_FLAGS = serveNodeFlags();
 // The gateway runs with --trace-gc: young-generation pauses are a large part of its p99.
 const startGatewayProcess = (nodes: unknown[]) =>
-  startProcess('gateway-server.mjs', [JSON.stringify(nodes)], ['--trace-gc']);
+  startProcess('gateway-server.mjs', [JSON.stringify(nodes)], ['--trace-gc', ...SERVE_FLAGS]);
 
 /** One path's legs at 16 streams (medians, ms) from the traced run, and its added TTFB there. */
 interface PathLegs {
@@ -114,14 +120,15 @@ interface PathLegs {
  */
 async function tracePath(): Promise<PathLegs[]> {
   const traced = ['--import', join(import.meta.dirname, 'gateway-trace.mjs')];
+  const tracedProxy = [...traced, ...SERVE_FLAGS];
   const node = await startProcess('gateway-stub.mjs', ['20', '8'], traced, {
     BENCH_TRACE_ROLE: 'node',
   });
-  const proxy = await startProcess('gateway-floor.mjs', [node.url, 'stub'], traced, {
+  const proxy = await startProcess('gateway-floor.mjs', [node.url, 'stub'], tracedProxy, {
     BENCH_TRACE_ROLE: 'proxy',
     BENCH_TRACE_NAME: 'floor',
   });
-  const gw = await startProcess('gateway-server.mjs', [JSON.stringify(stubNodesFor(node.url))], traced, {
+  const gw = await startProcess('gateway-server.mjs', [JSON.stringify(stubNodesFor(node.url))], tracedProxy, {
     BENCH_TRACE_ROLE: 'proxy',
     BENCH_TRACE_NAME: 'gateway',
   });
@@ -374,14 +381,16 @@ async function metricsCost(): Promise<void> {
   const started = os.loadavg();
   const stub = await startProcess('gateway-stub.mjs', ['0', '8']);
   const nodes = stubNodesFor(stub.url);
-  const off = await startProcess('gateway-server.mjs', [
-    JSON.stringify(nodes),
-    JSON.stringify({ metrics: false }),
-  ]);
-  const on = await startProcess('gateway-server.mjs', [
-    JSON.stringify(nodes),
-    JSON.stringify({ metrics: true }),
-  ]);
+  const off = await startProcess(
+    'gateway-server.mjs',
+    [JSON.stringify(nodes), JSON.stringify({ metrics: false })],
+    SERVE_FLAGS,
+  );
+  const on = await startProcess(
+    'gateway-server.mjs',
+    [JSON.stringify(nodes), JSON.stringify({ metrics: true })],
+    SERVE_FLAGS,
+  );
   const concurrency = 64;
   const rounds = quick ? 2 : 8;
   const perRound = quick ? 400 : 4000;
@@ -492,10 +501,10 @@ const COPIES = quick ? 1 : 3;
 const floors: Started[] = [];
 const stubGws: Started[] = [];
 for (let i = 0; i < COPIES; i++) {
-  floors.push(await startProcess('gateway-floor.mjs', [stub.url, 'stub']));
+  floors.push(await startProcess('gateway-floor.mjs', [stub.url, 'stub'], SERVE_FLAGS));
   stubGws.push(await startGatewayProcess(stubNodesFor(stub.url)));
 }
-const routed = await startProcess('gateway-floor-routed.mjs', [stub.url, 'stub']);
+const routed = await startProcess('gateway-floor-routed.mjs', [stub.url, 'stub'], SERVE_FLAGS);
 const rows: Row[] = [];
 const driverRows: Array<{ c: number; sdk: { p50: number; p99: number }; raw: { p50: number; p99: number } }> =
   [];
@@ -537,8 +546,8 @@ try {
   const zeroGw = await startGatewayProcess([
     { id: 'stub0', url: stubZero.url, kind: 'openai', models: [{ id: 'stub0', servedName: 'stub' }] },
   ]);
-  const zeroFloor = await startProcess('gateway-floor.mjs', [stubZero.url, 'stub']);
-  const zeroRouted = await startProcess('gateway-floor-routed.mjs', [stubZero.url, 'stub']);
+  const zeroFloor = await startProcess('gateway-floor.mjs', [stubZero.url, 'stub'], SERVE_FLAGS);
+  const zeroRouted = await startProcess('gateway-floor-routed.mjs', [stubZero.url, 'stub'], SERVE_FLAGS);
   try {
     await maxRps(zeroGw.url, 'broke-auto'); // warm
     await maxRps(zeroFloor.url, 'stub');
@@ -689,7 +698,7 @@ const lines = [
   `- date: ${new Date().toISOString()}`,
   `- machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`,
   `- load average (1 / 5 / 15 min): ${la(loadAtStart)} at start, ${la(loadAtEnd)} at end`,
-  `- node ${process.version}; client (keep-alive node:http), stub, bare proxy and gateway each in a process of their own (loopback); over the 20 ms stub ${COPIES} processes each of the bare proxy and the gateway, round r served by copy r mod ${COPIES} of each (a process keeps its own speed for a whole run on this VM)`,
+  `- node ${process.version}; client (keep-alive node:http), stub, bare proxy and gateway each in a process of their own (loopback); every proxy and gateway process runs with the node flags \`broke-cluster serve\` starts with (\`${SERVE_FLAGS.join(' ')}\`, from packages/core/bin/broke-cluster.js); over the 20 ms stub ${COPIES} processes each of the bare proxy and the gateway, round r served by copy r mod ${COPIES} of each (a process keeps its own speed for a whole run on this VM)`,
   `- command: \`npx tsx bench/gateway.ts${quick ? ' --quick' : ''}${withMlx ? '' : ' --no-mlx'}\``,
   '',
   'Latencies in ms. **Added** = gateway − direct for the same percentile (same client, same target, same concurrency, runs interleaved).',
