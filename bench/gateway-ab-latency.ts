@@ -12,7 +12,8 @@
 // Arguments: rounds, requests per path per round, then name=path-to-a-build's-index.js[@VAR][~FLAGS]
 // (relative to the repository or absolute). `@VAR` starts that gateway with the environment
 // variable VAR=1: an ablation switch a scratch build reads (e.g. one that skips a step), beside the
-// same build without it. `~FLAGS` (comma-separated) are node flags for that gateway's process.
+// same build without it. `~FLAGS` (comma-separated) are node flags for that gateway's process, after
+// the flags the broke-cluster bin starts node with (every proxy and gateway gets those).
 // Names ending in `.N` are copies of one gateway, pooled in a line of their own (a process keeps its
 // own speed for a whole run on this VM); PROXIES=N starts N bare proxies, pooled likewise. Every
 // gateway runs with --trace-gc: its young-generation collections are counted. Prints a table on
@@ -20,7 +21,7 @@
 import os from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { closeClient, type Helper, load, median, startHelper } from './gateway-harness.js';
+import { closeClient, type Helper, load, median, serveNodeFlags, startHelper } from './gateway-harness.js';
 
 const STREAMS = 16;
 const [roundsArg, perPathArg, ...builds] = process.argv.slice(2);
@@ -38,6 +39,8 @@ if (
   process.exit(2);
 }
 const here = import.meta.dirname;
+/** Every proxy and gateway runs with the node flags `broke-cluster serve` starts with, as in bench/gateway.ts. */
+const SERVE_FLAGS = serveNodeFlags();
 const root = resolve(here, '..');
 
 interface Path {
@@ -72,7 +75,7 @@ const paths = [direct];
 let failed = 0;
 try {
   for (let i = 0; i < proxyCount; i++) {
-    const proxy = await startHelper([join(here, 'gateway-floor.mjs'), stub.url, 'stub']);
+    const proxy = await startHelper([...SERVE_FLAGS, join(here, 'gateway-floor.mjs'), stub.url, 'stub']);
     floors.push(path(proxyCount > 1 ? `bare proxy.${i}` : 'bare proxy', proxy.url, 'stub', proxy));
   }
   paths.push(...floors);
@@ -82,7 +85,7 @@ try {
     const [file = '', variable] = target.split('@');
     const dist = pathToFileURL(isAbsolute(file) ? file : join(root, file)).href;
     const seen = { scavenges: 0 };
-    const args = ['--trace-gc', ...flags.split(',').filter(Boolean)];
+    const args = ['--trace-gc', ...SERVE_FLAGS, ...flags.split(',').filter(Boolean)];
     const gw = await startHelper([...args, join(here, 'gateway-server.mjs'), JSON.stringify(nodes)], {
       env: { BROKE_DIST: dist, ...(variable ? { [variable]: '1' } : {}) },
       onLine: (line) => {
