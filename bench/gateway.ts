@@ -505,6 +505,15 @@ for (let i = 0; i < COPIES; i++) {
   stubGws.push(await startGatewayProcess(stubNodesFor(stub.url)));
 }
 const routed = await startProcess('gateway-floor-routed.mjs', [stub.url, 'stub'], SERVE_FLAGS);
+/**
+ * Requests each proxy and gateway process over the 20 ms stub serves before anything is measured:
+ * a gateway's heap reaches its working size only once its route log is full (10,000 routes), and
+ * before that one round in three of its first thousands read slow (docs/gateway.md, "Steady
+ * state"). Every process gets the same, so the floor is measured warm too.
+ */
+const STEADY_REQUESTS = quick ? 200 : 10_000;
+for (const p of floors) await load(p.url, 'stub', 16, STEADY_REQUESTS, 8);
+for (const p of [routed, ...stubGws]) await load(p.url, 'broke-auto', 16, STEADY_REQUESTS, 8);
 const rows: Row[] = [];
 const driverRows: Array<{ c: number; sdk: { p50: number; p99: number }; raw: { p50: number; p99: number } }> =
   [];
@@ -698,7 +707,7 @@ const lines = [
   `- date: ${new Date().toISOString()}`,
   `- machine: ${cpus[0]?.model ?? 'unknown'} × ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.platform()} ${os.release()}`,
   `- load average (1 / 5 / 15 min): ${la(loadAtStart)} at start, ${la(loadAtEnd)} at end`,
-  `- node ${process.version}; client (keep-alive node:http), stub, bare proxy and gateway each in a process of their own (loopback); every proxy and gateway process runs with the node flags \`broke-cluster serve\` starts with (\`${SERVE_FLAGS.join(' ')}\`, from packages/core/bin/broke-cluster.js); over the 20 ms stub ${COPIES} processes each of the bare proxy and the gateway, round r served by copy r mod ${COPIES} of each (a process keeps its own speed for a whole run on this VM)`,
+  `- node ${process.version}; client (keep-alive node:http), stub, bare proxy and gateway each in a process of their own (loopback); every proxy and gateway process runs with the node flags \`broke-cluster serve\` starts with (\`${SERVE_FLAGS.join(' ')}\`, from packages/core/bin/broke-cluster.js); over the 20 ms stub ${COPIES} processes each of the bare proxy and the gateway, round r served by copy r mod ${COPIES} of each (a process keeps its own speed for a whole run on this VM), each process (the routed proxy's too) warmed with ${STEADY_REQUESTS.toLocaleString('en')} requests at 16 streams before any row`,
   `- command: \`npx tsx bench/gateway.ts${quick ? ' --quick' : ''}${withMlx ? '' : ' --no-mlx'}\``,
   '',
   'Latencies in ms. **Added** = gateway − direct for the same percentile (same client, same target, same concurrency, runs interleaved).',
