@@ -1,4 +1,5 @@
 import { createServer, type Socket } from 'node:net';
+import { afterAll, beforeAll } from 'vitest';
 import type * as Ports from '../ports.js';
 
 // A port the test bed picks can be taken before the server binds it (an outgoing connection may get
@@ -33,6 +34,21 @@ export async function holdPort(): Promise<{ port: number; close(): Promise<void>
       const closed = new Promise<void>((r) => holder.close(() => r()));
       for (const socket of accepted) socket.destroy();
       await closed;
+    },
+  };
+}
+
+/** A port held (holdPort) for the whole test file: read `port` inside its tests. */
+export function heldPortForThisFile(): { readonly port: number } {
+  let held: Awaited<ReturnType<typeof holdPort>> | undefined;
+  beforeAll(async () => {
+    held = await holdPort();
+  });
+  afterAll(() => held?.close());
+  return {
+    get port() {
+      if (!held) throw new Error('the held port is read before the file’s tests run');
+      return held.port;
     },
   };
 }

@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { holdPort, picks } from './forced-picks.js';
+import { describe, expect, it, vi } from 'vitest';
+import { heldPortForThisFile, picks } from './forced-picks.js';
 
 // The first pick is forced to a port this file holds (forced-picks.ts); mlx_lm.server is real.
 vi.mock('../ports.js', async (importOriginal) =>
@@ -9,11 +9,7 @@ vi.mock('../ports.js', async (importOriginal) =>
 const { startMlxNode } = await import('../mlx-node.js');
 
 describe('test bed: an mlx_lm.server port taken before the server binds it', () => {
-  let held: Awaited<ReturnType<typeof holdPort>>;
-  beforeAll(async () => {
-    held = await holdPort();
-  });
-  afterAll(() => held.close());
+  const held = heldPortForThisFile();
 
   it('fails at once with the server’s reason when the caller chose that port', async () => {
     const started = startMlxNode({ model: 'tiny', port: held.port });

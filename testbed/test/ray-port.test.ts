@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { holdPort, picks } from './forced-picks.js';
+import { describe, expect, it, vi } from 'vitest';
+import { heldPortForThisFile, picks } from './forced-picks.js';
 
 // The dashboard's pick (the second of Ray's ten) is forced to a port this file holds
 // (forced-picks.ts); Ray itself is real.
@@ -10,11 +10,7 @@ vi.mock('../ports.js', async (importOriginal) =>
 const { startRayCluster } = await import('../ray.js');
 
 describe('test bed: a Ray port taken before Ray binds it', () => {
-  let held: Awaited<ReturnType<typeof holdPort>>;
-  beforeAll(async () => {
-    held = await holdPort();
-  });
-  afterAll(() => held.close());
+  const held = heldPortForThisFile();
 
   it('picks its ports again and starts', async () => {
     picks.push(undefined, held.port);

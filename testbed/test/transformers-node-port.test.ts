@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { holdPort, picks } from './forced-picks.js';
+import { describe, expect, it, vi } from 'vitest';
+import { heldPortForThisFile, picks } from './forced-picks.js';
 
 // The first pick is forced to a port this file holds (forced-picks.ts); `transformers serve` is
 // real (its own venv, PyTorch on CPU).
@@ -10,11 +10,7 @@ vi.mock('../ports.js', async (importOriginal) =>
 const { startTransformersNode } = await import('../transformers-node.js');
 
 describe('test bed: a transformers serve port taken before the server binds it', () => {
-  let held: Awaited<ReturnType<typeof holdPort>>;
-  beforeAll(async () => {
-    held = await holdPort();
-  });
-  afterAll(() => held.close());
+  const held = heldPortForThisFile();
 
   it('picks another port and serves', async () => {
     picks.push(held.port);
