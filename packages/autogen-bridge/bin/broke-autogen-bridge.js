@@ -1,9 +1,10 @@
 #!/bin/sh
-':' //; exec node --no-memory-reducer "$0" "$@"
+':' //; exec node --no-memory-reducer --min-semi-space-size=16 "$0" "$@"
 // The `broke-autogen-bridge` bin. It is committed (dist/ is not) so that `npm ci` links it into
 // node_modules/.bin before anything is built; without it npx would ask the public registry.
-// Line 2 is sh's and a comment to node: node starts without V8's memory reducer, as
-// `broke-cluster serve` does (packages/core/bin/broke-cluster.js says why).
+// Line 2 is sh's and a comment to node: node starts without V8's memory reducer and with its
+// young generation held at its steady size, as `broke-cluster serve` does
+// (packages/core/bin/broke-cluster.js says why).
 import { existsSync } from 'node:fs';
 
 const main = new URL('../dist/cli.js', import.meta.url);
