@@ -128,15 +128,20 @@ async function tracePath(): Promise<PathLegs[]> {
     BENCH_TRACE_ROLE: 'proxy',
     BENCH_TRACE_NAME: 'floor',
   });
+  const routedProxy = await startProcess('gateway-floor-routed.mjs', [node.url, 'stub'], tracedProxy, {
+    BENCH_TRACE_ROLE: 'proxy',
+    BENCH_TRACE_NAME: 'routed',
+  });
   const gw = await startProcess('gateway-server.mjs', [JSON.stringify(stubNodesFor(node.url))], tracedProxy, {
     BENCH_TRACE_ROLE: 'proxy',
     BENCH_TRACE_NAME: 'gateway',
   });
-  const samples: Record<string, Sample[]> = { direct: [], floor: [], gateway: [] };
+  const samples: Record<string, Sample[]> = { direct: [], floor: [], routed: [], gateway: [] };
   try {
     const paths = [
       { name: 'direct', url: node.url, model: 'stub' },
       { name: 'floor', url: proxy.url, model: 'stub' },
+      { name: 'routed', url: routedProxy.url, model: ROUTED_MODEL },
       { name: 'gateway', url: gw.url, model: 'broke-auto' },
     ];
     for (const p of paths) await load(p.url, p.model, 16, 200, 8); // warm
@@ -144,8 +149,8 @@ async function tracePath(): Promise<PathLegs[]> {
       for (const p of paths)
         samples[p.name]?.push(...(await load(p.url, p.model, 16, quick ? 320 : 1600, 8, true)).samples);
   } finally {
-    for (const p of [proxy, gw, node]) p.child.kill('SIGTERM');
-    await Promise.all([proxy.exited, gw.exited, node.exited]);
+    for (const p of [proxy, routedProxy, gw, node]) p.child.kill('SIGTERM');
+    await Promise.all([proxy.exited, routedProxy.exited, gw.exited, node.exited]);
   }
   const ttfb = (name: string) =>
     pct(
@@ -176,7 +181,7 @@ async function tracePath(): Promise<PathLegs[]> {
     responseTransit: Number.NaN,
     headersToFirstByte: Number.NaN,
   };
-  return [straight, legsOf('floor', proxy), legsOf('gateway', gw)];
+  return [straight, legsOf('floor', proxy), legsOf('routed', routedProxy), legsOf('gateway', gw)];
 }
 
 interface Stats {
@@ -687,13 +692,13 @@ function threadLines(all: Row[]): string[] {
 function legLines(legs: PathLegs[]): string[] {
   const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
   return [
-    "Where the added TTFB at 16 streams goes (stub 20 ms; a separate run with bench/gateway-trace.mjs in the stub, the bare proxy and the gateway, which stamps each leg with a clock the processes share; medians in ms, so the legs add up to about the total, not exactly; the transits include waiting for the receiving process's event loop):",
+    "Where the added TTFB at 16 streams goes (stub 20 ms; a separate run with bench/gateway-trace.mjs in the stub, the bare proxy, the routed proxy and the gateway, which stamps each leg with a clock the processes share; medians in ms, so the legs add up to about the total, not exactly; the transits include waiting for the receiving process's event loop):",
     '',
     '| path | client → server has the request | arrival → upstream dispatch | dispatch → node has the request | node answers → proxy has its headers | headers → first byte out | first byte → client has it | added TTFB p50 |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...legs.map(
       (l) =>
-        `| ${{ direct: 'direct (client ↔ stub)', floor: 'bare proxy', gateway: 'gateway' }[l.name] ?? l.name} | ${ms(l.clientToArrival)} | ${ms(l.arrivalToDispatch)} | ${ms(l.requestTransit)} | ${ms(l.responseTransit)} | ${ms(l.headersToFirstByte)} | ${ms(l.firstByteToClient)} | ${ms(l.addedTtfb)} |`,
+        `| ${{ direct: 'direct (client ↔ stub)', floor: 'bare proxy', routed: 'routed proxy (reference)', gateway: 'gateway' }[l.name] ?? l.name} | ${ms(l.clientToArrival)} | ${ms(l.arrivalToDispatch)} | ${ms(l.requestTransit)} | ${ms(l.responseTransit)} | ${ms(l.headersToFirstByte)} | ${ms(l.firstByteToClient)} | ${ms(l.addedTtfb)} |`,
     ),
   ];
 }
