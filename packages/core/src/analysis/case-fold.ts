@@ -54,16 +54,3 @@ export function countFolded(p: FoldedPattern, text: string, lower: string | unde
   while (pattern.exec(subject) !== null) count++;
   return count;
 }
-
-/**
- * One case-insensitive pattern matching any of `patterns`: a superset of each (`/i` only widens a
- * case-sensitive cue), so a text it does not match matches none of them. Letters outside escapes
- * are lowercased so that the gate has a case-folded copy; undefined (no gate) for a pattern with
- * flags or escapes where that would not hold.
- */
-export function gateOf(patterns: readonly RegExp[]): FoldedPattern | undefined {
-  if (patterns.some((p) => /[^i]/.test(p.flags) || LETTER_ESCAPE.test(p.source))) return undefined;
-  const lower = (token: string) => (token.length === 1 ? token.toLowerCase() : token);
-  const source = patterns.map((p) => `(?:${p.source.replace(/\\.|[A-Z]/g, lower)})`).join('|');
-  return foldPattern(new RegExp(source, 'i'));
-}

@@ -1,5 +1,5 @@
 import type { TaskType } from '../context/agent-context.js';
-import { foldPattern, gateOf, lowerAscii, testFolded } from './case-fold.js';
+import { foldPattern, lowerAscii, testFolded } from './case-fold.js';
 
 /** One cue: a pattern and how much evidence it gives for a task type. */
 interface Cue {
@@ -149,16 +149,9 @@ const CUES: Record<Exclude<TaskType, 'chat'>, Cue[]> = {
 
 const TYPES = Object.keys(CUES) as Array<Exclude<TaskType, 'chat'>>;
 
-/**
- * Each type's cues with their case-folded copies (see case-fold.ts), in CUES's order, behind a
- * gate: one pattern that matches wherever any of the type's cues could. Most prompts have no cue
- * of most types, and one pass over the text per type then replaces a pass per cue (~30 → 7
- * patterns for a prompt with no cue; fewer patterns touched per request is what counts when the
- * gateway runs them with cold caches).
- */
+/** Each type's cues with their case-folded copies (see case-fold.ts), in CUES's order. */
 const FOLDED = TYPES.map((type) => ({
   type,
-  gate: gateOf(CUES[type].map((cue) => cue.pattern)),
   cues: CUES[type].map((cue) => ({ ...foldPattern(cue.pattern), weight: cue.weight })),
 }));
 
@@ -176,14 +169,7 @@ export function classifyTaskType(userText: string, systemText = ''): TaskType {
   const systemLower = system ? lowerAscii(system) : undefined;
   let best: TaskType = 'chat';
   let bestScore = MIN_EVIDENCE - 1e-9;
-  for (const { type, gate, cues } of FOLDED) {
-    // No cue of this type can match: its score would be 0, which never wins.
-    if (
-      gate !== undefined &&
-      !testFolded(gate, head, headLower) &&
-      !(system && testFolded(gate, system, systemLower))
-    )
-      continue;
+  for (const { type, cues } of FOLDED) {
     let score = 0;
     for (const cue of cues) {
       if (testFolded(cue, head, headLower)) score += cue.weight;
