@@ -1,3 +1,4 @@
+import { BoundedLru } from '../bounded-lru.js';
 import type { TaskType } from '../context/agent-context.js';
 import { foldPattern, lowerAscii, testFolded } from './case-fold.js';
 
@@ -158,6 +159,16 @@ const FOLDED = TYPES.map((type) => ({
 /** Evidence needed before we stop calling it chat. */
 const MIN_EVIDENCE = 2;
 
+const CUE_COUNT = FOLDED.reduce((n, { cues }) => n + cues.length, 0);
+
+/**
+ * Which cues each recent system prompt matches, by a hash of its head: an agent sends the same
+ * system prompt (its role, goal and tools) turn after turn, and matching ~30 cues against its
+ * ~700-character head was half of a CrewAI-shaped turn's analysis. Keyed by hash, not text, so
+ * nothing of a prompt outlives its request (routes keep no prompt text either).
+ */
+const systemHits = new BoundedLru<number, Uint8Array>(256);
+
 /** Classify the task from the user's text (and, with less weight, the system prompt). */
 export function classifyTaskType(userText: string, systemText = ''): TaskType {
   // Only the instruction part counts for cues about the request; long pasted material (after a
@@ -166,14 +177,16 @@ export function classifyTaskType(userText: string, systemText = ''): TaskType {
   // The system prompt is weaker evidence and can be huge: its head and tail are enough.
   const system = systemText ? instructionHead(systemText) : '';
   const headLower = lowerAscii(head);
-  const systemLower = system ? lowerAscii(system) : undefined;
+  const inSystem = system ? systemCueHits(system) : undefined;
   let best: TaskType = 'chat';
   let bestScore = MIN_EVIDENCE - 1e-9;
+  let k = 0;
   for (const { type, cues } of FOLDED) {
     let score = 0;
     for (const cue of cues) {
       if (testFolded(cue, head, headLower)) score += cue.weight;
-      else if (system && testFolded(cue, system, systemLower)) score += cue.weight * 0.5;
+      else if (inSystem?.[k] === 1) score += cue.weight * 0.5;
+      k++;
     }
     if (score > bestScore) {
       best = type;
@@ -181,6 +194,35 @@ export function classifyTaskType(userText: string, systemText = ''): TaskType {
     }
   }
   return best;
+}
+
+/** Each cue's match (1) or not (0) in a system prompt's head, in FOLDED's order. */
+function systemCueHits(system: string): Uint8Array {
+  const key = textHash(system);
+  const known = systemHits.get(key);
+  if (known) return known;
+  const hits = new Uint8Array(CUE_COUNT);
+  const lower = lowerAscii(system);
+  let k = 0;
+  for (const { cues } of FOLDED) for (const cue of cues) hits[k++] = testFolded(cue, system, lower) ? 1 : 0;
+  systemHits.set(key, hits);
+  return hits;
+}
+
+/**
+ * A 52-bit hash of the text (two FNV-1a passes in one loop, differently seeded): distinct system
+ * prompts collide with odds of ~1 in 10^13 among the cache's 256, and a collision would only lend
+ * one prompt's weak (half-weight) system cues to another.
+ */
+function textHash(text: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+  }
+  return (a >>> 0) * 0x100000 + ((b >>> 0) & 0xfffff);
 }
 
 /**
