@@ -113,10 +113,10 @@ interface PathLegs {
 }
 
 /**
- * Where the added TTFB at 16 streams goes, bare proxy against gateway: both (and the stub) run
- * with bench/gateway-trace.mjs, which stamps each leg with a clock the processes share. A run
- * of its own, after the untraced ones: the stamps cost a little, so its totals are not the
- * table's.
+ * Where the added TTFB at 16 streams goes, the bare and the routed proxy against the gateway: all
+ * (and the stub) run with bench/gateway-trace.mjs, which stamps each leg with a clock the processes
+ * share. A run of its own, after the untraced ones: the stamps cost a little, so its totals are not
+ * the table's.
  */
 async function tracePath(): Promise<PathLegs[]> {
   const traced = ['--import', join(import.meta.dirname, 'gateway-trace.mjs')];
@@ -688,7 +688,7 @@ function threadLines(all: Row[]): string[] {
   ];
 }
 
-/** The traced run's table: each leg's median at 16 streams, bare proxy and gateway side by side. */
+/** The traced run's table: each leg's median at 16 streams, bare proxy, routed proxy and gateway side by side. */
 function legLines(legs: PathLegs[]): string[] {
   const ms = (x: number) => (Number.isFinite(x) ? x.toFixed(3) : '–');
   return [

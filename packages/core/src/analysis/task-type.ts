@@ -164,7 +164,7 @@ const CUE_COUNT = FOLDED.reduce((n, { cues }) => n + cues.length, 0);
 /**
  * Which cues each recent system prompt matches, by a hash of its head: an agent sends the same
  * system prompt (its role, goal and tools) turn after turn, and matching ~30 cues against its
- * ~700-character head was half of a CrewAI-shaped turn's analysis. Keyed by hash, not text, so
+ * ~700-character head was about a third of a CrewAI-shaped turn's analysis. Keyed by hash, not text, so
  * nothing of a prompt outlives its request (routes keep no prompt text either).
  */
 const systemHits = new BoundedLru<number, Uint8Array>(256);
@@ -210,9 +210,10 @@ function systemCueHits(system: string): Uint8Array {
 }
 
 /**
- * A 52-bit hash of the text (two FNV-1a passes in one loop, differently seeded): distinct system
- * prompts collide with odds of ~1 in 10^13 among the cache's 256, and a collision would only lend
- * one prompt's weak (half-weight) system cues to another.
+ * A 52-bit hash of the text: two FNV-1a-style hashes in one loop, with different seeds and
+ * multipliers (simulation/random.ts's 32-bit one would collide too often for a cache key).
+ * Distinct system prompts collide with odds of ~1 in 10^13 among the cache's 256, and a collision
+ * would only lend one prompt's weak (half-weight) system cues to another.
  */
 function textHash(text: string): number {
   let a = 0x811c9dc5;
