@@ -119,6 +119,8 @@ class LazyExplanation implements KeptExplanation {
   #ranked: ScoredCandidate[] | undefined;
   #summary: string | undefined;
   #objective: RouteExplanation['objective'] | undefined;
+  /** Read at routing and again with the answer's headers: kept until an attempt fails. */
+  #temperature: QualityTemperature | undefined;
 
   constructor(input: ExplanationInput) {
     const { result, ctx, parts } = input;
@@ -156,6 +158,8 @@ class LazyExplanation implements KeptExplanation {
   addAttempt(attempt: RouteAttempt): void {
     if (this.#attempts) this.#attempts.push(attempt);
     else this.#attempts = [attempt];
+    // A fallback makes the route warmer (see temperature).
+    if (!attempt.ok) this.#temperature = undefined;
   }
 
   /** Built at first read: its description formats numbers, a measurable share of a route. */
@@ -178,6 +182,11 @@ class LazyExplanation implements KeptExplanation {
 
   /** Read at each call: a failover recorded since makes it warmer. */
   get temperature(): QualityTemperature {
+    this.#temperature ??= this.#temperatureNow();
+    return this.#temperature;
+  }
+
+  #temperatureNow(): QualityTemperature {
     const chosen = this.#chosen;
     // The chosen candidate's prediction (an exploring route serves one below the top).
     const k = Math.max(

@@ -50,6 +50,31 @@ describe('withTopLevelFields', () => {
     expect(JSON.parse(rewrite.apply('{"object":"x"}'))).toEqual({ id: 'r-1', model: 'm1', object: 'x' });
   });
 
+  it('a stream rewritten by one rewriter reads as each payload rewritten on its own', () => {
+    // The rewriter reuses the head it last scanned (`{"id":…,"model":…,`) for payloads that start
+    // with it: any payload that starts alike but differs after must still come out right.
+    const head = '{"id":"n","object":"chat.completion.chunk","created":1,"model":"s",';
+    const payloads = [
+      `${head}"choices":[{"delta":{"content":"a"}}]}`,
+      `${head}"choices":[{"delta":{"content":"b"}}]}`,
+      `${head}"choices":[],"id":"again","usage":{"completion_tokens":2}}`,
+      `${head}"choices":[{"delta":{"tool_calls":[{"id":"call_1"}]}}],"model":"twice"}`,
+      '{"id":"n","object":"chat.completion.chunk","created":1,"model":"s2","choices":[]}',
+      '{"id":"n","object":"chat.completion.chunk","created":12,"model":"s","choices":[]}',
+      `${head}"choices":[{"delta":{"content":"c"}}]}`,
+      '{"object":"chat.completion.chunk","choices":[]}',
+      `${head}"choices":[{"delta":{"content":"d"}}]}`,
+      `${head.slice(0, -1)}}`,
+      `${head} "choices":[{"delta":{"content":"e"}}]}`,
+    ];
+    const rewrite = new TopLevelFields(fields);
+    for (const payload of payloads) {
+      const out = rewrite.apply(payload);
+      expect(out).toBe(withTopLevelFields(payload, fields));
+      expect(JSON.parse(out)).toMatchObject({ id: 'r-1', model: 'm1' });
+    }
+  });
+
   it('leaves text that is not an object alone', () => {
     expect(withTopLevelFields('[1,2]', fields)).toBe('[1,2]');
   });
