@@ -170,7 +170,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
    * stop-token cleaning as `chat`; parsed only when a stop token may need cutting.
    */
   async chatRaw(request: ChatRequest, options: CallOptions = {}): Promise<string> {
-    const body = requestJson({ ...request, model: this.resolveModel(request.model), stream: false });
+    const body = requestJson(withModel(request, this.resolveModel(request.model), false));
     let text: string;
     try {
       const res = await postJson(this.chatEndpoint(), body, this.rawPost(options));
@@ -245,7 +245,7 @@ export class OpenAICompatibleDriver implements NodeDriver {
    * Over a keep-alive connection pool of its own (one per driver, i.e. per node).
    */
   chatStreamRaw(request: ChatStreamRequest, options: CallOptions = {}): AsyncIterable<string[]> {
-    const body = requestJson({ ...request, model: this.resolveModel(request.model), stream: true });
+    const body = requestJson(withModel(request, this.resolveModel(request.model), true));
     const post = this.rawPost(options);
     const triggers = this.stopTriggersFor(request.model);
     let cleaner: ChunkCleaner | undefined;
@@ -292,6 +292,18 @@ export class OpenAICompatibleDriver implements NodeDriver {
  * The request as JSON. A body the gateway itself cannot serialise (nested thousands deep) is the
  * client's fault: a 400, never mistaken for an unreachable node.
  */
+/**
+ * The request as the node gets it: its served model name and the stream flag. The gateway's body
+ * (serving/upstream-body.ts) already has both, and is sent as it is instead of copied again.
+ */
+function withModel<R extends { model: string; stream?: boolean | null }>(
+  request: R,
+  model: string,
+  stream: boolean,
+): R {
+  return request.model === model && request.stream === stream ? request : { ...request, model, stream };
+}
+
 function requestJson(request: object): string {
   try {
     return JSON.stringify(request);

@@ -23,6 +23,9 @@ export function upstreamBody(
   }
   out.model = candidate.servedName;
   out.stream = stream;
-  if (stream) out.stream_options = { ...(body.stream_options ?? {}), include_usage: true };
+  if (stream)
+    out.stream_options = body.stream_options
+      ? { ...body.stream_options, include_usage: true }
+      : { include_usage: true };
   return out;
 }
