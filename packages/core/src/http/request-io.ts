@@ -82,7 +82,8 @@ export class ResponseLink implements ClientLink {
     const onClose = () => {
       if (!outgoing.writableFinished) listener();
     };
-    outgoing.once('close', onClose);
+    // `on`: a response closes once (no `once` wrapper per request).
+    outgoing.on('close', onClose);
     return () => outgoing.off('close', onClose);
   }
 }

@@ -33,7 +33,8 @@ export class NodeSseSink implements SseSink {
   private listeners: Array<() => void> | undefined;
 
   constructor(private readonly outgoing: ServerResponse) {
-    outgoing.once('close', this.onClose);
+    // `on`, not `once`: a response closes once, and `once` wraps the listener per request.
+    outgoing.on('close', this.onClose);
   }
 
   onAbort(listener: () => void): void {
