@@ -68,7 +68,19 @@ const Mode = {
 } as const;
 type Mode = (typeof Mode)[keyof typeof Mode];
 
-const CRLF = Buffer.from('\r\n');
+
+/** Index of the next CRLF at or after `from`, or -1. */
+function crlfAt(buf: Buffer, from: number): number {
+  for (let i = from; i < buf.length - 1; i++) if (buf[i] === 13 && buf[i + 1] === 10) return i;
+  return -1;
+}
+
+/** The value of an ASCII hex digit, or -1. */
+function hexDigit(c: number): number {
+  if (c >= 48 && c <= 57) return c - 48;
+  const lower = c | 0x20;
+  return lower >= 97 && lower <= 102 ? lower - 87 : -1;
+}
 const HEAD_END = Buffer.from('\r\n\r\n');
 /** A head (status line and headers) longer than this is refused, like Node's default limit. */
 const MAX_HEAD_BYTES = 16 * 1024;
@@ -104,17 +116,18 @@ export class Http1ResponseParser {
             this.carry = undefined;
           }
           const head = this.mode === Mode.Head;
-          const end = buf.indexOf(head ? HEAD_END : CRLF, at);
+          // A chunk-size or trailer line is a few bytes: scanned here, not with a native call each.
+          const end = head ? buf.indexOf(HEAD_END, at) : crlfAt(buf, at);
           if (end === -1) {
             if (buf.length - at > MAX_HEAD_BYTES) throw new HttpParseError('the answer head is too long');
             this.carry = Buffer.from(buf.subarray(at));
             return;
           }
-          const text = buf.toString('latin1', at, end);
+          const from = at;
           at = end + (head ? 4 : 2);
-          if (head) this.onHead(text);
-          else if (this.mode === Mode.ChunkSize) this.onChunkSize(text);
-          else if (text === '') this.finish(); // the empty line after the trailers
+          if (head) this.onHead(buf.toString('latin1', from, end));
+          else if (this.mode === Mode.ChunkSize) this.onChunkSize(buf, from, end);
+          else if (end === from) this.finish(); // the empty line after the trailers
           break;
         }
         case Mode.Length:
@@ -201,7 +214,24 @@ export class Http1ResponseParser {
     if (this.mode === Mode.Done) this.sink.end();
   }
 
-  private onChunkSize(line: string): void {
+  /** The chunk-size line in buf[from, end): bare hex digits read from the bytes, the rest as text. */
+  private onChunkSize(buf: Buffer, from: number, end: number): void {
+    let size = 0;
+    let i = from;
+    if (end - from <= 8)
+      for (; i < end; i++) {
+        const digit = hexDigit(buf[i] as number);
+        if (digit === -1) break;
+        size = size * 16 + digit;
+      }
+    if (i === end && end > from) {
+      this.left = size;
+      this.mode = size === 0 ? Mode.Trailers : Mode.ChunkData;
+    } else this.onChunkSizeText(buf.toString('latin1', from, end));
+  }
+
+  /** A chunk-size line with extensions or spaces (`5;ext=1`), or malformed. */
+  private onChunkSizeText(line: string): void {
     const semi = line.indexOf(';');
     const hex = (semi === -1 ? line : line.slice(0, semi)).trim();
     if (!/^[0-9a-fA-F]{1,8}$/.test(hex)) throw new HttpParseError('the node sent a malformed chunk size');

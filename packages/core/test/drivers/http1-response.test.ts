@@ -58,6 +58,18 @@ describe('Http1ResponseParser', () => {
     });
   });
 
+  it('reads chunk sizes in either case, zero-padded, space-padded, up to 8 hex digits', () => {
+    const body = 'x'.repeat(26);
+    const read = everySplit(
+      'HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n' +
+        `A\r\n${body.slice(0, 10)}\r\n0000000b\r\n${body.slice(10, 21)}\r\n5 \r\n${body.slice(21)}\r\n0\r\n\r\n`,
+    );
+    expect(read).toMatchObject({ body, ended: true });
+    expect(() =>
+      parse([Buffer.from('HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n000000001\r\nx')]),
+    ).toThrow(/malformed chunk size/);
+  });
+
   it('reads a Content-Length body and a close-delimited HTTP/1.0 one, split anywhere', () => {
     const sized = everySplit('HTTP/1.1 201 Created\r\ncontent-length: 5\r\n\r\nabcde');
     expect(sized).toMatchObject({ body: 'abcde', ended: true, head: { status: 201, keepAlive: true } });
