@@ -68,7 +68,6 @@ const Mode = {
 } as const;
 type Mode = (typeof Mode)[keyof typeof Mode];
 
-
 /** Index of the next CRLF at or after `from`, or -1. */
 function crlfAt(buf: Buffer, from: number): number {
   for (let i = from; i < buf.length - 1; i++) if (buf[i] === 13 && buf[i + 1] === 10) return i;
