@@ -68,6 +68,11 @@ const Mode = {
 } as const;
 type Mode = (typeof Mode)[keyof typeof Mode];
 
+const HEAD_END = Buffer.from('\r\n\r\n');
+/** A head (status line and headers) longer than this is refused, like Node's default limit. */
+const MAX_HEAD_BYTES = 16 * 1024;
+const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
+
 /** Index of the next CRLF at or after `from`, or -1. */
 function crlfAt(buf: Buffer, from: number): number {
   for (let i = from; i < buf.length - 1; i++) if (buf[i] === 13 && buf[i + 1] === 10) return i;
@@ -80,10 +85,6 @@ function hexDigit(c: number): number {
   const lower = c | 0x20;
   return lower >= 97 && lower <= 102 ? lower - 87 : -1;
 }
-const HEAD_END = Buffer.from('\r\n\r\n');
-/** A head (status line and headers) longer than this is refused, like Node's default limit. */
-const MAX_HEAD_BYTES = 16 * 1024;
-const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: |$)/;
 
 /**
  * An incremental parser for one HTTP/1.x answer to a request that had a body (not HEAD): the head,

@@ -289,10 +289,6 @@ export class OpenAICompatibleDriver implements NodeDriver {
 }
 
 /**
- * The request as JSON. A body the gateway itself cannot serialise (nested thousands deep) is the
- * client's fault: a 400, never mistaken for an unreachable node.
- */
-/**
  * The request as the node gets it: its served model name and the stream flag. The gateway's body
  * (serving/upstream-body.ts) already has both, and is sent as it is instead of copied again.
  */
@@ -304,6 +300,10 @@ function withModel<R extends { model: string; stream?: boolean | null }>(
   return request.model === model && request.stream === stream ? request : { ...request, model, stream };
 }
 
+/**
+ * The request as JSON. A body the gateway itself cannot serialise (nested thousands deep) is the
+ * client's fault: a 400, never mistaken for an unreachable node.
+ */
 function requestJson(request: object): string {
   try {
     return JSON.stringify(request);

@@ -119,7 +119,7 @@ class LazyExplanation implements KeptExplanation {
   #ranked: ScoredCandidate[] | undefined;
   #summary: string | undefined;
   #objective: RouteExplanation['objective'] | undefined;
-  /** Read at routing and again with the answer's headers: kept until an attempt fails. */
+  /** Read at routing and again with the answer's headers: kept until an attempt fails (addAttempt). */
   #temperature: QualityTemperature | undefined;
 
   constructor(input: ExplanationInput) {
@@ -180,7 +180,7 @@ class LazyExplanation implements KeptExplanation {
     return new Date(this.#facts.now).toISOString();
   }
 
-  /** Read at each call: a failover recorded since makes it warmer. */
+  /** Worked out at the first read and again after a failed attempt (a failover makes it warmer). */
   get temperature(): QualityTemperature {
     this.#temperature ??= this.#temperatureNow();
     return this.#temperature;
